@@ -1,0 +1,5 @@
+"""``python -m jarvis_desktop`` runs the CLI (the GUI when no sub-command is given)."""
+
+from jarvis_desktop.cli import main
+
+raise SystemExit(main())

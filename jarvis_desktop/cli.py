@@ -1,0 +1,299 @@
+"""``jarvis-desktop``: the command line on the same engine as the GUI.
+
+Exit codes: 0 success; 2 bad input or usage (one line on stderr starting ``error:``); 1 internal failure.
+Heavy modules (faster_whisper, llama_cpp, fasttext, Qt) are imported only by the sub-command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from jarvis_desktop.errors import BadInputError, JarvisError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one ``error:`` line on stderr, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadInputError(f"--now: not an ISO date-time: {value!r} (e.g. 2026-11-22T18:05)") from exc
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+# ---- sub-commands ------------------------------------------------------------------------------
+def cmd_transcribe(args) -> int:
+    from jarvis_desktop.assistant import Assistant
+    from jarvis_desktop.errors import NoSpeechError
+
+    assistant = Assistant(record_history=False)
+    status = 0
+    for path in args.paths:
+        try:
+            transcript = assistant.transcribe(path)
+            row = {"path": path, "transcript": transcript.text.strip(),
+                   "audio_duration_s": round(transcript.duration_s, 3),
+                   "stt_seconds": round(transcript.stt_seconds, 3)}
+        except NoSpeechError as exc:
+            sys.stderr.write(f"error: {exc.user_message()}\n")
+            status = 2
+            continue
+        if args.json:
+            _print_json(row)
+        else:
+            print(f"{path}\t{row['audio_duration_s']:.2f}s audio\t{row['stt_seconds']:.2f}s STT\t{row['transcript']}")
+    return status
+
+
+def _parse_row(engine, text: str, now: datetime | None) -> dict:
+    return engine.parse(text, now=now).to_dict()
+
+
+def cmd_parse(args) -> int:
+    from jarvis_desktop.assistant import Assistant
+
+    engine = Assistant(record_history=False).nlu
+    if args.jsonl:
+        status = 0
+        for lineno, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                    raise ValueError('expected an object with a "text" string')
+                row = _parse_row(engine, item["text"], _parse_now(item.get("now")))
+            except (ValueError, BadInputError) as exc:
+                row = {"error": f"line {lineno}: {exc}"}
+                status = 2
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return status
+    if args.text is None:
+        raise BadInputError("parse needs TEXT or --jsonl")
+    row = _parse_row(engine, args.text, _parse_now(args.now))
+    if args.json:
+        _print_json(row)
+    else:
+        print(f"intent:    {row['intent']} ({row['confidence']:.2f}, {row['source']})")
+        print(f"date keys: {', '.join(row['date_keys']) or '-'}")
+        print(f"when:      {row['when'] or '-'}")
+        if row.get("payload"):
+            print(f"payload:   {row['payload']}")
+    return 0
+
+
+def _print_turn(turn, streamed: bool) -> None:
+    t = turn.timings_ms
+    if turn.transcript is not None:
+        print(f"transcript: {turn.transcript.text.strip()}")
+    p = turn.parse
+    print(f"intent:     {p.intent} ({p.confidence:.2f}, {p.source})")
+    print(f"date keys:  {', '.join(p.date_keys) or '-'}")
+    print(f"when:       {p.when or '-'}")
+    if not streamed:
+        print(f"reply:      {turn.reply.text}")
+    timing = ", ".join(f"{k} {v:.0f} ms" for k, v in t.items())
+    print(f"timings:    {timing}")
+
+
+def _ask(args, run) -> int:
+    from jarvis_desktop.assistant import Assistant
+
+    assistant = Assistant(record_history=False)
+    now = _parse_now(args.now)
+    streamed = not args.json
+    printed = []
+
+    def on_token(delta: str) -> None:
+        if not printed:
+            sys.stdout.write("reply:      ")
+        printed.append(delta)
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+
+    turn = run(assistant, now, on_token if streamed else None)
+    if args.json:
+        _print_json(turn.to_dict())
+    else:
+        sys.stdout.write("\n")
+        _print_turn(turn, streamed=True)
+    return 0
+
+
+def cmd_ask(args) -> int:
+    path = Path(args.path)
+    return _ask(args, lambda a, now, cb: a.ask_audio(path, now=now, on_token=cb))
+
+
+def cmd_chat(args) -> int:
+    from jarvis_desktop.assistant import Assistant
+
+    prompt = " ".join(args.prompt).strip()
+    if not prompt:
+        raise BadInputError("empty prompt")
+    assistant = Assistant(record_history=False)
+    t0 = time.perf_counter()
+    chunks = []
+    for delta in assistant.chat.stream([{"role": "user", "content": prompt}]):
+        chunks.append(delta)
+        if not args.json:
+            sys.stdout.write(delta)
+            sys.stdout.flush()
+    stats = assistant.chat.last_stats
+    if args.json:
+        _print_json({"prompt": prompt, "reply": "".join(chunks).strip(), "backend": "local",
+                     "reason": "local model (no remote endpoint configured)",
+                     "timings_ms": {"first_token": round(stats.first_token_s * 1000, 1),
+                                    "total": round((time.perf_counter() - t0) * 1000, 1)},
+                     "tokens_per_s": round(stats.tokens_per_s, 1),
+                     "completion_tokens": stats.completion_tokens})
+    else:
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_date_keys(args) -> int:
+    from jarvis_desktop.nlu.vocab import vocabulary_json
+
+    print(json.dumps(vocabulary_json(), indent=2))
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from jarvis_desktop.doctor import run_checks
+
+    checks = run_checks()
+    if args.json:
+        _print_json([c.to_dict() for c in checks])
+    else:
+        for c in checks:
+            mark = {"ok": "ok  ", "warn": "warn", "missing": "MISS"}[c.status]
+            line = f"[{mark}] {c.name}: {c.detail}"
+            if c.fix and c.status != "ok":
+                line += f"\n        fix: {c.fix}"
+            print(line)
+    return 0 if all(c.status != "missing" for c in checks) else 1
+
+
+def cmd_train_nlu(args) -> int:
+    from jarvis_desktop.models import NLU_MODEL_DIR
+    from jarvis_desktop.nlu.train import train_nlu
+
+    out = Path(args.output) if args.output else NLU_MODEL_DIR
+    report = train_nlu(out, n=args.size, seed=args.seed)
+    print(json.dumps(report, indent=2) if isinstance(report, dict) else report)
+    return 0
+
+
+def cmd_nlu_eval(args) -> int:
+    from jarvis_desktop.assistant import Assistant
+    from jarvis_desktop.nlu.evaluate import evaluate, format_report, load_rows
+
+    engine = Assistant(record_history=False).nlu
+    rows = load_rows(Path(args.data) if args.data else None)
+    report = evaluate(engine, rows)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_gui(args) -> int:
+    from jarvis_desktop.ui.app import run_gui
+
+    return run_gui(sys.argv[:1])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for docs and tests)."""
+    p = _Parser(prog="jarvis-desktop", description="Offline desktop voice assistant.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("transcribe", help="speech-to-text on audio files")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--json", action="store_true", help="one JSON object per file")
+    s.set_defaults(func=cmd_transcribe)
+
+    s = sub.add_parser("parse", help="intent, date keys and time of a text command")
+    s.add_argument("text", nargs="?", metavar="TEXT")
+    s.add_argument("--now", help="reference time, ISO 8601 (default: now)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--jsonl", action="store_true", help='read {"text", "now"} JSON lines on stdin')
+    s.set_defaults(func=cmd_parse)
+
+    s = sub.add_parser("ask", help="the whole voice pipeline on a recording")
+    s.add_argument("path", metavar="PATH.wav")
+    s.add_argument("--now", help="reference time, ISO 8601 (default: now)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("do", help="understand and answer a typed command (as ask does on a recording)")
+    s.add_argument("text", metavar="TEXT")
+    s.add_argument("--now", help="reference time, ISO 8601 (default: now)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=lambda a: _ask(a, lambda asst, now, cb: asst.ask_text(a.text, now=now, on_token=cb)))
+
+    s = sub.add_parser("chat", help="stream the local chat model's reply")
+    s.add_argument("prompt", nargs="+", metavar="PROMPT")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("date-keys", help="print the date-key vocabulary as JSON")
+    s.set_defaults(func=cmd_date_keys)
+
+    s = sub.add_parser("doctor", help="check models, audio devices, Qt and CPU features")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doctor)
+
+    s = sub.add_parser("train-nlu", help="generate the corpus and train the FastText models")
+    s.add_argument("--output", help="output directory (default: models/nlu)")
+    s.add_argument("--size", type=int, default=8000, help="corpus size in utterances")
+    s.add_argument("--seed", type=int, default=13)
+    s.set_defaults(func=cmd_train_nlu)
+
+    s = sub.add_parser("nlu-eval", help="accuracy and latency of the NLU engine on validation data")
+    s.add_argument("--data", help="JSONL with text, intent, date_keys (default: the generated validation split)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_nlu_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``jarvis-desktop``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "func", None):
+        return cmd_gui(args)
+    try:
+        return int(args.func(args) or 0)
+    except JarvisError as exc:
+        sys.stderr.write(f"error: {exc.user_message()}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # internal failure: say what, not a traceback wall
+        sys.stderr.write(f"error: internal failure: {type(exc).__name__}: {exc}\n")
+        if "--debug" in sys.argv or __import__("os").environ.get("JARVIS_DEBUG"):
+            raise
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,161 @@
+"""``jarvis-desktop doctor``: what is installed and found, and the fix for what is missing.
+
+Checks run without loading any model or importing Qt (the Qt check reads the plugin files and
+asks ``ldd`` which shared libraries are missing), so doctor works even when the GUI cannot start.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from jarvis_desktop import config, models
+from jarvis_desktop.errors import JarvisError
+
+
+@dataclass
+class Check:
+    """One line of the doctor's report: ``status`` is "ok", "warn" or "missing"."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _packages() -> list[Check]:
+    wanted = [
+        ("faster-whisper", "faster_whisper", "speech-to-text"),
+        ("llama-cpp-python", "llama_cpp", "chat model runtime"),
+        ("fasttext-numpy2", "fasttext", "intent model runtime"),
+        ("PySide6-Essentials", "PySide6", "GUI"),
+        ("sounddevice", "sounddevice", "microphone"),
+        ("psutil", "psutil", "system status"),
+    ]
+    out = []
+    for dist, module, role in wanted:
+        ver = _version(dist)
+        if ver and importlib.util.find_spec(module):
+            out.append(Check(f"package {dist}", "ok", f"{ver} ({role})"))
+        else:
+            out.append(Check(f"package {dist}", "missing", f"not installed ({role})",
+                             f"run packaging/setup.sh, or: pip install {dist}"))
+    return out
+
+
+def _models() -> list[Check]:
+    settings = config.load_settings()
+    out = []
+    for name, locate in (("speech-to-text model", models.whisper_model_path),
+                         ("chat model", models.chat_model_path),
+                         ("intent model", models.nlu_model_dir)):
+        try:
+            path = locate(settings)
+            size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() \
+                else path.stat().st_size
+            out.append(Check(name, "ok", f"{path} ({size / 1e6:.0f} MB)"))
+        except JarvisError as exc:
+            out.append(Check(name, "missing", str(exc), exc.hint or ""))
+    return out
+
+
+def _audio() -> list[Check]:
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # PortAudio library missing
+        return [Check("audio input", "missing", f"PortAudio not loadable: {exc}",
+                      "sudo apt-get install libportaudio2")]
+    except ImportError:
+        return []
+    try:
+        inputs = [d for d in sd.query_devices() if d.get("max_input_channels", 0) > 0]
+    except Exception as exc:  # PortAudio errors are plain Exceptions
+        return [Check("audio input", "warn", f"could not list devices: {exc}")]
+    if not inputs:
+        return [Check("audio input", "warn", "no microphone found (files and typed commands still work)",
+                      "plug in a microphone, or start PulseAudio/PipeWire")]
+    names = ", ".join(d["name"] for d in inputs[:4])
+    return [Check("audio input", "ok", f"{len(inputs)} input device(s): {names}")]
+
+
+def _qt() -> list[Check]:
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    plugin_dir = Path(list(spec.submodule_search_locations)[0]) / "Qt" / "plugins" / "platforms"
+    plugins = sorted(p.stem.replace("libq", "") for p in plugin_dir.glob("libq*.so")) if plugin_dir.is_dir() else []
+    platform_env = os.environ.get("QT_QPA_PLATFORM", "")
+    display = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY")
+    out = [Check("Qt platform", "ok" if (display or platform_env) else "warn",
+                 f"QT_QPA_PLATFORM={platform_env or '(auto)'}, display={display or 'none'}, plugins: {', '.join(plugins) or '?'}",
+                 "" if display or platform_env else "no display: run under a desktop session, or set QT_QPA_PLATFORM=offscreen")]
+    xcb = plugin_dir / "libqxcb.so"
+    if sys.platform.startswith("linux") and xcb.exists() and shutil.which("ldd"):
+        res = subprocess.run(["ldd", str(xcb)], capture_output=True, text=True, timeout=10)
+        missing = sorted({line.split()[0] for line in res.stdout.splitlines() if "not found" in line})
+        if missing:
+            out.append(Check("Qt xcb libraries", "warn", "missing: " + ", ".join(missing),
+                             "run packaging/setup.sh (it installs the Qt runtime libraries)"))
+    return out
+
+
+def _cpu() -> list[Check]:
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    feats = [f for f in ("avx", "avx2", "fma", "f16c", "avx512f") if f in flags]
+    detail = f"{platform.machine()}, {os.cpu_count()} cores" + (f", {' '.join(feats)}" if feats else "")
+    status = "ok" if not flags or "avx2" in flags else "warn"
+    return [Check("CPU", status, detail, "" if status == "ok" else "no AVX2: llama.cpp and CTranslate2 run slower")]
+
+
+def _tools() -> list[Check]:
+    out = []
+    for tool, why in (("espeak-ng", "speaks test commands (tests only)"), ("sox", "converts test audio (tests only)")):
+        out.append(Check(f"tool {tool}", "ok" if shutil.which(tool) else "warn",
+                         why if shutil.which(tool) else f"not found: {why}", f"sudo apt-get install {tool}"))
+    return out
+
+
+def _dirs() -> list[Check]:
+    data = config.data_dir()
+    ok = os.access(data, os.W_OK)
+    free = shutil.disk_usage(data).free / 1e9
+    return [Check("data dir", "ok" if ok and free > 0.2 else "warn",
+                  f"{data} ({free:.1f} GB free){'' if ok else ', not writable'}",
+                  "" if ok else f"make {data} writable, or set JARVIS_DESKTOP_HOME"),
+            Check("settings", "ok", str(config.settings_path()) +
+                  ("" if config.settings_path().exists() else " (not created: defaults in use)"))]
+
+
+def run_checks() -> list[Check]:
+    """All checks, in report order."""
+    checks = [Check("python", "ok", sys.version.split()[0])]
+    for group in (_packages, _models, _audio, _qt, _cpu, _tools, _dirs):
+        try:
+            checks.extend(group())
+        except Exception as exc:  # a broken check must not hide the others
+            checks.append(Check(group.__name__.strip("_"), "warn", f"check failed: {exc}"))
+    return checks

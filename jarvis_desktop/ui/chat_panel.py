@@ -1,0 +1,266 @@
+"""The conversation: message bubbles in a scroll area, with live streaming and a badge line per reply.
+
+* ``ChatPanel.add_message(role, text, badge="")`` appends a bubble; ``role`` is ``"user"``, ``"assistant"``
+  or ``"system"`` (errors and notices, shown centred in red).
+* ``begin_reply()`` opens an empty assistant bubble; ``append_token(piece)`` streams into it;
+  ``finish_reply(text, badge)`` sets the final text and the badge (intent · where it ran · timings).
+* ``load_history(records)`` shows ``ChatMessageRecord`` objects from ``Assistant.history.recent()``.
+
+Assistant text is rendered as Markdown (the chat model often answers with lists); user text as plain text.
+The panel keeps the newest message in view while the user has not scrolled up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+ROLES = ("user", "assistant", "system")
+
+
+def _ms(value: Any) -> str | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f"{v / 1000:.1f} s" if v >= 1000 else f"{v:.0f} ms"
+
+
+def format_badge(
+    intent: str | None = None,
+    backend: str | None = None,
+    timings_ms: Mapping[str, Any] | None = None,
+    tokens_per_s: float | None = None,
+    kind: str | None = None,
+) -> str:
+    """The small line under a reply, e.g. ``datetime_query · local · stt 310 ms · first token 85 ms · total 0.4 s``.
+
+    ``timings_ms`` keys used (milliseconds): ``stt``, ``nlu``, ``first_token``, ``total``; missing keys are left out.
+    """
+    parts: list[str] = []
+    if intent:
+        parts.append(intent)
+    if kind == "direct":
+        parts.append("answered directly")
+    if backend:
+        parts.append(backend)
+    timings = timings_ms or {}
+    for key, label in (("stt", "stt"), ("nlu", "nlu"), ("first_token", "first token"), ("total", "total")):
+        text = _ms(timings.get(key)) if timings.get(key) is not None else None
+        if text:
+            parts.append(f"{label} {text}")
+    if tokens_per_s:
+        parts.append(f"{tokens_per_s:.0f} tok/s")
+    return " · ".join(parts)
+
+
+def badge_from_meta(meta: Mapping[str, Any] | None) -> str:
+    """Badge text for a history record's ``meta`` dict (keys as written by the Assistant, if present)."""
+    if not meta:
+        return ""
+    parse = meta.get("parse") if isinstance(meta.get("parse"), Mapping) else {}
+    reply = meta.get("reply") if isinstance(meta.get("reply"), Mapping) else {}
+    intent = meta.get("intent") or parse.get("intent")
+    backend = meta.get("backend") or reply.get("backend")
+    kind = meta.get("kind") or reply.get("kind")
+    timings = meta.get("timings_ms") if isinstance(meta.get("timings_ms"), Mapping) else None
+    return format_badge(intent, backend, timings, kind=kind)
+
+
+class MessageBubble(QFrame):
+    """One message: its text and an optional badge line. ``role`` in ``ROLES``."""
+
+    def __init__(self, role: str, text: str = "", badge: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        self.role = role
+        self._text = text
+        self.setObjectName({"user": "bubbleUser", "assistant": "bubbleAssistant", "system": "bubbleSystem"}[role])
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 9, 14, 8)
+        layout.setSpacing(3)
+        self.body = QLabel()
+        self.body.setObjectName("body")
+        self.body.setWordWrap(True)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.setTextFormat(
+            Qt.TextFormat.MarkdownText if role == "assistant" else Qt.TextFormat.PlainText
+        )
+        layout.addWidget(self.body)
+        self.badge = QLabel()
+        self.badge.setObjectName("badge")
+        self.badge.setWordWrap(True)
+        layout.addWidget(self.badge)
+        self._render()
+        self.set_badge(badge)
+
+    def text(self) -> str:
+        """The message text as given (Markdown source for assistant replies)."""
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self._render()
+
+    def append_text(self, piece: str) -> None:
+        self._text += piece
+        self._render()
+
+    def set_badge(self, badge: str) -> None:
+        self.badge.setText(badge)
+        self.badge.setVisible(bool(badge))
+
+    def badge_text(self) -> str:
+        return self.badge.text()
+
+    def _render(self) -> None:
+        shown = self._text if self._text else "…"
+        self.body.setText(shown)
+
+
+class ChatPanel(QWidget):
+    """Scrollable list of :class:`MessageBubble` rows (see the module docstring)."""
+
+    MAX_WIDTH_RATIO = 0.78
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("chatScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body = QWidget()
+        self.body.setObjectName("chatBody")
+        self.rows = QVBoxLayout(self.body)
+        self.rows.setContentsMargins(14, 14, 14, 14)
+        self.rows.setSpacing(10)
+        self.empty_hint = QLabel(
+            "Ask something: type below, hold the mic button and speak, or drop a WAV file here."
+        )
+        self.empty_hint.setObjectName("emptyHint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        self.rows.addStretch(1)
+        self.rows.addWidget(self.empty_hint)
+        self.rows.addStretch(1)
+        self.scroll.setWidget(self.body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+
+        self.bubbles: list[MessageBubble] = []
+        self._streaming: MessageBubble | None = None
+        self._follow = True
+        bar = self.scroll.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(self._on_range_changed)
+
+    # ---- adding messages -------------------------------------------------------------------------
+    def add_message(self, role: str, text: str, badge: str = "") -> MessageBubble:
+        """Append a bubble and return it."""
+        bubble = MessageBubble(role, text, badge)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        if role == "user":
+            row.addStretch(1)
+            row.addWidget(bubble)
+        elif role == "assistant":
+            row.addWidget(bubble)
+            row.addStretch(1)
+        else:
+            row.addStretch(1)
+            row.addWidget(bubble)
+            row.addStretch(1)
+        if self.empty_hint.isVisible() or not self.bubbles:
+            self.empty_hint.hide()
+        # insert before the trailing stretch so messages stack from the bottom up
+        self.rows.insertLayout(self.rows.count() - 1, row)
+        self.bubbles.append(bubble)
+        self._fit(bubble)
+        self._follow = True
+        return bubble
+
+    def add_system(self, text: str) -> MessageBubble:
+        """An error or notice, shown centred."""
+        return self.add_message("system", text)
+
+    def begin_reply(self) -> MessageBubble:
+        """Open the assistant bubble that ``append_token`` streams into."""
+        self._streaming = self.add_message("assistant", "")
+        return self._streaming
+
+    def append_token(self, piece: str) -> None:
+        """Append a streamed piece to the open reply (opens one if needed)."""
+        if self._streaming is None:
+            self.begin_reply()
+        assert self._streaming is not None
+        self._streaming.append_text(piece)
+
+    def finish_reply(self, text: str | None = None, badge: str = "") -> MessageBubble | None:
+        """Close the streaming reply: set its final ``text`` (if given) and its ``badge``."""
+        bubble = self._streaming
+        if bubble is None and text is not None:
+            bubble = self.add_message("assistant", text)
+        if bubble is None:
+            return None
+        if text is not None and text != bubble.text():
+            bubble.set_text(text)
+        bubble.set_badge(badge)
+        self._streaming = None
+        return bubble
+
+    def abandon_reply(self) -> None:
+        """Drop the open reply bubble if nothing was streamed into it (after an error)."""
+        bubble = self._streaming
+        self._streaming = None
+        if bubble is not None and not bubble.text():
+            self.bubbles.remove(bubble)
+            bubble.hide()
+            bubble.deleteLater()
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming is not None
+
+    def load_history(self, records: Iterable[Any]) -> int:
+        """Show chat history records (``.role``, ``.content``, ``.meta``), oldest first; returns the count shown."""
+        shown = 0
+        for record in records:
+            role = getattr(record, "role", "")
+            if role not in ("user", "assistant"):
+                continue
+            meta = getattr(record, "meta", None)
+            badge = badge_from_meta(meta) if role == "assistant" else ""
+            self.add_message(role, getattr(record, "content", ""), badge)
+            shown += 1
+        return shown
+
+    def messages(self) -> list[tuple[str, str]]:
+        """(role, text) of every bubble, oldest first."""
+        return [(b.role, b.text()) for b in self.bubbles]
+
+    # ---- layout ----------------------------------------------------------------------------------
+    def _fit(self, bubble: MessageBubble) -> None:
+        width = max(240, int(self.scroll.viewport().width() * self.MAX_WIDTH_RATIO))
+        bubble.setMaximumWidth(width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        for bubble in self.bubbles:
+            self._fit(bubble)
+
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.scroll.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 24
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            QTimer.singleShot(0, self.scroll_to_bottom)
+
+    def scroll_to_bottom(self) -> None:
+        bar = self.scroll.verticalScrollBar()
+        bar.setValue(bar.maximum())

@@ -1,0 +1,130 @@
+"""The strip above the input: what was heard, and what it was understood as.
+
+Shows the last transcript (for spoken input) and the NLU result as chips: the intent, the payload
+("call mom"), each date key (``tomorrow``, ``at_3pm``) and the resolved time ("Mon 23 Nov, 15:00").
+``show_parse(parse, transcript=None)`` takes a ``ParseResult`` (``.intent``, ``.date_keys``, ``.when``,
+``.payload``, ``.confidence``) or its ``to_dict()``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def format_when(when: Any) -> str | None:
+    """``datetime`` or ``"YYYY-MM-DDTHH:MM"`` -> ``"Mon 23 Nov 2026, 15:00"``; None/empty -> None."""
+    if not when:
+        return None
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            return when
+    if isinstance(when, datetime):
+        return when.strftime("%a %d %b %Y, %H:%M")
+    return str(when)
+
+
+class UnderstandingStrip(QFrame):
+    """Transcript line plus intent / payload / date-key / time chips (see the module docstring)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("strip")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(14, 8, 14, 9)
+        outer.setSpacing(5)
+
+        heard_row = QHBoxLayout()
+        heard_row.setSpacing(8)
+        title = QLabel("HEARD")
+        title.setObjectName("stripTitle")
+        title.setFixedWidth(92)
+        self.transcript_label = QLabel("—")
+        self.transcript_label.setObjectName("transcript")
+        self.transcript_label.setWordWrap(True)
+        heard_row.addWidget(title)
+        heard_row.addWidget(self.transcript_label, 1)
+        outer.addLayout(heard_row)
+
+        chips_row = QHBoxLayout()
+        chips_row.setSpacing(6)
+        title2 = QLabel("UNDERSTOOD")
+        title2.setObjectName("stripTitle")
+        title2.setFixedWidth(92)
+        chips_row.addWidget(title2)
+        self.chips_box = QHBoxLayout()
+        self.chips_box.setSpacing(6)
+        chips_row.addLayout(self.chips_box)
+        chips_row.addStretch(1)
+        outer.addLayout(chips_row)
+
+        self.intent: str | None = None
+        self.date_keys: list[str] = []
+        self.when_text: str | None = None
+        self.transcript: str | None = None
+        self._set_chips([("chipMuted", None, "nothing yet")])
+
+    # ---- public ----------------------------------------------------------------------------------
+    def show_transcript(self, text: str | None) -> None:
+        """Show what was heard (None or "" -> a dash, e.g. for typed input)."""
+        self.transcript = text or None
+        self.transcript_label.setText(f"“{text}”" if text else "— typed —")
+
+    def show_parse(self, parse: Any, transcript: str | None = None, typed: bool = False) -> None:
+        """Show a ``ParseResult`` (or its dict); ``transcript`` is the spoken text, if any."""
+        if transcript is not None or typed:
+            self.show_transcript(transcript)
+        self.intent = _get(parse, "intent")
+        self.date_keys = list(_get(parse, "date_keys", []) or [])
+        self.when_text = format_when(_get(parse, "when"))
+        payload = _get(parse, "payload")
+        confidence = _get(parse, "confidence")
+        chips: list[tuple[str, str | None, str]] = []
+        if self.intent:
+            label = self.intent
+            if isinstance(confidence, (int, float)):
+                label += f"  {confidence:.0%}"
+            chips.append(("chip", "intent", label))
+        if payload:
+            chips.append(("chip", None, f"“{payload}”"))
+        for key in self.date_keys:
+            chips.append(("chip", "key", key))
+        if self.when_text:
+            chips.append(("chip", "when", f"→ {self.when_text}"))
+        if not self.date_keys and self.intent:
+            chips.append(("chipMuted", None, "no date keys"))
+        self._set_chips(chips)
+
+    def chip_texts(self) -> list[str]:
+        """The texts of the chips currently shown (for tests and accessibility)."""
+        out = []
+        for i in range(self.chips_box.count()):
+            widget = self.chips_box.itemAt(i).widget()
+            if isinstance(widget, QLabel):
+                out.append(widget.text())
+        return out
+
+    # ---- internals -------------------------------------------------------------------------------
+    def _set_chips(self, chips: list[tuple[str, str | None, str]]) -> None:
+        while self.chips_box.count():
+            item = self.chips_box.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+        for object_name, kind, text in chips:
+            chip = QLabel(text)
+            chip.setObjectName(object_name)
+            if kind:
+                chip.setProperty("kind", kind)
+            self.chips_box.addWidget(chip)

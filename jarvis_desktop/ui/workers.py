@@ -1,0 +1,236 @@
+"""Workers that run every engine call off the GUI thread.
+
+All engine work happens on **one** engine ``QThread`` (``EngineThread``): the :class:`Assistant` is created
+there, so its SQLite connection and its models are only ever used from that thread, and jobs run one at a
+time in the order they were submitted (a question asked while the models load waits for them).
+
+Each job is a small ``QObject`` (``WarmUpWorker``, ``AskWorker``, ``TranscribeWorker``, ``HistoryWorker``,
+``CloseWorker``) moved to the engine thread; it reports back with Qt signals, which Qt queues to the GUI
+thread. Errors never escape a worker: a :class:`~jarvis_desktop.errors.JarvisError` becomes its
+``user_message()``, anything else "internal error: ...", emitted on ``failed(str)``.
+
+Cancelling: ``AskWorker.cancel`` is a ``threading.Event`` handed to the engine; ``stop()`` sets it from the
+GUI thread and the engine stops streaming at the next token.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+AssistantFactory = Callable[[], Any]
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the user: ``JarvisError.user_message()``, else ``internal error: <type>: <msg>``."""
+    from jarvis_desktop.errors import JarvisError
+
+    if isinstance(exc, JarvisError):
+        return exc.user_message()
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+class _Holder:
+    """The engine thread's single :class:`Assistant`, created lazily by the first job that needs it."""
+
+    def __init__(self, factory: AssistantFactory) -> None:
+        self._factory = factory
+        self.assistant: Any = None
+
+    def get(self) -> Any:
+        if self.assistant is None:
+            self.assistant = self._factory()
+        return self.assistant
+
+
+class Worker(QObject):
+    """Base job: ``run()`` executes on the engine thread; ``done`` is emitted last, whatever happened."""
+
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holder: _Holder | None = None
+
+    def execute(self, assistant_getter: Callable[[], Any]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @Slot()
+    def run(self) -> None:
+        """Run the job (engine thread); converts exceptions to ``failed`` and always emits ``done``."""
+        try:
+            assert self.holder is not None, "submit the worker through EngineThread.submit()"
+            self.execute(self.holder.get)
+        except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
+            traceback.print_exc()
+            self.failed.emit(describe_error(exc))
+        finally:
+            self.done.emit()
+
+
+class WarmUpWorker(Worker):
+    """Creates the Assistant, reads the chat history, then preloads STT, NLU and the chat model.
+
+    Signals: ``history(list)`` with ``ChatMessageRecord`` objects (oldest first) as soon as the database is
+    open; ``ready()`` when every model is loaded; ``failed(str)`` otherwise.
+    """
+
+    history = Signal(list)
+    ready = Signal()
+
+    def __init__(self, history_limit: int = 100) -> None:
+        super().__init__()
+        self.history_limit = history_limit
+
+    def execute(self, get: Callable[[], Any]) -> None:
+        assistant = get()
+        self.history.emit(list(assistant.history.recent(self.history_limit)))
+        assistant.warm_up()
+        self.ready.emit()
+
+
+class AskWorker(Worker):
+    """One turn: a typed ``text`` or an ``audio`` clip (float32 mono 16 kHz array, or a file path).
+
+    Signals: ``token(str)`` for each streamed piece of the reply; ``finished(object)`` with the engine's
+    ``Turn``; ``failed(str)``. For audio, ``transcribed(object)`` is emitted with the ``Transcript`` first,
+    so the GUI can show what was heard before the reply streams.
+    """
+
+    token = Signal(str)
+    transcribed = Signal(object)
+    finished = Signal(object)
+
+    def __init__(self, text: str | None = None, audio: np.ndarray | str | Path | None = None) -> None:
+        super().__init__()
+        if (text is None) == (audio is None):
+            raise ValueError("give exactly one of text or audio")
+        self.text = text
+        self.audio = audio
+        self.cancel = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the engine to stop streaming (safe from any thread)."""
+        self.cancel.set()
+
+    def execute(self, get: Callable[[], Any]) -> None:
+        assistant = get()
+        if self.cancel.is_set():
+            return
+        if self.text is not None:
+            turn = assistant.ask_text(self.text, on_token=self.token.emit, cancel=self.cancel)
+        else:
+            turn = assistant.ask_audio(self.audio, on_token=self._on_token, cancel=self.cancel)
+        if turn.transcript is not None and not self._sent_transcript:
+            self.transcribed.emit(turn.transcript)
+        self.finished.emit(turn)
+
+    _sent_transcript = False
+
+    def _on_token(self, piece: str) -> None:
+        self.token.emit(piece)
+
+
+class TranscribeWorker(Worker):
+    """Speech-to-text only: ``finished(object)`` with the ``Transcript`` of ``audio``."""
+
+    finished = Signal(object)
+
+    def __init__(self, audio: np.ndarray | str | Path) -> None:
+        super().__init__()
+        self.audio = audio
+
+    def execute(self, get: Callable[[], Any]) -> None:
+        self.finished.emit(get().transcribe(self.audio))
+
+
+class HistoryWorker(Worker):
+    """Reads the last ``limit`` chat messages: ``finished(list)`` of ``ChatMessageRecord``."""
+
+    finished = Signal(list)
+
+    def __init__(self, limit: int = 100) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def execute(self, get: Callable[[], Any]) -> None:
+        self.finished.emit(list(get().history.recent(self.limit)))
+
+
+class CloseWorker(Worker):
+    """Closes the Assistant (models, database) if one was created."""
+
+    def execute(self, get: Callable[[], Any]) -> None:
+        assert self.holder is not None
+        if self.holder.assistant is not None:
+            self.holder.assistant.close()
+            self.holder.assistant = None
+
+
+class _Runner(QObject):
+    """Lives on the engine thread and runs the jobs it is handed, in order."""
+
+    @Slot(object)
+    def run_job(self, worker: Worker) -> None:
+        worker.run()
+
+
+class EngineThread(QObject):
+    """Owns the engine ``QThread`` and the Assistant living on it.
+
+    ``submit(worker)`` moves the worker to the engine thread and queues it; the call returns at once.
+    ``shutdown(timeout_ms)`` cancels the running ask, closes the Assistant on its own thread and stops
+    the thread (the only place the GUI thread waits, when the app is closing).
+    """
+
+    _dispatch = Signal(object)
+
+    def __init__(self, factory: AssistantFactory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._holder = _Holder(factory)
+        self._thread = QThread()
+        self._thread.setObjectName("jarvis-engine")
+        self._runner = _Runner()
+        self._runner.moveToThread(self._thread)
+        self._dispatch.connect(self._runner.run_job)
+        self._jobs: set[Worker] = set()
+        self._closed = False
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        """True while a job is queued or running."""
+        return bool(self._jobs)
+
+    def submit(self, worker: Worker) -> Worker:
+        """Queue ``worker`` on the engine thread; returns it (connect its signals before or after)."""
+        if self._closed:
+            raise RuntimeError("the engine thread is shut down")
+        worker.holder = self._holder
+        worker.moveToThread(self._thread)
+        self._jobs.add(worker)
+        worker.done.connect(self._job_done)
+        self._dispatch.emit(worker)
+        return worker
+
+    @Slot()
+    def _job_done(self) -> None:
+        self._jobs.discard(self.sender())
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel asks, close the Assistant and stop the thread (waits at most ``timeout_ms``)."""
+        if self._closed:
+            return
+        for job in list(self._jobs):
+            if isinstance(job, AskWorker):
+                job.stop()
+        self.submit(CloseWorker())
+        self._closed = True
+        self._thread.quit()
+        self._thread.wait(timeout_ms)

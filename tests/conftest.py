@@ -1,0 +1,24 @@
+"""Shared test set-up: an isolated JARVIS_DESKTOP_HOME per test session, Qt offscreen, no hub access."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory):
+    """Every test runs with its own data/config dir, never the user's."""
+    home = tmp_path_factory.mktemp("jarvis-home")
+    old = os.environ.get("JARVIS_DESKTOP_HOME")
+    os.environ["JARVIS_DESKTOP_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("JARVIS_DESKTOP_HOME", None)
+    else:
+        os.environ["JARVIS_DESKTOP_HOME"] = old
