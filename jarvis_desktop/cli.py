@@ -68,6 +68,9 @@ def _parse_row(engine, text: str, now: datetime | None) -> dict:
 def cmd_parse(args) -> int:
     from jarvis_desktop.assistant import Assistant
 
+    now = _parse_now(args.now)
+    if not args.jsonl and args.text is None:
+        raise BadInputError("parse needs TEXT or --jsonl")
     engine = Assistant(record_history=False).nlu
     if args.jsonl:
         status = 0
@@ -85,9 +88,7 @@ def cmd_parse(args) -> int:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         sys.stdout.flush()
         return status
-    if args.text is None:
-        raise BadInputError("parse needs TEXT or --jsonl")
-    row = _parse_row(engine, args.text, _parse_now(args.now))
+    row = _parse_row(engine, args.text, now)
     if args.json:
         _print_json(row)
     else:

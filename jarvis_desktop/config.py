@@ -89,7 +89,7 @@ class ChatSettings:
     max_tokens: int = 256
     temperature: float = 0.3
     system_prompt: str = (
-        "You are Jarvis, a helpful desktop assistant. Answer clearly and briefly."
+        "You are Jarvis, a helpful desktop assistant. Answer in one to three short sentences."
     )
     history_turns: int = 6
 

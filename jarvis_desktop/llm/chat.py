@@ -38,7 +38,8 @@ class ChatStats:
     """Timings of one reply.
 
     ``prompt_tokens``: tokens of the rendered prompt; ``completion_tokens``: tokens generated;
-    ``first_token_s``: seconds from the call to the first text delta (prompt evaluation included);
+    ``first_token_s``: seconds from the call to the first text delta (prompt building and evaluation
+    included; a first call's model loading is not: see ``LocalChatModel.load_seconds``);
     ``total_s``: seconds from the call to the end of the stream;
     ``tokens_per_s``: decoding speed after the first token, (completion_tokens - 1) / (total_s - first_token_s)
     (completion_tokens / total_s for a one-token reply).
@@ -260,23 +261,31 @@ class LocalChatModel:
         temperature: float | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        """Yield the reply to ``messages`` (``[{"role": "user"|"assistant"|"system", "content": str}, ...]``,
-        oldest first) as non-empty text deltas, as they are decoded.
+        """Start a reply to ``messages`` (``[{"role": "user"|"assistant"|"system", "content": str}, ...]``,
+        oldest first) and return an iterator of its non-empty text deltas, yielded as they are decoded.
 
-        ``max_tokens`` / ``temperature`` override the settings for this call. Setting ``cancel`` ends the
-        stream after the current token (``last_stats.cancelled`` is then True). ``last_stats`` is filled
-        when the stream ends, is cancelled, or is closed by the caller.
+        The model is loaded and the prompt built now (call it on a worker thread), so bad input and a bad
+        model raise here, not mid-iteration. ``max_tokens`` / ``temperature`` override the settings for
+        this call. Setting ``cancel`` ends the stream after the current token (``last_stats.cancelled`` is
+        then True); closing the iterator (``break`` out of a for loop) also stops decoding. ``last_stats``
+        is filled when the stream ends, is cancelled, or is closed.
 
         Raises:
             BadInputError: malformed messages or max_tokens.
             ModelNotFoundError: the model cannot be loaded.
         """
+        llm = self.load()  # a first call loads the weights: that time is in load_seconds, not in the stats
         start = time.perf_counter()
-        llm = self.load()
         reply_budget = self._reply_budget(max_tokens)
         prompt = self.build_prompt(messages, reply_budget)
-        prompt_tokens = self.count_tokens(prompt)
         temp = self.options.temperature if temperature is None else float(temperature)
+        return self._generate(llm, prompt, reply_budget, temp, cancel, start)
+
+    def _generate(
+        self, llm: Any, prompt: list[dict[str, str]], max_tokens: int, temperature: float,
+        cancel: threading.Event | None, start: float,
+    ) -> Iterator[str]:
+        prompt_tokens = self.count_tokens(prompt)
         pieces: list[str] = []
         first_token_s: float | None = None
         cancelled = False
@@ -285,13 +294,10 @@ class LocalChatModel:
                 cancelled = True
                 chunks: Iterator[dict] = iter(())
             else:
-                try:
-                    chunks = llm.create_chat_completion(
-                        prompt, stream=True, max_tokens=reply_budget, temperature=temp, top_p=TOP_P,
-                        repeat_penalty=REPEAT_PENALTY, stop=STOP_SEQUENCES,
-                    )
-                except ValueError as exc:  # e.g. prompt longer than the context window
-                    raise BadInputError(f"the chat prompt cannot be processed: {exc}") from exc
+                chunks = _checked(llm.create_chat_completion(
+                    prompt, stream=True, max_tokens=max_tokens, temperature=temperature, top_p=TOP_P,
+                    repeat_penalty=REPEAT_PENALTY, stop=STOP_SEQUENCES,
+                ))
             try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
@@ -310,17 +316,31 @@ class LocalChatModel:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()  # stops llama.cpp's decoding loop when the caller breaks off
-                total_s = time.perf_counter() - start
-                reply = "".join(pieces)
-                completion_tokens = len(llm.tokenize(reply.encode("utf-8"), add_bos=False)) if reply else 0
-                first = first_token_s if first_token_s is not None else total_s
-                decode_s = total_s - first
-                if completion_tokens >= 2 and decode_s > 0:
-                    rate = (completion_tokens - 1) / decode_s
-                else:
-                    rate = completion_tokens / total_s if total_s > 0 else 0.0
-                self.last_stats = ChatStats(prompt_tokens, completion_tokens, first, total_s, rate, cancelled)
+                self.last_stats = self._stats(llm, prompt_tokens, "".join(pieces), start, first_token_s,
+                                              cancelled)
+
+    @staticmethod
+    def _stats(llm: Any, prompt_tokens: int, reply: str, start: float, first_token_s: float | None,
+               cancelled: bool) -> ChatStats:
+        total_s = time.perf_counter() - start
+        completion_tokens = len(llm.tokenize(reply.encode("utf-8"), add_bos=False)) if reply else 0
+        first = first_token_s if first_token_s is not None else total_s
+        decode_s = total_s - first
+        if completion_tokens >= 2 and decode_s > 0:
+            rate = (completion_tokens - 1) / decode_s
+        else:
+            rate = completion_tokens / total_s if total_s > 0 else 0.0
+        return ChatStats(prompt_tokens, completion_tokens, first, total_s, rate, cancelled)
 
     def complete(self, messages: Sequence[dict], **kwargs: Any) -> str:
         """The whole reply as one string (``stream`` joined and stripped); same arguments and errors."""
         return "".join(self.stream(messages, **kwargs)).strip()
+
+
+def _checked(chunks: Iterator[dict]) -> Iterator[dict]:
+    """Pass llama-cpp-python's stream through, turning its ValueError (e.g. a prompt longer than the
+    context window) into BadInputError."""
+    try:
+        yield from chunks
+    except ValueError as exc:
+        raise BadInputError(f"the chat model cannot process this prompt: {exc}") from exc

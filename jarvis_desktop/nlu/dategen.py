@@ -136,9 +136,6 @@ def clock_expr(rng: random.Random, style: str, hours: list[int] | None = None,
             continue
         if mode == "natural" and (h24 < 5 or h24 == 12):
             continue
-        if mode == "explicit" and h24 in (0, 12) and m == 0 and rng.random() < 0.3:
-            return rng.choice(["at noon", "at midnight"]) if False else (
-                ("at noon", ["at_noon"]) if h24 == 12 else ("at midnight", ["at_midnight"]))
         phrase = clock_phrase(rng, h24, m, style, mode)
         return f"at {phrase}" if rng.random() < 0.93 else phrase, [clock_key(h24, m)]
     return "at noon", ["at_noon"]
@@ -274,11 +271,7 @@ def composite_expr(rng: random.Random, style: str, alarm: bool = False) -> tuple
         p = rng.choice(["", "this ", "next ", "on "])
         key = "next" if p == "next " else "this"
         part = rng.choice(["morning", "afternoon", "evening", "night"])
-        dk = [f"{key}_{day}", part]
-        if rng.random() < 0.5:
-            ct, ck = context_clock(rng, style, part)
-            return f"{p}{_cap_day(day, style)} {part} {ct}", dk + ck
-        return f"{p}{_cap_day(day, style)} {part}", dk
+        return f"{p}{_cap_day(day, style)} {part}", [f"{key}_{day}", part]
     if r < 0.5:  # day + meal ("tomorrow at lunch")
         dt, dk, _ = day_expr(rng, style)
         if dk[0] in COMBINED.values() or dk[0].replace("_", " ") in COMBINED:
@@ -287,8 +280,8 @@ def composite_expr(rng: random.Random, style: str, alarm: bool = False) -> tuple
         return f"{dt} {mt}", dk + [mk]
     # day + clock in either order
     if rng.random() < 0.5:
-        dt, dk = rng.choice(FUTURE_DAYS)[0], None
-        dk = [dict(FUTURE_DAYS)[dt]]
+        dt, key = rng.choice(FUTURE_DAYS)
+        dk = [key]
     else:
         dt, dk = weekday_expr(rng, style)
     ct, ck = clock_expr(rng, style, hours=list(range(5, 12)) if alarm else None)

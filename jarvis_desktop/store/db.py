@@ -234,16 +234,16 @@ class Database:
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration script into complete statements (``sqlite3.complete_statement``-aware, so
-    semicolons inside strings or trigger bodies are kept)."""
+    """Split a migration script into complete statements; ``sqlite3.complete_statement`` decides where one
+    ends, so semicolons inside strings, comments or trigger bodies are kept."""
     statements: list[str] = []
     buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
+    for piece in script.split(";"):
+        buffer += piece + ";"
         if sqlite3.complete_statement(buffer):
-            if buffer.strip():
+            if buffer.strip(" \n\t;"):
                 statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip() and buffer.strip(" \n\t;"):
-        statements.append(buffer.strip())
+    if buffer.strip(" \n\t;"):
+        statements.append(buffer.strip().rstrip(";"))  # let SQLite report the incomplete statement
     return statements

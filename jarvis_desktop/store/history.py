@@ -42,17 +42,22 @@ def _meta_json(meta: dict[str, Any] | None) -> str:
     return json.dumps(meta, ensure_ascii=False, default=str)
 
 
-def _record(row: Any) -> ChatMessageRecord:
+def _load_meta(text: str | None) -> dict[str, Any]:
+    """The stored meta JSON as a dict; an unreadable value (edited by hand) reads as {}."""
     try:
-        meta = json.loads(row["meta"]) if row["meta"] else {}
+        meta = json.loads(text) if text else {}
     except json.JSONDecodeError:
-        meta = {}
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _record(row: Any) -> ChatMessageRecord:
     return ChatMessageRecord(
         id=int(row["id"]),
         role=row["role"],
         content=row["content"],
         created_at=datetime.fromisoformat(row["created_at"]),
-        meta=meta if isinstance(meta, dict) else {},
+        meta=_load_meta(row["meta"]),
     )
 
 
@@ -88,7 +93,7 @@ class ChatHistory:
             row = conn.execute("SELECT meta FROM chat_messages WHERE id = ?", (message_id,)).fetchone()
             if row is None:
                 raise BadInputError(f"no chat message with id {message_id}")
-            merged = json.loads(row["meta"] or "{}")
+            merged = _load_meta(row["meta"])
             if meta is not None:
                 _meta_json(meta)  # validates the type
                 merged.update(meta)

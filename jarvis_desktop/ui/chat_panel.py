@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 ROLES = ("user", "assistant", "system")
@@ -82,6 +83,8 @@ class MessageBubble(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 9, 14, 8)
+        self._h_margins = 28
+        self._max_width = 560
         layout.setSpacing(3)
         self.body = QLabel()
         self.body.setObjectName("body")
@@ -95,8 +98,9 @@ class MessageBubble(QFrame):
         self.badge.setObjectName("badge")
         self.badge.setWordWrap(True)
         layout.addWidget(self.badge)
+        self.badge.setText(badge)
+        self.badge.setVisible(bool(badge))
         self._render()
-        self.set_badge(badge)
 
     def text(self) -> str:
         """The message text as given (Markdown source for assistant replies)."""
@@ -113,6 +117,7 @@ class MessageBubble(QFrame):
     def set_badge(self, badge: str) -> None:
         self.badge.setText(badge)
         self.badge.setVisible(bool(badge))
+        self.fit()
 
     def badge_text(self) -> str:
         return self.badge.text()
@@ -120,6 +125,27 @@ class MessageBubble(QFrame):
     def _render(self) -> None:
         shown = self._text if self._text else "…"
         self.body.setText(shown)
+        self.fit()
+
+    def fit(self, max_width: int | None = None) -> None:
+        """Size the bubble to its text: as wide as the text needs, at most ``max_width`` pixels."""
+        if max_width is not None:
+            self._max_width = max_width
+        self.ensurePolished()
+        inner_max = self._max_width - self._h_margins
+        doc = QTextDocument()
+        doc.setDefaultFont(self.body.font())
+        doc.setDocumentMargin(0)
+        if self.body.textFormat() == Qt.TextFormat.MarkdownText:
+            doc.setMarkdown(self.body.text())
+        else:
+            doc.setPlainText(self.body.text())
+        doc.setTextWidth(inner_max)
+        ideal = int(doc.idealWidth()) + 4
+        badge_w = self.badge.fontMetrics().horizontalAdvance(self.badge.text()) + 4 if self.badge.text() else 0
+        width = min(inner_max, max(ideal, badge_w, 24))
+        self.body.setFixedWidth(width)
+        self.badge.setFixedWidth(width)
 
 
 class ChatPanel(QWidget):
@@ -246,7 +272,7 @@ class ChatPanel(QWidget):
     # ---- layout ----------------------------------------------------------------------------------
     def _fit(self, bubble: MessageBubble) -> None:
         width = max(240, int(self.scroll.viewport().width() * self.MAX_WIDTH_RATIO))
-        bubble.setMaximumWidth(width)
+        bubble.fit(width)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)

@@ -91,20 +91,27 @@ QToolTip {{ color: {c.text}; background: {c.surface_alt}; border: 1px solid {c.b
 QToolBar {{ background: {c.window}; border: none; border-bottom: 1px solid {c.border}; padding: 4px 8px; spacing: 6px; }}
 QToolBar QToolButton {{ color: {c.text}; padding: 5px 10px; border-radius: 6px; }}
 QToolBar QToolButton:hover {{ background: {c.surface_alt}; }}
+QToolBar QToolButton:checked {{ background: {c.chip}; color: {c.chip_text}; }}
+QToolBar QToolButton:disabled {{ color: {c.text_muted}; }}
 QMenuBar {{ background: {c.window}; color: {c.text}; }}
 QMenuBar::item:selected {{ background: {c.surface_alt}; border-radius: 4px; }}
 QMenu {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border}; padding: 4px; }}
 QMenu::item {{ padding: 5px 18px; border-radius: 4px; }}
 QMenu::item:selected {{ background: {c.accent}; color: {c.accent_text}; }}
 QStatusBar {{ background: {c.window}; color: {c.text_muted}; border-top: 1px solid {c.border}; }}
-QStatusBar QLabel {{ color: {c.text_muted}; padding: 0 6px; }}
+QStatusBar::item {{ border: none; }}
+QStatusBar QLabel {{ color: {c.text_muted}; padding: 0 2px; }}
+QLabel#statusDot {{ padding-left: 8px; }}
 QLabel#statusDot[state="loading"] {{ color: #d9a400; }}
 QLabel#statusDot[state="ready"] {{ color: {c.ok}; }}
 QLabel#statusDot[state="busy"] {{ color: {c.accent}; }}
 QLabel#statusDot[state="error"] {{ color: {c.danger}; }}
 
 QScrollArea#chatScroll {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; }}
-QWidget#chatBody {{ background: {c.surface}; }}
+QScrollArea#chatScroll > QWidget#qt_scrollarea_viewport {{ background: transparent; }}
+QWidget#chatBody {{ background: transparent; }}
+QLabel#appTitle {{ color: {c.text}; font-size: 12.5pt; font-weight: 700; }}
+QLabel#appSubtitle {{ color: {c.text_muted}; font-size: 9pt; }}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 4px 2px; }}
 QScrollBar::handle:vertical {{ background: {c.border}; border-radius: 3px; min-height: 30px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}

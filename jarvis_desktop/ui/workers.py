@@ -15,7 +15,9 @@ GUI thread and the engine stops streaming at the next token.
 
 from __future__ import annotations
 
+import inspect
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable
@@ -67,6 +69,8 @@ class Worker(QObject):
         try:
             assert self.holder is not None, "submit the worker through EngineThread.submit()"
             self.execute(self.holder.get)
+        except _Cancelled:
+            pass
         except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
             traceback.print_exc()
             self.failed.emit(describe_error(exc))
@@ -126,15 +130,27 @@ class AskWorker(Worker):
         if self.text is not None:
             turn = assistant.ask_text(self.text, on_token=self.token.emit, cancel=self.cancel)
         else:
-            turn = assistant.ask_audio(self.audio, on_token=self._on_token, cancel=self.cancel)
-        if turn.transcript is not None and not self._sent_transcript:
-            self.transcribed.emit(turn.transcript)
+            turn = self._ask_audio(assistant)
         self.finished.emit(turn)
 
-    _sent_transcript = False
+    def _ask_audio(self, assistant: Any) -> Any:
+        """STT first (so the transcript shows before the reply streams), then the text pipeline."""
+        if "on_transcript" in inspect.signature(assistant.ask_audio).parameters:
+            return assistant.ask_audio(self.audio, on_token=self.token.emit, cancel=self.cancel,
+                                       on_transcript=self.transcribed.emit)
+        t0 = time.perf_counter()
+        transcript = assistant.transcribe(self.audio)
+        stt_ms = (time.perf_counter() - t0) * 1000
+        self.transcribed.emit(transcript)
+        if self.cancel.is_set():
+            raise _Cancelled()
+        # the same composition as Assistant.ask_audio, split so the GUI sees the transcript early
+        return assistant.ask_text(transcript.text.strip(), on_token=self.token.emit, cancel=self.cancel,
+                                  _transcript=transcript, _timings={"stt": stt_ms})
 
-    def _on_token(self, piece: str) -> None:
-        self.token.emit(piece)
+
+class _Cancelled(Exception):
+    """The user pressed Stop between STT and the reply."""
 
 
 class TranscribeWorker(Worker):
@@ -234,3 +250,103 @@ class EngineThread(QObject):
         self._closed = True
         self._thread.quit()
         self._thread.wait(timeout_ms)
+
+
+class MicController(QObject):
+    """Qt side of :class:`jarvis_desktop.audio.capture.MicCapture` (which knows nothing of Qt).
+
+    The input stream is opened on a background thread the first time ``begin()`` is called (opening can
+    take a second or two) and then kept open, so later utterances start instantly. The capture's
+    callbacks run on its own thread; they only emit signals, which Qt queues to the GUI thread:
+    ``utterance(object)`` (float32 mono 16 kHz array), ``level(float)``, ``failed(str)``,
+    ``opened()`` once the first audio block arrived.
+    """
+
+    utterance = Signal(object)
+    level = Signal(float)
+    failed = Signal(str)
+    opened = Signal()
+    _opened_internal = Signal(object)
+
+    def __init__(self, settings: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._capture: Any = None
+        self._opening = False
+        self._want_utterance = False
+        self._hands_free = False
+        self._opened_internal.connect(self._on_opened)
+
+    @property
+    def is_open(self) -> bool:
+        return self._capture is not None
+
+    def begin(self) -> None:
+        """Start an utterance (opens the microphone first if needed)."""
+        self._want_utterance = True
+        if self._capture is not None:
+            self._safe(self._capture.begin_utterance)
+        elif not self._opening:
+            self._opening = True
+            threading.Thread(target=self._open, name="jarvis-mic-open", daemon=True).start()
+
+    def end(self) -> None:
+        """End the utterance: the capture hands the recorded audio to ``utterance``."""
+        was_wanted, self._want_utterance = self._want_utterance, False
+        if self._capture is not None and was_wanted:
+            self._safe(self._capture.end_utterance)
+
+    def close(self) -> None:
+        """Close the input stream (on a background thread; returns at once)."""
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            threading.Thread(target=self._safe, args=(capture.stop,), daemon=True).start()
+
+    # ---- internals (the _open thread, then the GUI thread) ------------------------------------------
+    def set_hands_free(self, on: bool) -> None:
+        """Hands-free: the capture's VAD endpointer emits utterances by itself (opens the mic if needed)."""
+        self._hands_free = on
+        if self._capture is not None:
+            self._capture.hands_free = on
+        elif on and not self._opening:
+            self._opening = True
+            threading.Thread(target=self._open, name="jarvis-mic-open", daemon=True).start()
+
+    def _open(self) -> None:
+        try:
+            from jarvis_desktop.audio.capture import MicCapture
+
+            settings = self._settings
+            if settings is None:
+                from jarvis_desktop.config import load_settings
+
+                settings = load_settings().audio
+            capture = MicCapture(self.utterance.emit, on_level=self.level.emit, settings=settings,
+                                 on_error=self._on_capture_error)
+            capture.start()
+            if not capture.first_block.wait(5.0):
+                capture.stop()
+                raise RuntimeError("the microphone delivered no audio within 5 s")
+        except Exception as exc:  # noqa: BLE001
+            self._opening = False
+            self.failed.emit(describe_error(exc))
+            return
+        self._opened_internal.emit(capture)
+
+    def _on_capture_error(self, error: Exception) -> None:
+        self.failed.emit(describe_error(error))
+
+    @Slot(object)
+    def _on_opened(self, capture: Any) -> None:
+        self._opening = False
+        self._capture = capture
+        capture.hands_free = self._hands_free
+        self.opened.emit()
+        if self._want_utterance:
+            self._safe(capture.begin_utterance)
+
+    def _safe(self, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            self.failed.emit(describe_error(exc))

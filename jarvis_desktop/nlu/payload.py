@@ -1,0 +1,140 @@
+"""The utterance's payload: what the action works on, with the date expressions, fillers and the intent's
+trigger words removed.
+
+    "remind me to call mom tomorrow at 3 pm"            -> "call mom"        (reminder_set)
+    "take a note: buy milk"                             -> "buy milk"        (note_create)
+    "open firefox"                                      -> "firefox"         (app_open)
+    "search the web for python decorators"              -> "python decorators" (web_search)
+    "schedule a meeting with Ana next tuesday at 2 pm"  -> "meeting with Ana" (calendar_set)
+    "play some jazz"                                    -> "jazz"            (media_control)
+
+Intents without a payload (timers, alarms, queries, volume, chat, ...) give "". Pure rules, no model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+_FILLER_HEAD = re.compile(
+    r"^(?:(?:hey|ok|okay|hi|so|uh|um|uhm|er|hmm|well|alright|jarvis|please|(?:could|can|would|will) you)"
+    r"\b[\s,]*)+",
+    re.I)
+_FILLER_TAIL = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|jarvis|now please))+$", re.I)
+_EDGE_WORDS = r"(?:to|that|about|for|so|on|at|by|in|and|saying|called|named|of|with|this|next)"
+
+
+def _rx(*alternatives: str) -> re.Pattern:
+    return re.compile(r"^(?:%s)\b\s*" % "|".join(alternatives), re.I)
+
+
+_TRIGGERS: dict[str, list[re.Pattern]] = {
+    "reminder_set": [
+        _rx(r"(?:i need |i want |give me |set (?:up )?|create |add |put in |make )?(?:a |an )?(?:new )?reminders?"
+            r"(?: for| to| about| that)?",
+            r"remind(?:s|ed)? (?:me|us)(?: about| to| that| of)?", r"i want to be reminded(?: to| about| that)?",
+            r"don'?t (?:let me )?forget(?: to remind me)?(?: to| about)?", r"(?:ping|nudge|alert|tell|text) me",
+            r"make sure (?:that )?i", r"remember to", r"could you set a reminder"),
+        _rx(r"(?:(?:that )?i (?:need to|have to|should|must|gotta|want to)|so (?:that )?i|to)"),
+    ],
+    "note_create": [
+        _rx(r"(?:i want to |could you |please |can you )?(?:take|make|add|save|create|write|record|start|keep|"
+            r"jot|scribble|put)(?: down| up)?(?: a| this| the)?(?: new)? (?:note|memo)s?(?: to self)?"
+            r"(?: saying| that| down| of)?",
+            r"(?:put|add) (?:this )?(?:in|to|into) (?:my|the) notes", r"(?:write|jot|scribble|note) (?:this )?down",
+            r"note to self", r"(?:please |could you |can you )?note(?: down| that)?", r"(?:new )?(?:note|memo)"),
+        _rx(r"(?:that|saying)"),
+    ],
+    "web_search": [
+        _rx(r"(?:i want to |can you |could you |please )?(?:do |run )?(?:a |an )?(?:web |internet |online |google )?"
+            r"(?:search|query|look)(?:es)?(?: up| online| the web| the internet| google| the net)?"
+            r"(?: for| on| about)?",
+            r"(?:google|bing|duckduckgo)(?: for)?", r"browse (?:the web|the internet|online) for",
+            r"find (?:me )?(?:some )?(?:articles|information|info|results|pages)? ?(?:about|on|for)?",
+            r"check online for", r"what does the (?:internet|web) say about"),
+    ],
+    "app_open": [
+        _rx(r"(?:can you |could you |please |let'?s |i'?d like to |i want to )?(?:open(?: up)?(?: the app)?|launch|"
+            r"start(?: up)?|fire up|bring up|pull up|boot up|run|load|go to|switch to|show me|take me to|use|get|"
+            r"can i get|need)"),
+    ],
+    "calendar_set": [
+        _rx(r"(?:can you |could you |please |i'?d like to |i want to )?(?:schedule|put|add|book|set up|create|plan|"
+            r"block (?:out )?time for|arrange|organi[sz]e|pencil in|slot|save|enter|mark|make|new calendar event|"
+            r"calendar|i have)"
+            r"(?: an?)?(?: new)?(?: calendar)?(?: event| entry| appointment)?(?: called| named| for)?"),
+    ],
+    "media_control": [
+        _rx(r"(?:can you |could you |please )?(?:start )?(?:play(?:ing)?|put on|i want to hear|queue(?: up)?|"
+            r"shuffle|listen to)(?: some)?"),
+    ],
+}
+_TAILS: dict[str, re.Pattern] = {
+    "reminder_set": re.compile(r"\s*\b(?:remind me|set a reminder|please)$", re.I),
+    "web_search": re.compile(r"\s*\b(?:online|on the web|on the internet|on google|on the net)$", re.I),
+    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please)$", re.I),
+    "calendar_set": re.compile(
+        r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) calendar(?: for)?|add it|(?:for|in) my calendar)$", re.I),
+    "note_create": re.compile(r"\s*\b(?:in my notes|to my notes)$", re.I),
+}
+_MEDIA_NO_PAYLOAD = re.compile(r"^(?:the )?(?:next|previous|last|that|this)?\s*(?:one|song|track|music)?$", re.I)
+PAYLOAD_INTENTS = frozenset(_TRIGGERS)
+
+
+def normalize_payload(text: str) -> str:
+    """Comparison form of a payload: lowercase, punctuation dropped (dots inside words like
+    ``youtube.com`` kept), single spaces, leading "the/a/an/my/some" dropped."""
+    s = text.lower()
+    s = re.sub(r"[,?!;:\"()]+", " ", s)
+    s = re.sub(r"\.(?=\s|$)", " ", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"^(?:(?:the|a|an|my|some)\s+)+", "", s)
+    return s
+
+
+def _remove_spans(text: str, spans: Sequence) -> str:
+    out, pos = [], 0
+    for sp in sorted(spans, key=lambda s: s.start):
+        if sp.start < pos:
+            continue
+        out.append(text[pos:sp.start])
+        out.append(" ")
+        pos = sp.end
+        if text[pos:pos + 2] in ("'s", "’s"):
+            pos += 2
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
+    """The payload of ``text`` for ``intent``; ``spans`` are the date spans (objects with ``start``/``end``
+    character offsets into ``text``, as from ``extract_date_spans``) to cut out. Returns "" for intents
+    without a payload or when nothing is left. Never raises on odd text."""
+    if intent not in PAYLOAD_INTENTS or not text:
+        return ""
+    s = _remove_spans(text, spans)
+    s = re.sub(r"[,?!;:\"“”]+", " ", s)
+    s = re.sub(r"\.(?=\s|$)", " ", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    for _ in range(3):
+        s = _FILLER_HEAD.sub("", s)
+        s = _FILLER_TAIL.sub("", s).strip()
+    for pat in _TRIGGERS[intent]:
+        s = pat.sub("", s, count=1).strip()
+    tail = _TAILS.get(intent)
+    for _ in range(2):
+        if tail:
+            s = tail.sub("", s).strip()
+        s = _FILLER_TAIL.sub("", s).strip()
+    # dangling connectors left where a date was cut out ("call mom at", "for the meeting on")
+    s = re.sub(rf"(?:\s+{_EDGE_WORDS})+$", "", s, flags=re.I)
+    s = re.sub(rf"^(?:{_EDGE_WORDS}\s+)+", "", s, flags=re.I) if intent in ("reminder_set", "calendar_set") else s
+    if intent in ("calendar_set", "app_open"):
+        s = re.sub(r"^(?:(?:a|an|the)\s+)+", "", s, flags=re.I)
+    if intent == "media_control" and _MEDIA_NO_PAYLOAD.match(s):
+        return ""
+    if intent == "media_control" and not re.match(
+            r"^(?:(?:can|could) you |please )?(?:start )?(?:play|put on|i want to hear|queue|shuffle|listen)",
+            _FILLER_HEAD.sub("", text.strip()), re.I):
+        return ""
+    return re.sub(r"\s+", " ", s).strip(" .")

@@ -1,0 +1,299 @@
+"""Whisper speech-to-text with guards against hallucinated text on silence and noise.
+
+``SpeechToText`` wraps ``faster_whisper.WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=2)``
+on a local CTranslate2 model directory (default: the embedded Whisper tiny.en). It never contacts a model hub:
+it only accepts an existing directory and sets ``HF_HUB_OFFLINE=1`` before loading.
+
+Hallucination guards (tiny.en invents "you", "Thank you." or "I hope you enjoyed this video" on silence):
+
+1. Silero VAD (``vad_filter=True``, shipped inside faster-whisper) removes non-speech before decoding.
+2. ``condition_on_previous_text=False``, so one invented segment cannot seed the next.
+3. A segment is dropped when it holds no word (".", "[Music]"), when its ``avg_logprob`` is very low
+   (< :data:`VERY_LOW_LOGPROB`), or when its ``no_speech_prob`` exceeds ``no_speech_threshold`` and the
+   decoder is unsure (``avg_logprob`` < -1.0) or the segment's audio is quiet.
+4. The known silence phrases (:data:`HALLUCINATION_PHRASES`) are dropped only when the segment's audio is
+   quiet (level below :data:`QUIET_DBFS`, or less than :data:`MIN_SNR_DB` above the clip's noise floor),
+   so a clearly spoken "thank you" is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from jarvis_desktop.audio.vad import frame_levels_dbfs
+from jarvis_desktop.audio.wav import SAMPLE_RATE, load_audio
+from jarvis_desktop.config import SttSettings
+from jarvis_desktop.errors import BadInputError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    from jarvis_desktop.config import Settings
+
+VERY_LOW_LOGPROB = -1.6
+"""Segments whose mean token log-probability is below this are dropped (the decoder is guessing)."""
+
+UNSURE_LOGPROB = -1.0
+"""Whisper's reference ``log_prob_threshold``: with a high ``no_speech_prob`` below it, a segment is dropped."""
+
+QUIET_DBFS = -50.0
+"""A segment whose loud frames (90th percentile of 30 ms RMS levels) are below this level counts as quiet."""
+
+MIN_SNR_DB = 10.0
+"""A segment less than this many dB above the clip's noise floor (10th percentile frame level) counts as quiet."""
+
+HALLUCINATION_PHRASES = frozenset(
+    {
+        "you", "thank you", "thank you very much", "thanks", "thank you so much", "thank you for watching",
+        "thanks for watching", "thank you for listening", "thanks for listening", "i hope you enjoyed this video",
+        "i hope you enjoyed the video", "see you next time", "well see you next time", "see you in the next video",
+        "please subscribe", "subscribe", "like and subscribe", "bye", "bye bye", "goodbye", "okay", "oh", "so",
+        "hmm", "um", "uh", "ah", "yeah", "the end", "music", "applause", "silence", "blank audio",
+    }
+)
+"""Normalised texts (lowercase, no punctuation) tiny.en is known to produce on silence and noise."""
+
+_ANNOTATION = re.compile(r"^\s*[\[(*♪].*[\])*♪]\s*$")
+
+
+@dataclass
+class Segment:
+    """One decoded stretch of speech. ``start``/``end`` in seconds from the clip start; ``no_speech_prob`` in
+    [0, 1]; ``avg_logprob`` the mean token log-probability (natural log, <= 0)."""
+
+    start: float
+    end: float
+    text: str
+    no_speech_prob: float
+    avg_logprob: float
+
+
+@dataclass
+class Transcript:
+    """The result of :meth:`SpeechToText.transcribe`.
+
+    ``text``: the kept segments joined by spaces; ``""`` when the audio holds no speech.
+    ``duration_s``: audio length in seconds. ``stt_seconds``: wall-clock decoding time in seconds.
+    ``segments``: the kept segments (dropped hallucinations are not listed).
+    """
+
+    text: str
+    duration_s: float
+    stt_seconds: float
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def real_time_factor(self) -> float:
+        """``stt_seconds / duration_s`` (below 1 is faster than real time); 0.0 for empty audio."""
+        return self.stt_seconds / self.duration_s if self.duration_s > 0 else 0.0
+
+
+class SpeechToText:
+    """Transcribe 16 kHz mono speech with a local CTranslate2 Whisper model.
+
+    The model loads lazily on the first :meth:`transcribe` or :meth:`warm_up` call (thread-safe); calls are
+    serialised, so one instance can be shared by threads.
+
+    Args:
+        model_path: a CTranslate2 Whisper directory (``model.bin``, ``config.json``, ``tokenizer.json``);
+            ``None`` = ``options.model_path`` if set, else the embedded tiny.en.
+        options: decoding settings; ``None`` = :class:`~jarvis_desktop.config.SttSettings` defaults.
+
+    Raises:
+        ModelNotFoundError: the directory is missing or lacks model files (here), or the model fails to load
+            (on first use).
+    """
+
+    def __init__(self, model_path: Path | str | None = None, options: SttSettings | None = None) -> None:
+        self.options = options or SttSettings()
+        if model_path is None and self.options.model_path:
+            model_path = self.options.model_path
+        if model_path is None:
+            from jarvis_desktop.models import embedded_whisper_path
+
+            model_path = embedded_whisper_path()
+        self.model_path = Path(model_path).expanduser()
+        _check_model_dir(self.model_path)
+        self._model = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SpeechToText:
+        """Build from the user's settings (``[stt]``; the model path via ``models.whisper_model_path``)."""
+        from jarvis_desktop.models import whisper_model_path
+
+        return cls(whisper_model_path(settings), settings.stt)
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is in memory."""
+        return self._model is not None
+
+    def warm_up(self) -> float:
+        """Load the model now (and decode 1 s of silence once); returns the seconds it took.
+
+        Raises:
+            ModelNotFoundError: the model files are corrupt or cannot be loaded.
+        """
+        t0 = time.perf_counter()
+        model = self._load()
+        with self._run_lock:
+            segments, _ = model.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), language=self._language(),
+                                           beam_size=1, vad_filter=False, without_timestamps=True)
+            list(segments)
+        return time.perf_counter() - t0
+
+    def transcribe(self, audio: np.ndarray | str | os.PathLike[str]) -> Transcript:
+        """Transcribe one utterance or recording.
+
+        Args:
+            audio: float32 ``(n,)`` mono at 16 kHz in [-1, 1] (int16 is scaled; ``(n, 1)`` is accepted), or
+                the path of an audio file (read with :func:`~jarvis_desktop.audio.wav.load_audio`).
+
+        Returns:
+            A :class:`Transcript`; its ``text`` is ``""`` when the audio holds no speech (silence, noise).
+
+        Raises:
+            BadInputError: empty, non-finite or wrongly shaped audio, or an unreadable file.
+            ModelNotFoundError: the model cannot be loaded.
+        """
+        samples = _as_samples(audio)
+        model = self._load()
+        opts = self.options
+        t0 = time.perf_counter()
+        with self._run_lock:
+            segments, _info = model.transcribe(
+                samples,
+                language=self._language(),
+                beam_size=max(1, int(opts.beam_size)),
+                vad_filter=bool(opts.vad_filter),
+                condition_on_previous_text=False,
+                no_speech_threshold=opts.no_speech_threshold,
+                log_prob_threshold=UNSURE_LOGPROB,
+            )
+            raw = [
+                Segment(float(s.start), float(s.end), s.text.strip(), float(s.no_speech_prob), float(s.avg_logprob))
+                for s in segments
+            ]
+        stt_seconds = time.perf_counter() - t0
+        kept = filter_hallucinations(raw, samples, opts.no_speech_threshold)
+        text = " ".join(s.text for s in kept).strip()
+        return Transcript(text, len(samples) / SAMPLE_RATE, stt_seconds, kept)
+
+    def _language(self) -> str | None:
+        return self.options.language or None
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        with self._load_lock:
+            if self._model is None:
+                _check_model_dir(self.model_path)
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from faster_whisper import WhisperModel
+
+                try:
+                    self._model = WhisperModel(
+                        str(self.model_path),
+                        device="cpu",
+                        compute_type=self.options.compute_type or "int8",
+                        cpu_threads=max(1, int(self.options.cpu_threads)),
+                        local_files_only=True,
+                    )
+                except (RuntimeError, ValueError, OSError) as exc:
+                    raise ModelNotFoundError(
+                        f"speech-to-text model in {self.model_path} could not be loaded "
+                        f"(corrupt or not a CTranslate2 Whisper model): {str(exc).splitlines()[0] if str(exc) else exc}",
+                        hint="set [stt] model_path to a CTranslate2 Whisper directory, or leave it empty for the default",
+                    ) from exc
+        return self._model
+
+
+def filter_hallucinations(
+    segments: list[Segment], audio: np.ndarray, no_speech_threshold: float = 0.6
+) -> list[Segment]:
+    """Keep the segments that are real speech (rules in the module docstring).
+
+    Args:
+        segments: decoded segments, times in seconds into ``audio``.
+        audio: the float32 16 kHz clip they were decoded from (used to measure each segment's level).
+        no_speech_threshold: ``no_speech_prob`` above which a segment is suspect.
+    """
+    if not segments:
+        return []
+    levels = frame_levels_dbfs(audio)
+    floor = float(np.percentile(levels, 10)) if len(levels) else -100.0
+    kept = []
+    for seg in segments:
+        norm = normalise_text(seg.text)
+        if not norm or _ANNOTATION.match(seg.text):
+            continue
+        if seg.avg_logprob < VERY_LOW_LOGPROB:
+            continue
+        quiet = _is_quiet(seg, levels, floor)
+        if seg.no_speech_prob > no_speech_threshold and (seg.avg_logprob < UNSURE_LOGPROB or quiet):
+            continue
+        if norm in HALLUCINATION_PHRASES and quiet:
+            continue
+        kept.append(seg)
+    return kept
+
+
+def normalise_text(text: str) -> str:
+    """Lowercase, drop punctuation and apostrophes, squeeze spaces: ``"We'll see you!"`` -> ``"well see you"``."""
+    text = text.lower().replace("'", "").replace("\u2019", "")
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def _is_quiet(seg: Segment, levels: np.ndarray, floor: float) -> bool:
+    frame_s = 0.03
+    lo, hi = int(seg.start / frame_s), int(np.ceil(seg.end / frame_s))
+    part = levels[lo:hi] if hi > lo else levels
+    if len(part) == 0:
+        part = levels
+    if len(part) == 0:
+        return True
+    loud = float(np.percentile(part, 90))
+    return loud < QUIET_DBFS or loud - floor < MIN_SNR_DB
+
+
+def _check_model_dir(path: Path) -> None:
+    if not path.is_dir():
+        raise ModelNotFoundError(
+            f"speech-to-text model not found: {path} is not a directory",
+            hint="set [stt] model_path to a CTranslate2 Whisper directory, or leave it empty for the default",
+        )
+    missing = [name for name in ("model.bin", "config.json", "tokenizer.json") if not (path / name).is_file()]
+    if missing:
+        raise ModelNotFoundError(
+            f"speech-to-text model in {path} is incomplete: missing {', '.join(missing)}",
+            hint="a CTranslate2 Whisper directory needs model.bin, config.json and tokenizer.json",
+        )
+
+
+def _as_samples(audio: np.ndarray | str | os.PathLike[str]) -> np.ndarray:
+    if isinstance(audio, (str, os.PathLike)):
+        return load_audio(audio)
+    arr = np.asarray(audio)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise BadInputError(f"audio must be mono, shape (n,); got shape {arr.shape}")
+    if arr.size == 0:
+        raise BadInputError("audio is empty (0 samples)")
+    if np.issubdtype(arr.dtype, np.integer):
+        scale = float(np.iinfo(arr.dtype).max) + 1.0
+        arr = arr.astype(np.float32) / scale
+    elif not np.issubdtype(arr.dtype, np.floating):
+        raise BadInputError(f"audio must be float32 samples in [-1, 1]; got dtype {arr.dtype}")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise BadInputError("audio contains NaN or infinite samples")
+    return np.clip(arr, -1.0, 1.0)

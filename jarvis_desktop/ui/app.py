@@ -1,0 +1,76 @@
+"""``run_gui(argv)``: the QApplication, app icon, style, main window and tray.
+
+The CLI's no-argument path calls it. ``JARVIS_THEME=dark|light`` forces a theme.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QLinearGradient, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication
+
+from jarvis_desktop.ui.style import apply_style
+
+ICON_PATH = Path(__file__).resolve().parents[2] / "resources" / "icons" / "jarvis.svg"
+
+
+def app_icon() -> QIcon:
+    """The app icon: ``resources/icons/jarvis.svg``, or the same design drawn in code if it is missing."""
+    if ICON_PATH.is_file():
+        icon = QIcon(str(ICON_PATH))
+        if not icon.isNull() and not icon.pixmap(64, 64).isNull():
+            return icon
+    pix = QPixmap(256, 256)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    grad = QLinearGradient(0, 0, 256, 256)
+    grad.setColorAt(0, QColor("#4f7cff"))
+    grad.setColorAt(1, QColor("#7a4dff"))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(grad)
+    p.drawRoundedRect(QRectF(8, 8, 240, 240), 56, 56)
+    p.setBrush(QColor("#ffffff"))
+    for x, y, w, h in ((52, 108, 20, 40), (84, 84, 20, 88), (116, 60, 24, 136), (152, 84, 20, 88), (184, 108, 20, 40)):
+        p.drawRoundedRect(QRectF(x, y, w, h), w / 2, w / 2)
+    p.end()
+    return QIcon(pix)
+
+
+def create_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists), named, styled and with the app icon."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv else [sys.argv[0] if sys.argv else "jarvis-desktop"])
+    app.setApplicationName("Jarvis")
+    app.setApplicationDisplayName("Jarvis")
+    app.setOrganizationName("jarvis-desktop")
+    app.setDesktopFileName("jarvis-desktop")
+    app.setWindowIcon(app_icon())
+    apply_style(app)
+    return app
+
+
+def run_gui(argv: Sequence[str] | None = None, settings: Any = None) -> int:
+    """Start the GUI and run the event loop; returns the exit code (0 on a normal quit).
+
+    With a system tray, closing the window keeps Jarvis in the tray; "Quit" in the tray menu or
+    Ctrl+Q ends it. Without a tray, closing the window quits.
+    """
+    from jarvis_desktop.ui.main_window import MainWindow
+
+    app = create_app(argv)
+    window = MainWindow(settings=settings, icon=app.windowIcon())
+    app.setQuitOnLastWindowClosed(window.tray is None)
+    app.aboutToQuit.connect(window.shutdown)
+    signal.signal(signal.SIGINT, lambda *_: window.quit_app())  # Ctrl+C in the terminal quits cleanly
+    wake = QTimer(window)  # lets Python run its signal handlers while Qt's loop is idle
+    wake.timeout.connect(lambda: None)
+    wake.start(300)
+    window.show()
+    return int(app.exec())

@@ -1,0 +1,464 @@
+"""The main window: conversation, understanding strip, input row, status bar.
+
+Every engine call runs on the engine thread (:mod:`jarvis_desktop.ui.workers`); this module only reacts
+to signals. Inputs: typed text (Enter or Send), the mic button (hold to talk / click to toggle), an audio
+file (toolbar "Open audio file…", or drag-and-drop onto the window). Errors become a red system message in
+the conversation and a status-bar note; the window never shows a blocking dialog except the file picker
+the user asked for.
+
+Test hooks (no Qt event needed): ``submit_text(text)``, ``open_audio_file(path)``, ``stop()``,
+attributes ``engine_ready``, ``busy``, ``last_turn``, ``last_error``, ``chat``, ``strip``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from jarvis_desktop.ui.chat_panel import ChatPanel, format_badge
+from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
+from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
+from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker
+
+AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)"
+
+
+def _default_assistant(settings: Any = None) -> Any:
+    from jarvis_desktop.assistant import Assistant
+
+    return Assistant(settings)
+
+
+class MainWindow(QMainWindow):
+    """Jarvis's main window.
+
+    Args:
+        settings: passed to ``Assistant(settings)``; None reads ``settings.toml`` (on the engine thread).
+        assistant_factory: builds the Assistant on the engine thread (default ``Assistant(settings)``).
+        icon: window icon.
+        use_tray: create a system-tray icon when the desktop has a tray.
+    """
+
+    turn_finished = Signal(object)   # the engine's Turn
+    token_received = Signal(str)     # each streamed piece of a reply, as shown
+    error_shown = Signal(str)
+
+    def __init__(
+        self,
+        settings: Any = None,
+        assistant_factory: Callable[[], Any] | None = None,
+        icon: QIcon | None = None,
+        use_tray: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Jarvis")
+        self.setObjectName("mainWindow")
+        self.resize(880, 700)
+        self.setMinimumSize(QSize(520, 460))
+        self.setAcceptDrops(True)
+        if icon is not None:
+            self.setWindowIcon(icon)
+
+        self.engine_ready = False
+        self.busy = False
+        self.last_turn: Any = None
+        self.last_error: str | None = None
+        self._ask: AskWorker | None = None
+        self._pending_user_bubble = None
+        self._quitting = False
+        self._closed = False
+
+        self._build_ui()
+        self._build_actions()
+
+        self.engine = EngineThread(assistant_factory or partial(_default_assistant, settings), self)
+        self.mic = MicController(getattr(settings, "audio", None), self)
+        self.mic.utterance.connect(self._on_utterance)
+        self.mic.level.connect(self.level_meter.set_level)
+        self.mic.failed.connect(self._on_mic_failed)
+        self.mic.opened.connect(self._on_mic_opened)
+
+        from jarvis_desktop.ui.tray import create_tray
+
+        self.tray = create_tray(self, icon or self.windowIcon()) if use_tray else None
+
+        self._set_status("loading", "Loading models…")
+        warm = WarmUpWorker()
+        warm.history.connect(self._on_history)
+        warm.ready.connect(self._on_ready)
+        warm.failed.connect(self._on_warm_failed)
+        self.engine.submit(warm)
+
+    # ---- layout ----------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        central = QWidget()
+        central.setObjectName("central")
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(14, 10, 14, 10)
+        outer.setSpacing(10)
+
+        self.chat = ChatPanel()
+        outer.addWidget(self.chat, 1)
+        self.strip = UnderstandingStrip()
+        outer.addWidget(self.strip)
+
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.mic_button = MicButton()
+        self.mic_button.recording_started.connect(self._on_mic_start)
+        self.mic_button.recording_stopped.connect(self._on_mic_stop)
+        row.addWidget(self.mic_button)
+        self.level_meter = LevelMeter()
+        self.level_meter.setFixedWidth(54)
+        row.addWidget(self.level_meter)
+        self.prompt = QLineEdit()
+        self.prompt.setObjectName("prompt")
+        self.prompt.setPlaceholderText("Ask Jarvis… (Enter to send)")
+        self.prompt.setClearButtonEnabled(True)
+        self.prompt.returnPressed.connect(self._on_send_clicked)
+        row.addWidget(self.prompt, 1)
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send")
+        self.send_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.send_button.clicked.connect(self._on_send_clicked)
+        row.addWidget(self.send_button)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        row.addWidget(self.stop_button)
+        outer.addLayout(row)
+        self.setCentralWidget(central)
+
+        self.status_dot = QLabel("●")
+        self.status_dot.setObjectName("statusDot")
+        self.status_text = QLabel()
+        self.statusBar().addWidget(self.status_dot)
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().setSizeGripEnabled(False)
+
+    def _build_actions(self) -> None:
+        self.open_action = QAction("Open audio file…", self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.setToolTip("Transcribe and answer a recording (WAV, FLAC, OGG…)")
+        self.open_action.triggered.connect(self._choose_audio_file)
+        self.stop_action = QAction("Stop reply", self)
+        self.stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.stop_action.triggered.connect(self.stop)
+        self.listen_action = QAction("Start/stop listening", self)
+        self.listen_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.listen_action.triggered.connect(self.mic_button.toggle_recording)
+        self.hands_free_action = QAction("Hands-free", self)
+        self.hands_free_action.setCheckable(True)
+        self.hands_free_action.setToolTip("Listen continuously; each pause ends an utterance (voice activity detection)")
+        self.hands_free_action.toggled.connect(self._on_hands_free)
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.quit_app)
+        for action in (self.stop_action, self.listen_action, self.quit_action):
+            self.addAction(action)
+
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(self.open_action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        conv = self.menuBar().addMenu("&Conversation")
+        conv.addAction(self.listen_action)
+        conv.addAction(self.hands_free_action)
+        conv.addAction(self.stop_action)
+
+        toolbar = QToolBar("Main")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        logo = QLabel()
+        logo.setPixmap(self.windowIcon().pixmap(26, 26) if not self.windowIcon().isNull() else QPixmap())
+        logo.setContentsMargins(2, 0, 6, 0)
+        title = QLabel("Jarvis")
+        title.setObjectName("appTitle")
+        subtitle = QLabel("  offline voice assistant")
+        subtitle.setObjectName("appSubtitle")
+        toolbar.addWidget(logo)
+        toolbar.addWidget(title)
+        toolbar.addWidget(subtitle)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.open_action)
+        toolbar.addAction(self.hands_free_action)
+        self.addToolBar(toolbar)
+        self.toolbar = toolbar
+
+    # ---- public actions --------------------------------------------------------------------------
+    def submit_text(self, text: str) -> bool:
+        """Ask a typed question; returns False (and says why) if it cannot be sent now."""
+        text = (text or "").strip()
+        if not text:
+            self._set_status(None, "Type a question first.")
+            return False
+        if not self._can_start():
+            return False
+        self.chat.add_message("user", text)
+        self._start_ask(AskWorker(text=text), "Thinking…")
+        return True
+
+    def open_audio_file(self, path: str | Path) -> bool:
+        """Run a recording through the voice pipeline (STT, understanding, reply)."""
+        path = Path(path)
+        if not self._can_start():
+            return False
+        self._pending_user_bubble = self.chat.add_message("user", "Transcribing…", f"voice · {path.name}")
+        self._start_ask(AskWorker(audio=path), f"Transcribing {path.name}…")
+        return True
+
+    def ask_audio(self, audio: np.ndarray) -> bool:
+        """Run a microphone utterance (float32 mono 16 kHz) through the voice pipeline."""
+        if not self._can_start():
+            return False
+        self._pending_user_bubble = self.chat.add_message("user", "Transcribing…", "voice · microphone")
+        self._start_ask(AskWorker(audio=audio), "Transcribing…")
+        return True
+
+    def stop(self) -> None:
+        """Stop the streaming reply (the engine stops at the next token)."""
+        if self._ask is not None:
+            self._ask.stop()
+            self._set_status("busy", "Stopping…")
+
+    def quit_app(self) -> None:
+        """Really quit (the tray's Quit, Ctrl+Q)."""
+        self._quitting = True
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    # ---- turn lifecycle --------------------------------------------------------------------------
+    def _can_start(self) -> bool:
+        if self._closed:
+            return False
+        if self.busy:
+            self._set_status("busy", "Still answering — press Stop to interrupt.")
+            return False
+        return True
+
+    def _start_ask(self, worker: AskWorker, status: str) -> None:
+        self.busy = True
+        self._ask = worker
+        self.last_error = None
+        worker.transcribed.connect(self._on_transcribed)
+        worker.token.connect(self._on_token)
+        worker.finished.connect(self._on_turn)
+        worker.failed.connect(self._on_ask_failed)
+        worker.done.connect(self._on_ask_done)
+        self._update_controls()
+        if not self.engine_ready:
+            status = "Loading models… your request will run when they are ready."
+        self._set_status("busy", status)
+        self.engine.submit(worker)
+
+    def _on_transcribed(self, transcript: Any) -> None:
+        text = getattr(transcript, "text", str(transcript)).strip()
+        if self._pending_user_bubble is not None:
+            self._pending_user_bubble.set_text(text)
+            self._pending_user_bubble = None
+        self.strip.show_transcript(text)
+        self._set_status("busy", "Thinking…")
+
+    def _on_token(self, piece: str) -> None:
+        if not self.chat.streaming:
+            self.chat.begin_reply()
+            self._set_status("busy", "Answering…")
+        self.chat.append_token(piece)
+        self.token_received.emit(piece)
+
+    def _on_turn(self, turn: Any) -> None:
+        self.last_turn = turn
+        transcript = getattr(turn.transcript, "text", None) if turn.transcript is not None else None
+        if transcript is not None:
+            self._on_transcribed(turn.transcript)
+        self.strip.show_parse(turn.parse, transcript=transcript.strip() if transcript else None,
+                              typed=transcript is None)
+        reply = turn.reply
+        stats = getattr(reply, "stats", None)
+        badge = format_badge(
+            getattr(turn.parse, "intent", None), getattr(reply, "backend", None), turn.timings_ms,
+            tokens_per_s=getattr(stats, "tokens_per_s", None) if reply.kind == "chat" else None,
+            kind=reply.kind,
+        )
+        if getattr(reply, "cancelled", False):
+            badge = (badge + " · stopped") if badge else "stopped"
+        text = reply.text if reply.text else ("(stopped)" if getattr(reply, "cancelled", False) else "(no reply)")
+        self.chat.finish_reply(text, badge)
+        total = turn.timings_ms.get("total")
+        self._set_status("ready", f"Ready · last turn {total / 1000:.2f} s" if total else "Ready")
+        self.turn_finished.emit(turn)
+
+    def _on_ask_failed(self, message: str) -> None:
+        self.chat.abandon_reply()
+        if self._pending_user_bubble is not None:
+            self._pending_user_bubble.set_text("(could not transcribe)")
+            self._pending_user_bubble = None
+        self.show_error(message)
+
+    def _on_ask_done(self) -> None:
+        if self.chat.streaming:           # stopped before the turn finished
+            self.chat.finish_reply(None, "stopped")
+        if self._pending_user_bubble is not None:
+            self._pending_user_bubble.set_text("(stopped)")
+            self._pending_user_bubble = None
+        self._ask = None
+        self.busy = False
+        self._update_controls()
+        if self.last_error is None and self.status_dot.property("state") == "busy":
+            self._set_status("ready" if self.engine_ready else "loading",
+                             "Ready" if self.engine_ready else "Loading models…")
+
+    def show_error(self, message: str) -> None:
+        """Show an error in the conversation and the status bar (never a dialog)."""
+        self.last_error = message
+        self.chat.add_system(message)
+        self._set_status("error", message)
+        self.error_shown.emit(message)
+
+    # ---- engine start-up -------------------------------------------------------------------------
+    def _on_history(self, records: list) -> None:
+        self.chat.load_history(records)
+
+    def _on_ready(self) -> None:
+        self.engine_ready = True
+        if not self.busy:
+            self._set_status("ready", "Ready")
+
+    def _on_warm_failed(self, message: str) -> None:
+        self.show_error(f"Could not load the models: {message}")
+
+    # ---- microphone ------------------------------------------------------------------------------
+    def _on_mic_start(self) -> None:
+        if self.busy:
+            self.mic_button.stop()
+            self._set_status("busy", "Still answering — press Stop to interrupt.")
+            return
+        self.mic.begin()
+        self._set_status("busy", "Listening… release (or click) to send" if self.mic.is_open
+                         else "Opening the microphone…")
+
+    def _on_mic_stop(self) -> None:
+        self.mic.end()
+        self.level_meter.set_level(0.0)
+        if not self.busy:
+            self._set_status("ready" if self.engine_ready else "loading", "Ready" if self.engine_ready
+                             else "Loading models…")
+
+    def _on_mic_opened(self) -> None:
+        if self.mic_button.recording:
+            self._set_status("busy", "Listening… release (or click) to send")
+
+    def _on_hands_free(self, on: bool) -> None:
+        self.mic.set_hands_free(on)
+        self._set_status("busy" if on else ("ready" if self.engine_ready else "loading"),
+                         "Hands-free: listening — just speak" if on else
+                         ("Ready" if self.engine_ready else "Loading models…"))
+
+    def _on_mic_failed(self, message: str) -> None:
+        self.mic_button.stop()
+        if self.hands_free_action.isChecked():
+            self.hands_free_action.blockSignals(True)
+            self.hands_free_action.setChecked(False)
+            self.hands_free_action.blockSignals(False)
+        self.show_error(f"Microphone: {message}")
+
+    def _on_utterance(self, audio: Any) -> None:
+        if audio is None or len(audio) == 0:
+            return
+        self.ask_audio(np.asarray(audio, dtype=np.float32))
+
+    # ---- files: dialog and drag-and-drop ---------------------------------------------------------
+    def _choose_audio_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open audio file", "", AUDIO_FILTER)
+        if path:
+            self.open_audio_file(path)
+
+    @staticmethod
+    def _local_file(event: Any) -> str | None:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile():
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._local_file(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        path = self._local_file(event)
+        if path:
+            event.acceptProposedAction()
+            self.open_audio_file(path)
+        else:
+            event.ignore()
+
+    # ---- small helpers ---------------------------------------------------------------------------
+    def _on_send_clicked(self) -> None:
+        if self.submit_text(self.prompt.text()):
+            self.prompt.clear()
+
+    def _update_controls(self) -> None:
+        self.stop_button.setEnabled(self.busy)
+        self.send_button.setEnabled(not self.busy)
+        self.open_action.setEnabled(not self.busy)
+
+    def _set_status(self, state: str | None, text: str) -> None:
+        if state is not None:
+            self.status_dot.setProperty("state", state)
+            self.status_dot.style().unpolish(self.status_dot)
+            self.status_dot.style().polish(self.status_dot)
+        self.status_text.setText(text)
+
+    def status_message(self) -> str:
+        return self.status_text.text()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.tray is not None and not self._quitting:
+            event.ignore()
+            self.hide()
+            self.tray.showMessage("Jarvis", "Still running in the tray.", self.windowIcon(), 2000)
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop the engine thread and the microphone (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.mic.close()
+        self.engine.shutdown()
+        if self.tray is not None:
+            self.tray.hide()

@@ -1,0 +1,199 @@
+"""The main window end to end: real Whisper, real NLU, real chat model, real SQLite history.
+
+Runs offscreen (no display needed). Each test builds a window over a fresh ``JARVIS_DESKTOP_HOME``; engine
+calls run on the window's engine thread, so the tests wait on the window's own state with
+``qtbot.waitUntil`` rather than sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from jarvis_desktop.config import ChatSettings  # noqa: E402
+from jarvis_desktop.ui.main_window import MainWindow  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+LOAD_TIMEOUT_MS = 90_000
+TURN_TIMEOUT_MS = 90_000
+
+
+def _speak(text: str, out: Path) -> Path:
+    """espeak-ng speech of ``text`` as a 16 kHz mono 16-bit WAV."""
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.skip("espeak-ng and sox are needed to make test speech")
+    raw = out.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
+    return out
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def open_window(qtbot, home):
+    """Factory: a shown MainWindow over ``home`` with its models loaded."""
+    windows: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        window = MainWindow(use_tray=False)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        qtbot.waitUntil(lambda: window.engine_ready or window.last_error is not None, timeout=LOAD_TIMEOUT_MS)
+        assert window.last_error is None, window.last_error
+        assert window.status_message() == "Ready"
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
+def _wait_turn(qtbot, window: MainWindow, timeout: int = TURN_TIMEOUT_MS) -> None:
+    qtbot.waitUntil(lambda: not window.busy, timeout=timeout)
+
+
+def test_spoken_question_shows_transcript_reply_and_intent(qtbot, open_window, tmp_path):
+    wav = _speak("what time is it", tmp_path / "what_time.wav")
+    window = open_window()
+    assert window.open_audio_file(wav)
+    assert window.busy and window.stop_button.isEnabled()
+    _wait_turn(qtbot, window)
+
+    assert window.last_error is None, window.last_error
+    messages = window.chat.messages()
+    assert messages[-2][0] == "user" and messages[-1][0] == "assistant"
+    heard = messages[-2][1].lower()
+    assert "what time" in heard, heard                       # the transcript replaced "Transcribing…"
+    assert any(ch.isdigit() for ch in messages[-1][1]), messages[-1][1]   # the reply states a time
+    assert window.strip.intent == "datetime_query"
+    assert any(t.startswith("datetime_query") for t in window.strip.chip_texts())
+    assert "what time" in (window.strip.transcript or "").lower()
+    badge = window.chat.bubbles[-1].badge_text()
+    assert "datetime_query" in badge and "stt" in badge, badge
+    assert window.status_message().startswith("Ready")
+
+
+def test_typed_question_streams_and_stop_interrupts(qtbot, open_window):
+    window = open_window()
+
+    # a full answer streams token by token into the reply bubble
+    pieces: list[str] = []
+    window.token_received.connect(pieces.append)
+    window.prompt.setText("Explain in two sentences why the sky is blue.")
+    qtbot.keyClick(window.prompt, Qt.Key.Key_Return)
+    assert window.prompt.text() == ""                        # Enter sent it
+    _wait_turn(qtbot, window)
+    assert window.last_error is None, window.last_error
+    turn = window.last_turn
+    assert turn.reply.kind == "chat" and turn.parse.intent == "general_chat"
+    assert len(pieces) > 3, pieces                           # streamed, not one block
+    shown = window.chat.messages()[-1]
+    assert shown[0] == "assistant" and shown[1].strip() and shown[1] == turn.reply.text
+    assert "general_chat" in window.chat.bubbles[-1].badge_text()
+
+    # Stop: click it as soon as the first token of a long answer arrives
+    window.submit_text("Write a very long story about a dragon who learns to cook, with many details.")
+    streamed = window.chat
+    qtbot.waitUntil(lambda: streamed.streaming and streamed.bubbles[-1].text() != "", timeout=TURN_TIMEOUT_MS)
+    assert window.stop_button.isEnabled()
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    _wait_turn(qtbot, window, timeout=10_000)
+    turn = window.last_turn
+    assert turn.reply.cancelled, "Stop did not cancel the stream"
+    max_tokens = ChatSettings().max_tokens
+    assert turn.reply.stats is None or turn.reply.stats.completion_tokens < max_tokens
+    assert "stopped" in window.chat.bubbles[-1].badge_text()
+    assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
+
+
+def test_history_survives_reopening_the_window(qtbot, open_window):
+    first = open_window()
+    assert first.submit_text("what day is it today")
+    _wait_turn(qtbot, first)
+    assert first.last_error is None, first.last_error
+    before = first.chat.messages()[-2:]
+    assert before[0] == ("user", "what day is it today") and before[1][1]
+    first.close()                                            # no tray offscreen: closing really quits
+    assert first._closed
+
+    second = open_window()                                   # a new Assistant over the same home
+    qtbot.waitUntil(lambda: len(second.chat.messages()) >= 2, timeout=10_000)
+    assert second.chat.messages()[-2:] == before
+    assert "datetime_query" in second.chat.bubbles[-1].badge_text()
+
+
+def test_corrupt_wav_shows_an_error_and_the_window_stays_usable(qtbot, open_window, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(200))
+    window = open_window()
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(bad))])
+    drop = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert window.busy                                       # the drop started a voice turn
+    _wait_turn(qtbot, window)
+
+    assert window.last_error, "no error shown for a corrupt WAV"
+    system = [text for role, text in window.chat.messages() if role == "system"]
+    assert system and "broken.wav" in system[-1], system
+    assert window.status_message() == window.last_error
+    assert window.isVisible() and window.send_button.isEnabled()
+
+    assert window.submit_text("what time is it")             # still usable
+    _wait_turn(qtbot, window)
+    assert window.last_error is None
+    assert window.strip.intent == "datetime_query"
+
+
+def test_gui_stays_responsive_while_a_reply_streams(qtbot, open_window):
+    window = open_window()
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setInterval(5)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    probe.timeout.connect(tick)
+    tokens: list[str] = []
+    window.token_received.connect(tokens.append)
+    window.submit_text("Describe the history of the bicycle in detail.")
+    clock.start()
+    probe.start()
+    t0 = time.perf_counter()
+    _wait_turn(qtbot, window)
+    probe.stop()
+    elapsed = time.perf_counter() - t0
+    assert window.last_error is None, window.last_error
+    assert len(tokens) > 20, "the reply was too short to measure a stream"
+    worst = max(gaps)
+    print(f"\nevent-loop probe: {len(gaps)} ticks over {elapsed:.2f} s while streaming {len(tokens)} tokens; "
+          f"longest stall {worst:.0f} ms")
+    assert worst < 250, f"the GUI thread stalled for {worst:.0f} ms while a reply streamed"
