@@ -25,8 +25,9 @@ COMMANDS = [
     "add milk to my shopping list",
     "turn the volume down",
 ]
-# Measured: corpus WER 2.7 % (1 error in 37 words: "add" -> "and") on these with tiny.en int8, greedy.
-ESPEAK_WER_BOUND = 0.12
+# Measured: corpus WER 5.7 % (2 errors in 35 words: "add" -> "and", "shopping" -> "sharpening") with
+# tiny.en int8 greedy. Bound: measured + about 5 points.
+ESPEAK_WER_BOUND = 0.11
 
 
 @pytest.fixture(scope="module")

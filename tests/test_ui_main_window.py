@@ -22,7 +22,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
-from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from jarvis_desktop.config import ChatSettings  # noqa: E402
@@ -49,6 +49,8 @@ def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(path))
+    if os.environ.get("DEV_NLU_DIR"):  # DEVTEMP
+        (path / "settings.toml").write_text(f'[nlu]\nmodel_dir = "{os.environ["DEV_NLU_DIR"]}"\n')  # DEVTEMP
     return path
 
 
@@ -116,7 +118,7 @@ def test_typed_question_streams_and_stop_interrupts(qtbot, open_window):
     assert "general_chat" in window.chat.bubbles[-1].badge_text()
 
     # Stop: click it as soon as the first token of a long answer arrives
-    window.submit_text("Write a very long story about a dragon who learns to cook, with many details.")
+    window.submit_text("tell me a long story about a brave knight")
     streamed = window.chat
     qtbot.waitUntil(lambda: streamed.streaming and streamed.bubbles[-1].text() != "", timeout=TURN_TIMEOUT_MS)
     assert window.stop_button.isEnabled()
@@ -153,9 +155,12 @@ def test_corrupt_wav_shows_an_error_and_the_window_stays_usable(qtbot, open_wind
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(bad))])
-    drop = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, drop)
+    args = (QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(*args)                           # a real drag enters before it drops
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(*args))
     assert window.busy                                       # the drop started a voice turn
     _wait_turn(qtbot, window)
 
@@ -184,7 +189,7 @@ def test_gui_stays_responsive_while_a_reply_streams(qtbot, open_window):
     probe.timeout.connect(tick)
     tokens: list[str] = []
     window.token_received.connect(tokens.append)
-    window.submit_text("Describe the history of the bicycle in detail.")
+    window.submit_text("What is the history of the bicycle? Tell me in detail.")
     clock.start()
     probe.start()
     t0 = time.perf_counter()
@@ -192,6 +197,7 @@ def test_gui_stays_responsive_while_a_reply_streams(qtbot, open_window):
     probe.stop()
     elapsed = time.perf_counter() - t0
     assert window.last_error is None, window.last_error
+    assert window.last_turn.reply.kind == "chat", window.last_turn.parse
     assert len(tokens) > 20, "the reply was too short to measure a stream"
     worst = max(gaps)
     print(f"\nevent-loop probe: {len(gaps)} ticks over {elapsed:.2f} s while streaming {len(tokens)} tokens; "

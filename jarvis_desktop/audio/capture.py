@@ -46,6 +46,17 @@ def _sounddevice():
     return sd
 
 
+def refresh_devices() -> None:
+    """Make PortAudio enumerate the devices again (a microphone plugged in, or PulseAudio started, after
+    the first use). Only call it while no stream is open."""
+    sd = _sounddevice()
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:
+        raise AudioDeviceError(f"no microphone found: re-initialising PortAudio failed: {exc}") from exc
+
+
 def list_input_devices() -> list[dict[str, Any]]:
     """Audio input devices PortAudio sees.
 
@@ -89,6 +100,8 @@ class MicCapture:
         on_level: called with the level in dBFS of every ~30 ms block (for a level meter); worker thread.
         settings: device, VAD threshold, endpoint silence, maximum utterance length.
         on_error: called with an :class:`AudioDeviceError` if the stream fails after it started.
+        device_rate: open the device at this rate in Hz and resample to 16 kHz; ``None`` = 16 kHz when the
+            device supports it, else its default rate.
 
     Attributes:
         hands_free: when True, the VAD endpointer emits utterances on its own (default False).
@@ -103,6 +116,7 @@ class MicCapture:
         on_level: Callable[[float], None] | None = None,
         settings: AudioSettings | None = None,
         on_error: Callable[[AudioDeviceError], None] | None = None,
+        device_rate: int | None = None,
     ) -> None:
         self.on_utterance = on_utterance
         self.on_level = on_level
@@ -111,7 +125,8 @@ class MicCapture:
         self.sample_rate = SAMPLE_RATE
         self.hands_free = False
         self.first_block = threading.Event()
-        self.device_rate = SAMPLE_RATE
+        self.device_rate = int(device_rate) if device_rate else SAMPLE_RATE
+        self._requested_rate = int(device_rate) if device_rate else None
         self.overflows = 0
         self.endpointer = Endpointer(self.settings, sample_rate=SAMPLE_RATE)
         self._stream = None
@@ -150,7 +165,7 @@ class MicCapture:
                 return
             sd = _sounddevice()
             device = self._resolve_device(sd)
-            rate = self._pick_rate(sd, device)
+            rate = self._pick_rate(sd, device, self._requested_rate)
             self.device_rate = rate
             self._resampler = None
             if rate != SAMPLE_RATE:
@@ -304,6 +319,9 @@ class MicCapture:
     # -- device selection ---------------------------------------------------------------------------
     def _resolve_device(self, sd) -> int | str | None:  # noqa: ANN001
         inputs = list_input_devices()
+        if not inputs:  # maybe plugged in (or the sound server started) since PortAudio was initialised
+            refresh_devices()
+            inputs = list_input_devices()
         if not inputs:
             raise AudioDeviceError(
                 "no microphone found: the system reports no audio input device",
@@ -332,7 +350,15 @@ class MicCapture:
         )
 
     @staticmethod
-    def _pick_rate(sd, device) -> int:  # noqa: ANN001
+    def _pick_rate(sd, device, requested: int | None) -> int:  # noqa: ANN001
+        if requested:
+            try:
+                sd.check_input_settings(device=device, samplerate=requested, channels=1, dtype="float32")
+                return requested
+            except Exception as exc:
+                raise AudioDeviceError(
+                    f"cannot open the microphone ({_device_label(device)}) at {requested} Hz: {exc}"
+                ) from exc
         try:
             sd.check_input_settings(device=device, samplerate=SAMPLE_RATE, channels=1, dtype="float32")
             return SAMPLE_RATE

@@ -114,6 +114,11 @@ TEMPLATES: dict[str, list[str]] = {
         "please remind me {when} that i should {task}", "tell me to {task} {when}",
         "set up a reminder to {task} {when}", "don't forget to remind me to {task} {date}",
         "remind me {date} i need to {task}",
+        "i'd like a reminder to {task} {when}", "remind me to {task}", "could you remind me {when} to {task}",
+        "can you make sure i remember to {task} {when}", "i keep forgetting to {task} remind me {when}",
+        "reminder {when} {task}", "set me a reminder to {task} {when}", "jog my memory {when} to {task}",
+        "schedule a reminder to {task} {when}", "shoot me a reminder {when} to {task}",
+        "i should {task} {when} can you remind me", "make a reminder for me to {task} {when}",
     ],
     "timer_set": [
         "set a timer for {dur}", "start a {durx} timer", "timer for {dur}", "countdown {dur}",
@@ -123,6 +128,10 @@ TEMPLATES: dict[str, list[str]] = {
         "time {dur} for the pasta", "set a {durx} countdown", "begin a timer of {dur}",
         "new timer {dur}", "timer {dur} starting now", "give me a {durx} timer", "start timing {dur}",
         "set a kitchen timer for {dur}", "could you run a timer for {dur}", "i want a countdown of {dur}",
+        "set a timer {dur}", "timer on {dur}", "could you start a {durx} timer", "run a {durx} timer",
+        "i need to time {dur}", "countdown timer {dur}", "set a countdown timer for {dur}",
+        "start the stopwatch countdown for {dur}", "time me for {dur}", "alert me when {dur} have passed",
+        "set an egg timer for {dur}", "can you count down {dur} for me",
     ],
     "alarm_set": [
         "wake me up {aw}", "set an alarm for {clock}", "set an alarm {aw}", "alarm at {clock}",
@@ -133,6 +142,10 @@ TEMPLATES: dict[str, list[str]] = {
         "i have to get up {aw} set an alarm", "set a wake up alarm {aw}", "wake up call {aw}",
         "could you wake me {aw}", "new alarm for {clock}", "set a morning alarm {aw}",
         "schedule an alarm {aw}", "buzz me awake {aw}",
+        "i need to get up {aw}", "make sure i'm up {aw}", "i have to be awake {aw}", "set the alarm {aw}",
+        "alarm clock {aw}", "wake up {aw}", "rouse me {aw}", "please get me out of bed {aw}",
+        "set an alarm to wake me {aw}", "i want to wake up {aw}", "can you set my alarm {aw}",
+        "turn on an alarm for {clock}", "set a wake-up alarm for {clock}",
     ],
     "schedule_query": [
         "what do i have {day}", "what's on my calendar {day}", "which alarms are set", "do i have any reminders {day}",
@@ -144,6 +157,13 @@ TEMPLATES: dict[str, list[str]] = {
         "what's next on my schedule", "tell me my plans for {day}", "which timers are running",
         "do i have meetings {pday}", "when is my next meeting", "any alarms set for {day}",
         "what's on the agenda {day}", "check my calendar {day}",
+        "show my calendar {day}", "what's in my calendar {day}", "look at my schedule {day}",
+        "list my reminders", "what events do i have {day}", "what's planned for {day}", "do i have plans {day}",
+        "which reminders do i have", "read my schedule {day}", "any appointments {day}",
+        "what meetings are on {day}", "show me my agenda", "is my calendar free {day}",
+        "what's on for {day}", "do i have an alarm set",
+        "when is my next appointment", "when's my next alarm", "what reminders do i have", "which reminders are active",
+        "how long until my next meeting", "when is my dentist appointment", "what's the first thing {day}",
     ],
     "schedule_remove": [
         "cancel my {clock} alarm", "stop the timer", "cancel the timer", "delete my reminders for {day}",
@@ -154,6 +174,11 @@ TEMPLATES: dict[str, list[str]] = {
         "remove my alarm", "kill the timer", "delete all reminders", "cancel everything {day}",
         "drop the {event} {day}", "cancel my {event}", "switch off the alarm", "stop the countdown",
         "take the {clock} alarm off", "undo that reminder",
+        "delete the reminder about {task}", "remove my reminder to {task}", "cancel the alarm", "turn the alarm off",
+        "end the timer", "stop the alarm", "delete my alarm for {clock}", "cancel my appointment {day}",
+        "remove the {event} from my calendar", "forget the reminder", "cancel that timer", "erase my reminders",
+        "clear my calendar {day}", "i don't need that reminder anymore",
+        "delete that alarm", "stop my timer", "end the countdown", "cancel the meeting {day}",
     ],
     "calendar_set": [
         "schedule a {event} {when}", "put a {event} on my calendar {when}", "add a {event} to my calendar {when}",
@@ -166,6 +191,10 @@ TEMPLATES: dict[str, list[str]] = {
         "mark {when} for a {event} in my calendar", "i'd like to schedule a {event} {when}",
         "create a calendar entry for a {event} {when}", "slot a {event} into my calendar {when}",
         "save a {event} {when} in my calendar", "enter a {event} for {when}",
+        "make a calendar event for a {event} {when}", "get a {event} on the calendar {when}",
+        "schedule {event} {when}", "put {event} down for {when}", "i need to schedule a {event} {when}",
+        "add an appointment {event} {when}", "register a {event} {when} in the calendar",
+        "set a meeting {event} {when}", "can you book me a {event} {when}",
     ],
     "weather_query": [
         "what's the weather {date}", "will it rain {date}", "is it going to be cold {date}",
@@ -177,16 +206,28 @@ TEMPLATES: dict[str, list[str]] = {
         "tell me the weather {date}", "what's the chance of rain {date}", "is it raining right now",
         "any thunderstorms {date}", "give me the forecast {date}", "how humid is it {date}",
         "will the sun be out {date}", "what's it like outside", "do i need sunscreen {date}",
-        "check the weather {date}",
+        "check the weather {date}", "what was the weather like {negago}", "did it rain {negago}",
+        "what's the weather like", "how's the weather {date}", "is it going to rain {date}",
+        "what will the weather be {date}", "forecast for {day}", "do i need a coat {date}",
+        "how warm is it outside", "what's the high {date}", "is it freezing outside", "will it be sunny {date}",
+        "how many degrees is it", "is it cloudy {date}", "weather report {date}",
+        "how was the weather {pday}", "was it sunny {pday}", "what was the temperature {negago}",
+        "is it too cold to go outside", "what's the wind like {date}", "is it nice out", "will it be foggy {date}",
     ],
     "datetime_query": [
-        "what time is it", "what's the time", ("what's the date today", ["today"]), "what day is it", "what's today's date",
+        "what time is it", "what's the time", ("what's the date today", ["today"]), "what day is it", ("what's today's date", ["today"]),
         "what day of the week is it", "what day is it {day}", "tell me the time", "do you know what time it is",
         "what month is it", "what year is it", "what date is {dweek}", "what's the time right now",
         "give me the current time", "what's the date", "current time", ("what is today", ["today"]), "time please",
         "what's the date {day}", "which day of the month is it", "what's the exact time",
         ("tell me today's date", ["today"]), "what date will it be {day}", "how late is it",
         "is it a weekday", "what's the time where i am",
+        "what's the current date", "tell me what day it is", "what's the day today", "what hour is it",
+        "can you tell me the time", "what time is it now", "what's the date right now", "which day is it",
+        "what is the time", "time check", "clock check", "what time do you have", "date please",
+        "do you know today's date",
+        "is it the weekend yet", "is today a holiday", "what week of the year is it", "how many days are left in the month",
+        "what's the time on the clock", "how long until midnight",
     ],
     "app_open": [
         "open {app}", "launch {app}", "start {app}", "fire up {app}", "bring up {app}", "run {app}",
@@ -194,6 +235,10 @@ TEMPLATES: dict[str, list[str]] = {
         "i want to use {app}", "get {app} running", "pull up {app}", "show me {app}", "boot up {app}",
         "open the app {app}", "can i get {app}", "let's open {app}", "need {app} open", "open {app} for me",
         "launch the {app} application", "i'd like to open {app}", "take me to {app}",
+        "open up the {app}", "start the program {app}", "display {app}", "open {app} please", "can you launch {app}",
+        "please run {app}", "open the {app} application", "execute {app}", "spin up {app}", "go ahead and open {app}",
+        "could you open {app} for me", "i need {app}", "start {app} up", "open my {app}",
+        "get {app} going", "open {app} now", "bring {app} up", "i want {app} open", "have {app} open",
     ],
     "system_status": [
         "how much memory am i using", "what's my cpu usage", "battery level", "how much disk space is left",
@@ -204,6 +249,13 @@ TEMPLATES: dict[str, list[str]] = {
         "how much battery is left", "what's the cpu temperature", "is the speech model loaded",
         "give me a system report", "how is my computer doing", "what's the load on the machine",
         "how many cores are busy",
+        "how much memory is free", "what's my memory usage", "cpu load", "how's my battery", "disk usage",
+        "is my computer overheating", "what is the system load", "show system info", "how much space is left on my drive",
+        "which model is loaded right now", "what's eating my memory", "how hot is the cpu", "check my battery",
+        "is the computer slow because of cpu", "what's my ram usage", "how many processes are running",
+        "what model is running", "which language model are you using", "how many programs are open",
+        "is the battery charging", "is the laptop plugged in", "how much power is left", "how long will my battery last",
+        "are you using the gpu",
     ],
     "volume_set": [
         "turn the volume up", "volume down", "mute", "unmute", "set the volume to {n}", "louder",
@@ -212,6 +264,11 @@ TEMPLATES: dict[str, list[str]] = {
         "put the volume at {n}", "decrease the volume", "increase volume by {n} percent", "silence",
         "mute the sound", "turn down the volume", "volume to {n} percent", "a bit louder please",
         "make it louder", "set sound level to {n}", "quieter please", "max volume",
+        "turn it down", "turn it up", "volume up", "louder please", "reduce the volume", "lower it", "softer",
+        "turn the volume to {n}", "set volume {n} percent", "make the sound louder", "quiet down", "boost the volume",
+        "turn off the sound", "mute audio", "volume at half",
+        "it's too quiet", "too loud", "that's too loud turn it down", "i can't hear anything", "can you unmute",
+        "unmute the speakers", "sound on", "bring the volume down", "the music is too loud", "speak louder",
     ],
     "media_control": [
         "play {song}", "pause the music", "next song", "skip this track", "resume", "go back to the previous song",
@@ -219,6 +276,10 @@ TEMPLATES: dict[str, list[str]] = {
         "stop the music", "i want to hear {song}", "play some {song}", "next track please", "rewind this song",
         "start playing {song}", "shuffle {song}", "hold the music", "go to the next song", "replay that song",
         "continue playing", "can you play {song}", "queue up {song}", "back one track", "unpause",
+        "skip to the next song", "pause playback", "stop playing", "play music", "play {song} please",
+        "back to the last song", "next", "previous song", "pause the song", "resume the music", "skip ahead",
+        "play something by {song}", "can you pause", "resume the song",
+        "stop the song", "stop playback", "halt the music", "pause spotify", "play it again", "skip back",
     ],
     "note_create": [
         "take a note {note}", "note that {note}", "write down {note}", "add a note saying {note}",
@@ -228,6 +289,10 @@ TEMPLATES: dict[str, list[str]] = {
         "record a note {note}", "please note {note}", "note down {note}", "keep a note that {note}",
         "add this note {note}", "could you note {note}", "write a note {note}", "start a note {note}",
         "note to self {note}", "scribble down {note}",
+        "note this {note}", "add a note {note}", "make a quick note {note}", "quick note {note}",
+        "write in my notes {note}", "put a note down {note}", "i want a note saying {note}",
+        "remember this for me {note}", "create a new note {note}", "save this {note}", "take down a note {note}",
+        "can you take a note {note}", "dictate a note {note}",
     ],
     "web_search": [
         "search the web for {query}", "google {query}", "look up {query}", "search for {query}",
@@ -238,10 +303,13 @@ TEMPLATES: dict[str, list[str]] = {
         "run a search for {query}", "query the web for {query}", "do an internet search on {query}",
         "search online {query}", "what does the internet say about {query}", "find results for {query}",
         "browse the web for {query}", "search google for {query}",
+        "look for {query} on the web", "search about {query}", "can you look up {query}", "find out about {query} online",
+        "google search {query}", "internet search {query}", "look {query} up", "please search {query}",
+        "do a search on {query}", "search the net for {query}", "find {query} on google", "could you google {query}",
     ],
     "general_chat": [
         "what is {concept}", "explain {concept}", "tell me about {concept}", "how does {concept} work",
-        "why is the sky blue", "tell me a joke", "good morning jarvis", "how are you today",
+        "why is the sky blue", "tell me a joke", "good morning jarvis", ("how are you today", ["today"]),
         "what should i cook for dinner", "give me ideas for dinner", "what's a good breakfast",
         "write a poem about {concept}", "what's the capital of {country}", "remind me what {concept} means",
         "what is the history of time zones", "open source licenses explained", "how does weather forecasting work",
@@ -254,6 +322,28 @@ TEMPLATES: dict[str, list[str]] = {
         ("what was the biggest news story last week", ["last_week"]), "tell me a story",
         "what time zone is {country} in", "how do alarm clocks work", "compare {concept} and {concept2}",
         "what are the rules of chess", "translate thank you into {language}",
+        "is it bad to sit {negdur}", "how many calories does running {negdur} burn", "what happened {negago}",
+        "i just walked {negdur} how far is that", "how much did the world change {negago}",
+        "what's the meaning of life", "do you like music", "tell me something interesting", "how old is the universe",
+        "who was albert einstein", "what's the tallest mountain", "can you recommend a book", "what's your name",
+        "how many people live in {country}", "what language do they speak in {country}",
+        "give me a fun fact about {country}", "what is the population of {country}", "describe {concept}",
+        "what are the benefits of {concept}", "why does {concept} matter", "can you explain {concept} to me",
+        "i have a question about {concept}", "what do you know about {concept}", "define {concept}",
+        "help me understand {concept}", "how would you describe {concept}", "how do i learn {concept}",
+        "is {concept} important", "what's interesting about {concept}", "what are the pros and cons of {concept}",
+        "let's talk about {concept}", "i'm feeling tired", "i had a long day", "hello", "hi jarvis",
+        "what can you do", "are you a robot", "how do i cook rice", "what's two plus two", "what is nine times seven",
+        "how do plants grow", "why do cats purr", "what is the best programming language", "how does the heart work",
+        "write a short story about a robot", "tell me a riddle", "what's the weather like on venus",
+        "how do i open a bank account", "how do i set goals", "what is a good time to exercise",
+        "what's a healthy dinner", "should i learn piano or guitar", "what makes a good note taker",
+        "who invented the clock", "how does a timer circuit work", "why is the volume of the ocean so large",
+        "what does cpu stand for", "how do i search for a job", "what is the battery of the future",
+        "what was life like a hundred years ago", "did dinosaurs live millions of years ago", "what happened in history {negago}",
+        "who is the president of {country}", "what's the national dish of {country}", "is it a good idea to learn {concept}",
+        "i love you jarvis", "you're funny", "that's interesting", "what do you mean", "can you say that again",
+        "how do magnets work", "why do leaves change color", "what's the fastest animal",
     ],
 }
 PAYLOAD_SLOT = {"reminder_set": "task", "note_create": "note", "web_search": "query", "app_open": "app",
@@ -261,7 +351,7 @@ PAYLOAD_SLOT = {"reminder_set": "task", "note_create": "note", "web_search": "qu
 LANGUAGES = ["spanish", "french", "german", "japanese", "italian"]
 VALID_FRACTION = 0.2
 SPLIT_SEED = 20240607
-DATE_SLOTS = {"date", "when", "day", "pday", "clock", "dur", "durx", "aw", "dweek", "dayp"}
+DATE_SLOTS = {"date", "when", "day", "pday", "clock", "dur", "durx", "aw", "dweek", "dayp", "negdur", "negago"}
 
 
 def template_ids() -> dict[str, str]:
@@ -307,10 +397,7 @@ def _date_for(intent: str, rng: random.Random, style: str) -> tuple[str, list[st
         t, k = rng.choice(dg.MEALS)
         return t, [k]
     if kind == "negative":
-        if intent == "calendar_set" or intent == "weather_query":
-            return rng.choice(dg.VAGUE), []
-        t, k, _ = dg.negative_expr(rng, style)
-        return (t, k) if "ago" not in t else (rng.choice(dg.VAGUE), [])
+        return rng.choice(dg.VAGUE), []
     return "", []
 
 
@@ -343,10 +430,10 @@ def _alarm_when(rng: random.Random, style: str) -> tuple[str, list[str]]:
     return dg.in_minutes_expr(rng, style)
 
 
-def _alarm_clock(rng: random.Random, style: str) -> tuple[str, list[str]]:
+def _alarm_clock(rng: random.Random, style: str, intent: str) -> tuple[str, list[str]]:
     h24 = rng.choice(list(range(4, 12)) + [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23])
     m = dg.random_minute(rng)
-    if 7 <= h24 <= 11 and rng.random() < 0.3:
+    if 7 <= h24 <= 11 and intent == "alarm_set" and rng.random() < 0.3:
         return dg.clock_phrase(rng, h24, m, style, "bare"), [dg.clock_key(h24, m)]
     return dg.clock_phrase(rng, h24, m, style, "explicit"), [dg.clock_key(h24, m)]
 
@@ -361,8 +448,11 @@ def _slot_date(slot: str, intent: str, rng: random.Random, style: str) -> tuple[
                 return t, k
         return "tomorrow", ["tomorrow"]
     if slot == "day":
-        t, k, _ = dg.day_expr(rng, style)
-        return t, k
+        for _ in range(20):  # an alarm's "{clock} {day}": no day-part that would flip am/pm
+            t, k, fam = dg.day_expr(rng, style)
+            if intent != "alarm_set" or fam in ("relative_days", "weekdays"):
+                return t, k
+        return "tomorrow", ["tomorrow"]
     if slot == "pday":
         if rng.random() < 0.3:
             t, k = rng.choice([("yesterday", ["yesterday"]), ("last night", ["last_night"]),
@@ -379,9 +469,15 @@ def _slot_date(slot: str, intent: str, rng: random.Random, style: str) -> tuple[
         day = rng.choice(dg.WEEKDAYS)
         return f"{dg._cap_day(day, style)}'s", [f"this_{day}"]
     if slot == "clock":
-        return _alarm_clock(rng, style)
+        return _alarm_clock(rng, style, intent)
     if slot == "aw":
         return _alarm_when(rng, style)
+    if slot == "negdur":
+        n = rng.choice([10, 15, 20, 30, 45, 2, 3])
+        return f"for {dg.num(rng, n, style)} {'hours' if n < 5 else 'minutes'}", []
+    if slot == "negago":
+        n = rng.choice([2, 3, 5, 10, 20])
+        return f"{dg.num(rng, n, style)} {rng.choice(['hours', 'days', 'minutes', 'weeks', 'years'])} ago", []
     if slot in ("dur", "durx"):
         return _timer_duration(rng, style, adjective=slot == "durx")
     raise KeyError(slot)
@@ -538,7 +634,7 @@ def generate(n: int = 8000, seed: int = 13) -> list[dict]:
     splits = template_ids()
     intents = list(TEMPLATES)
     weights = {"reminder_set": 2.2, "calendar_set": 1.6, "alarm_set": 1.4, "timer_set": 1.0,
-               "schedule_query": 1.0, "schedule_remove": 1.0, "weather_query": 1.1, "general_chat": 1.6}
+               "schedule_query": 1.1, "schedule_remove": 1.1, "weather_query": 1.1, "general_chat": 2.4}
     w = [weights.get(i, 0.8) for i in intents]
     rows: list[dict] = []
     seen: set[str] = set()

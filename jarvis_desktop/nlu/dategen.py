@@ -9,6 +9,7 @@ words, no punctuation) or ``"whisper"`` (digits, ``3 p.m.``, ``3:00 PM``).
 from __future__ import annotations
 
 import random
+import re
 
 from jarvis_desktop.nlu.vocab import WEEKDAYS, clock_key
 
@@ -137,7 +138,8 @@ def clock_expr(rng: random.Random, style: str, hours: list[int] | None = None,
         if mode == "natural" and (h24 < 5 or h24 == 12):
             continue
         phrase = clock_phrase(rng, h24, m, style, mode)
-        return f"at {phrase}" if rng.random() < 0.93 else phrase, [clock_key(h24, m)]
+        marked = re.search(r"[ap]\.?m\.?$|noon|midnight|o'clock|morning|afternoon|evening|night", phrase, re.I)
+        return f"at {phrase}" if rng.random() < 0.93 or not marked else phrase, [clock_key(h24, m)]
     return "at noon", ["at_noon"]
 
 
@@ -287,7 +289,7 @@ def composite_expr(rng: random.Random, style: str, alarm: bool = False) -> tuple
     ct, ck = clock_expr(rng, style, hours=list(range(5, 12)) if alarm else None)
     if not ct.startswith("at ") and not ct.endswith(("noon", "midnight")):
         ct = "at " + ct
-    if rng.random() < 0.7:
+    if rng.random() < 0.7 or dk == ["day_after_tomorrow"]:
         return f"{dt} {ct}", dk + ck
     return f"{ct} {dt}", ck + dk
 

@@ -41,7 +41,7 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
         _rx(r"(?:i want to |could you |please |can you )?(?:take|make|add|save|create|write|record|start|keep|"
             r"jot|scribble|put)(?: down| up)?(?: a| this| the)?(?: new)? (?:note|memo)s?(?: to self)?"
             r"(?: saying| that| down| of)?",
-            r"(?:put|add) (?:this )?(?:in|to|into) (?:my|the) notes", r"(?:write|jot|scribble|note) (?:this )?down",
+            r"(?:put|add) (?:this )?(?:in|to|into) (?:my |the )?notes", r"(?:write|jot|scribble|note) (?:this )?down",
             r"note to self", r"(?:please |could you |can you )?note(?: down| that)?", r"(?:new )?(?:note|memo)"),
         _rx(r"(?:that|saying)"),
     ],
@@ -77,6 +77,10 @@ _TAILS: dict[str, re.Pattern] = {
         r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) calendar(?: for)?|add it|(?:for|in) my calendar)$", re.I),
     "note_create": re.compile(r"\s*\b(?:in my notes|to my notes)$", re.I),
 }
+_VAGUE = re.compile(
+    r"\b(?:in a (?:bit|little while|while|moment)|in a few (?:minutes|hours|days)|at some point|"
+    r"some ?other time|sometime(?: soon)?|later(?: on| today)?|soon)\b", re.I)
+_DOUBLED = re.compile(r"\b(\w+)(?:\s+\1\b)+", re.I)
 _MEDIA_NO_PAYLOAD = re.compile(r"^(?:the )?(?:next|previous|last|that|this)?\s*(?:one|song|track|music)?$", re.I)
 PAYLOAD_INTENTS = frozenset(_TRIGGERS)
 
@@ -115,6 +119,9 @@ def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
     s = _remove_spans(text, spans)
     s = re.sub(r"[,?!;:\"“”]+", " ", s)
     s = re.sub(r"\.(?=\s|$)", " ", s)
+    if intent != "web_search":
+        s = _VAGUE.sub(" ", s)
+    s = _DOUBLED.sub(r"\1", s)
     s = re.sub(r"\s+", " ", s).strip()
     for _ in range(3):
         s = _FILLER_HEAD.sub("", s)
@@ -127,7 +134,8 @@ def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
             s = tail.sub("", s).strip()
         s = _FILLER_TAIL.sub("", s).strip()
     # dangling connectors left where a date was cut out ("call mom at", "for the meeting on")
-    s = re.sub(rf"(?:\s+{_EDGE_WORDS})+$", "", s, flags=re.I)
+    if intent not in ("note_create", "web_search"):
+        s = re.sub(rf"(?:\s+{_EDGE_WORDS})+$", "", s, flags=re.I)
     s = re.sub(rf"^(?:{_EDGE_WORDS}\s+)+", "", s, flags=re.I) if intent in ("reminder_set", "calendar_set") else s
     if intent in ("calendar_set", "app_open"):
         s = re.sub(r"^(?:(?:a|an|the)\s+)+", "", s, flags=re.I)

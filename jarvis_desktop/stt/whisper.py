@@ -2,12 +2,14 @@
 
 ``SpeechToText`` wraps ``faster_whisper.WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=2)``
 on a local CTranslate2 model directory (default: the embedded Whisper tiny.en). It never contacts a model hub:
-it only accepts an existing directory and sets ``HF_HUB_OFFLINE=1`` before loading.
+it only accepts an existing directory holding ``tokenizer.json`` (without it faster-whisper would fetch a
+tokenizer from the hub), loads with ``local_files_only=True`` and sets ``HF_HUB_OFFLINE=1`` unless already set.
 
 Hallucination guards (tiny.en invents "you", "Thank you." or "I hope you enjoyed this video" on silence):
 
 1. Silero VAD (``vad_filter=True``, shipped inside faster-whisper) removes non-speech before decoding.
-2. ``condition_on_previous_text=False``, so one invented segment cannot seed the next.
+2. ``condition_on_previous_text=False``, so one invented segment cannot seed the next; the token budget
+   scales with the audio length (:func:`max_new_tokens`), so a repetition loop on noise stays cheap.
 3. A segment is dropped when it holds no word (".", "[Music]"), when its ``avg_logprob`` is very low
    (< :data:`VERY_LOW_LOGPROB`), or when its ``no_speech_prob`` exceeds ``no_speech_threshold`` and the
    decoder is unsure (``avg_logprob`` < -1.0) or the segment's audio is quiet.
@@ -177,6 +179,7 @@ class SpeechToText:
                 condition_on_previous_text=False,
                 no_speech_threshold=opts.no_speech_threshold,
                 log_prob_threshold=UNSURE_LOGPROB,
+                max_new_tokens=max_new_tokens(len(samples) / SAMPLE_RATE),
             )
             raw = [
                 Segment(float(s.start), float(s.end), s.text.strip(), float(s.no_speech_prob), float(s.avg_logprob))
@@ -214,6 +217,12 @@ class SpeechToText:
                         hint="set [stt] model_path to a CTranslate2 Whisper directory, or leave it empty for the default",
                     ) from exc
         return self._model
+
+
+def max_new_tokens(duration_s: float) -> int:
+    """Token budget per 30 s window: 8 tokens per second of audio + 24, at most 224. A fast talker needs
+    about 5 tokens/s; the cap stops a runaway repetition on noise from costing seconds of decoding."""
+    return min(224, int(min(duration_s, 30.0) * 8) + 24)
 
 
 def filter_hallucinations(

@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self._ask: AskWorker | None = None
         self._pending_user_bubble = None
         self._quitting = False
+        self._told_about_tray = False
         self._closed = False
 
         self._build_ui()
@@ -152,8 +153,13 @@ class MainWindow(QMainWindow):
         self.status_dot = QLabel("●")
         self.status_dot.setObjectName("statusDot")
         self.status_text = QLabel()
-        self.statusBar().addWidget(self.status_dot)
-        self.statusBar().addWidget(self.status_text, 1)
+        status = QWidget()
+        status_row = QHBoxLayout(status)
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.setSpacing(6)
+        status_row.addWidget(self.status_dot)
+        status_row.addWidget(self.status_text, 1)
+        self.statusBar().addWidget(status, 1)
         self.statusBar().setSizeGripEnabled(False)
 
     def _build_actions(self) -> None:
@@ -448,7 +454,9 @@ class MainWindow(QMainWindow):
         if self.tray is not None and not self._quitting:
             event.ignore()
             self.hide()
-            self.tray.showMessage("Jarvis", "Still running in the tray.", self.windowIcon(), 2000)
+            if not self._told_about_tray:
+                self._told_about_tray = True
+                self.tray.showMessage("Jarvis", "Still running in the tray.", self.windowIcon(), 2000)
             return
         self.shutdown()
         event.accept()

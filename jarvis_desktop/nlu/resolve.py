@@ -1,0 +1,220 @@
+"""Resolution of date keys to the moment an action fires (spec section 3).
+
+``resolve_when(keys, now)`` is a pure function of the keys and ``now``: no clock is read here. Weeks run
+Monday to Sunday. ``now`` may be naive (local wall time) or time-zone aware; the result has the same
+awareness and time zone. With an aware ``now`` (``zoneinfo.ZoneInfo``), wall-clock times that do not
+exist (the hour skipped when DST starts) move forward by the gap, ambiguous ones take the first
+occurrence, ``in_N_minutes`` is elapsed time and ``in_N_days`` keeps the wall-clock time of ``now``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, timezone
+
+from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.nlu import vocab
+
+__all__ = ["resolve_when", "format_when", "PART_TIMES", "DEFAULT_TIME"]
+
+#: the time of day used when only a day is known
+DEFAULT_TIME = (9, 0)
+#: spec section 3: parts of day and meals -> (hour, minute); "midnight" is 00:00 of the following day
+PART_TIMES: dict[str, tuple[int, int]] = {
+    "morning": (9, 0), "afternoon": (15, 0), "evening": (19, 0), "night": (21, 0), "noon": (12, 0),
+    "midnight": (0, 0),
+    "at_breakfast": (8, 0), "during_breakfast": (8, 0), "during_lunch": (12, 30), "at_dinner": (19, 0),
+    "during_dinner": (19, 0), "after_dinner": (20, 30),
+}
+_MEALS = frozenset(vocab.MEAL_KEYS)
+_PARTS = frozenset(("morning", "afternoon", "evening", "night"))
+#: combined keys -> (days from today, part of day)
+_COMBINED: dict[str, tuple[int, str]] = {
+    "tonight": (0, "night"), "last_night": (-1, "night"), "tomorrow_night": (1, "night"),
+    "tomorrow_morning": (1, "morning"), "tomorrow_afternoon": (1, "afternoon"), "tomorrow_evening": (1, "evening"),
+    "yesterday_morning": (-1, "morning"), "yesterday_afternoon": (-1, "afternoon"),
+    "yesterday_evening": (-1, "evening"), "this_morning": (0, "morning"), "this_afternoon": (0, "afternoon"),
+    "this_evening": (0, "evening"),
+}
+_RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1, "day_after_tomorrow": 2, "day_before_yesterday": -2}
+_NULL_PERIODS = frozenset({"last_week", "last_weekend", "last_month", "this_year", "last_year"})
+_IN_MINUTES = re.compile(vocab.DYNAMIC_PATTERNS["in_minutes"])
+_IN_DAYS = re.compile(vocab.DYNAMIC_PATTERNS["in_days"])
+#: offsets beyond this many days are not a time anyone schedules; they give None instead of an overflow
+_MAX_DAYS = 36600
+
+
+def _wall(now: datetime, d: date, hm: tuple[int, int]) -> datetime:
+    """``d`` at ``hm`` in ``now``'s time zone (naive if ``now`` is naive), DST gaps moved forward."""
+    dt = datetime(d.year, d.month, d.day, hm[0], hm[1], tzinfo=now.tzinfo)
+    if dt.tzinfo is not None and dt.utcoffset() is not None:
+        dt = dt.astimezone(timezone.utc).astimezone(now.tzinfo)
+    return dt
+
+
+def _period_day(key: str, today: date) -> date | None:
+    wd = today.weekday()
+    monday = today - timedelta(days=wd)
+    if key in ("this_week", "this_month"):
+        return today
+    if key == "next_week":
+        return monday + timedelta(days=7)
+    if key == "this_weekend":
+        return today if wd >= 5 else monday + timedelta(days=5)
+    if key == "next_weekend":
+        return monday + timedelta(days=12)
+    if key == "next_month":
+        return date(today.year + 1, 1, 1) if today.month == 12 else date(today.year, today.month + 1, 1)
+    if key == "next_year":
+        return date(today.year + 1, 1, 1)
+    return None
+
+
+def _weekday_day(key: str, today: date) -> date | None:
+    mod, _, name = key.partition("_")
+    if name not in vocab.WEEKDAYS:
+        return None
+    target = vocab.WEEKDAYS.index(name)
+    wd = today.weekday()
+    if mod == "this":
+        return today + timedelta(days=(target - wd) % 7)
+    monday = today - timedelta(days=wd)
+    if mod == "next":
+        return monday + timedelta(days=7 + target)
+    if mod == "last":
+        return monday + timedelta(days=target - 7)
+    return None
+
+
+def resolve_when(keys: Sequence[str], now: datetime) -> datetime | None:
+    """The start datetime that ``keys`` point to, given the current local time ``now`` (spec section 3).
+
+    Args:
+        keys: date keys as produced by :func:`jarvis_desktop.nlu.datekeys.extract_date_keys`; keys that
+            fail :func:`vocab.is_valid_key` are ignored.
+        now: the current local time, naive or aware.
+
+    Returns:
+        A datetime with ``now``'s tzinfo (seconds zero, except for ``in_N_*`` offsets which keep
+        ``now``'s seconds), or None when the keys are empty or give no point in time (``last_week``,
+        ``last_weekend``, ``last_month``, ``this_year``, ``last_year`` alone). Past keys (``yesterday``,
+        ``last_*``) give past datetimes; callers that need a future time must check.
+
+    Raises:
+        BadInputError: ``now`` is not a datetime, or ``keys`` is not a sequence of strings.
+    """
+    if not isinstance(now, datetime):
+        raise BadInputError(f"resolve_when needs a datetime for now, got {type(now).__name__}")
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+        raise BadInputError(f"resolve_when needs a list of date keys, got {type(keys).__name__}")
+    valid = [k for k in keys if isinstance(k, str) and vocab.is_valid_key(k)]
+    if not valid:
+        return None
+    try:
+        return _resolve(valid, now)
+    except (OverflowError, ValueError):  # beyond datetime's range (year 1..9999)
+        return None
+
+
+def _resolve(valid: list[str], now: datetime) -> datetime | None:
+    for k in valid:  # relative offsets decide alone
+        m = _IN_MINUTES.match(k)
+        if m:
+            minutes = int(m.group(1))
+            if minutes > _MAX_DAYS * 1440:
+                return None
+            if now.tzinfo is not None and now.utcoffset() is not None:
+                return (now.astimezone(timezone.utc) + timedelta(minutes=minutes)).astimezone(now.tzinfo)
+            return now + timedelta(minutes=minutes)
+        m = _IN_DAYS.match(k)
+        if m:
+            days = int(m.group(1))
+            if days > _MAX_DAYS:
+                return None
+            dt = now + timedelta(days=days)
+            if dt.tzinfo is not None and dt.utcoffset() is not None:
+                dt = dt.astimezone(timezone.utc).astimezone(now.tzinfo)
+            return dt
+
+    today = now.date()
+    day: date | None = None
+    day_rank = 99  # lower wins: weekday 0, relative/combined day 1, period 2
+    day_part: str | None = None
+    saw_null_period = False
+    clock: tuple[int, int] | None = None
+    midnight = False
+    point: tuple[int, int] | None = None  # noon/midnight/meal, then part of day
+    point_rank = 99
+    for k in valid:
+        hm = vocab.parse_clock_key(k)
+        if hm is not None:
+            if clock is None and not midnight:
+                if k == "at_midnight":
+                    midnight = True
+                else:
+                    clock = hm
+            continue
+        if k in _COMBINED:
+            offset, part = _COMBINED[k]
+            if day_rank > 1:
+                day, day_rank, day_part = today + timedelta(days=offset), 1, part
+            continue
+        if k in _RELATIVE_DAYS:
+            if day_rank > 1:
+                day, day_rank, day_part = today + timedelta(days=_RELATIVE_DAYS[k]), 1, None
+            continue
+        wd = _weekday_day(k, today)
+        if wd is not None:
+            if day_rank > 0:
+                day, day_rank, day_part = wd, 0, None
+            continue
+        if k in _NULL_PERIODS:
+            saw_null_period = True
+            continue
+        pd = _period_day(k, today)
+        if pd is not None:
+            if day_rank > 2:
+                day, day_rank, day_part = pd, 2, None
+            continue
+        rank = 0 if k in ("noon", "midnight") else 1 if k in _MEALS else 2 if k in _PARTS else None
+        if rank is not None and rank < point_rank:
+            point, point_rank = PART_TIMES[k], rank
+            if k == "midnight":
+                point = None
+                point_rank = rank
+    if day is None and saw_null_period:
+        return None
+    bare_midnight = point_rank == 0 and point is None
+    if clock is None and not midnight and bare_midnight:
+        midnight = True
+
+    if midnight:
+        base = day if day is not None else today
+        return _wall(now, base + timedelta(days=1), (0, 0))
+    hm = clock or point
+    if day is not None:
+        if hm is None:
+            hm = PART_TIMES[day_part] if day_part else DEFAULT_TIME
+        elif clock is not None and hm[0] < 5 and (day_part == "night" or (point_rank == 2 and point == PART_TIMES["night"])):
+            day = day + timedelta(days=1)  # "tonight at 1 am" is after midnight
+        return _wall(now, day, hm)
+    if hm is None:
+        return None
+    candidate = _wall(now, today, hm)
+    if candidate <= now:
+        candidate = _wall(now, today + timedelta(days=1), hm)
+    return candidate
+
+
+def format_when(dt: datetime | None) -> str | None:
+    """``dt`` as local ISO 8601 to the minute, ``"YYYY-MM-DDTHH:MM"`` (no offset); None for None.
+
+    Raises:
+        BadInputError: ``dt`` is neither a datetime nor None.
+    """
+    if dt is None:
+        return None
+    if not isinstance(dt, datetime):
+        raise BadInputError(f"format_when needs a datetime, got {type(dt).__name__}")
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}"
