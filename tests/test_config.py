@@ -24,12 +24,12 @@ def test_missing_file_gives_defaults(tmp_path):
 def test_round_trip_keeps_user_values(tmp_path):
     s = Settings()
     s.chat.model_path = "/models/big.gguf"
-    s.stt.beam_size = 5
+    s.stt.beam_size = 3
     s.audio.vad_threshold_db = 9.5
     path = save_settings(s, tmp_path / "settings.toml")
     back = load_settings(path)
     assert back.chat.model_path == "/models/big.gguf"
-    assert back.stt.beam_size == 5 and back.audio.vad_threshold_db == 9.5
+    assert back.stt.beam_size == 3 and back.audio.vad_threshold_db == 9.5
 
 
 @pytest.mark.parametrize("text, needle", [

@@ -194,7 +194,7 @@ TEMPLATES: dict[str, list[str]] = {
         "make a calendar event for a {event} {when}", "get a {event} on the calendar {when}",
         "schedule {event} {when}", "put {event} down for {when}", "i need to schedule a {event} {when}",
         "add an appointment {event} {when}", "register a {event} {when} in the calendar",
-        "set a meeting {event} {when}", "can you book me a {event} {when}",
+        "set up an appointment for a {event} {when}", "can you book me a {event} {when}",
     ],
     "weather_query": [
         "what's the weather {date}", "will it rain {date}", "is it going to be cold {date}",

@@ -17,11 +17,18 @@ import re
 from typing import Sequence
 
 _FILLER_HEAD = re.compile(
-    r"^(?:(?:hey|ok|okay|hi|so|uh|um|uhm|er|hmm|well|alright|jarvis|please|(?:could|can|would|will) you)"
-    r"\b[\s,]*)+",
+    r"^(?:(?:hey|ok|okay|hi|so|uh|um|uhm|er|hmm|well|alright|jarvis|please|go ahead and|"
+    r"(?:could|can|would|will) you)\b[\s,]*)+",
     re.I)
 _FILLER_TAIL = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|jarvis|now please))+$", re.I)
-_EDGE_WORDS = r"(?:to|that|about|for|so|on|at|by|in|and|saying|called|named|of|with|this|next)"
+_EDGE_WORDS = r"(?:to|two|too|that|about|for|four|so|on|at|by|in|and|saying|called|named|of|with|this|next|" \
+              r"before|around|after|until)"
+_TAIL_EDGE_WORDS = r"(?:to|that|about|for|so|on|at|by|in|and|saying|called|named|of|with|this|next|before|" \
+                   r"around|after|until)"
+_TO = r"(?:to|two|too)"
+_FOR = r"(?:for|four)"
+#: a preposition right before a cut-out date belongs to it ("call mom [at] <date>", "meeting [on] <date>")
+_DATE_PREP = re.compile(r"\b(?:at|on|in|by|before|around|after|until|for|from|this|next|during|over)\s*$", re.I)
 
 
 def _rx(*alternatives: str) -> re.Pattern:
@@ -30,51 +37,49 @@ def _rx(*alternatives: str) -> re.Pattern:
 
 _TRIGGERS: dict[str, list[re.Pattern]] = {
     "reminder_set": [
-        _rx(r"(?:i need |i want |give me |set (?:up )?|create |add |put in |make )?(?:a |an )?(?:new )?reminders?"
-            r"(?: for| to| about| that)?",
-            r"remind(?:s|ed)? (?:me|us)(?: about| to| that| of)?", r"i want to be reminded(?: to| about| that)?",
-            r"don'?t (?:let me )?forget(?: to remind me)?(?: to| about)?", r"(?:ping|nudge|alert|tell|text) me",
-            r"make sure (?:that )?i", r"remember to", r"could you set a reminder"),
-        _rx(r"(?:(?:that )?i (?:need to|have to|should|must|gotta|want to)|so (?:that )?i|to)"),
+        # everything up to the first reminder word, then its connectors: "shoot me a reminder to", "jog my memory to"
+        re.compile(r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting)\b"
+                   rf"(?:\s+(?:for|me|us|{_TO}|about|that|of|so|i|it|need|have|should|must|will)\b)*\s*", re.I),
+        _rx(r"make sure (?:that )?i", r"(?:ping|nudge|alert|tell|text|shoot|message) me"),
+        _rx(rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|so (?:that )?i|{_TO})"),
     ],
     "note_create": [
-        _rx(r"(?:i want to |could you |please |can you )?(?:take|make|add|save|create|write|record|start|keep|"
-            r"jot|scribble|put)(?: down| up)?(?: a| this| the)?(?: new)? (?:note|memo)s?(?: to self)?"
-            r"(?: saying| that| down| of)?",
-            r"(?:put|add) (?:this )?(?:in|to|into) (?:my |the )?notes", r"(?:write|jot|scribble|note) (?:this )?down",
-            r"note to self", r"(?:please |could you |can you )?note(?: down| that)?", r"(?:new )?(?:note|memo)"),
-        _rx(r"(?:that|saying)"),
+        re.compile(r"^(?:\S+\s+){0,5}?(?:notes?|memo|down|this(?: for me)?)\b"
+                   r"(?:\s+(?:saying|that|this|to self|down|for me|a note|note|(?:in|to|into) (?:my |the )?notes)\b)*\s*", re.I),
     ],
     "web_search": [
         _rx(r"(?:i want to |can you |could you |please )?(?:do |run )?(?:a |an )?(?:web |internet |online |google )?"
-            r"(?:search|query|look)(?:es)?(?: up| online| the web| the internet| google| the net)?"
-            r"(?: for| on| about)?",
-            r"(?:google|bing|duckduckgo)(?: for)?", r"browse (?:the web|the internet|online) for",
-            r"find (?:me )?(?:some )?(?:articles|information|info|results|pages)? ?(?:about|on|for)?",
-            r"check online for", r"what does the (?:internet|web) say about"),
+            r"(?:search|query|look)(?:es)?(?: up| online| the web| the internet| google| the net| out)?"
+            rf"(?: {_FOR}| on| about)?",
+            rf"(?:google|bing|duckduckgo)(?: search)?(?: {_FOR})?", rf"browse (?:the web|the internet|online) {_FOR}",
+            rf"find (?:out )?(?:me )?(?:some )?(?:articles|information|info|results|pages)? ?(?:about|on|{_FOR})?",
+            rf"check online {_FOR}", r"what does the (?:internet|web) say about"),
     ],
     "app_open": [
-        _rx(r"(?:can you |could you |please |let'?s |i'?d like to |i want to )?(?:open(?: up)?(?: the app)?|launch|"
-            r"start(?: up)?|fire up|bring up|pull up|boot up|run|load|go to|switch to|show me|take me to|use|get|"
-            r"can i get|need)"),
+        _rx(r"(?:can you |could you |please |let'?s |i'?d like to |i want to )?(?:open(?: up)?(?: the (?:app|program))?|"
+            r"launch|start(?: up)?(?: the (?:app|program))?|fire up|bring up|pull up|boot up|spin up|run|load|"
+            rf"go {_TO}|switch {_TO}|show me|take me {_TO}|use|get|can i get|need|i need|i want|have|display|execute|"
+            r"bring|open)"),
     ],
     "calendar_set": [
-        _rx(r"(?:can you |could you |please |i'?d like to |i want to )?(?:schedule|put|add|book|set up|create|plan|"
-            r"block (?:out )?time for|arrange|organi[sz]e|pencil in|slot|save|enter|mark|make|new calendar event|"
-            r"calendar|i have)"
+        _rx(r"(?:can you |could you |please |i'?d like to |i want to |i need to )?(?:schedule|put|add|book(?: me)?|"
+            r"set up|set|create|plan|block (?:out )?time for|arrange|organi[sz]e|pencil in|slot|save|enter|mark|make|"
+            r"register|get|new calendar event|calendar|i have)"
             r"(?: an?)?(?: new)?(?: calendar)?(?: event| entry| appointment)?(?: called| named| for)?"),
     ],
     "media_control": [
         _rx(r"(?:can you |could you |please )?(?:start )?(?:play(?:ing)?|put on|i want to hear|queue(?: up)?|"
-            r"shuffle|listen to)(?: some)?"),
+            r"shuffle|listen to)(?: some)?(?: (?:something|anything|songs|music|stuff) by)?"),
     ],
 }
 _TAILS: dict[str, re.Pattern] = {
-    "reminder_set": re.compile(r"\s*\b(?:remind me|set a reminder|please)$", re.I),
-    "web_search": re.compile(r"\s*\b(?:online|on the web|on the internet|on google|on the net)$", re.I),
-    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please)$", re.I),
+    "reminder_set": re.compile(
+        r"\s*\b(?:(?:can|could|would) you |please )?(?:remind me|set a reminder)(?: about it| of it)?$", re.I),
+    "web_search": re.compile(r"\s*\b(?:online|on the web|on the internet|on google|on the net|up)$", re.I),
+    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please|going|up|now)$", re.I),
     "calendar_set": re.compile(
-        r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) calendar(?: for)?|add it|(?:for|in) my calendar)$", re.I),
+        r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) calendar(?: for)?|add it|(?:for|in) my calendar|down(?: for)?)$",
+        re.I),
     "note_create": re.compile(r"\s*\b(?:in my notes|to my notes)$", re.I),
 }
 _VAGUE = re.compile(
@@ -101,7 +106,7 @@ def _remove_spans(text: str, spans: Sequence) -> str:
     for sp in sorted(spans, key=lambda s: s.start):
         if sp.start < pos:
             continue
-        out.append(text[pos:sp.start])
+        out.append(_DATE_PREP.sub("", text[pos:sp.start]))
         out.append(" ")
         pos = sp.end
         if text[pos:pos + 2] in ("'s", "’s"):
@@ -122,20 +127,25 @@ def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
     if intent != "web_search":
         s = _VAGUE.sub(" ", s)
     s = _DOUBLED.sub(r"\1", s)
+    s = re.sub(r"\beye\b", "i", s, flags=re.I)  # a common recognition slip for "I"
     s = re.sub(r"\s+", " ", s).strip()
     for _ in range(3):
         s = _FILLER_HEAD.sub("", s)
         s = _FILLER_TAIL.sub("", s).strip()
-    for pat in _TRIGGERS[intent]:
-        s = pat.sub("", s, count=1).strip()
     tail = _TAILS.get(intent)
+    if tail:
+        s = tail.sub("", s).strip()
+    for i, pat in enumerate(_TRIGGERS[intent]):
+        s = pat.sub("", s, count=1).strip()
+        if i == 0 and intent == "reminder_set":  # "don't forget to remind me to ..."
+            s = pat.sub("", s, count=1).strip() if re.match(r"^remind", s, re.I) else s
     for _ in range(2):
         if tail:
             s = tail.sub("", s).strip()
         s = _FILLER_TAIL.sub("", s).strip()
     # dangling connectors left where a date was cut out ("call mom at", "for the meeting on")
     if intent not in ("note_create", "web_search"):
-        s = re.sub(rf"(?:\s+{_EDGE_WORDS})+$", "", s, flags=re.I)
+        s = re.sub(rf"(?:\s+{_TAIL_EDGE_WORDS})+$", "", s, flags=re.I)
     s = re.sub(rf"^(?:{_EDGE_WORDS}\s+)+", "", s, flags=re.I) if intent in ("reminder_set", "calendar_set") else s
     if intent in ("calendar_set", "app_open"):
         s = re.sub(r"^(?:(?:a|an|the)\s+)+", "", s, flags=re.I)
