@@ -5,8 +5,9 @@ Usage (under a display, e.g. Xvfb)::
     Xvfb :99 -screen 0 1280x800x24 &
     DISPLAY=:99 QT_QPA_PLATFORM=xcb python bench/gui_demo.py resources/screenshots/main.png
 
-It speaks "remind me to call mom tomorrow at three pm" with espeak-ng into a WAV, opens it in the window
-(real STT -> NLU -> reply), then types "what is a transformer" and waits for the streamed answer. The
+It types "what is a transformer" and waits for the streamed answer, then speaks "remind me to call mom
+tomorrow at three pm" with espeak-ng into a WAV and opens it in the window (real STT -> NLU -> reply), so
+the understanding strip ends on the reminder's intent, date keys and resolved time. The
 screenshot is taken with ImageMagick's ``import -window root`` when available (the whole X screen, as a
 user sees it), else with ``QWidget.grab()``. Uses ``JARVIS_DESKTOP_HOME`` if set, else a temporary home.
 """
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
     window.resize(980, 720)
     window.move(150, 40)
     window.show()
-    steps = iter(["audio", "text", "shot"])
+    steps = iter(["text", "audio", "shot"])
     result = {"code": 1}
 
     def next_step(*_args) -> None:

@@ -11,8 +11,6 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
 
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -21,27 +19,20 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from jarvis_desktop.config import ChatSettings  # noqa: E402
+from helpers_pulse import play, virtual_mic  # noqa: E402,F401 (fixture)
+from speech import speak  # noqa: E402
+
 from jarvis_desktop.ui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 LOAD_TIMEOUT_MS = 90_000
 TURN_TIMEOUT_MS = 90_000
-
-
-def _speak(text: str, out: Path) -> Path:
-    """espeak-ng speech of ``text`` as a 16 kHz mono 16-bit WAV."""
-    if not (shutil.which("espeak-ng") and shutil.which("sox")):
-        pytest.skip("espeak-ng and sox are needed to make test speech")
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
-    return out
+MAX_TOKENS = 120
 
 
 @pytest.fixture
@@ -49,8 +40,9 @@ def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(path))
-    if os.environ.get("DEV_NLU_DIR"):  # DEVTEMP
-        (path / "settings.toml").write_text(f'[nlu]\nmodel_dir = "{os.environ["DEV_NLU_DIR"]}"\n')  # DEVTEMP
+    # shorter replies keep the suite quick on 2 busy cores; the GUI reads this like any user setting
+    settings = f"[chat]\nmax_tokens = {MAX_TOKENS}\n"
+    (path / "settings.toml").write_text(settings, encoding="utf-8")
     return path
 
 
@@ -79,7 +71,7 @@ def _wait_turn(qtbot, window: MainWindow, timeout: int = TURN_TIMEOUT_MS) -> Non
 
 
 def test_spoken_question_shows_transcript_reply_and_intent(qtbot, open_window, tmp_path):
-    wav = _speak("what time is it", tmp_path / "what_time.wav")
+    wav = speak("what time is it", tmp_path / "what_time.wav")
     window = open_window()
     assert window.open_audio_file(wav)
     assert window.busy and window.stop_button.isEnabled()
@@ -126,8 +118,7 @@ def test_typed_question_streams_and_stop_interrupts(qtbot, open_window):
     _wait_turn(qtbot, window, timeout=10_000)
     turn = window.last_turn
     assert turn.reply.cancelled, "Stop did not cancel the stream"
-    max_tokens = ChatSettings().max_tokens
-    assert turn.reply.stats is None or turn.reply.stats.completion_tokens < max_tokens
+    assert turn.reply.stats is None or turn.reply.stats.completion_tokens < MAX_TOKENS
     assert "stopped" in window.chat.bubbles[-1].badge_text()
     assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
 
@@ -155,12 +146,11 @@ def test_corrupt_wav_shows_an_error_and_the_window_stays_usable(qtbot, open_wind
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(bad))])
-    args = (QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(*args)                           # a real drag enters before it drops
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(100, 100), *args)         # a real drag enters before it drops
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    QApplication.sendEvent(window, QDropEvent(*args))
+    QApplication.sendEvent(window, QDropEvent(QPointF(100, 100), *args))
     assert window.busy                                       # the drop started a voice turn
     _wait_turn(qtbot, window)
 
@@ -203,3 +193,24 @@ def test_gui_stays_responsive_while_a_reply_streams(qtbot, open_window):
     print(f"\nevent-loop probe: {len(gaps)} ticks over {elapsed:.2f} s while streaming {len(tokens)} tokens; "
           f"longest stall {worst:.0f} ms")
     assert worst < 250, f"the GUI thread stalled for {worst:.0f} ms while a reply streamed"
+
+
+@pytest.mark.mic
+def test_mic_button_records_a_spoken_command(qtbot, open_window, virtual_mic, tmp_path):
+    wav = speak("what time is it", tmp_path / "mic.wav")
+    window = open_window()
+    levels: list[float] = []
+    window.mic.level.connect(levels.append)
+    qtbot.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)     # a click starts recording
+    assert window.mic_button.recording
+    qtbot.waitUntil(lambda: window.mic.is_open, timeout=15_000)        # first audio block arrived
+    play(virtual_mic, wav)
+    qtbot.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)     # a second click sends it
+    assert not window.mic_button.recording
+    qtbot.waitUntil(lambda: window.last_turn is not None or window.last_error is not None,
+                    timeout=TURN_TIMEOUT_MS)
+    _wait_turn(qtbot, window)
+    assert window.last_error is None, window.last_error
+    assert "what time" in window.chat.messages()[-2][1].lower()
+    assert window.strip.intent == "datetime_query"
+    assert levels and max(levels) > -40, "the level meter was not fed while speech played"

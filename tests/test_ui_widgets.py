@@ -66,6 +66,10 @@ def test_abandoned_empty_reply_leaves_no_bubble(qtbot):
 def test_badge_formatting_units():
     assert format_badge("timer_set", "local", {"stt": 312.4, "nlu": 3.9, "total": 2400}) == (
         "timer_set · local · stt 312 ms · nlu 4 ms · total 2.4 s")
+    assert format_badge("datetime_query", "local", {"stt": 300, "total": 320}, kind="direct") == (
+        "datetime_query · direct answer · stt 300 ms · total 320 ms")
+    assert format_badge("general_chat", "local", {"first_token": 80}, tokens_per_s=91.6, kind="chat") == (
+        "general_chat · local · first token 80 ms · 92 tok/s")
     assert format_badge(None, None, {}) == ""
     assert badge_from_meta(None) == ""
 
@@ -114,3 +118,20 @@ def test_level_meter_maps_linear_and_db_levels():
     assert 0.4 < LevelMeter.normalise(0.05) < 0.65      # typical speech RMS shows mid-scale
     assert LevelMeter.normalise(-60.0) == 0.0 and LevelMeter.normalise(-30.0) == pytest.approx(0.5)
     assert LevelMeter.normalise(float("nan")) == 0.0
+
+
+def test_signal_emit_keeps_reference_counts_intact(qtbot):
+    """PySide6 6.12.0's ``Signal.emit()`` drops a reference to ``True`` on every call; a streamed reply
+    (one emit per token) then aborts the interpreter ("bool_dealloc"). pyproject excludes that release."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    class Emitter(QObject):
+        text = Signal(str)
+
+    emitter = Emitter()
+    before = sys.getrefcount(True)
+    for _ in range(200):
+        emitter.text.emit("token")
+    assert sys.getrefcount(True) - before >= 0, "this PySide6 release corrupts refcounts on emit: use another"

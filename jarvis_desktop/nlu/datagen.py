@@ -2,7 +2,7 @@
 
 Each row is ``{"text", "intent", "date_keys", "payload", "template", "split"}``. The labels come from the
 generator itself: a template knows its intent, each date slot knows the keys of the expression it drew
-(:mod:`.dategen`), and the payload is the slot filler. The rule extractor is never consulted, so the corpus
+(:mod:`.datephrases`), and the payload is the slot filler. The rule extractor is never consulted, so the corpus
 measures it.
 
 Variety: 20-40 templates per intent, slot fillers, number words vs digits, fillers ("uh", "hey jarvis",
@@ -11,18 +11,19 @@ Variety: 20-40 templates per intent, slot fillers, number words vs digits, fille
 the template words, and negatives (no date, vague times, durations, past offsets, meals as topics).
 
 The train/validation split is by template: every template id (``"reminder_set/07"``) lands wholly in one
-split, about 20 % of each intent's templates in validation, chosen with a fixed seed so the split does
-not move when the corpus seed changes.
+split, about 20 % of each intent's templates in validation, chosen by a hash of the template text (not
+the corpus seed), so the split does not move when the corpus seed changes or a template is added.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
 from pathlib import Path
 
-from jarvis_desktop.nlu import dategen as dg
+from jarvis_desktop.nlu import datephrases as dg
 
 # --------------------------------------------------------------------------------------------- fillers
 TASKS = [
@@ -119,6 +120,9 @@ TEMPLATES: dict[str, list[str]] = {
         "reminder {when} {task}", "set me a reminder to {task} {when}", "jog my memory {when} to {task}",
         "schedule a reminder to {task} {when}", "shoot me a reminder {when} to {task}",
         "i should {task} {when} can you remind me", "make a reminder for me to {task} {when}",
+        "remind me once more {when} to {task}", "i'll need a heads up {when} to {task}", "heads up {when} to {task}",
+        "flag it for me {when} that i need to {task}", "post a reminder {when} to {task}", "buzz me {when} to {task}",
+        "remind me when it's {when} to {task}",
     ],
     "timer_set": [
         "set a timer for {dur}", "start a {durx} timer", "timer for {dur}", "countdown {dur}",
@@ -132,6 +136,9 @@ TEMPLATES: dict[str, list[str]] = {
         "i need to time {dur}", "countdown timer {dur}", "set a countdown timer for {dur}",
         "start the stopwatch countdown for {dur}", "time me for {dur}", "alert me when {dur} have passed",
         "set an egg timer for {dur}", "can you count down {dur} for me",
+        "set a {durx} timer for the tea", "i'm cooking set a timer for {dur}", "timer please {dur}",
+        "can i get a timer for {dur}", "start counting down {dur}", "ring when {dur} have gone by",
+        "give me {dur} on the clock", "put {dur} on the timer",
     ],
     "alarm_set": [
         "wake me up {aw}", "set an alarm for {clock}", "set an alarm {aw}", "alarm at {clock}",
@@ -146,6 +153,8 @@ TEMPLATES: dict[str, list[str]] = {
         "alarm clock {aw}", "wake up {aw}", "rouse me {aw}", "please get me out of bed {aw}",
         "set an alarm to wake me {aw}", "i want to wake up {aw}", "can you set my alarm {aw}",
         "turn on an alarm for {clock}", "set a wake-up alarm for {clock}",
+        "i want to wake up {aw}", "ring the alarm {aw}", "set an alarm so i wake up {aw}", "i need waking up {aw}",
+        "can you wake me up {aw}", "alarm me {aw}", "program an alarm for {clock}", "schedule a wake up {aw}",
     ],
     "schedule_query": [
         "what do i have {day}", "what's on my calendar {day}", "which alarms are set", "do i have any reminders {day}",
@@ -164,6 +173,11 @@ TEMPLATES: dict[str, list[str]] = {
         "what's on for {day}", "do i have an alarm set",
         "when is my next appointment", "when's my next alarm", "what reminders do i have", "which reminders are active",
         "how long until my next meeting", "when is my dentist appointment", "what's the first thing {day}",
+        "any {sobj} {day}", "what {sobj} do i have {day}", "list my {sobj}", "show me my {sobj} for {day}",
+        "do i have {sobj} {day}", "tell me about my {sobj} {day}", "how many {sobj} do i have {day}",
+        "what's happening {day}", "what am i doing {day}", "anything on the calendar {day}",
+        "is there anything i need to do {day}", "what's my day look like {day}", "give me a rundown of {day}",
+        "what have i got going on {day}", "are there any events {day}", "when's my next reminder",
     ],
     "schedule_remove": [
         "cancel my {clock} alarm", "stop the timer", "cancel the timer", "delete my reminders for {day}",
@@ -179,6 +193,11 @@ TEMPLATES: dict[str, list[str]] = {
         "remove the {event} from my calendar", "forget the reminder", "cancel that timer", "erase my reminders",
         "clear my calendar {day}", "i don't need that reminder anymore",
         "delete that alarm", "stop my timer", "end the countdown", "cancel the meeting {day}",
+        "cancel my {sobj} {day}", "delete all my {sobj}", "remove the {sobj} {day}", "clear my {sobj}",
+        "get rid of all {sobj}",
+        "cancel it", "scratch the {sobj} {day}", "i want to cancel my {sobj}", "abort the timer",
+        "forget about the alarm", "don't wake me up {day}", "no alarm {day}", "skip my alarm {day}",
+        "turn off all alarms", "call off the {event}",
     ],
     "calendar_set": [
         "schedule a {event} {when}", "put a {event} on my calendar {when}", "add a {event} to my calendar {when}",
@@ -195,6 +214,9 @@ TEMPLATES: dict[str, list[str]] = {
         "schedule {event} {when}", "put {event} down for {when}", "i need to schedule a {event} {when}",
         "add an appointment {event} {when}", "register a {event} {when} in the calendar",
         "set up an appointment for a {event} {when}", "can you book me a {event} {when}",
+        "i've got a {event} {when} put it in", "log a {event} {when}", "note a {event} on my calendar {when}",
+        "set up time for a {event} {when}", "reserve {when} for a {event}",
+        "add {event} to my schedule {when}", "put me down for a {event} {when}",
     ],
     "weather_query": [
         "what's the weather {date}", "will it rain {date}", "is it going to be cold {date}",
@@ -213,6 +235,12 @@ TEMPLATES: dict[str, list[str]] = {
         "how many degrees is it", "is it cloudy {date}", "weather report {date}",
         "how was the weather {pday}", "was it sunny {pday}", "what was the temperature {negago}",
         "is it too cold to go outside", "what's the wind like {date}", "is it nice out", "will it be foggy {date}",
+        "will there be {wcond} {date}", "any {wcond} {date}", "is there {wcond} in the forecast {date}",
+        "are we expecting {wcond} {date}", "what's the chance of {wcond} {date}", "is {wcond} coming {date}",
+        "should i expect {wcond} {date}",
+        "what's the weather going to do {date}", "is it nice outside {date}", "is it going to be hot {date}",
+        "what should i wear {date}", "how's it looking outside", "temperature {date}", "weather update",
+        "what's the outlook for {day}", "do i need boots {date}",
     ],
     "datetime_query": [
         "what time is it", "what's the time", ("what's the date today", ["today"]), "what day is it", ("what's today's date", ["today"]),
@@ -222,12 +250,17 @@ TEMPLATES: dict[str, list[str]] = {
         "what's the date {day}", "which day of the month is it", "what's the exact time",
         ("tell me today's date", ["today"]), "what date will it be {day}", "how late is it",
         "is it a weekday", "what's the time where i am",
-        "what's the current date", "tell me what day it is", "what's the day today", "what hour is it",
+        "what's the current date", "tell me what day it is", ("what's the day today", ["today"]), "what hour is it",
         "can you tell me the time", "what time is it now", "what's the date right now", "which day is it",
         "what is the time", "time check", "clock check", "what time do you have", "date please",
-        "do you know today's date",
-        "is it the weekend yet", "is today a holiday", "what week of the year is it", "how many days are left in the month",
-        "what's the time on the clock", "how long until midnight",
+        ("do you know today's date", ["today"]),
+        ("is it the weekend yet", ["this_weekend"]), ("is today a holiday", ["today"]), "what week of the year is it", "how many days are left in the month",
+        "what's the time on the clock", ("how long until midnight", ["midnight"]),
+        ("is it friday yet", ["this_friday"]), ("is it monday today", ["this_monday", "today"]), ("is today a weekday", ["today"]), ("how long is it until noon", ["noon"]),
+        "what's the date and time", "tell me the day and the date", "what time have you got", "which month are we in",
+        ("what's today", ["today"]), ("which day is today", ["today"]), "what date is it", "do you have the time", "time now",
+        "what time is it right now", "what's the day", "what weekday is it", "is it still {dweek}",
+        "what's the hour", "give me the date",
     ],
     "app_open": [
         "open {app}", "launch {app}", "start {app}", "fire up {app}", "bring up {app}", "run {app}",
@@ -239,6 +272,8 @@ TEMPLATES: dict[str, list[str]] = {
         "please run {app}", "open the {app} application", "execute {app}", "spin up {app}", "go ahead and open {app}",
         "could you open {app} for me", "i need {app}", "start {app} up", "open my {app}",
         "get {app} going", "open {app} now", "bring {app} up", "i want {app} open", "have {app} open",
+        "open the {app} app", "access {app}", "i wanna use {app}", "navigate to {app}", "launch up {app}",
+        "start me up {app}", "open a window of {app}", "bring {app} to the front",
     ],
     "system_status": [
         "how much memory am i using", "what's my cpu usage", "battery level", "how much disk space is left",
@@ -256,6 +291,14 @@ TEMPLATES: dict[str, list[str]] = {
         "what model is running", "which language model are you using", "how many programs are open",
         "is the battery charging", "is the laptop plugged in", "how much power is left", "how long will my battery last",
         "are you using the gpu",
+        "is my laptop running out of battery", "is the machine under heavy load", "which ai model is active",
+        "are the models loaded yet", "how much memory does the assistant use", "is the power cable connected",
+        "how many apps are running", "what's the uptime", "how healthy is my computer", "check the cpu",
+        "how's my {res}", "what's the {res} usage", "{res} usage", "check the {res}", "how much {res} is used",
+        "{res} status", "show {res} stats", "how is the {res} doing", "give me the {res} numbers",
+        "what's my computer's status", "how much free space is there", "how loaded is the cpu",
+        "tell me about system performance", "what's the temperature of the processor", "how much juice is left",
+        "battery percentage", "is the fan running hard", "what's my free memory", "diagnostics please",
     ],
     "volume_set": [
         "turn the volume up", "volume down", "mute", "unmute", "set the volume to {n}", "louder",
@@ -269,6 +312,11 @@ TEMPLATES: dict[str, list[str]] = {
         "turn off the sound", "mute audio", "volume at half",
         "it's too quiet", "too loud", "that's too loud turn it down", "i can't hear anything", "can you unmute",
         "unmute the speakers", "sound on", "bring the volume down", "the music is too loud", "speak louder",
+        "turn the music down", "turn the music up", "make it a bit softer", "volume all the way up",
+        "set the {vobj} volume to {n}", "turn the {vobj} volume down", "make the {vobj} louder", "lower the {vobj}",
+        "{vobj} volume up", "mute the {vobj}",
+        "can you turn that down", "can you turn that up", "sound down", "sound up", "more volume", "less volume",
+        "the volume is too low", "i need more volume", "it's way too quiet", "dial the volume down",
     ],
     "media_control": [
         "play {song}", "pause the music", "next song", "skip this track", "resume", "go back to the previous song",
@@ -280,6 +328,10 @@ TEMPLATES: dict[str, list[str]] = {
         "back to the last song", "next", "previous song", "pause the song", "resume the music", "skip ahead",
         "play something by {song}", "can you pause", "resume the song",
         "stop the song", "stop playback", "halt the music", "pause spotify", "play it again", "skip back",
+        "play that again", "repeat this song", "play the song again", "start the track over", "loop this song",
+        "fast forward", "play the next episode",
+        "play my music", "start the music", "put some music on", "stop that song", "skip it",
+        "next one please", "i don't like this song skip it", "go back a track", "pause for a second", "keep playing",
     ],
     "note_create": [
         "take a note {note}", "note that {note}", "write down {note}", "add a note saying {note}",
@@ -293,6 +345,8 @@ TEMPLATES: dict[str, list[str]] = {
         "write in my notes {note}", "put a note down {note}", "i want a note saying {note}",
         "remember this for me {note}", "create a new note {note}", "save this {note}", "take down a note {note}",
         "can you take a note {note}", "dictate a note {note}",
+        "remember that {note}", "log a note {note}", "store a note {note}", "i need to write down {note}",
+        "please write down {note}", "add to notes {note}", "take a memo {note}", "capture a note {note}",
     ],
     "web_search": [
         "search the web for {query}", "google {query}", "look up {query}", "search for {query}",
@@ -306,6 +360,9 @@ TEMPLATES: dict[str, list[str]] = {
         "look for {query} on the web", "search about {query}", "can you look up {query}", "find out about {query} online",
         "google search {query}", "internet search {query}", "look {query} up", "please search {query}",
         "do a search on {query}", "search the net for {query}", "find {query} on google", "could you google {query}",
+        "can you find {query} for me", "search {query}", "look into {query} online", "research {query}",
+        "hunt down {query} online", "do some research on {query}", "pull up search results for {query}",
+        "get me search results about {query}",
     ],
     "general_chat": [
         "what is {concept}", "explain {concept}", "tell me about {concept}", "how does {concept} work",
@@ -344,11 +401,25 @@ TEMPLATES: dict[str, list[str]] = {
         "who is the president of {country}", "what's the national dish of {country}", "is it a good idea to learn {concept}",
         "i love you jarvis", "you're funny", "that's interesting", "what do you mean", "can you say that again",
         "how do magnets work", "why do leaves change color", "what's the fastest animal",
+        "how old is the earth", "how big is the sun", "why is the ocean salty", "what's the biggest animal",
+        "how long do cats live", "what causes earthquakes", "how many bones are in the human body",
+        "what is the speed of sound", "who painted the mona lisa", "what's the smallest country",
+        "how does a rainbow form", "what's the best way to learn to code", "tell me about yourself",
+        "what's your opinion on {concept}", "is coffee bad for you", "how can i sleep better", "what should i read next",
+        "recommend a movie", "what is love", "why do we dream", "what are black holes made of",
+        "how do i stay motivated", "what's a good hobby", "give me advice on {concept}", "what rhymes with orange",
+        "how many planets are there", "what is the square root of sixty four", "who discovered penicillin",
     ],
 }
 PAYLOAD_SLOT = {"reminder_set": "task", "note_create": "note", "web_search": "query", "app_open": "app",
                 "calendar_set": "event", "media_control": "song"}
 LANGUAGES = ["spanish", "french", "german", "japanese", "italian"]
+WEATHER_CONDITIONS = ["rain", "snow", "thunderstorms", "hail", "fog", "sunshine", "strong wind", "a heatwave", "frost",
+                      "showers", "drizzle", "clouds", "a storm", "sleet", "high humidity"]
+RESOURCES = ["cpu", "memory", "ram", "battery", "disk", "storage", "gpu", "processor", "swap", "system",
+             "hard drive", "power"]
+SCHEDULE_OBJECTS = ["meetings", "appointments", "events", "reminders", "alarms", "timers", "plans", "calls"]
+VOLUME_OBJECTS = ["speaker", "speakers", "sound", "music", "audio", "headphone", "system"]
 VALID_FRACTION = 0.2
 SPLIT_SEED = 20240607
 DATE_SLOTS = {"date", "when", "day", "pday", "clock", "dur", "durx", "aw", "dweek", "dayp", "negdur", "negago"}
@@ -357,13 +428,18 @@ DATE_SLOTS = {"date", "when", "day", "pday", "clock", "dur", "durx", "aw", "dwee
 def template_ids() -> dict[str, str]:
     """``{template_id: split}`` for every template; about 20 % of each intent's templates are validation."""
     out: dict[str, str] = {}
-    rng = random.Random(SPLIT_SEED)
     for intent, temps in TEMPLATES.items():
         ids = [f"{intent}/{i:02d}" for i in range(len(temps))]
-        n_valid = max(2, round(VALID_FRACTION * len(ids)))
-        valid = set(rng.sample(ids, n_valid))
+        # rank by a hash of the template's own text: adding a template does not reshuffle the others
+        rank = sorted(ids, key=lambda t: hashlib.sha1(
+            f"{SPLIT_SEED}:{_template_text(TEMPLATES[intent][int(t.split('/')[1])])}".encode()).hexdigest())
+        valid = set(rank[:max(2, round(VALID_FRACTION * len(ids)))])
         out.update({t: ("valid" if t in valid else "train") for t in ids})
     return out
+
+
+def _template_text(template: str | tuple[str, list[str]]) -> str:
+    return template[0] if isinstance(template, tuple) else template
 
 
 # --------------------------------------------------------------------------------------------- date slots
@@ -502,6 +578,16 @@ def _filler(slot: str, rng: random.Random) -> str:
         return rng.choice(CONCEPTS)
     if slot == "country":
         return rng.choice(COUNTRIES)
+    if slot == "contact":
+        return rng.choice(CONTACTS)
+    if slot == "wcond":
+        return rng.choice(WEATHER_CONDITIONS)
+    if slot == "res":
+        return rng.choice(RESOURCES)
+    if slot == "sobj":
+        return rng.choice(SCHEDULE_OBJECTS)
+    if slot == "vobj":
+        return rng.choice(VOLUME_OBJECTS)
     if slot == "language":
         return rng.choice(LANGUAGES)
     if slot == "n":

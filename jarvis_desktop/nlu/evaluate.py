@@ -145,3 +145,40 @@ def format_report(report: dict, examples: int = 10) -> str:
             for e in errs[:examples]:
                 lines.append(f"  {e['text']!r}: gold {e['gold']!r}, got {e['predicted']!r}")
     return "\n".join(lines)
+
+
+def load_rows(path=None) -> list[dict]:
+    """Labelled rows for :func:`evaluate`: a JSONL file (``text``, ``intent``, ``date_keys``, optional
+    ``payload``), or with ``path`` None the template-held-out validation split of the shipped corpus
+    (``models/nlu/corpus.valid.jsonl``, else regenerated from ``training_metadata.json``'s size and seed).
+
+    Raises BadInputError for a missing or malformed file.
+    """
+    import json
+    from pathlib import Path
+
+    from jarvis_desktop.errors import BadInputError
+
+    if path is None:
+        from jarvis_desktop.models import NLU_MODEL_DIR
+        from jarvis_desktop.nlu import datagen
+
+        shipped = NLU_MODEL_DIR / "corpus.valid.jsonl"
+        if shipped.is_file():
+            path = shipped
+        else:
+            meta_path = NLU_MODEL_DIR / "training_metadata.json"
+            corpus = json.loads(meta_path.read_text())["corpus"] if meta_path.is_file() else {}
+            rows = datagen.generate(corpus.get("n", 14000), corpus.get("seed", 13))
+            return [r for r in rows if r["split"] == "valid"]
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputError(f"cannot read evaluation data {path}: {exc}") from exc
+    for i, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or "intent" not in row \
+                or not isinstance(row.get("date_keys"), list):
+            raise BadInputError(f"{path}:{i}: each line needs text, intent and date_keys")
+    return rows

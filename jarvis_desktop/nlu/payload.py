@@ -38,33 +38,38 @@ def _rx(*alternatives: str) -> re.Pattern:
 _TRIGGERS: dict[str, list[re.Pattern]] = {
     "reminder_set": [
         # everything up to the first reminder word, then its connectors: "shoot me a reminder to", "jog my memory to"
-        re.compile(r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting)\b"
-                   rf"(?:\s+(?:for|me|us|{_TO}|about|that|of|so|i|it|need|have|should|must|will)\b)*\s*", re.I),
+        re.compile(r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting|heads up|nudge|buzz me|flag it)\b"
+                   rf"(?:\s+(?:for me|for|me|us|{_TO}|about|that|of|so|i|it|need|have|should|must|will|once more|"
+                   r"when it'?s)\b)*\s*", re.I),
         _rx(r"make sure (?:that )?i", r"(?:ping|nudge|alert|tell|text|shoot|message) me"),
         _rx(rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|so (?:that )?i|{_TO})"),
     ],
     "note_create": [
-        re.compile(r"^(?:\S+\s+){0,5}?(?:notes?|memo|down|this(?: for me)?)\b"
+        re.compile(r"^(?:\S+\s+){0,5}?(?:notes?|memo|down|this(?: for me)?|remember that)\b"
                    r"(?:\s+(?:saying|that|this|to self|down|for me|a note|note|(?:in|to|into) (?:my |the )?notes)\b)*\s*", re.I),
     ],
     "web_search": [
         _rx(r"(?:i want to |can you |could you |please )?(?:do |run )?(?:a |an )?(?:web |internet |online |google )?"
             r"(?:search|query|look)(?:es)?(?: up| online| the web| the internet| google| the net| out)?"
-            rf"(?: {_FOR}| on| about)?",
+            rf"(?: {_FOR}| on| about| into)?",
             rf"(?:google|bing|duckduckgo)(?: search)?(?: {_FOR})?", rf"browse (?:the web|the internet|online) {_FOR}",
             rf"find (?:out )?(?:me )?(?:some )?(?:articles|information|info|results|pages)? ?(?:about|on|{_FOR})?",
-            rf"check online {_FOR}", r"what does the (?:internet|web) say about"),
+            rf"check online {_FOR}", r"what does the (?:internet|web) say about",
+            rf"(?:pull up|get me|show me) (?:the )?(?:search )?results (?:about|on|{_FOR})", r"look into",
+            r"hunt down", r"(?:do )?(?:some )?research(?: on| about)?"),
     ],
     "app_open": [
-        _rx(r"(?:can you |could you |please |let'?s |i'?d like to |i want to )?(?:open(?: up)?(?: the (?:app|program))?|"
-            r"launch|start(?: up)?(?: the (?:app|program))?|fire up|bring up|pull up|boot up|spin up|run|load|"
+        _rx(r"(?:can you |could you |please |let'?s |i'?d like to |i want to |i wanna |i need to )?"
+            r"(?:open a window of|open(?: up)?(?: the (?:app|program))?|"
+            r"launch(?: up)?|start(?: me)?(?: up)?(?: the (?:app|program))?|fire up|bring up|pull up|boot up|spin up|run|"
+            r"load|access|navigate to|"
             rf"go {_TO}|switch {_TO}|show me|take me {_TO}|use|get|can i get|need|i need|i want|have|display|execute|"
             r"bring|open)"),
     ],
     "calendar_set": [
-        _rx(r"(?:can you |could you |please |i'?d like to |i want to |i need to )?(?:schedule|put|add|book(?: me)?|"
+        _rx(r"(?:can you |could you |please |i'?d like to |i want to |i need to )?(?:set up time for|put me down for|schedule|put|add|book(?: me)?|"
             r"set up|set|create|plan|block (?:out )?time for|arrange|organi[sz]e|pencil in|slot|save|enter|mark|make|"
-            r"register|get|new calendar event|calendar|i have)"
+            r"register|get|note|log|reserve|i'?ve got|new calendar event|calendar|i have)"
             r"(?: an?)?(?: new)?(?: calendar)?(?: event| entry| appointment)?(?: called| named| for)?"),
     ],
     "media_control": [
@@ -76,9 +81,10 @@ _TAILS: dict[str, re.Pattern] = {
     "reminder_set": re.compile(
         r"\s*\b(?:(?:can|could|would) you |please )?(?:remind me|set a reminder)(?: about it| of it)?$", re.I),
     "web_search": re.compile(r"\s*\b(?:online|on the web|on the internet|on google|on the net|up)$", re.I),
-    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please|going|up|now)$", re.I),
+    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please|going|up|now|to the front)$", re.I),
     "calendar_set": re.compile(
-        r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) calendar(?: for)?|add it|(?:for|in) my calendar|down(?: for)?)$",
+        r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) (?:calendar|schedule)(?: for)?|add it|put it in|(?:for|in) my calendar|"
+        r"down(?: for)?)$",
         re.I),
     "note_create": re.compile(r"\s*\b(?:in my notes|to my notes)$", re.I),
 }
@@ -86,19 +92,22 @@ _VAGUE = re.compile(
     r"\b(?:in a (?:bit|little while|while|moment)|in a few (?:minutes|hours|days)|at some point|"
     r"some ?other time|sometime(?: soon)?|later(?: on| today)?|soon)\b", re.I)
 _DOUBLED = re.compile(r"\b(\w+)(?:\s+\1\b)+", re.I)
-_MEDIA_NO_PAYLOAD = re.compile(r"^(?:the )?(?:next|previous|last|that|this)?\s*(?:one|song|track|music)?$", re.I)
+_MEDIA_NO_PAYLOAD = re.compile(
+    r"^(?:(?:the |my )?(?:next|previous|last|that|this)?\s*(?:one|song|track|music|episode)?|"
+    r"(?:it|that|this|the song|the track)? ?again)$",
+    re.I)
 PAYLOAD_INTENTS = frozenset(_TRIGGERS)
 
 
 def normalize_payload(text: str) -> str:
     """Comparison form of a payload: lowercase, punctuation dropped (dots inside words like
-    ``youtube.com`` kept), single spaces, leading "the/a/an/my/some" dropped."""
+    ``youtube.com`` kept), single spaces, leading "the/a/an/my/some" and a trailing "app" dropped."""
     s = text.lower()
     s = re.sub(r"[,?!;:\"()]+", " ", s)
     s = re.sub(r"\.(?=\s|$)", " ", s)
     s = re.sub(r"\s+", " ", s).strip()
     s = re.sub(r"^(?:(?:the|a|an|my|some)\s+)+", "", s)
-    return s
+    return re.sub(r"\s+app$", "", s)
 
 
 def _remove_spans(text: str, spans: Sequence) -> str:

@@ -1,7 +1,7 @@
 """Train the shipped NLU models: generate the corpus, train ``intent.ftz`` + ``keys.ftz`` on the train
 split, evaluate on the template-held-out validation split, write ``training_metadata.json``.
 
-    python -m jarvis_desktop.nlu.train [--out models/nlu] [--n 12000] [--seed 13]
+    python -m jarvis_desktop.nlu.train [--out models/nlu] [--n 14000] [--seed 13]
     (or: jarvis-desktop train-nlu)
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from jarvis_desktop.nlu import datagen
 from jarvis_desktop.nlu.intent_model import IntentTrainConfig, StaticKeyModel, train_intent_model
 
-DEFAULT_N = 12000
+DEFAULT_N = 14000
 DEFAULT_SEED = 13
 #: keys.ftz may add a static key only when the rules found none and its probability is at least this.
 KEYS_MODEL_ADD_THRESHOLD = 0.95

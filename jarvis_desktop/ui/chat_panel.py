@@ -36,17 +36,24 @@ def format_badge(
     tokens_per_s: float | None = None,
     kind: str | None = None,
 ) -> str:
-    """The small line under a reply, e.g. ``datetime_query · local · stt 310 ms · first token 85 ms · total 0.4 s``.
+    """The small line under a reply: intent, where it ran, timings.
+
+    E.g. ``general_chat · local · first token 85 ms · total 1.2 s · 92 tok/s`` for a chat reply, or
+    ``datetime_query · direct answer · stt 310 ms · nlu 1 ms · total 0.3 s`` for an action's answer.
+    ``backend`` is shown for chat replies (``kind`` "chat" or None) only.
 
     ``timings_ms`` keys used (milliseconds): ``stt``, ``nlu``, ``first_token``, ``total``; missing keys are left out.
     """
     parts: list[str] = []
     if intent:
         parts.append(intent)
-    if kind == "direct":
-        parts.append("answered directly")
-    if backend:
-        parts.append(backend)
+    if kind in (None, "chat"):
+        if backend:
+            parts.append(backend)          # where the chat model ran ("local")
+    elif kind == "direct":
+        parts.append("direct answer")
+    else:
+        parts.append(kind)                 # "understood", "refused"
     timings = timings_ms or {}
     for key, label in (("stt", "stt"), ("nlu", "nlu"), ("first_token", "first token"), ("total", "total")):
         text = _ms(timings.get(key)) if timings.get(key) is not None else None
@@ -201,9 +208,9 @@ class ChatPanel(QWidget):
             row.addStretch(1)
             row.addWidget(bubble)
             row.addStretch(1)
-        if self.empty_hint.isVisible() or not self.bubbles:
+        if not self.bubbles:
             self.empty_hint.hide()
-        # insert before the trailing stretch so messages stack from the bottom up
+            self.rows.setStretch(self.rows.count() - 1, 0)   # messages sit at the bottom, like a chat
         self.rows.insertLayout(self.rows.count() - 1, row)
         self.bubbles.append(bubble)
         self._fit(bubble)

@@ -11,7 +11,65 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
+
+
+class FlowLayout(QLayout):
+    """Lays widgets out left to right and wraps to a new line when the width runs out (chips)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item) -> None:  # noqa: N802 - Qt override
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int):  # noqa: N802 - Qt override
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int):  # noqa: N802 - Qt override
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802 - Qt override
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        return self._arrange(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802 - Qt override
+        super().setGeometry(rect)
+        self._arrange(rect, apply=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802 - Qt override
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _arrange(self, rect: QRect, apply: bool) -> int:
+        x, y, line_height = rect.x(), rect.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > rect.right() + 1 and line_height > 0:
+                x, y = rect.x(), y + line_height + self._spacing
+                line_height = 0
+            if apply:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            line_height = max(line_height, hint.height())
+        return y + line_height - rect.y()
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -58,15 +116,18 @@ class UnderstandingStrip(QFrame):
         outer.addLayout(heard_row)
 
         chips_row = QHBoxLayout()
-        chips_row.setSpacing(6)
+        chips_row.setSpacing(8)
         title2 = QLabel("UNDERSTOOD")
         title2.setObjectName("stripTitle")
         title2.setFixedWidth(92)
-        chips_row.addWidget(title2)
-        self.chips_box = QHBoxLayout()
-        self.chips_box.setSpacing(6)
-        chips_row.addLayout(self.chips_box)
-        chips_row.addStretch(1)
+        title2.setContentsMargins(0, 3, 0, 0)  # line up with the chips' text
+        chips_row.addWidget(title2, 0, Qt.AlignmentFlag.AlignTop)
+        chips_host = QWidget()
+        sp = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        sp.setHeightForWidth(True)
+        chips_host.setSizePolicy(sp)
+        self.chips_box = FlowLayout(chips_host, spacing=6)
+        chips_row.addWidget(chips_host, 1)
         outer.addLayout(chips_row)
 
         self.intent: str | None = None
@@ -121,10 +182,15 @@ class UnderstandingStrip(QFrame):
             item = self.chips_box.takeAt(0)
             widget = item.widget()
             if widget is not None:
+                widget.hide()
                 widget.deleteLater()
         for object_name, kind, text in chips:
             chip = QLabel(text)
             chip.setObjectName(object_name)
             if kind:
                 chip.setProperty("kind", kind)
+            chip.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             self.chips_box.addWidget(chip)
+            chip.show()
+        self.chips_box.invalidate()
+        self.updateGeometry()

@@ -72,7 +72,10 @@ class Worker(QObject):
         except _Cancelled:
             pass
         except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
-            traceback.print_exc()
+            from jarvis_desktop.errors import JarvisError
+
+            if not isinstance(exc, JarvisError):  # expected errors are shown to the user, not logged
+                traceback.print_exc()
             self.failed.emit(describe_error(exc))
         finally:
             self.done.emit()
