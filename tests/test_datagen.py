@@ -104,3 +104,32 @@ def test_write_and_read_corpus(tmp_path):
     assert datagen.read_corpus(path) == rows
     with pytest.raises(ValueError):
         datagen.generate(0)
+
+
+def test_rule_extractor_agrees_with_the_generator_labels(corpus):
+    """Generator labels and the rule grammar are written independently; they must agree almost
+    everywhere (a disagreement is a wrong label or an extractor bug, and both show up as errors)."""
+    from jarvis_desktop.nlu.datekeys import extract_date_keys
+
+    bad = [(r["text"], r["date_keys"]) for r in corpus if extract_date_keys(r["text"], r["intent"]) != r["date_keys"]]
+    assert len(bad) <= len(corpus) // 1000, bad[:10]
+    dated = [r for r in corpus if r["text"].lower().rstrip("?.!").endswith("what's the date today")]
+    assert all(r["date_keys"] == ["today"] for r in dated)
+
+
+def test_general_chat_contains_command_words_and_dated_chit_chat(corpus):
+    """Chat that looks like a command ("play chess with me") must be in the corpus as general_chat,
+    or the classifier learns that such words always mean a command."""
+    chat = [r for r in corpus if r["intent"] == "general_chat"]
+    words = {"play", "open", "time", "alarm", "remind", "cancel", "search", "weather", "volume", "battery"}
+    found = {w for w in words for r in chat if w in r["text"].lower().replace("?", " ").split()}
+    assert found == words, words - found
+    assert sum(1 for r in chat if r["date_keys"]) >= 20
+    assert len({r["template"] for r in chat}) >= 200
+
+
+def test_asr_style_rows_have_fillers_and_number_words(corpus):
+    asr = [r["text"] for r in corpus if r["text"] == r["text"].lower() and r["text"][-1].isalnum()]
+    assert len(asr) > len(corpus) // 3
+    assert sum(t.startswith(("uh ", "um ", "hey jarvis", "jarvis")) for t in asr) > 200
+    assert any(" twenty " in f" {t} " or " fifteen " in f" {t} " for t in asr)

@@ -388,3 +388,50 @@ def test_extraction_is_fast():
         extract_date_keys(t)
     per_utterance = (time.perf_counter() - t0) / len(texts)
     assert per_utterance < 0.002  # the target is well under 1 ms; slack for a loaded CI machine
+
+
+# --- defects found on unseen phrasing (issue 3)
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # a clock time without "at" before a part of day (rules 8-9)
+        ("remind me to call david back seven in the morning", "reminder_set", ["at_7am"]),
+        ("seven in the morning", None, ["at_7am"]),
+        ("email the landlord 11 at night", "reminder_set", ["at_11pm"]),
+        ("add a review with john eight in the evening", "calendar_set", ["at_8pm"]),
+        ("send the report two thirty in the afternoon", "reminder_set", ["at_2_30pm"]),
+        # ... but a counted thing is not a clock time
+        ("read chapter four in the morning", "reminder_set", ["morning"]),
+        ("book a table for four in the evening", "calendar_set", ["evening"]),
+        # minutes to/past noon and midnight
+        ("one minute to midnight", None, ["at_11_59pm"]),
+        ("quarter to midnight", None, ["at_11_45pm"]),
+        ("remind me at ten to midnight", "reminder_set", ["at_11_50pm"]),
+        ("quarter past midnight", None, ["at_12_15am"]),
+        ("five to noon", None, ["at_11_55am"]),
+        ("twenty past noon", None, ["at_12_20pm"]),
+        # a duration is a timer length only with a timer word, or for a timer with no day or clock time
+        ("book a meeting tomorrow at 3 for 2 hours", "timer_set", ["tomorrow", "at_3pm"]),
+        ("book a meeting tomorrow at 3 for 2 hours", "calendar_set", ["tomorrow", "at_3pm"]),
+        ("block 2 hours for deep work tomorrow", "timer_set", ["tomorrow"]),
+        ("schedule the call on friday for an hour", "timer_set", ["this_friday"]),
+        ("for an hour", "timer_set", ["in_60_minutes"]),
+        ("set a timer for 2 hours", None, ["in_120_minutes"]),
+        # a unit conversion is no offset
+        ("how many minutes are in a day", "general_chat", []),
+        ("how many minutes are in a day", "timer_set", []),
+        ("how many hours in a week", None, []),
+        ("how many seconds are there in a minute", None, []),
+        ("the meeting is in 2 hours", None, ["in_120_minutes"]),
+        # the date asked about
+        ("what's the date today", "datetime_query", ["today"]),
+        # found while checking the richer generator against the rules
+        ("alarm 9 saturday", "alarm_set", ["at_9am", "this_saturday"]),
+        ("countdown from one and a half hours", "timer_set", ["in_90_minutes"]),
+        ("from 3 to 5 pm", None, ["at_3pm"]),
+        ("set a team lunch for eleven fifteen at night", "calendar_set", ["at_11_15pm"]),
+        ("new event demo day in five hours", "calendar_set", ["in_300_minutes"]),
+    ],
+)
+def test_unseen_phrasing_defects(text, intent, expected):
+    assert extract_date_keys(text, intent=intent) == expected

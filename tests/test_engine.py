@@ -243,3 +243,55 @@ def test_load_rows_reads_jsonl_and_rejects_bad_files(tmp_path):
     with pytest.raises(BadInputError):
         load_rows(tmp_path / "missing.jsonl")
     assert all(r["split"] == "valid" for r in load_rows()[:50])
+
+
+class _StubEngine:
+    """Answers from a table, with the source a routing engine would report."""
+
+    def __init__(self, answers: dict[str, tuple[str, str]]) -> None:
+        self.answers = answers
+
+    def parse(self, text, now=None):
+        intent, source = self.answers[text]
+        return ParseResult(text=text, intent=intent, source=source, confidence=0.4)
+
+
+def test_evaluate_reports_fallback_rate_and_latency_per_source():
+    rows = [{"text": "a", "intent": "timer_set", "date_keys": []},
+            {"text": "b", "intent": "general_chat", "date_keys": []},
+            {"text": "c", "intent": "weather_query", "date_keys": []},
+            {"text": "d", "intent": "weather_query", "date_keys": []}]
+    stub = _StubEngine({"a": ("timer_set", "fasttext"), "b": ("general_chat", "rules"),
+                        "c": ("weather_query", "lora"), "d": ("datetime_query", "lora")})
+    report = evaluate(stub, rows, now=NOW)
+    assert report["fallback_rate"] == 50.0
+    assert report["sources"] == {"fasttext": 1, "lora": 2, "rules": 1}
+    assert set(report["latency_by_source"]) == {"fasttext", "lora", "rules"}
+    assert report["latency_by_source"]["lora"]["n"] == 2
+    assert report["per_intent"]["weather_query"] == {"n": 2, "accuracy": 50.0, "keys_accuracy": 100.0}
+    assert report["confusions"] == [["weather_query", "datetime_query", 1]]
+    text = format_report(report)
+    assert "fallback rate:       50.00 %" in text and "lora" in text
+
+
+def test_evaluate_uses_the_row_now_and_when_labels():
+    rows = [{"text": "remind me tomorrow at 9 am to stretch", "intent": "reminder_set",
+             "date_keys": ["tomorrow", "at_9am"], "now": "2026-12-31T20:00", "when": "2027-01-01T09:00"}]
+    report = evaluate(NluEngine(tz=ZoneInfo("UTC")), rows, now=NOW)
+    assert report["when_accuracy"] == 100.0 and report["date_keys_accuracy"] == 100.0
+
+
+def test_threshold_table_splits_rows_by_confidence():
+    from jarvis_desktop.nlu.evaluate import format_threshold_table, threshold_table
+
+    class Clf:
+        def predict(self, text):
+            return {"x": ("timer_set", 0.9), "y": ("alarm_set", 0.35), "z": ("note_create", 0.6)}[text]
+
+    rows = [{"text": "x", "intent": "timer_set"}, {"text": "y", "intent": "timer_set"},
+            {"text": "z", "intent": "note_create"}]
+    table = {r["threshold"]: r for r in threshold_table(rows, Clf(), thresholds=(0.3, 0.5, 0.95))}
+    assert table[0.3] == {"threshold": 0.3, "below_pct": 0.0, "n_below": 0, "acc_above": 66.67, "acc_below": None}
+    assert table[0.5]["below_pct"] == 33.33 and table[0.5]["acc_below"] == 0.0 and table[0.5]["acc_above"] == 100.0
+    assert table[0.95]["n_below"] == 3
+    assert "threshold" in format_threshold_table(list(table.values()))

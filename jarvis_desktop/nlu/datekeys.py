@@ -76,7 +76,14 @@ _NOT_AFTER_HOUR = frozenset(set(_UNIT_SECONDS) | _UNSUPPORTED_UNITS | {
     "percent", "%", "per", "degrees", "degree", "times", "people", "persons", "dollars", "euros", "pounds",
     "items", "things", "songs", "tracks", "of", "out", "more", "less", "point", "th", "st", "nd", "rd",
     "x", "k", "gb", "mb", "kb"})
-_TIMER_WORDS = frozenset({"timer", "timers", "countdown", "snooze"})
+_NOON_WORDS = frozenset({"noon", "midday", "midnight"})
+_PLURAL_UNITS = frozenset({"seconds", "minutes", "hours", "days", "weeks", "months", "years"})
+#: words before a bare number that make "<n> in the morning" a count, not a clock time ("chapter four ...")
+_NOT_CLOCK_BEFORE = frozenset("""chapter chapters page pages episode episodes season level room floor row gate track
+number no part step section lesson unit volume book act scene bus route line platform table seat apartment flat
+building exit highway channel for the a an take takes took eat buy drink have get give top size version grade
+class year years age aged verse player team plus minus times of than only all those these first last""".split())
+_TIMER_WORDS = frozenset({"timer", "timers", "countdown", "snooze", "stopwatch"})
 _WAKE_WORDS = frozenset({"wake", "waking", "wakeup", "woken"})
 _ALARM_WORDS = frozenset({"alarm", "alarms"}) | _WAKE_WORDS
 
@@ -233,7 +240,9 @@ class _Parser:
         self.n = len(toks)
         self.ws = [t.w for t in toks]
         wordset = set(self.ws)
-        self.timer = intent == "timer_set" or bool(wordset & _TIMER_WORDS) or self._has_count_down()
+        #: a timer word in the text itself ("timer", "countdown", "count down", "stopwatch")
+        self.timer_word = bool(wordset & _TIMER_WORDS) or self._has_count_down()
+        self.timer = intent == "timer_set" or self.timer_word
         self.alarm_intent = intent == "alarm_set"
         self.alarm = self.alarm_intent or bool(wordset & _ALARM_WORDS)
         self.no_bare_hours = intent in ("volume_set", "media_control") or "volume" in wordset
@@ -392,6 +401,10 @@ class _Parser:
         if d is None:
             return None
         secs, k, days_only = d
+        prev = self.w(i - 1)
+        if prev in _PLURAL_UNITS or (
+                prev in ("are", "is", "there") and ("many" in self.ws[:i] or "much" in self.ws[:i])):
+            return [_Item("void", None, i, k)]  # "how many minutes are in a day": a unit conversion
         vague, k = self._vague_tail(k)
         if self.w(k) in ("time", "times") or (self.w(k) == "from" and self.w(k + 1) in ("now", "today")):
             k += 1 if self.w(k) in ("time", "times") else 2
@@ -419,7 +432,8 @@ class _Parser:
         vague, k = self._vague_tail(k)
         nw = self.w(k)
         if nw in ("past", "to", "after", "till", "til", "before", "of") and self.t[k - 1].w in (
-                "minute", "minutes", "min", "mins") and 1 <= (self.num(k + 1) or 0) <= 12:
+                "minute", "minutes", "min", "mins") and (1 <= (self.num(k + 1) or 0) <= 12
+                                                         or self.w(k + 1) in _NOON_WORDS):
             return None  # "five minutes past three" is a clock time
         if nw in ("ago", "back", "earlier", "before", "prior", "previously"):
             return [_Item("void", None, s, k + 1)]
@@ -459,6 +473,13 @@ class _Parser:
                 rel = None  # "from 3 to 5" is a range, not "3 minutes to 5"
         if rel is not None:
             d = self.w(k)
+            if d in ("past", "after", "to", "till", "til", "of", "before") and (rel != 30 or d == "past") \
+                    and self.w(k + 1) in _NOON_WORDS and not (d == "of" and w not in ("quarter", "a")):
+                # "quarter to midnight" 23:45, "one minute to midnight" 23:59, "ten past noon" 12:10
+                mid = self.w(k + 1) == "midnight"
+                if d in ("past", "after"):
+                    return (0 if mid else 12), rel, k + 2, 2, True
+                return (23 if mid else 11), 60 - rel, k + 2, 2, True
             if d in ("past", "after", "to", "till", "til", "of", "before") and (rel != 30 or d == "past"):
                 hn = self.num(k + 1)
                 ht = self.t[k + 1] if k + 1 < self.n else None
@@ -554,10 +575,13 @@ class _Parser:
             strength = 2
             k += 1
         ps = self._part_suffix(k)
-        if ps:  # "at 7 in the morning"; without "at" ("chapter four in the morning") it needs a preposition
+        if ps:  # "at 7 in the morning"; without "at": "seven in the morning" but not "chapter four in the morning"
             it.part = ps[0]
             strength = max(strength, 1)
             k = ps[1]
+            if not trig and strength < 2 and 1 <= h <= 12 and not fixed and (
+                    m or self.w(j - 1) not in _NOT_CLOCK_BEFORE):
+                strength = 2
         if strength == 0 and not trig:
             return None
         if strength < 2 and not trig and not self._day_before(s):
@@ -581,6 +605,12 @@ class _Parser:
         elif w == "for" and self.alarm:
             trig = True
             j = i + 1
+        elif self.alarm and self.w(i - 1) in ("alarm", "alarms") and self.t[i].num is not None:
+            trig = True  # "alarm 9 saturday", "alarm nine thirty"
+        if w == "from":
+            d = self._dur(j)
+            if d is not None and d[0] > 0:
+                return None  # "countdown from one and a half hours" is a duration, not "from 1 pm"
         if trig:
             while j < i + 3 and (self.w(j) in _APPROX or self.w(j) in ("at", "about", "the")):
                 j += 1
@@ -1019,6 +1049,8 @@ def extract_date_spans(text: str, intent: str | None = None) -> list[DateSpan]:
         for b in items:
             if b.kind == "part" and not b.attached:
                 b.drop = True
+    has_day_or_clock = any(not it.drop and it.kind in ("day", "clock", "part", "key") and it.key
+                           and not it.key.startswith("in_") for it in items)
     out: list[DateSpan] = []
     seen: set[str] = set()
     for it in items:
@@ -1027,7 +1059,9 @@ def extract_date_spans(text: str, intent: str | None = None) -> list[DateSpan]:
         key = it.key
         if it.kind == "dur":
             key = None
-            if p.timer and it.secs is not None and it.secs >= 60:
+            # a timer word makes a duration the timer's length; the timer_set hint alone does so only when
+            # no day or clock time stands ("book a meeting tomorrow at 3 for 2 hours" has no in_ key)
+            if (p.timer_word or (p.timer and not has_day_or_clock)) and it.secs is not None and it.secs >= 60:
                 key = f"in_{int(it.secs / 60 + 0.5)}_minutes"
         elif it.kind == "void":
             key = None

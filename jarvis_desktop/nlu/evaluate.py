@@ -1,9 +1,12 @@
 """Evaluation of the NLU engine on labelled rows (the generator's validation split, or any JSONL with
 ``text``, ``intent``, ``date_keys`` and optionally ``payload``).
 
-Figures: intent accuracy (overall and per intent), date-key exact-set accuracy (overall and per key
-family), ``when`` accuracy (gold keys and predicted keys both resolved against one fixed ``now``),
-payload accuracy (normalised comparison), invalid-key count, top confusions, parse latency p50/p95 in ms.
+Figures: intent accuracy (overall and per intent), date-key exact-set accuracy (overall, per intent and
+per key category), ``when`` accuracy (against the row's ``when`` label when it has one, else the gold keys
+resolved against the row's ``now`` or one fixed ``now``), payload accuracy (normalised comparison),
+invalid-key count, top confusions, fallback rate and parse latency p50/p95 in ms, overall and per
+``ParseResult.source`` ("fasttext", "rules", "lora", ...). :func:`threshold_table` gives, for candidate
+fast-path confidence thresholds, how many rows fall below and how accurate FastText is on each side.
 """
 
 from __future__ import annotations
@@ -44,29 +47,58 @@ def _pct(num: int, den: int) -> float:
     return round(100.0 * num / den, 2) if den else 0.0
 
 
+#: ``ParseResult.source`` values that are the FastText fast path or the guard rails; any other source
+#: ("lora", "fallback") counts as a fallback.
+FAST_SOURCES = frozenset({"fasttext", "rules"})
+
+
+def _quantile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank quantile ``p`` in [0, 1] of an ascending list (0.0 for an empty list)."""
+    if not sorted_values:
+        return 0.0
+    return round(sorted_values[min(len(sorted_values) - 1, int(p * len(sorted_values)))], 3)
+
+
+def _latency(values: list[float]) -> dict:
+    values = sorted(values)
+    return {"n": len(values), "p50": _quantile(values, 0.5), "p95": _quantile(values, 0.95),
+            "mean": round(sum(values) / len(values), 3) if values else 0.0}
+
+
 def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_examples: int = 40) -> dict:
     """Run ``engine.parse`` on every row and compare with the labels.
 
-    Returns a dict: ``n``, ``intent_accuracy`` (%), ``per_intent`` {intent: {"n", "accuracy"}},
-    ``date_keys_accuracy`` (%), ``per_key_category`` {category: {"n", "accuracy"}}, ``when_accuracy`` (%),
-    ``payload_accuracy`` (%, rows with a ``payload`` label), ``invalid_keys`` (count), ``confusions``
-    [[gold, predicted, count]], ``latency_ms`` {"p50", "p95", "mean"}, ``key_errors`` / ``intent_errors``
-    (examples), ``payload_errors`` (examples).
+    A row is ``{"text", "intent", "date_keys"}`` plus optional ``payload``, ``now`` (ISO local time that
+    anchors ``when`` for this row, default ``now``) and ``when`` (the expected ``YYYY-MM-DDTHH:MM`` or null;
+    without it the gold keys are resolved).
+
+    Returns a dict: ``n``, ``intent_accuracy`` (%), ``per_intent`` {intent: {"n", "accuracy",
+    "keys_accuracy"}} (keys = exact key list), ``date_keys_accuracy`` (%), ``per_key_category``
+    {category: {"n", "accuracy"}}, ``when_accuracy`` (%), ``payload_accuracy`` (%, rows with a ``payload``
+    label; None when no row has one), ``invalid_keys`` (count), ``confusions`` [[gold, predicted, count]] (top 10),
+    ``sources`` {source: row count}, ``fallback_rate`` (% of rows answered by a source other than
+    "fasttext"/"rules"), ``latency_ms`` {"n", "p50", "p95", "mean"} over all rows, ``latency_by_source``
+    {source: {"n", "p50", "p95", "mean"}}, and examples ``intent_errors``, ``key_errors``,
+    ``payload_errors``. Latencies are wall-clock milliseconds of ``engine.parse``.
     """
     from jarvis_desktop.nlu.payload import normalize_payload
     from jarvis_desktop.nlu.resolve import format_when, resolve_when
 
     rows = list(rows)
     intent_ok = keys_ok = when_ok = pay_ok = pay_n = invalid = 0
-    per_intent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_intent: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_source: dict[str, list[float]] = defaultdict(list)
     per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     confusions: Counter = Counter()
     lat: list[float] = []
     key_errors, intent_errors, payload_errors = [], [], []
     for row in rows:
+        row_now = datetime.fromisoformat(row["now"]) if row.get("now") else now
         t0 = time.perf_counter()
-        res = engine.parse(row["text"], now=now)
-        lat.append((time.perf_counter() - t0) * 1000.0)
+        res = engine.parse(row["text"], now=row_now)
+        ms = (time.perf_counter() - t0) * 1000.0
+        lat.append(ms)
+        by_source[res.source].append(ms)
         gold_i = row["intent"]
         per_intent[gold_i][1] += 1
         if res.intent == gold_i:
@@ -84,9 +116,13 @@ def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_example
         if res.date_keys == gold_k:
             keys_ok += 1
             per_cat[cat][0] += 1
+            per_intent[gold_i][2] += 1
         elif len(key_errors) < max_examples:
             key_errors.append({"text": row["text"], "intent": gold_i, "gold": gold_k, "predicted": res.date_keys})
-        gold_when = format_when(resolve_when(gold_k, now)) if gold_k else None
+        if "when" in row:
+            gold_when = row["when"]
+        else:
+            gold_when = format_when(resolve_when(gold_k, row_now)) if gold_k else None
         when_ok += int(res.when == gold_when)
         if "payload" in row:
             pay_n += 1
@@ -96,22 +132,22 @@ def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_example
                 payload_errors.append({"text": row["text"], "intent": gold_i, "gold": row["payload"],
                                        "predicted": res.payload})
     n = len(rows)
-    lat.sort()
-
-    def q(p: float) -> float:
-        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else 0.0
-
+    fallback = sum(len(v) for k, v in by_source.items() if k not in FAST_SOURCES)
     return {
         "n": n,
         "intent_accuracy": _pct(intent_ok, n),
-        "per_intent": {k: {"n": v[1], "accuracy": _pct(v[0], v[1])} for k, v in sorted(per_intent.items())},
+        "per_intent": {k: {"n": v[1], "accuracy": _pct(v[0], v[1]), "keys_accuracy": _pct(v[2], v[1])}
+                       for k, v in sorted(per_intent.items())},
         "date_keys_accuracy": _pct(keys_ok, n),
         "per_key_category": {k: {"n": v[1], "accuracy": _pct(v[0], v[1])} for k, v in sorted(per_cat.items())},
         "when_accuracy": _pct(when_ok, n),
-        "payload_accuracy": _pct(pay_ok, pay_n),
+        "payload_accuracy": _pct(pay_ok, pay_n) if pay_n else None,
         "invalid_keys": invalid,
         "confusions": [[g, p, c] for (g, p), c in confusions.most_common(10)],
-        "latency_ms": {"p50": q(0.5), "p95": q(0.95), "mean": round(sum(lat) / len(lat), 3) if lat else 0.0},
+        "sources": {k: len(v) for k, v in sorted(by_source.items())},
+        "fallback_rate": _pct(fallback, n),
+        "latency_ms": _latency(lat),
+        "latency_by_source": {k: _latency(v) for k, v in sorted(by_source.items())},
         "intent_errors": intent_errors,
         "key_errors": key_errors,
         "payload_errors": payload_errors,
@@ -125,13 +161,18 @@ def format_report(report: dict, examples: int = 10) -> str:
         f"intent accuracy:     {report['intent_accuracy']:.2f} %",
         f"date-key exact set:  {report['date_keys_accuracy']:.2f} %",
         f"when accuracy:       {report['when_accuracy']:.2f} %",
-        f"payload accuracy:    {report['payload_accuracy']:.2f} %",
+        "payload accuracy:    " + ("-  (no payload labels)" if report["payload_accuracy"] is None
+                                    else f"{report['payload_accuracy']:.2f} %"),
         f"invalid keys:        {report['invalid_keys']}",
+        f"fallback rate:       {report.get('fallback_rate', 0.0):.2f} %  "
+        f"(sources: {', '.join(f'{k} {v}' for k, v in report.get('sources', {}).items())})",
         f"parse latency:       p50 {report['latency_ms']['p50']:.3f} ms, p95 {report['latency_ms']['p95']:.3f} ms",
-        "",
-        "per intent:",
     ]
-    lines += [f"  {k:<16} {v['accuracy']:6.2f} %  (n={v['n']})" for k, v in report["per_intent"].items()]
+    for src, v in report.get("latency_by_source", {}).items():
+        lines.append(f"  {src:<16} p50 {v['p50']:.3f} ms, p95 {v['p95']:.3f} ms  (n={v['n']})")
+    lines += ["", "per intent:          intent     keys"]
+    lines += [f"  {k:<16} {v['accuracy']:6.2f} %  {v.get('keys_accuracy', 0.0):6.2f} %  (n={v['n']})"
+              for k, v in report["per_intent"].items()]
     lines.append("date keys per category:")
     lines += [f"  {k:<16} {v['accuracy']:6.2f} %  (n={v['n']})" for k, v in report["per_key_category"].items()]
     if report["confusions"]:
@@ -162,6 +203,7 @@ def load_rows(path=None) -> list[dict]:
     if path is None:
         from jarvis_desktop.models import NLU_MODEL_DIR
         from jarvis_desktop.nlu import datagen
+        from jarvis_desktop.nlu.train import DEFAULT_N
 
         shipped = NLU_MODEL_DIR / "corpus.valid.jsonl"
         if shipped.is_file():
@@ -169,7 +211,7 @@ def load_rows(path=None) -> list[dict]:
         else:
             meta_path = NLU_MODEL_DIR / "training_metadata.json"
             corpus = json.loads(meta_path.read_text())["corpus"] if meta_path.is_file() else {}
-            rows = datagen.generate(corpus.get("n", 14000), corpus.get("seed", 13))
+            rows = datagen.generate(corpus.get("n", DEFAULT_N), corpus.get("seed", 13))
             return [r for r in rows if r["split"] == "valid"]
     path = Path(path)
     try:
@@ -182,3 +224,66 @@ def load_rows(path=None) -> list[dict]:
                 or not isinstance(row.get("date_keys"), list):
             raise BadInputError(f"{path}:{i}: each line needs text, intent and date_keys")
     return rows
+
+
+#: candidate fast-path confidence thresholds for :func:`threshold_table`
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+
+
+def threshold_table(rows: Iterable[dict], classifier=None, thresholds: Iterable[float] = THRESHOLDS) -> list[dict]:
+    """How a fast-path confidence threshold would split ``rows`` (labelled rows with ``text`` and ``intent``).
+
+    ``classifier``: an object with ``predict(text) -> (intent, probability)``; None loads the shipped
+    FastText :class:`~jarvis_desktop.nlu.intent_model.IntentClassifier`. For each threshold ``t`` returns
+    ``{"threshold": t, "below_pct": % of rows with probability < t, "acc_above": FastText intent
+    accuracy (%) on rows with probability >= t, "acc_below": accuracy (%) on rows below t (None when no
+    row is below), "n_below": count}``. Rows below the threshold are the ones a fallback would see.
+    Raises ModelNotFoundError if the shipped model is missing.
+    """
+    if classifier is None:
+        from jarvis_desktop.models import NLU_MODEL_DIR
+        from jarvis_desktop.nlu.intent_model import IntentClassifier
+
+        classifier = IntentClassifier.load(NLU_MODEL_DIR)
+    scored = []
+    for row in rows:
+        intent, prob = classifier.predict(row["text"])
+        scored.append((prob, intent == row["intent"]))
+    out = []
+    n = len(scored)
+    for t in thresholds:
+        below = [ok for p, ok in scored if p < t]
+        above = [ok for p, ok in scored if p >= t]
+        out.append({"threshold": t, "below_pct": _pct(len(below), n), "n_below": len(below),
+                    "acc_above": _pct(sum(above), len(above)) if above else None,
+                    "acc_below": _pct(sum(below), len(below)) if below else None})
+    return out
+
+
+def format_threshold_table(table: list[dict]) -> str:
+    """Plain-text rendering of :func:`threshold_table`."""
+    lines = ["threshold  below   FastText acc. above   below"]
+    for r in table:
+        above = "-" if r["acc_above"] is None else f"{r['acc_above']:6.2f} %"
+        below = "-" if r["acc_below"] is None else f"{r['acc_below']:6.2f} %"
+        lines.append(f"  {r['threshold']:<7.2f} {r['below_pct']:6.2f} %   {above:>10}   {below:>10}")
+    return "\n".join(lines)
+
+
+def run_nlu_eval(engine, data=None, as_json: bool = False, thresholds: bool = False) -> str:
+    """What ``jarvis-desktop nlu-eval [--data FILE] [--json] [--thresholds]`` prints: the report of
+    :func:`evaluate` on :func:`load_rows` ``(data)``, plus with ``thresholds`` the :func:`threshold_table`.
+    Raises BadInputError for a bad data file."""
+    import json
+
+    rows = load_rows(data)
+    report = evaluate(engine, rows)
+    table = threshold_table(rows, getattr(engine, "classifier", None)) if thresholds else None
+    if as_json:
+        if table is not None:
+            report["thresholds"] = table
+        return json.dumps(report, indent=2)
+    text = format_report(report)
+    if table is not None:
+        text += "\n\nfast-path confidence thresholds (FastText alone):\n" + format_threshold_table(table)
+    return text

@@ -196,7 +196,12 @@ class IntentClassifier:
 
 
 class StaticKeyModel:
-    """The one-vs-all FastText model over static date keys (``keys.ftz``)."""
+    """The one-vs-all FastText model over static date keys (``keys.ftz``).
+
+    The engine takes its keys from the rules (more exact, see docs/nlu-engine.md); this model is a second
+    opinion: :meth:`disagrees` says when its confident static keys differ from the rule keys, a
+    low-confidence signal for routing to the fallback.
+    """
 
     def __init__(self, model) -> None:
         self._model = model
@@ -212,3 +217,17 @@ class StaticKeyModel:
                                             threshold=threshold)
         out = [(lab[len("__label__"):], float(p)) for lab, p in zip(labels, probs)]
         return [(k, p) for k, p in out if k in STATIC_KEY_SET]
+
+    def predict_keys(self, text: str, threshold: float = 0.5) -> dict[str, float]:
+        """``{static_key: probability}`` for keys with probability >= ``threshold`` (``none`` excluded)."""
+        return dict(self.predict(text, threshold))
+
+    def disagrees(self, text: str, rule_keys: Iterable[str], threshold: float = 0.5) -> bool:
+        """True when the model's static keys (probability >= ``threshold``) are not exactly the static
+        keys among ``rule_keys`` (clock, ``in_N_*`` keys are ignored: the model does not know them)."""
+        rule_static = {k for k in rule_keys if k in STATIC_KEY_SET}
+        return set(self.predict_keys(text, threshold)) != rule_static
+
+
+#: the name the routing code uses for the static-key model
+KeyClassifier = StaticKeyModel

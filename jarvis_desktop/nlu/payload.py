@@ -17,7 +17,8 @@ import re
 from typing import Sequence
 
 _FILLER_HEAD = re.compile(
-    r"^(?:(?:hey|ok|okay|hi|so|uh|um|uhm|er|hmm|well|alright|jarvis|please|go ahead and|"
+    r"^(?:(?:hey|ok|okay|hi|so|uh|um|uhm|er|hmm|well|alright|jarvis|please|go ahead and|yo|listen|"
+    r"excuse me|quick question|just|i'?d like you to|i want you to|would you mind|"
     r"(?:could|can|would|will) you)\b[\s,]*)+",
     re.I)
 _FILLER_TAIL = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|jarvis|now please))+$", re.I)
@@ -41,10 +42,17 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
         re.compile(r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting|heads up|nudge|buzz me|flag it)\b"
                    rf"(?:\s+(?:for me|for|me|us|{_TO}|about|that|of|so|i|it|need|have|should|must|will|once more|"
                    r"when it'?s)\b)*\s*", re.I),
-        _rx(r"make sure (?:that )?i", r"(?:ping|nudge|alert|tell|text|shoot|message) me"),
-        _rx(rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|so (?:that )?i|{_TO})"),
+        _rx(r"make sure (?:that )?i", r"(?:ping|nudge|alert|tell|text|shoot|message|notify|poke) me(?: about)?",
+            r"let me know(?: that)?", r"give me a shout"),
+        _rx(r"(?:again |once more )?(?:that says|says|to go and|go and|to not forget to|not forget to|"
+            r"the thing|again to|again)"),
+        _rx(rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|i'?ve got {_TO}|so (?:that )?i|{_TO})"),
     ],
     "note_create": [
+        _rx(r"(?:put|add)(?= .* (?:in|to) my notes$)", r"note it down", r"write this in a note", r"make note that",
+            r"make a note of this", r"take this down", r"take down", r"note for later", r"add(?= .* to my notes$)", r"note please",
+            r"(?:can you )?remember(?: this| that)?(?: for me)?", r"record that", r"keep a record that", r"file a note",
+            r"save this as a note", r"jot (?:this down|a note)", r"write (?:that|this) down", r"put down a note"),
         re.compile(r"^(?:\S+\s+){0,5}?(?:notes?|memo|down|this(?: for me)?|remember that)\b"
                    r"(?:\s+(?:saying|that|this|to self|down|for me|a note|note|(?:in|to|into) (?:my |the )?notes)\b)*\s*", re.I),
     ],
@@ -54,7 +62,8 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
             rf"(?: {_FOR}| on| about| into)?",
             rf"(?:google|bing|duckduckgo)(?: search)?(?: {_FOR})?", rf"browse (?:the web|the internet|online) {_FOR}",
             rf"find (?:out )?(?:me )?(?:some )?(?:articles|information|info|results|pages)? ?(?:about|on|{_FOR})?",
-            rf"check online {_FOR}", r"what does the (?:internet|web) say about",
+            rf"check online {_FOR}", r"what does (?:the )?(?:internet|web|google) say about", rf"check the web {_FOR}",
+            rf"browse {_FOR}", r"web", r"find me", r"look online",
             rf"(?:pull up|get me|show me) (?:the )?(?:search )?results (?:about|on|{_FOR})", r"look into",
             r"hunt down", r"(?:do )?(?:some )?research(?: on| about)?"),
     ],
@@ -62,11 +71,15 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
         _rx(r"(?:can you |could you |please |let'?s |i'?d like to |i want to |i wanna |i need to )?"
             r"(?:open a window of|open(?: up)?(?: the (?:app|program))?|"
             r"launch(?: up)?|start(?: me)?(?: up)?(?: the (?:app|program))?|fire up|bring up|pull up|boot up|spin up|run|"
-            r"load|access|navigate to|"
+            r"load(?: up)?|access|navigate to|pop open|get me into|get into|jump to|visit|kick off|fire|startup|switch over to|"
+            r"go to the website|open the website|open new|open a new|show|let me use|put|"
             rf"go {_TO}|switch {_TO}|show me|take me {_TO}|use|get|can i get|need|i need|i want|have|display|execute|"
             r"bring|open)"),
     ],
     "calendar_set": [
+        _rx(r"(?:reserve|save) the date(?: for)?", r"mark down", r"i'?m having", r"we have", r"there'?s",
+            r"(?:hold|keep(?: free)?|block(?! (?:out )?time)(?: out)?(?: in the calendar)?)(?: for)?", r"stick",
+            r"invite me to", r"calendar(?! event)", r"i need(?= an? )", r"put down"),
         _rx(r"(?:can you |could you |please |i'?d like to |i want to |i need to )?(?:set up time for|put me down for|schedule|put|add|book(?: me)?|"
             r"set up|set|create|plan|block (?:out )?time for|arrange|organi[sz]e|pencil in|slot|save|enter|mark|make|"
             r"register|get|note|log|reserve|i'?ve got|new calendar event|calendar|i have)"
@@ -81,12 +94,15 @@ _TAILS: dict[str, re.Pattern] = {
     "reminder_set": re.compile(
         r"\s*\b(?:(?:can|could|would) you |please )?(?:remind me|set a reminder)(?: about it| of it)?$", re.I),
     "web_search": re.compile(r"\s*\b(?:online|on the web|on the internet|on google|on the net|up)$", re.I),
-    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please|going|up|now|to the front)$", re.I),
+    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please|going|up|now|to the front|window|"
+                           r"on the desktop|on the screen|quickly|program)$", re.I),
     "calendar_set": re.compile(
-        r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) (?:calendar|schedule)(?: for)?|add it|put it in|(?:for|in) my calendar|"
+        r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) (?:calendar|schedule|agenda|diary)(?: for)?|add it|put it in|"
+        r"(?:for|in) my calendar|booked|up(?: for)?|(?:add|put) it (?:in|on|to) (?:my |the )?calendar|"
         r"down(?: for)?)$",
         re.I),
     "note_create": re.compile(r"\s*\b(?:in my notes|to my notes)$", re.I),
+    "media_control": re.compile(r"\s*\b(?:on repeat|next|to the queue|in the queue)$", re.I),
 }
 _VAGUE = re.compile(
     r"\b(?:in a (?:bit|little while|while|moment)|in a few (?:minutes|hours|days)|at some point|"

@@ -1,7 +1,7 @@
 """Train the shipped NLU models: generate the corpus, train ``intent.ftz`` + ``keys.ftz`` on the train
 split, evaluate on the template-held-out validation split, write ``training_metadata.json``.
 
-    python -m jarvis_desktop.nlu.train [--out models/nlu] [--n 14000] [--seed 13]
+    python -m jarvis_desktop.nlu.train [--out models/nlu] [--n 18000] [--seed 13]
     (or: jarvis-desktop train-nlu)
 """
 
@@ -17,28 +17,32 @@ from pathlib import Path
 from jarvis_desktop.nlu import datagen
 from jarvis_desktop.nlu.intent_model import IntentTrainConfig, StaticKeyModel, train_intent_model
 
-DEFAULT_N = 14000
+DEFAULT_N = 18000
 DEFAULT_SEED = 13
 #: keys.ftz may add a static key only when the rules found none and its probability is at least this.
 KEYS_MODEL_ADD_THRESHOLD = 0.95
-MAX_CORPUS_BYTES = 3_000_000
+MAX_CORPUS_BYTES = 4_000_000
 
 
 def compare_key_strategies(model_dir: Path, rows: list[dict]) -> dict:
     """Date-key exact-set accuracy (%) on ``rows`` for: rules alone; rules + keys.ftz adding a key only
     when the rules found none (p >= KEYS_MODEL_ADD_THRESHOLD); rules united with every keys.ftz key
-    (p >= 0.5); keys.ftz alone on the rows whose gold keys are all static."""
+    (p >= 0.5); keys.ftz alone on the rows whose gold keys are all static; plus how often keys.ftz
+    disagrees with the rules (``StaticKeyModel.disagrees``) and how exact the rules are on those rows."""
     from jarvis_desktop.nlu.datekeys import extract_date_keys
     from jarvis_desktop.nlu.vocab import STATIC_KEY_SET
 
     model = StaticKeyModel.load(model_dir)
     n = len(rows)
     ok = {"rules_only": 0, "rules_plus_model_when_empty": 0, "rules_union_model": 0}
-    static_rows = static_ok = 0
+    static_rows = static_ok = disagree = disagree_rules_ok = 0
     for row in rows:
         gold = set(row["date_keys"])
         rules = extract_date_keys(row["text"], row["intent"])
         ok["rules_only"] += set(rules) == gold
+        if model.disagrees(row["text"], rules):
+            disagree += 1
+            disagree_rules_ok += set(rules) == gold
         high = [k for k, p in model.predict(row["text"], KEYS_MODEL_ADD_THRESHOLD)]
         ok["rules_plus_model_when_empty"] += (set(rules) if rules else set(high)) == gold
         ok["rules_union_model"] += set(rules) | {k for k, _ in model.predict(row["text"], 0.5)} == gold
@@ -47,6 +51,8 @@ def compare_key_strategies(model_dir: Path, rows: list[dict]) -> dict:
             static_ok += {k for k, _ in model.predict(row["text"], 0.5)} == gold
     out = {k: round(100.0 * v / n, 2) for k, v in ok.items()}
     out["model_only_on_static_rows"] = round(100.0 * static_ok / static_rows, 2) if static_rows else 0.0
+    out["model_disagrees_with_rules_pct"] = round(100.0 * disagree / n, 2) if n else 0.0
+    out["rules_exact_when_model_disagrees"] = round(100.0 * disagree_rules_ok / disagree, 2) if disagree else None
     out["n"] = n
     return out
 
@@ -55,7 +61,7 @@ def train_nlu(out_dir: str | Path, n: int = DEFAULT_N, seed: int = DEFAULT_SEED,
               config: IntentTrainConfig | None = None, write_corpus: bool = True) -> dict:
     """Generate ``n`` rows with ``seed``, train on the train split, evaluate on validation, and write
     ``intent.ftz``, ``keys.ftz``, ``intent_model.json``, ``training_metadata.json`` (and the corpus as
-    ``corpus.train.jsonl`` / ``corpus.valid.jsonl`` when under 3 MB) into ``out_dir``.
+    ``corpus.train.jsonl`` / ``corpus.valid.jsonl`` when under 4 MB) into ``out_dir``.
 
     Returns the metadata dict (also written to ``training_metadata.json``).
     """
