@@ -16,9 +16,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from jarvis_desktop.actions import ActionResult, run_action
+from jarvis_desktop.actions import ActionContext, ActionResult, run_action
 from jarvis_desktop.config import Settings, database_path, load_settings
-from jarvis_desktop.errors import BadInputError, NoSpeechError
+from jarvis_desktop.errors import BadInputError, Cancelled, NoSpeechError
 
 TokenCallback = Callable[[str], None]
 
@@ -27,8 +27,9 @@ TokenCallback = Callable[[str], None]
 class Reply:
     """The assistant's answer to one utterance.
 
-    ``kind``: "direct" (answered by an action), "chat" (streamed from the chat model),
-    "understood" (v0: the command was understood and described back), "refused".
+    ``kind``: "direct" (answered by an action), "chat" (streamed from the chat model), or the action's
+    own kind: "done" (carried out), "refused" (not possible as said; nothing changed), "failed" (tried,
+    the system said no), "dry_run" (described only); see :class:`~jarvis_desktop.actions.ActionResult`.
     ``backend``: where a chat reply ran ("local"). ``stats``: chat model figures, or None.
     ``cancelled``: the user stopped the stream; ``text`` holds what had arrived.
     """
@@ -89,6 +90,7 @@ class Assistant:
         self._chat = None
         self._history = None
         self._db = None
+        self._scheduler = None
 
     # ---- lazily built components -------------------------------------------------------------
     @property
@@ -121,17 +123,80 @@ class Assistant:
                 self._chat = LocalChatModel.from_settings(self.settings)
             return self._chat
 
+    def database(self):
+        """The app's open :class:`~jarvis_desktop.store.db.Database` (opened on first use; thread-safe)."""
+        with self._lock:
+            if self._db is None:
+                from jarvis_desktop.store.db import Database
+
+                self._db = Database(database_path())
+            return self._db
+
     @property
     def history(self):
         """The :class:`~jarvis_desktop.store.history.ChatHistory` in the app's database."""
+        db = self.database()
         with self._lock:
             if self._history is None:
-                from jarvis_desktop.store.db import Database
                 from jarvis_desktop.store.history import ChatHistory
 
-                self._db = Database(database_path())
-                self._history = ChatHistory(self._db)
+                self._history = ChatHistory(db)
             return self._history
+
+    def action_context(self, now: datetime | None = None, dry_run: bool = False) -> ActionContext:
+        """What action handlers get: time, settings, the database, the scheduler's wake-up, dry-run."""
+        scheduler = self._scheduler
+        return ActionContext(now=now or self.now(), settings=self.settings, database=self.database,
+                             tz=self.timezone(), wake_scheduler=scheduler.wake if scheduler else None,
+                             dry_run=dry_run, loaded_models=self.loaded_models())
+
+    # ---- scheduler ---------------------------------------------------------------------------------
+    def start_scheduler(self, on_fire: Callable[[Any], None] | None = None, desktop_notify: bool = True,
+                        poll_s: float = 30.0):
+        """Start firing reminders, timers, alarms and events (missed ones fire at once, marked missed).
+
+        Each :class:`~jarvis_desktop.actions.scheduler.Firing` is logged in the chat history as a system
+        message, shown with the platform notifier when ``desktop_notify`` (and ``[actions] notify_command``),
+        rings for reminders, timers and alarms (``[actions] sound``), then handed to ``on_fire`` on the scheduler thread
+        (the GUI passes a Qt signal's ``emit``). Returns the running
+        :class:`~jarvis_desktop.actions.scheduler.Scheduler`; calling it again returns the same one.
+        """
+        from jarvis_desktop.actions.scheduler import Scheduler
+        from jarvis_desktop.store.schedule import ScheduleStore
+
+        if self._scheduler is not None:
+            return self._scheduler
+        tz = self.timezone()
+
+        def fired(firing) -> None:
+            from jarvis_desktop.actions import notify
+
+            if self.record_history:
+                self.history.add("system", firing.message(tz), {"kind": "fired", "item_id": firing.item.id,
+                                                                 "item_kind": firing.item.kind,
+                                                                 "missed": firing.missed})
+            if desktop_notify and self.settings.actions.notify_command:
+                notify.desktop_notify(firing.title(), firing.body(tz), urgent=firing.urgent)
+            if firing.rings and self.settings.actions.sound:
+                notify.play_sound(notify.sound_file(self.settings.actions.sound_file))
+            if on_fire is not None:
+                on_fire(firing)
+
+        self._scheduler = Scheduler(ScheduleStore(self.database()), fired, poll_s=poll_s)
+        self._scheduler.start()
+        return self._scheduler
+
+    def stop_scheduler(self) -> None:
+        """Stop the scheduler thread (items stay stored and fire at the next start)."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.stop()
+
+    def undo(self, now: datetime | None = None) -> ActionResult:
+        """Reverse the last undoable action (the GUI's Undo button; "undo" typed or said does the same)."""
+        from jarvis_desktop.actions.undo import undo_last
+
+        return undo_last(self.action_context(now))
 
     def timezone(self) -> tzinfo | None:
         """The configured IANA zone (``[nlu] timezone``), or None for the system's local zone."""
@@ -191,14 +256,20 @@ class Assistant:
         return messages
 
     def respond(self, parse, now: datetime | None = None, on_token: TokenCallback | None = None,
-                cancel: threading.Event | None = None, timings: dict[str, float] | None = None) -> Reply:
+                cancel: threading.Event | None = None, timings: dict[str, float] | None = None,
+                dry_run: bool = False) -> Reply:
         """Carry out the action for ``parse``, or stream a chat reply for ``general_chat``.
 
         ``on_token`` receives each streamed text delta (also called once with the whole text of a
         direct answer). ``timings`` (if given) gets ``first_token`` in ms for chat replies.
+        ``dry_run``: say what the action would do and change nothing (chat is answered as usual).
+
+        Raises:
+            JarvisError: what was asked could not be saved (full disk, locked database).
         """
         now = now or self.now()
-        result: ActionResult | None = run_action(parse, now, self.loaded_models())
+        context = self.action_context(now, dry_run=dry_run)
+        result: ActionResult | None = run_action(parse, now, self.loaded_models(), context=context)
         if result is not None:
             if on_token:
                 on_token(result.text)
@@ -218,8 +289,9 @@ class Assistant:
 
     def ask_text(self, text: str, now: datetime | None = None, on_token: TokenCallback | None = None,
                  cancel: threading.Event | None = None, _transcript=None,
-                 _timings: dict[str, float] | None = None) -> Turn:
+                 _timings: dict[str, float] | None = None, dry_run: bool = False) -> Turn:
         """Understand typed (or transcribed) text and answer it; records both sides in the history.
+        ``dry_run``: the action is described, not carried out (see :meth:`respond`).
 
         Raises:
             BadInputError: empty text.
@@ -234,7 +306,7 @@ class Assistant:
         if self.record_history:
             meta = {"input": "voice" if _transcript is not None else "text"}
             self.history.add("user", text, meta)
-        reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings)
+        reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings, dry_run=dry_run)
         timings["total"] = (time.perf_counter() - t0) * 1000 + timings.get("stt", 0.0)
         if self.record_history:
             meta = {"intent": parse.intent, "date_keys": list(parse.date_keys), "when": parse.when,
@@ -244,20 +316,30 @@ class Assistant:
         return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings)
 
     def ask_audio(self, audio: np.ndarray | str | Path, now: datetime | None = None,
-                  on_token: TokenCallback | None = None, cancel: threading.Event | None = None) -> Turn:
+                  on_token: TokenCallback | None = None, cancel: threading.Event | None = None,
+                  on_transcript: Callable[[Any], None] | None = None) -> Turn:
         """The whole voice pipeline on a recording: STT, then :meth:`ask_text` on the transcript.
 
+        ``audio``: a WAV/FLAC/... path or a float32 16 kHz mono array. ``on_transcript`` (if given) gets the
+        :class:`~jarvis_desktop.stt.whisper.Transcript` as soon as STT ends, before the reply starts.
+        If ``cancel`` is set by then, :class:`Cancelled` is raised and nothing is answered.
+
         Raises:
-            BadInputError: unreadable audio. NoSpeechError: no speech in it.
+            BadInputError: unreadable audio. NoSpeechError: no speech in it. Cancelled: stopped after STT.
         """
         t0 = time.perf_counter()
         transcript = self.transcribe(audio)
         stt_ms = (time.perf_counter() - t0) * 1000
+        if on_transcript:
+            on_transcript(transcript)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("stopped after speech-to-text")
         return self.ask_text(transcript.text.strip(), now, on_token, cancel,
                              _transcript=transcript, _timings={"stt": stt_ms})
 
     def close(self) -> None:
-        """Release the database connection (models are freed with the object)."""
+        """Stop the scheduler and release the database connection (models are freed with the object)."""
+        self.stop_scheduler()
         with self._lock:
             if self._db is not None:
                 self._db.close()

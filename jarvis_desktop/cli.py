@@ -195,22 +195,21 @@ def cmd_doctor(args) -> int:
 
 def cmd_train_nlu(args) -> int:
     from jarvis_desktop.models import NLU_MODEL_DIR
-    from jarvis_desktop.nlu.train import train_nlu
+    from jarvis_desktop.nlu.train import DEFAULT_N, train_nlu
 
     out = Path(args.output) if args.output else NLU_MODEL_DIR
-    report = train_nlu(out, n=args.size, seed=args.seed)
+    report = train_nlu(out, n=args.size or DEFAULT_N, seed=args.seed)
     print(json.dumps(report, indent=2) if isinstance(report, dict) else report)
     return 0
 
 
 def cmd_nlu_eval(args) -> int:
     from jarvis_desktop.assistant import Assistant
-    from jarvis_desktop.nlu.evaluate import evaluate, format_report, load_rows
+    from jarvis_desktop.nlu.evaluate import run_nlu_eval
 
     engine = Assistant(record_history=False).nlu
-    rows = load_rows(Path(args.data) if args.data else None)
-    report = evaluate(engine, rows)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    print(run_nlu_eval(engine, Path(args.data) if args.data else None, as_json=args.json,
+                       thresholds=args.thresholds))
     return 0
 
 
@@ -247,7 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("text", metavar="TEXT")
     s.add_argument("--now", help="reference time, ISO 8601 (default: now)")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=lambda a: _ask(a, lambda asst, now, cb: asst.ask_text(a.text, now=now, on_token=cb)))
+    s.add_argument("--dry-run", action="store_true", help="say what the action would do; change nothing")
+    s.set_defaults(func=lambda a: _ask(a, lambda asst, now, cb: asst.ask_text(a.text, now=now, on_token=cb,
+                                                                            dry_run=a.dry_run)))
+
+    from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
+
+    add_action_parsers(sub)  # schedule, notes, calendar, undo
 
     s = sub.add_parser("chat", help="stream the local chat model's reply")
     s.add_argument("prompt", nargs="+", metavar="PROMPT")
@@ -263,13 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train-nlu", help="generate the corpus and train the FastText models")
     s.add_argument("--output", help="output directory (default: models/nlu)")
-    s.add_argument("--size", type=int, default=8000, help="corpus size in utterances")
+    s.add_argument("--size", type=int, default=None, help="corpus size in utterances (default: the shipped model's)")
     s.add_argument("--seed", type=int, default=13)
     s.set_defaults(func=cmd_train_nlu)
 
     s = sub.add_parser("nlu-eval", help="accuracy and latency of the NLU engine on validation data")
     s.add_argument("--data", help="JSONL with text, intent, date_keys (default: the generated validation split)")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--thresholds", action="store_true", help="also print the fast-path confidence threshold table")
     s.set_defaults(func=cmd_nlu_eval)
     return p
 

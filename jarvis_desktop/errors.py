@@ -44,3 +44,7 @@ class AudioDeviceError(JarvisError):
     """No usable audio input device, or the device failed while recording."""
 
     exit_code = 2
+
+
+class Cancelled(JarvisError):
+    """The user stopped the request (Stop button, Ctrl-C) before it was answered; nothing was lost."""

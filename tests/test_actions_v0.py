@@ -1,4 +1,4 @@
-"""v0 actions: direct answers for time and system status; understood commands described back."""
+"""Direct answers for time and system status; commands carried out and confirmed with what was understood."""
 
 from __future__ import annotations
 
@@ -47,11 +47,11 @@ def test_system_status_lists_loaded_models():
     assert "chat (llama.cpp)" in r.text
 
 
-def test_reminder_is_described_with_payload_and_time():
+def test_reminder_is_confirmed_with_payload_and_time():
     r = run_action(parsed("remind me to call mom tomorrow at 3 pm", "reminder_set", ["tomorrow", "at_3pm"],
                           "2026-11-23T15:00", "call mom"), NOW)
     assert r.summary == "Reminder: call mom — tomorrow 15:00"
-    assert r.kind == "understood"
+    assert r.kind == "done" and r.text == "Reminder set: call mom — tomorrow 15:00."
 
 
 def test_timer_shows_its_duration():

@@ -1,37 +1,132 @@
-"""Actions for understood intents.
+"""Actions: one handler per intent, ``handler(parse, ctx) -> ActionResult`` (no Qt anywhere here).
 
-v0: ``datetime_query`` and ``system_status`` are answered directly; ``general_chat`` is not an action
-(the assistant streams it from the chat model); every other intent is described back to the user
-("Reminder: call mom — tomorrow 15:00") until its handler lands.
+=================  ==============================================  =====================
+intent             handler                                         module
+=================  ==============================================  =====================
+reminder_set       store a reminder; the scheduler fires it         reminders.py
+timer_set          store a countdown                                reminders.py
+alarm_set          store an alarm (rings)                           reminders.py
+schedule_query     list reminders, timers, alarms, events           schedule.py
+schedule_remove    cancel by time, kind or words                    schedule.py
+calendar_set       store an event (.ics export/import)              calendar.py
+note_create        save a note (Markdown export)                    notes.py
+app_open           launch a desktop application or open a URL       apps.py
+volume_set         pactl / wpctl / osascript                        volume.py
+media_control      playerctl (MPRIS)                                media.py
+web_search         default browser on the configured search URL     search.py
+weather_query      pluggable provider (Open-Meteo)                  weather.py
+datetime_query     the clock                                        clock.py
+system_status      psutil figures, loaded models                    system_status.py
+general_chat       not an action: the assistant streams a chat reply
+=================  ==============================================  =====================
+
+"undo" (typed or said) reverses the last undoable action whatever intent the sentence was given
+(:mod:`.undo`). Every carried-out action is written to the action log. The scheduler that fires the stored
+items is :class:`jarvis_desktop.actions.scheduler.Scheduler`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Callable
 
+from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult
-from jarvis_desktop.actions.clock import answer_datetime
-from jarvis_desktop.actions.system_status import answer_system_status
-from jarvis_desktop.actions.summary import describe_command
+from jarvis_desktop.errors import JarvisError
 
-__all__ = ["ActionResult", "run_action"]
+__all__ = ["ActionContext", "ActionResult", "HANDLERS", "run_action"]
 
 
-def run_action(parse, now: datetime, loaded_models: list[str] | None = None) -> ActionResult | None:
+def _datetime(parse: Any, ctx: ActionContext) -> ActionResult:
+    from jarvis_desktop.actions.clock import answer_datetime
+
+    return answer_datetime(parse, ctx.now)
+
+
+def _status(parse: Any, ctx: ActionContext) -> ActionResult:
+    from jarvis_desktop.actions.system_status import answer_system_status
+
+    return answer_system_status(parse.text, ctx.loaded_models)
+
+
+def _lazy(module: str, name: str) -> Callable[[Any, ActionContext], ActionResult]:
+    """A handler imported on first use (keeps ``import jarvis_desktop.actions`` light)."""
+    def handler(parse: Any, ctx: ActionContext) -> ActionResult:
+        import importlib
+
+        return getattr(importlib.import_module(f"jarvis_desktop.actions.{module}"), name)(parse, ctx)
+
+    handler.__name__ = name
+    return handler
+
+
+HANDLERS: dict[str, Callable[[Any, ActionContext], ActionResult]] = {
+    "reminder_set": _lazy("reminders", "set_reminder"),
+    "timer_set": _lazy("reminders", "set_timer"),
+    "alarm_set": _lazy("reminders", "set_alarm"),
+    "schedule_query": _lazy("schedule", "query_schedule"),
+    "schedule_remove": _lazy("schedule", "remove_from_schedule"),
+    "calendar_set": _lazy("calendar", "add_event"),
+    "note_create": _lazy("notes", "create_note"),
+    "app_open": _lazy("apps", "open_app"),
+    "volume_set": _lazy("volume", "set_volume"),
+    "media_control": _lazy("media", "control_media"),
+    "web_search": _lazy("search", "web_search"),
+    "weather_query": _lazy("weather", "answer_weather"),
+    "datetime_query": _datetime,
+    "system_status": _status,
+}
+
+
+def run_action(parse: Any, now: datetime, loaded_models: list[str] | None = None, *,
+               context: ActionContext | None = None) -> ActionResult | None:
     """Run the action for a parsed utterance.
 
     Args:
         parse: a :class:`jarvis_desktop.nlu.engine.ParseResult`.
-        now: the current local time (aware or naive), used for relative wording.
+        now: the current local time (aware or naive); overrides ``context.now``.
         loaded_models: names of models in memory, for "which models are loaded".
+        context: stores, settings, scheduler wake-up, dry-run. None: a context on the app database,
+            opened for this call and closed after it.
 
     Returns:
         The action's result, or None for ``general_chat`` (the caller asks the chat model).
+
+    Raises:
+        JarvisError: the database could not save what was asked (full disk, locked, read-only): the
+            request is reported as failed, never dropped silently.
     """
-    if parse.intent == "general_chat":
+    from jarvis_desktop.actions.undo import is_undo_command, undo_last
+
+    undo = is_undo_command(getattr(parse, "text", ""))
+    if parse.intent == "general_chat" and not undo:
         return None
-    if parse.intent == "datetime_query":
-        return answer_datetime(parse, now)
-    if parse.intent == "system_status":
-        return answer_system_status(parse.text, loaded_models or [])
-    return describe_command(parse, now)
+    own = context is None
+    ctx = context or ActionContext(now=now)
+    ctx.now = now
+    if loaded_models is not None:
+        ctx.loaded_models = list(loaded_models)
+    try:
+        if undo:
+            return undo_last(ctx, parse.text)
+        handler = HANDLERS.get(parse.intent)
+        if handler is None:
+            from jarvis_desktop.actions.summary import describe_command
+
+            return describe_command(parse, now)
+        result = handler(parse, ctx)
+        if result.kind == "done" and not ctx.dry_run:
+            _log(result, parse, ctx)
+        return result
+    finally:
+        if own:
+            ctx.close()
+
+
+def _log(result: ActionResult, parse: Any, ctx: ActionContext) -> None:
+    """Record a carried-out action; if the log cannot be written the action stands, only undo is lost."""
+    try:
+        ctx.action_log.record(result.intent, parse.text, result.summary, result.undo)
+    except JarvisError as exc:
+        result.data["undo_unavailable"] = exc.user_message()
+        result.undo = None

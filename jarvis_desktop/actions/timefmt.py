@@ -22,3 +22,17 @@ def describe_moment(when: datetime, now: datetime) -> str:
         return f"{when.strftime('%A')} {clock}"
     fmt = "%a %d %b" if when.year == now.year else "%a %d %b %Y"
     return f"{when.strftime(fmt)} {clock}"
+
+
+def format_countdown(seconds: float) -> str:
+    """Time left, short: "in 40 s", "in 12 min", "in 2 h 05 min", "in 3 days"; "due now" at or below 0."""
+    seconds = int(seconds)
+    if seconds <= 0:
+        return "due now"
+    if seconds < 60:
+        return f"in {seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"in {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"in {hours} h {minutes:02d} min" if hours < 48 else f"in {hours // 24} days"

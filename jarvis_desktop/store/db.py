@@ -41,6 +41,44 @@ MIGRATIONS: list[str] = [
         meta        TEXT    NOT NULL DEFAULT '{}'  -- JSON object
     );
     """,
+    # 2: actions: scheduled items (store/schedule.py), notes (store/notes.py), action log for undo
+    #    (store/action_log.py). Times are ISO 8601 UTC to the second, e.g. 2026-11-23T15:00:00+00:00,
+    #    so text order is time order.
+    """
+    CREATE TABLE scheduled_items (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind         TEXT    NOT NULL CHECK (kind IN ('reminder', 'timer', 'alarm', 'event')),
+        title        TEXT    NOT NULL DEFAULT '',
+        due_at       TEXT    NOT NULL,              -- when it fires (events: their start)
+        end_at       TEXT,                          -- events only
+        all_day      INTEGER NOT NULL DEFAULT 0,    -- events only: a date, not a time
+        status       TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'fired', 'cancelled')),
+        created_at   TEXT    NOT NULL,
+        fired_at     TEXT,
+        missed       INTEGER NOT NULL DEFAULT 0,    -- fired late because Jarvis was not running
+        cancelled_at TEXT,
+        source_text  TEXT    NOT NULL DEFAULT '',   -- what the user said
+        uid          TEXT    UNIQUE,                -- iCalendar UID (events)
+        location     TEXT    NOT NULL DEFAULT '',
+        description  TEXT    NOT NULL DEFAULT ''
+    );
+    CREATE INDEX scheduled_items_status_due ON scheduled_items (status, due_at);
+    CREATE TABLE notes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        text        TEXT    NOT NULL,
+        created_at  TEXT    NOT NULL,
+        deleted_at  TEXT
+    );
+    CREATE TABLE action_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        intent      TEXT    NOT NULL,
+        text        TEXT    NOT NULL DEFAULT '',    -- the utterance
+        summary     TEXT    NOT NULL DEFAULT '',
+        undo        TEXT,                           -- JSON {"op": ..., ...}, NULL when it cannot be undone
+        created_at  TEXT    NOT NULL,
+        undone_at   TEXT
+    );
+    """,
 ]
 
 

@@ -6,8 +6,16 @@ file (toolbar "Open audio file…", or drag-and-drop onto the window). Errors be
 the conversation and a status-bar note; the window never shows a blocking dialog except the file picker
 the user asked for.
 
+Tabs: Chat (conversation + understanding strip), Schedule (:mod:`.schedule_view`) and Notes
+(:mod:`.notes_view`); the input row stays below them. The engine's scheduler starts with the window; each
+fired reminder/timer/alarm/event arrives through :class:`~jarvis_desktop.ui.action_workers.SchedulerBridge`
+and is shown in the chat and as a tray notification. The Undo button (or "undo" typed or said) reverses
+the last action.
+
 Test hooks (no Qt event needed): ``submit_text(text)``, ``open_audio_file(path)``, ``stop()``,
-attributes ``engine_ready``, ``busy``, ``last_turn``, ``last_error``, ``chat``, ``strip``.
+``undo_last()``, ``refresh_schedule()``, ``refresh_notes()``, ``cancel_item(id)``, ``delete_note(id)``,
+``export_notes(path)``, attributes ``engine_ready``, ``busy``, ``last_turn``, ``last_error``, ``last_fired``,
+``chat``, ``strip``, ``schedule_view``, ``notes_view``, ``tabs``.
 """
 
 from __future__ import annotations
@@ -28,13 +36,26 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSizePolicy,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from jarvis_desktop.ui.action_workers import (
+    CancelItemWorker,
+    NoteDeleteWorker,
+    NotesExportWorker,
+    NotesListWorker,
+    ScheduleListWorker,
+    SchedulerBridge,
+    StartSchedulerWorker,
+    UndoWorker,
+)
 from jarvis_desktop.ui.chat_panel import ChatPanel, format_badge
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
+from jarvis_desktop.ui.notes_view import NotesView
+from jarvis_desktop.ui.schedule_view import ScheduleView
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
 from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker
 
@@ -58,6 +79,8 @@ class MainWindow(QMainWindow):
     """
 
     turn_finished = Signal(object)   # the engine's Turn
+    item_fired = Signal(object)      # a scheduler Firing, after it was shown
+    action_done = Signal(object)     # the ActionResult of a cancel / undo / note delete from the views
     token_received = Signal(str)     # each streamed piece of a reply, as shown
     error_shown = Signal(str)
 
@@ -81,6 +104,8 @@ class MainWindow(QMainWindow):
         self.busy = False
         self.last_turn: Any = None
         self.last_error: str | None = None
+        self.last_fired: Any = None
+        self._tz: Any = None
         self._ask: AskWorker | None = None
         self._pending_user_bubble = None
         self._quitting = False
@@ -101,6 +126,13 @@ class MainWindow(QMainWindow):
 
         self.tray = create_tray(self, icon or self.windowIcon()) if use_tray else None
 
+        # the scheduler first: reminders missed while Jarvis was closed fire before the models load
+        self.scheduler_bridge = SchedulerBridge(self)
+        self.scheduler_bridge.fired.connect(self._on_fired)
+        self.engine.submit(StartSchedulerWorker(self.scheduler_bridge, desktop_notify=self.tray is None))
+        self.refresh_schedule()
+        self.refresh_notes()
+
         self._set_status("loading", "Loading models…")
         warm = WarmUpWorker()
         warm.history.connect(self._on_history)
@@ -116,10 +148,28 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(14, 10, 14, 10)
         outer.setSpacing(10)
 
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.tabs.setDocumentMode(True)
+        chat_page = QWidget()
+        chat_layout = QVBoxLayout(chat_page)
+        chat_layout.setContentsMargins(0, 6, 0, 0)
+        chat_layout.setSpacing(10)
         self.chat = ChatPanel()
-        outer.addWidget(self.chat, 1)
+        chat_layout.addWidget(self.chat, 1)
         self.strip = UnderstandingStrip()
-        outer.addWidget(self.strip)
+        chat_layout.addWidget(self.strip)
+        self.tabs.addTab(chat_page, "Chat")
+        self.schedule_view = ScheduleView()
+        self.schedule_view.cancel_requested.connect(self.cancel_item)
+        self.schedule_view.refresh_requested.connect(self.refresh_schedule)
+        self.tabs.addTab(self.schedule_view, "Schedule")
+        self.notes_view = NotesView()
+        self.notes_view.delete_requested.connect(self.delete_note)
+        self.notes_view.export_requested.connect(self.export_notes)
+        self.notes_view.refresh_requested.connect(self.refresh_notes)
+        self.tabs.addTab(self.notes_view, "Notes")
+        outer.addWidget(self.tabs, 1)
 
         row = QHBoxLayout()
         row.setSpacing(8)
@@ -147,6 +197,11 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         row.addWidget(self.stop_button)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setObjectName("undo")
+        self.undo_button.setToolTip("Undo the last action (a reminder set, an item cancelled, a note…)")
+        self.undo_button.clicked.connect(self.undo_last)
+        row.addWidget(self.undo_button)
         outer.addLayout(row)
         self.setCentralWidget(central)
 
@@ -316,6 +371,9 @@ class MainWindow(QMainWindow):
         self.chat.finish_reply(text, badge)
         total = turn.timings_ms.get("total")
         self._set_status("ready", f"Ready · last turn {total / 1000:.2f} s" if total else "Ready")
+        if reply.kind == "done":  # a reminder set, an item cancelled, a note taken, an undo ...
+            self.refresh_schedule()
+            self.refresh_notes()
         self.turn_finished.emit(turn)
 
     def _on_ask_failed(self, message: str) -> None:
@@ -344,6 +402,76 @@ class MainWindow(QMainWindow):
         self.chat.add_system(message)
         self._set_status("error", message)
         self.error_shown.emit(message)
+
+    # ---- schedule, notes, undo (engine jobs; the views only show) ---------------------------------
+    def _submit(self, worker: Any) -> bool:
+        if self._closed:
+            return False
+        worker.failed.connect(self.show_error)
+        self.engine.submit(worker)
+        return True
+
+    def refresh_schedule(self) -> None:
+        """Re-read the upcoming items into the Schedule tab."""
+        worker = ScheduleListWorker()
+        worker.finished.connect(self._on_schedule_list)
+        self._submit(worker)
+
+    def _on_schedule_list(self, items: list, tz: Any) -> None:
+        self._tz = tz
+        self.schedule_view.set_items(items, tz)
+        self.tabs.setTabText(1, f"Schedule ({len(items)})" if items else "Schedule")
+
+    def refresh_notes(self) -> None:
+        """Re-read the notes into the Notes tab."""
+        worker = NotesListWorker()
+        worker.finished.connect(self._on_notes_list)
+        self._submit(worker)
+
+    def _on_notes_list(self, notes: list, tz: Any) -> None:
+        self.notes_view.set_notes(notes, tz)
+
+    def cancel_item(self, item_id: int) -> None:
+        """Cancel one scheduled item (the Schedule tab's Cancel button)."""
+        worker = CancelItemWorker(item_id)
+        worker.finished.connect(self._on_action_result)
+        self._submit(worker)
+
+    def delete_note(self, note_id: int) -> None:
+        """Delete one note (undo brings it back)."""
+        worker = NoteDeleteWorker(note_id)
+        worker.finished.connect(lambda _id: self.refresh_notes())
+        self._submit(worker)
+
+    def export_notes(self, path: str) -> None:
+        """Write all notes to ``path`` as Markdown."""
+        worker = NotesExportWorker(path)
+        worker.finished.connect(lambda count, where: self._set_status(
+            "ready", f"Exported {count} note{'s' if count != 1 else ''} to {where}"))
+        self._submit(worker)
+
+    def undo_last(self) -> None:
+        """Reverse the last undoable action; the answer appears in the chat."""
+        worker = UndoWorker()
+        worker.finished.connect(self._on_action_result)
+        self._submit(worker)
+
+    def _on_action_result(self, result: Any) -> None:
+        self.chat.add_message("assistant", result.text, result.intent.replace("_", " ") + " · " + result.kind)
+        self._set_status("ready", result.summary or result.text)
+        self.refresh_schedule()
+        self.refresh_notes()
+        self.action_done.emit(result)
+
+    def _on_fired(self, firing: Any) -> None:
+        """A reminder, timer, alarm or event fired (delivered on the GUI thread)."""
+        self.last_fired = firing
+        badge = f"{firing.item.kind} · {'missed' if firing.missed else 'now'}"
+        self.chat.add_message("assistant", firing.message(self._tz), badge)
+        if self.tray is not None:  # without a tray the engine used notify-send (see StartSchedulerWorker)
+            self.tray.notify(firing.title(), firing.body(self._tz), urgent=firing.urgent)
+        self.refresh_schedule()
+        self.item_fired.emit(firing)
 
     # ---- engine start-up -------------------------------------------------------------------------
     def _on_history(self, records: list) -> None:

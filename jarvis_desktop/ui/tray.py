@@ -1,4 +1,4 @@
-"""System tray icon: show/hide the window, start listening, quit.
+"""System tray icon: show/hide the window, start listening, quit; notifications for fired reminders.
 
 ``create_tray(window, icon)`` returns a :class:`JarvisTray` when the desktop has a system tray
 (``QSystemTrayIcon.isSystemTrayAvailable()``), else None. With a tray, closing the main window hides it
@@ -65,6 +65,10 @@ class JarvisTray(QSystemTrayIcon):
 
     def quit(self) -> None:
         self.window.quit_app()
+
+    def notify(self, title: str, body: str, urgent: bool = False) -> None:
+        """A notification balloon from the tray (reminders, timers, alarms); ``urgent`` stays up longer."""
+        self.showMessage(title, body, self.icon(), 30_000 if urgent else 10_000)
 
 
 def create_tray(window: "MainWindow", icon: QIcon) -> JarvisTray | None:

@@ -15,9 +15,7 @@ GUI thread and the engine stops streaming at the next token.
 
 from __future__ import annotations
 
-import inspect
 import threading
-import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable
@@ -69,11 +67,11 @@ class Worker(QObject):
         try:
             assert self.holder is not None, "submit the worker through EngineThread.submit()"
             self.execute(self.holder.get)
-        except _Cancelled:
-            pass
         except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
-            from jarvis_desktop.errors import JarvisError
+            from jarvis_desktop.errors import Cancelled, JarvisError
 
+            if isinstance(exc, Cancelled):  # the user pressed Stop between STT and the reply
+                return
             if not isinstance(exc, JarvisError):  # expected errors are shown to the user, not logged
                 traceback.print_exc()
             self.failed.emit(describe_error(exc))
@@ -137,23 +135,9 @@ class AskWorker(Worker):
         self.finished.emit(turn)
 
     def _ask_audio(self, assistant: Any) -> Any:
-        """STT first (so the transcript shows before the reply streams), then the text pipeline."""
-        if "on_transcript" in inspect.signature(assistant.ask_audio).parameters:
-            return assistant.ask_audio(self.audio, on_token=self.token.emit, cancel=self.cancel,
-                                       on_transcript=self.transcribed.emit)
-        t0 = time.perf_counter()
-        transcript = assistant.transcribe(self.audio)
-        stt_ms = (time.perf_counter() - t0) * 1000
-        self.transcribed.emit(transcript)
-        if self.cancel.is_set():
-            raise _Cancelled()
-        # the same composition as Assistant.ask_audio, split so the GUI sees the transcript early
-        return assistant.ask_text(transcript.text.strip(), on_token=self.token.emit, cancel=self.cancel,
-                                  _transcript=transcript, _timings={"stt": stt_ms})
-
-
-class _Cancelled(Exception):
-    """The user pressed Stop between STT and the reply."""
+        """STT first (the transcript is shown before the reply streams), then the text pipeline."""
+        return assistant.ask_audio(self.audio, on_token=self.token.emit, cancel=self.cancel,
+                                   on_transcript=self.transcribed.emit)
 
 
 class TranscribeWorker(Worker):

@@ -1,0 +1,109 @@
+"""What an action handler gets besides the parse: the time, the settings, the stores, dry-run.
+
+Handlers are plain functions ``handler(parse, ctx) -> ActionResult``; they never import Qt. Stores open
+lazily on first use (a time question never touches the database).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Callable
+
+from jarvis_desktop.config import Settings
+
+
+@dataclass
+class ActionContext:
+    """Everything a handler may use.
+
+    ``now``: the user's current time (aware in the configured zone, or naive local), used to resolve and
+    word times; CLI ``--now`` sets it. ``tz``: the configured zone (None = system local).
+    ``database``: a callable returning the open :class:`~jarvis_desktop.store.db.Database`.
+    ``wake_scheduler``: called after an item is added or cancelled, so a running scheduler re-reads the
+    table at once (None when no scheduler runs in this process). ``dry_run``: describe, change nothing.
+    ``loaded_models``: names for "which models are loaded".
+    """
+
+    now: datetime
+    settings: Settings = field(default_factory=Settings)
+    database: Callable[[], Any] | None = None
+    tz: tzinfo | None = None
+    wake_scheduler: Callable[[], None] | None = None
+    dry_run: bool = False
+    loaded_models: list[str] = field(default_factory=list)
+    _stores: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ---- stores ----------------------------------------------------------------------------------
+    def db(self) -> Any:
+        """The open database (the default app database when no ``database`` callable was given)."""
+        if self.database is None:
+            from jarvis_desktop.config import database_path
+            from jarvis_desktop.store.db import Database
+
+            opened = Database(database_path())
+            self._stores["_owned_db"] = opened
+            self.database = lambda: opened
+        return self.database()
+
+    def close(self) -> None:
+        """Close the database if this context opened it itself (not one handed in)."""
+        owned = self._stores.pop("_owned_db", None)
+        self._stores.clear()
+        if owned is not None:
+            owned.close()
+            self.database = None
+
+    def _store(self, name: str, factory: Callable[[Any], Any]) -> Any:
+        if name not in self._stores:
+            self._stores[name] = factory(self.db())
+        return self._stores[name]
+
+    @property
+    def schedule(self):
+        """The :class:`~jarvis_desktop.store.schedule.ScheduleStore`."""
+        from jarvis_desktop.store.schedule import ScheduleStore
+
+        return self._store("schedule", ScheduleStore)
+
+    @property
+    def notes(self):
+        """The :class:`~jarvis_desktop.store.notes.NoteStore`."""
+        from jarvis_desktop.store.notes import NoteStore
+
+        return self._store("notes", NoteStore)
+
+    @property
+    def action_log(self):
+        """The :class:`~jarvis_desktop.store.action_log.ActionLog`."""
+        from jarvis_desktop.store.action_log import ActionLog
+
+        return self._store("action_log", ActionLog)
+
+    def schedule_changed(self) -> None:
+        """Tell a running scheduler to re-read the table."""
+        if self.wake_scheduler is not None:
+            self.wake_scheduler()
+
+    # ---- time ------------------------------------------------------------------------------------
+    def aware_now(self) -> datetime:
+        """``now`` as an aware datetime (a naive one is system local time)."""
+        return self.now if self.now.tzinfo else self.now.astimezone()
+
+    def local(self, moment: datetime) -> datetime:
+        """An aware ``moment`` in the user's zone, in the same form as ``now`` (naive if ``now`` is naive)."""
+        local = moment.astimezone(self.tz) if self.tz else moment.astimezone()
+        return local if self.now.tzinfo else local.replace(tzinfo=None)
+
+    def when(self, parse: Any) -> datetime | None:
+        """The parse's ``when`` ("YYYY-MM-DDTHH:MM", local) as a datetime in the form of ``now``, or None."""
+        if not getattr(parse, "when", None):
+            return None
+        moment = datetime.strptime(parse.when, "%Y-%m-%dT%H:%M")
+        return moment.replace(tzinfo=self.now.tzinfo) if self.now.tzinfo else moment
+
+    def clock_base(self) -> datetime:
+        """Start of a countdown: the real clock when ``now`` is within a minute of it (seconds count for a
+        timer), else ``now`` (a simulated time given with ``--now``). Same form as ``now``."""
+        real = datetime.now(self.now.tzinfo) if self.now.tzinfo else datetime.now()
+        return real if abs(real - self.now) < timedelta(seconds=90) else self.now

@@ -1,0 +1,61 @@
+"""``note_create``: save what the user dictated; export all notes as Markdown."""
+
+from __future__ import annotations
+
+import os
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from jarvis_desktop.actions.context import ActionContext
+from jarvis_desktop.actions.result import ActionResult, refused, would
+from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.store.notes import Note, NoteStore
+
+
+def create_note(parse: Any, ctx: ActionContext) -> ActionResult:
+    """Save ``parse.payload`` ("buy milk") as a note.
+
+    Reply: "Noted: buy milk." ``data``: ``id``, ``text``. Refused when there is nothing to write down.
+    """
+    text = (parse.payload or "").strip()
+    if not text:
+        return refused(parse.intent, "What should the note say? Say e.g. “take a note: buy milk”.",
+                       "Note — empty")
+    if ctx.dry_run:
+        return would(parse.intent, f"save the note “{text}”", text=text)
+    note = ctx.notes.add(text)
+    return ActionResult(intent=parse.intent, kind="done", text=f"Noted: {text}.", summary=f"Note: {text}",
+                        data={"id": note.id, "text": text}, undo={"op": "delete_note", "ids": [note.id]})
+
+
+def notes_markdown(notes: list[Note], tz: tzinfo | None = None) -> str:
+    """Notes as Markdown: a title, then one ``- text`` bullet per note under a date heading, oldest first."""
+    lines = ["# Notes", ""]
+    day = None
+    for note in sorted(notes, key=lambda n: (n.created_at, n.id)):
+        local = note.created_at.astimezone(tz) if tz else note.created_at.astimezone()
+        if local.date() != day:
+            day = local.date()
+            lines += ([""] if len(lines) > 2 else []) + [f"## {local.strftime('%A %d %B %Y')}", ""]
+        body = note.text.replace("\n", "\n  ")
+        lines.append(f"- {local.strftime('%H:%M')} {body}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_notes(store: NoteStore, path: Path | str, tz: tzinfo | None = None) -> int:
+    """Write every note to ``path`` as Markdown (temp file, then rename); returns how many.
+
+    Raises:
+        JarvisError: the file cannot be written.
+    """
+    notes = store.list()
+    path = Path(path).expanduser()
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(notes_markdown(notes, tz), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise JarvisError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return len(notes)

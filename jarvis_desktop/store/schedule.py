@@ -1,0 +1,226 @@
+"""Reminders, timers, alarms and calendar events (table ``scheduled_items``, migration 2 in :mod:`.db`).
+
+One row per item. ``kind`` is "reminder", "timer", "alarm" or "event"; ``due_at`` is when it fires (an
+event's start), stored as UTC ISO 8601 to the second so that text order is time order; ``status`` moves
+``pending`` -> ``fired`` (or ``cancelled``; undo moves a cancelled item back to ``pending``).
+
+Firing is claimed with one conditional UPDATE (``WHERE status = 'pending'``), so an item fires exactly once
+even when two processes (the GUI and ``jarvis-desktop schedule run``) watch the same database.
+
+Errors: writes raise :class:`~jarvis_desktop.errors.JarvisError` with the cause (full disk, read-only,
+locked: see :func:`jarvis_desktop.store.db.map_sqlite_error`); nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from typing import Any, Iterable
+
+from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.store.db import Database
+
+KINDS = ("reminder", "timer", "alarm", "event")
+STATUSES = ("pending", "fired", "cancelled")
+
+
+def to_utc_text(moment: datetime) -> str:
+    """``moment`` as stored: UTC ISO 8601 to the second. A naive ``moment`` is taken as system local time."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def from_utc_text(text: str | None) -> datetime | None:
+    """A stored time back as an aware UTC datetime (None stays None)."""
+    return datetime.fromisoformat(text).astimezone(timezone.utc) if text else None
+
+
+def utc_now() -> datetime:
+    """The current time, aware, UTC."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ScheduledItem:
+    """One reminder, timer, alarm or event. Times are aware UTC datetimes (``end_at``, ``fired_at``,
+    ``cancelled_at`` may be None); ``missed`` is True when it fired late because Jarvis was not running."""
+
+    id: int
+    kind: str
+    title: str
+    due_at: datetime
+    status: str
+    created_at: datetime
+    end_at: datetime | None = None
+    all_day: bool = False
+    fired_at: datetime | None = None
+    missed: bool = False
+    cancelled_at: datetime | None = None
+    source_text: str = ""
+    uid: str | None = None
+    location: str = ""
+    description: str = ""
+
+    def local_due(self, tz: tzinfo | None = None) -> datetime:
+        """``due_at`` in ``tz`` (None: the system's local zone), aware."""
+        return self.due_at.astimezone(tz) if tz else self.due_at.astimezone()
+
+    def label(self) -> str:
+        """Short human label: "Reminder: call mom", "Timer: 10 minutes", "Alarm"."""
+        head = self.kind.capitalize()
+        return f"{head}: {self.title}" if self.title else head
+
+    def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        """JSON shape (``jarvis-desktop schedule --json``): times as local ISO 8601 with offset."""
+        def iso(moment: datetime | None) -> str | None:
+            if moment is None:
+                return None
+            return (moment.astimezone(tz) if tz else moment.astimezone()).isoformat(timespec="seconds")
+
+        return {"id": self.id, "kind": self.kind, "title": self.title, "due_at": iso(self.due_at),
+                "end_at": iso(self.end_at), "all_day": self.all_day, "status": self.status,
+                "missed": self.missed, "fired_at": iso(self.fired_at), "location": self.location,
+                "description": self.description, "uid": self.uid, "source_text": self.source_text}
+
+
+def _item(row: Any) -> ScheduledItem:
+    return ScheduledItem(
+        id=int(row["id"]), kind=row["kind"], title=row["title"], due_at=from_utc_text(row["due_at"]),
+        status=row["status"], created_at=from_utc_text(row["created_at"]), end_at=from_utc_text(row["end_at"]),
+        all_day=bool(row["all_day"]), fired_at=from_utc_text(row["fired_at"]), missed=bool(row["missed"]),
+        cancelled_at=from_utc_text(row["cancelled_at"]), source_text=row["source_text"], uid=row["uid"],
+        location=row["location"], description=row["description"],
+    )
+
+
+def _kinds_clause(kinds: Iterable[str] | None) -> tuple[str, list[str]]:
+    if not kinds:
+        return "", []
+    kinds = list(kinds)
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise BadInputError(f"unknown scheduled-item kind {bad[0]!r}; expected one of {', '.join(KINDS)}")
+    return f" AND kind IN ({', '.join('?' * len(kinds))})", kinds
+
+
+class ScheduleStore:
+    """The scheduled items in a :class:`Database`. Thread-safe (the database serialises access).
+
+    Raises:
+        BadInputError: unknown kind, empty due time, an end before the start.
+        JarvisError: the database cannot be written (full disk, read-only, locked).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def add(self, kind: str, title: str, due_at: datetime, *, end_at: datetime | None = None,
+            all_day: bool = False, source_text: str = "", uid: str | None = None, location: str = "",
+            description: str = "", status: str = "pending") -> ScheduledItem:
+        """Store a new item and return it (with its id). ``due_at``/``end_at``: aware, or naive local time."""
+        if kind not in KINDS:
+            raise BadInputError(f"unknown scheduled-item kind {kind!r}; expected one of {', '.join(KINDS)}")
+        if status not in ("pending", "fired"):
+            raise BadInputError(f"a new item is 'pending' or 'fired', not {status!r}")
+        if not isinstance(due_at, datetime):
+            raise BadInputError("a scheduled item needs a due time")
+        if end_at is not None and end_at < due_at:
+            raise BadInputError("an event cannot end before it starts")
+        now = to_utc_text(utc_now())
+        cursor = self.db.execute(
+            "INSERT INTO scheduled_items (kind, title, due_at, end_at, all_day, status, created_at, fired_at, "
+            "source_text, uid, location, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, title.strip(), to_utc_text(due_at), to_utc_text(end_at) if end_at else None, int(all_day),
+             status, now, now if status == "fired" else None, source_text, uid, location, description),
+        )
+        item = self.get(int(cursor.lastrowid))
+        assert item is not None
+        return item
+
+    def claim(self, item_id: int, fired_at: datetime, missed: bool = False) -> bool:
+        """Mark a pending item fired; True if this call did it (False: already fired/cancelled elsewhere)."""
+        cursor = self.db.execute(
+            "UPDATE scheduled_items SET status = 'fired', fired_at = ?, missed = ? WHERE id = ? AND status = 'pending'",
+            (to_utc_text(fired_at), int(missed), item_id),
+        )
+        return cursor.rowcount == 1
+
+    def cancel(self, item_id: int) -> ScheduledItem | None:
+        """Cancel a pending item (or remove an event from the calendar, fired or not).
+
+        Returns the item as it was before, or None when there is no such item still active.
+        """
+        item = self.get(item_id)
+        if item is None or item.status == "cancelled" or (item.status == "fired" and item.kind != "event"):
+            return None
+        cursor = self.db.execute(
+            "UPDATE scheduled_items SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status = ?",
+            (to_utc_text(utc_now()), item_id, item.status),
+        )
+        return item if cursor.rowcount == 1 else None
+
+    def restore(self, item_id: int, status: str = "pending") -> bool:
+        """Undo a cancel: a cancelled item goes back to ``status`` ("pending", or "fired" for a past event)."""
+        cursor = self.db.execute(
+            "UPDATE scheduled_items SET status = ?, cancelled_at = NULL WHERE id = ? AND status = 'cancelled'",
+            (status, item_id),
+        )
+        return cursor.rowcount == 1
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def get(self, item_id: int) -> ScheduledItem | None:
+        """The item with that id (any status), or None."""
+        rows = self.db.query("SELECT * FROM scheduled_items WHERE id = ?", (item_id,))
+        return _item(rows[0]) if rows else None
+
+    def pending(self, kinds: Iterable[str] | None = None) -> list[ScheduledItem]:
+        """Items still to fire, soonest first, optionally only of ``kinds``."""
+        clause, params = _kinds_clause(kinds)
+        rows = self.db.query(f"SELECT * FROM scheduled_items WHERE status = 'pending'{clause} "
+                             "ORDER BY due_at, id", params)
+        return [_item(r) for r in rows]
+
+    def due(self, now: datetime) -> list[ScheduledItem]:
+        """Pending items whose time has come (``due_at <= now``), oldest first."""
+        rows = self.db.query("SELECT * FROM scheduled_items WHERE status = 'pending' AND due_at <= ? "
+                             "ORDER BY due_at, id", (to_utc_text(now),))
+        return [_item(r) for r in rows]
+
+    def next_due(self) -> datetime | None:
+        """When the next pending item fires (aware UTC), or None when nothing is pending."""
+        rows = self.db.query("SELECT MIN(due_at) FROM scheduled_items WHERE status = 'pending'")
+        return from_utc_text(rows[0][0]) if rows and rows[0][0] else None
+
+    def events(self) -> list[ScheduledItem]:
+        """Every calendar event not cancelled (past ones too), by start time."""
+        rows = self.db.query("SELECT * FROM scheduled_items WHERE kind = 'event' AND status != 'cancelled' "
+                             "ORDER BY due_at, id")
+        return [_item(r) for r in rows]
+
+    def upcoming(self, kinds: Iterable[str] | None = None, start: datetime | None = None,
+                 end: datetime | None = None) -> list[ScheduledItem]:
+        """Active items (pending, and events not yet over) starting in ``[start, end)``, soonest first;
+        ``start``/``end`` None: no limit on that side."""
+        clause, params = _kinds_clause(kinds)
+        sql = ("SELECT * FROM scheduled_items WHERE (status = 'pending' OR (kind = 'event' AND status = 'fired' "
+               "AND COALESCE(end_at, due_at) > ?))")
+        args: list[Any] = [to_utc_text(utc_now())]
+        if start is not None:
+            sql += " AND due_at >= ?"
+            args.append(to_utc_text(start))
+        if end is not None:
+            sql += " AND due_at < ?"
+            args.append(to_utc_text(end))
+        rows = self.db.query(sql + clause + " ORDER BY due_at, id", args + params)
+        return [_item(r) for r in rows]
+
+    def find_uid(self, uid: str) -> ScheduledItem | None:
+        """The item with that iCalendar UID, or None."""
+        rows = self.db.query("SELECT * FROM scheduled_items WHERE uid = ?", (uid,))
+        return _item(rows[0]) if rows else None
+
+    def recent_fired(self, limit: int = 20) -> list[ScheduledItem]:
+        """The last ``limit`` items that fired, newest first."""
+        rows = self.db.query("SELECT * FROM scheduled_items WHERE status = 'fired' AND fired_at IS NOT NULL "
+                             "ORDER BY fired_at DESC, id DESC LIMIT ?", (max(0, int(limit)),))
+        return [_item(r) for r in rows]

@@ -1,0 +1,173 @@
+"""The scheduler on a real SQLite file in a temporary JARVIS_DESKTOP_HOME, with real time and short delays."""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from jarvis_desktop.actions import run_action
+from jarvis_desktop.actions.scheduler import Scheduler
+from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.config import Settings, database_path
+from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.nlu.engine import ParseResult
+from jarvis_desktop.store.db import Database
+from jarvis_desktop.store.schedule import ScheduleStore
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(tmp_path))
+    return tmp_path
+
+
+def quiet_settings() -> Settings:
+    s = Settings()
+    s.actions.sound = False
+    s.actions.notify_command = False
+    return s
+
+
+@pytest.fixture()
+def make_assistant(home):
+    made: list[Assistant] = []
+
+    def make() -> Assistant:
+        a = Assistant(settings=quiet_settings())
+        made.append(a)
+        return a
+
+    yield make
+    for a in made:
+        a.close()
+
+
+def soon(seconds: float) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+def parsed(text, intent, keys=(), when=None, payload=""):
+    return ParseResult(text=text, intent=intent, date_keys=list(keys), when=when, confidence=0.99,
+                       source="test", payload=payload)
+
+
+def test_a_reminder_two_seconds_ahead_fires_on_time(make_assistant):
+    a = make_assistant()
+    fired: queue.Queue = queue.Queue()
+    a.start_scheduler(on_fire=fired.put, poll_s=30)  # sleeps 30 s unless woken: adding must wake it
+    ctx = a.action_context()
+    t0 = time.monotonic()
+    item = ctx.schedule.add("reminder", "call mom", soon(2))
+    ctx.schedule_changed()
+    firing = fired.get(timeout=8)
+    elapsed = time.monotonic() - t0
+    assert firing.item.id == item.id and firing.item.title == "call mom"
+    assert not firing.missed and 0.9 <= elapsed <= 4.0, elapsed
+    assert firing.message() == "Reminder: call mom"
+    assert ctx.schedule.get(item.id).status == "fired"
+    logged = [m for m in a.history.recent() if m.role == "system"]
+    assert logged and logged[-1].content == "Reminder: call mom" and logged[-1].meta["item_id"] == item.id
+
+
+def test_a_reminder_survives_tearing_down_and_rebuilding_the_engine(make_assistant):
+    first = make_assistant()
+    first.start_scheduler(on_fire=lambda f: pytest.fail("the closed engine must not fire"))
+    item = first.action_context().schedule.add("reminder", "water the plants", soon(3))
+    first.close()  # app quits before the reminder is due
+
+    second = make_assistant()  # app started again: a new engine on the same database file
+    fired: queue.Queue = queue.Queue()
+    second.start_scheduler(on_fire=fired.put)
+    firing = fired.get(timeout=10)
+    assert firing.item.id == item.id and firing.item.title == "water the plants"
+    assert not firing.missed  # it fired at its time, the app was running again by then
+
+
+def test_a_missed_reminder_fires_once_at_start_marked_missed(make_assistant):
+    a = make_assistant()
+    due = datetime.now(timezone.utc) - timedelta(minutes=10)
+    item = a.action_context().schedule.add("reminder", "call mom", due)  # due while the app was closed
+    fired: queue.Queue = queue.Queue()
+    a.start_scheduler(on_fire=fired.put)
+    firing = fired.get(timeout=5)
+    assert firing.item.id == item.id and firing.missed
+    local = due.astimezone().strftime("%H:%M")
+    assert firing.message() == f"Reminder: call mom (missed at {local})"
+    a.stop_scheduler()
+
+    again = make_assistant()  # restarting does not fire it a second time
+    second: queue.Queue = queue.Queue()
+    again.start_scheduler(on_fire=second.put)
+    time.sleep(1.0)
+    assert second.empty()
+
+
+def test_two_schedulers_on_one_database_fire_an_item_exactly_once(home):
+    fired: list = []
+    dbs = [Database(database_path()), Database(database_path())]  # two processes' connections
+    try:
+        ScheduleStore(dbs[0]).add("timer", "10 minutes", soon(-1))
+        schedulers = [Scheduler(ScheduleStore(db), fired.append) for db in dbs]
+        for s in schedulers:
+            s.fire_due()
+        assert len(fired) == 1
+    finally:
+        for db in dbs:
+            db.close()
+
+
+def test_a_past_time_is_refused_and_nothing_is_stored(make_assistant):
+    a = make_assistant()
+    now = datetime.now().replace(second=0, microsecond=0)
+    past = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    r = a.respond(parsed("remind me to call at 3", "reminder_set", ["at_3pm"], past, "call"), now)
+    assert r.kind == "refused" and "that time has already passed" in r.text
+    assert a.action_context().schedule.pending() == []
+
+
+def test_cancelling_an_item_before_its_time_keeps_it_from_firing(make_assistant):
+    a = make_assistant()
+    fired: queue.Queue = queue.Queue()
+    a.start_scheduler(on_fire=fired.put)
+    ctx = a.action_context()
+    item = ctx.schedule.add("timer", "2 seconds", soon(1.5))
+    ctx.schedule_changed()
+    assert ctx.schedule.cancel(item.id) is not None
+    time.sleep(2.5)
+    assert fired.empty() and ctx.schedule.get(item.id).status == "cancelled"
+
+
+def test_a_locked_database_gives_a_clear_error_and_the_retry_is_saved(make_assistant, monkeypatch):
+    import jarvis_desktop.store.db as dbmod
+
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 300)  # wait 0.3 s for the lock instead of 5 s
+    a = make_assistant()
+    a.database()
+    other = sqlite3.connect(str(database_path()), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    now = datetime.now().replace(second=0, microsecond=0)
+    when = (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    parse = parsed("remind me to call mom in 2 hours", "reminder_set", ["at_3pm"], when, "call mom")
+    try:
+        with pytest.raises(JarvisError, match="locked by another process"):
+            a.respond(parse, now)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    reply = a.respond(parse, now)  # the same request once the lock is gone
+    assert reply.kind == "done"
+    assert [i.title for i in a.action_context().schedule.pending()] == ["call mom"]
+
+
+def test_a_timer_counts_from_the_real_clock_to_the_second(make_assistant):
+    a = make_assistant()
+    before = datetime.now()
+    r = run_action(parsed("set a timer for 2 minutes", "timer_set", ["in_2_minutes"]), a.now(),
+                   context=a.action_context())
+    item = a.action_context().schedule.get(r.data["id"])
+    delta = (item.local_due().replace(tzinfo=None) - before).total_seconds()
+    assert r.kind == "done" and 119 <= delta <= 122, delta
