@@ -22,3 +22,13 @@ def _isolated_home(tmp_path_factory):
         os.environ.pop("JARVIS_DESKTOP_HOME", None)
     else:
         os.environ["JARVIS_DESKTOP_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def stt():
+    """The embedded Whisper tiny.en (faster-whisper, int8 CPU), loaded once for the whole session."""
+    from jarvis_desktop.stt.whisper import SpeechToText
+
+    model = SpeechToText()
+    model.warm_up()
+    return model

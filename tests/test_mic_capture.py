@@ -14,7 +14,6 @@ from jarvis_desktop.audio.capture import MicCapture, list_input_devices
 from jarvis_desktop.audio.wav import SAMPLE_RATE, load_audio
 from jarvis_desktop.config import AudioSettings
 from jarvis_desktop.errors import AudioDeviceError
-from jarvis_desktop.stt import SpeechToText
 
 
 @pytest.mark.mic
@@ -23,13 +22,6 @@ def test_unknown_device_is_a_clear_error(virtual_mic):
     with pytest.raises(AudioDeviceError, match="no microphone found: no input device matches 'no-such-microphone-xyz'"):
         mic.start()
     assert not mic.running
-
-
-@pytest.fixture(scope="module")
-def stt() -> SpeechToText:
-    model = SpeechToText()
-    model.warm_up()
-    return model
 
 
 @pytest.fixture(scope="module")

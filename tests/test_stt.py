@@ -31,13 +31,6 @@ ESPEAK_WER_BOUND = 0.11
 
 
 @pytest.fixture(scope="module")
-def stt() -> SpeechToText:
-    model = SpeechToText()
-    model.warm_up()
-    return model
-
-
-@pytest.fixture(scope="module")
 def speech_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("espeak")
 

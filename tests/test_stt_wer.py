@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from helpers_audio import POCKETSPHINX_DATA, corpus_wer
 
-from jarvis_desktop.stt import SpeechToText
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +39,6 @@ def corpus(name: str, transcription: str) -> tuple[list[Path], list[str]]:
     wavs = sorted(p for p in folder.glob("*.wav") if p.stem in refs)
     assert wavs, f"no WAV in {folder} matches {transcription}"
     return wavs, [refs[p.stem] for p in wavs]
-
-
-@pytest.fixture(scope="module")
-def stt() -> SpeechToText:
-    return SpeechToText()
 
 
 @pytest.mark.parametrize(
