@@ -30,7 +30,9 @@ class Reply:
     ``kind``: "direct" (answered by an action), "chat" (streamed from the chat model), or the action's
     own kind: "done" (carried out), "refused" (not possible as said; nothing changed), "failed" (tried,
     the system said no), "dry_run" (described only); see :class:`~jarvis_desktop.actions.ActionResult`.
-    ``backend``: where a chat reply ran ("local"). ``stats``: chat model figures, or None.
+    ``backend``: where a chat reply ran ("local" or "remote"; see :class:`~jarvis_desktop.llm.router.ChatRouter`),
+    ``reason``: why (the placement policy's words), ``notice``: a fallback the user is told about ("" if none).
+    ``stats``: chat model figures, or None.
     ``cancelled``: the user stopped the stream; ``text`` holds what had arrived.
     """
 
@@ -40,6 +42,8 @@ class Reply:
     backend: str = "local"
     stats: Any = None
     cancelled: bool = False
+    reason: str = ""
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         stats = None
@@ -48,7 +52,7 @@ class Reply:
                      ("prompt_tokens", "completion_tokens", "first_token_s", "total_s", "tokens_per_s")
                      if hasattr(self.stats, k)}
         return {"text": self.text, "kind": self.kind, "action": self.action, "backend": self.backend,
-                "stats": stats, "cancelled": self.cancelled}
+                "stats": stats, "cancelled": self.cancelled, "reason": self.reason, "notice": self.notice}
 
 
 @dataclass
@@ -88,6 +92,7 @@ class Assistant:
         self._stt = None
         self._nlu = None
         self._chat = None
+        self._router = None
         self._history = None
         self._db = None
         self._scheduler = None
@@ -115,13 +120,24 @@ class Assistant:
 
     @property
     def chat(self):
-        """The :class:`~jarvis_desktop.llm.chat.LocalChatModel` (built on first use)."""
+        """The local chat model (llama.cpp :class:`~jarvis_desktop.llm.chat.LocalChatModel`, or mlx per
+        ``[chat] backend``; built on first use)."""
         with self._lock:
             if self._chat is None:
-                from jarvis_desktop.llm.chat import LocalChatModel
+                from jarvis_desktop.llm.backends import make_local_backend
 
-                self._chat = LocalChatModel.from_settings(self.settings)
+                self._chat = make_local_backend(self.settings)
             return self._chat
+
+    @property
+    def chat_router(self):
+        """The :class:`~jarvis_desktop.llm.router.ChatRouter`: local or remote per the placement policy."""
+        with self._lock:
+            if self._router is None:
+                from jarvis_desktop.llm.router import ChatRouter
+
+                self._router = ChatRouter(self.settings, local=lambda: self.chat)
+            return self._router
 
     def database(self):
         """The app's open :class:`~jarvis_desktop.store.db.Database` (opened on first use; thread-safe)."""
@@ -198,6 +214,22 @@ class Assistant:
 
         return undo_last(self.action_context(now))
 
+    def activate_adapter(self, name: str) -> dict[str, Any]:
+        """Make the LoRA adapter ``name`` (see :class:`~jarvis_desktop.jobs.adapters.AdapterRegistry`) the NLU
+        fallback's: loaded and swapped into the running engine (no restart), then persisted in
+        ``settings.toml`` for the next start. Returns ``{"name", "path", "swap_s"}`` (load + swap seconds).
+
+        Raises:
+            BadInputError: unknown adapter. ModelNotFoundError: it cannot be loaded (the current one stays).
+        """
+        from jarvis_desktop.jobs.adapters import AdapterRegistry, swap_fallback
+
+        registry = AdapterRegistry()
+        info = registry.get(name)
+        swap_s = swap_fallback(self.nlu, info.path, self.settings)
+        registry.activate(name, settings=self.settings)
+        return {"name": info.name, "path": str(info.path), "swap_s": swap_s}
+
     def timezone(self) -> tzinfo | None:
         """The configured IANA zone (``[nlu] timezone``), or None for the system's local zone."""
         if not self.settings.nlu.timezone:
@@ -225,7 +257,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Load every model now (the GUI calls this in a worker at start-up)."""
         self.nlu.parse("hello")
-        for component in (self.stt, self.chat):
+        for component in (self.stt, self.chat_router):
             warm = getattr(component, "warm_up", None)
             if warm:
                 warm()
@@ -277,15 +309,17 @@ class Assistant:
             return Reply(text=result.text, kind=kind, action=result.to_dict())
         start = time.perf_counter()
         chunks: list[str] = []
-        for delta in self.chat.stream(self.chat_messages(parse.text), cancel=cancel):
+        router = self.chat_router
+        for delta in router.stream(self.chat_messages(parse.text), cancel=cancel):
             if not chunks and timings is not None:
                 timings["first_token"] = (time.perf_counter() - start) * 1000
             chunks.append(delta)
             if on_token:
                 on_token(delta)
         cancelled = bool(cancel and cancel.is_set())
-        return Reply(text="".join(chunks).strip(), kind="chat", backend="local",
-                     stats=self.chat.last_stats, cancelled=cancelled)
+        route = router.last
+        return Reply(text="".join(chunks).strip(), kind="chat", backend=route.backend, stats=route.stats,
+                     cancelled=cancelled, reason=route.reason, notice=route.notice)
 
     def ask_text(self, text: str, now: datetime | None = None, on_token: TokenCallback | None = None,
                  cancel: threading.Event | None = None, _transcript=None,
@@ -311,6 +345,7 @@ class Assistant:
         if self.record_history:
             meta = {"intent": parse.intent, "date_keys": list(parse.date_keys), "when": parse.when,
                     "source": parse.source, "kind": reply.kind, "backend": reply.backend,
+                    "reason": reply.reason, "notice": reply.notice,
                     "cancelled": reply.cancelled, "timings_ms": {k: round(v, 1) for k, v in timings.items()}}
             self.history.add("assistant", reply.text, meta)
         return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings)

@@ -77,23 +77,37 @@ class SttSettings:
     no_speech_threshold: float = 0.6
 
 
+def auto_threads(requested: int = 0) -> int:
+    """Threads for a CPU model: ``requested`` if > 0, else all logical cores but one (at least 1)."""
+    if requested and requested > 0:
+        return int(requested)
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 @dataclass
 class ChatSettings:
     """Chat model (llama-cpp-python on a GGUF file).
 
     ``model_path``: a ``.gguf`` file; empty = embedded SmolLM2-135M-Instruct Q4_1.
     ``n_ctx``: context window in tokens. ``max_tokens``: reply length cap in tokens.
+    ``n_threads``: llama.cpp threads; 0 = :func:`auto_threads` (all cores but one). llama.cpp's threads
+    spin-wait, so using every core collapses throughput when anything else runs (measured on 2 cores with
+    one busy: 0.3 tokens/s with 2 threads, 45 with 1; bench/offload.py).
     """
 
     model_path: str = ""
     n_ctx: int = 2048
-    n_threads: int = 2
+    n_threads: int = 0
     max_tokens: int = 256
     temperature: float = 0.3
     system_prompt: str = (
         "You are Jarvis, a helpful desktop assistant. Answer in one to three short sentences."
     )
     history_turns: int = 6
+    #: "auto" (mlx on macOS arm64 when ``mlx_model_path`` is set, else llama.cpp), "llama.cpp" or "mlx".
+    backend: str = "auto"
+    #: HF-format model directory (safetensors) for the mlx backend; empty = mlx is not used.
+    mlx_model_path: str = ""
 
 
 @dataclass
@@ -109,10 +123,18 @@ class NluSettings:
 
     ``model_dir``: directory with ``intent.ftz`` (FastText); empty = the models shipped in ``models/nlu``.
     ``timezone``: IANA zone name used to resolve ``when``; empty = the system's local zone.
+    ``fallback``: the LoRA model asked when FastText is unsure: "auto" (the faster backend available,
+    llama.cpp), "llama", "torch" (needs the ``[train]`` extra) or "off" (FastText alone).
+    ``adapter_dir``: the LoRA adapter directory; empty = the shipped ``adapters/date-intent``.
+    ``fallback_threshold``: FastText probability below which the LoRA model decides the intent; negative =
+    the value chosen on validation and recorded with the adapter (``training_metadata.json`` ``routing``).
     """
 
     model_dir: str = ""
     timezone: str = ""
+    fallback: str = "auto"
+    adapter_dir: str = ""
+    fallback_threshold: float = -1.0
 
 
 @dataclass
@@ -134,6 +156,101 @@ class AudioSettings:
 
 
 @dataclass
+class ActionSettings:
+    """What actions do (see docs/actions.md).
+
+    ``search_url``: the web-search address; ``{query}`` is replaced by the URL-encoded search words.
+    ``notify_command``: use the platform notifier (``notify-send`` on Linux) for reminders, timers and alarms
+    when it is on PATH (the GUI's tray shows them too). ``sound``: play a sound for reminders, timers and alarms.
+    ``sound_file``: a WAV to play instead of the built-in chime (empty = built-in).
+    """
+
+    search_url: str = "https://duckduckgo.com/?q={query}"
+    notify_command: bool = True
+    sound: bool = True
+    sound_file: str = ""
+
+
+@dataclass
+class WeatherSettings:
+    """Weather answers.
+
+    ``provider``: "open-meteo" (HTTP, no key) or "none" (weather questions are answered "not set up").
+    ``location``: a place name ("Lisbon", geocoded by the provider) or "latitude,longitude" ("38.72,-9.14");
+    empty = ask the user to set it. ``timeout_s``: seconds to wait for the service before saying it is
+    unreachable. ``forecast_url`` / ``geocoding_url``: the provider's endpoints (a self-hosted Open-Meteo).
+    """
+
+    provider: str = "open-meteo"
+    location: str = ""
+    timeout_s: float = 4.0
+    forecast_url: str = "https://api.open-meteo.com/v1/forecast"
+    geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
+
+
+@dataclass
+class RemoteSettings:
+    """A remote OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama, a cloud VM); see docs/offload.md.
+
+    ``base_url``: e.g. ``http://gpu-box:8000/v1``; empty = no remote (env ``JARVIS_REMOTE_BASE_URL`` overrides).
+    ``model``: the model name the endpoint serves (env ``JARVIS_REMOTE_MODEL``). The API key is never stored
+    here: it lives in the OS keyring (or env ``JARVIS_REMOTE_API_KEY``).
+    ``placement``: "auto" (the memory policy decides), "local" (always local), "remote" (always remote).
+    ``connect_timeout_s`` / ``first_token_timeout_s``: seconds; ``retries``: extra attempts on 5xx/connection
+    errors before the first token, waiting ``backoff_s`` x 2^n s; ``fallback_local``: answer locally when
+    the remote fails. ``track_idle``: write ``remote_activity.json`` in the data dir after remote use.
+    """
+
+    base_url: str = ""
+    model: str = ""
+    placement: str = "auto"
+    connect_timeout_s: float = 3.0
+    first_token_timeout_s: float = 10.0
+    retries: int = 2
+    backoff_s: float = 0.5
+    fallback_local: bool = True
+    track_idle: bool = True
+
+
+@dataclass
+class MonitorSettings:
+    """Resource monitor and the local/remote placement policy (see jarvis_desktop/monitor/policy.py).
+
+    ``interval_s``: seconds between samples; ``history_len``: samples kept. A model needs ``need_factor`` x
+    its file size free to load; ``buffer_gib`` / ``buffer_fraction``: RAM kept free, the larger of
+    ``buffer_gib`` GiB and ``buffer_fraction`` of total RAM; ``hysteresis_gib``: extra GiB free needed before
+    an offloaded model comes back. ``heavy_min_mib``: smaller models are never offloaded under pressure.
+    """
+
+    interval_s: float = 1.0
+    history_len: int = 300
+    need_factor: float = 2.0
+    buffer_gib: float = 4.0
+    buffer_fraction: float = 0.25
+    hysteresis_gib: float = 1.0
+    heavy_min_mib: float = 0.0
+
+
+@dataclass
+class TrainingSettings:
+    """Background LoRA training jobs (the Training tab, ``jarvis-desktop jobs``; see docs/training.md).
+
+    ``backend``: where jobs run: "local" (a process on this machine; the only one built), later "ray" (a Ray
+    Jobs cluster at ``remote_address``, e.g. ``http://head:8265``) or "ssh" (``remote_address`` = ``user@gpu-host``).
+    ``max_concurrent``: jobs run at once. ``cancel_timeout_s``: seconds from SIGTERM to SIGKILL.
+    ``auto_activate``: swap a finished adapter in when it scores at least as well as the active one.
+    ``nice``: CPU priority increment of the job process (0-19; keeps the assistant responsive).
+    """
+
+    backend: str = "local"
+    remote_address: str = ""
+    max_concurrent: int = 1
+    cancel_timeout_s: float = 10.0
+    auto_activate: bool = True
+    nice: int = 10
+
+
+@dataclass
 class Settings:
     """All user settings; ``load_settings()`` fills it from ``settings.toml``."""
 
@@ -142,6 +259,11 @@ class Settings:
     embeddings: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     nlu: NluSettings = field(default_factory=NluSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
+    actions: ActionSettings = field(default_factory=ActionSettings)
+    weather: WeatherSettings = field(default_factory=WeatherSettings)
+    remote: RemoteSettings = field(default_factory=RemoteSettings)
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict, as written to TOML."""

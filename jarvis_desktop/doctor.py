@@ -13,7 +13,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from jarvis_desktop import config, models
@@ -150,10 +150,32 @@ def _dirs() -> list[Check]:
                   ("" if config.settings_path().exists() else " (not created: defaults in use)"))]
 
 
+def _remote() -> list[Check]:
+    """The remote chat endpoint ([remote] / JARVIS_REMOTE_*): reachable? which models? (3 s connect timeout)."""
+    from jarvis_desktop.llm.keys import key_source
+    from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, remote_settings
+
+    settings = config.load_settings()
+    remote = remote_settings(settings)
+    if not remote.base_url:
+        return [Check("remote endpoint", "ok", "none configured: every request runs locally")]
+    client = RemoteChatModel(replace(remote, first_token_timeout_s=min(remote.first_token_timeout_s, 5.0)))
+    where = f"{remote.base_url} (model {remote.model or '?'}, key from {key_source()}, placement {remote.placement})"
+    try:
+        served = client.models()
+    except RemoteError as exc:
+        return [Check("remote endpoint", "warn", f"{where}: {exc}",
+                      exc.hint or "start the server, or clear [remote] base_url; requests fall back to local")]
+    listed = ", ".join(served[:5]) or "none listed"
+    missing = remote.model and served and remote.model not in served
+    return [Check("remote endpoint", "ok", f"{where}: reachable, serves {listed}"
+                  + (f" (note: {remote.model!r} not listed; single-model servers ignore the name)" if missing else ""))]
+
+
 def run_checks() -> list[Check]:
     """All checks, in report order."""
     checks = [Check("python", "ok", sys.version.split()[0])]
-    for group in (_packages, _models, _audio, _qt, _cpu, _tools, _dirs):
+    for group in (_packages, _models, _audio, _qt, _cpu, _tools, _dirs, _remote):
         try:
             checks.extend(group())
         except Exception as exc:  # a broken check must not hide the others

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jarvis_desktop.config import ChatSettings, Settings
+from jarvis_desktop.config import ChatSettings, Settings, auto_threads
 from jarvis_desktop.errors import BadInputError, JarvisError, ModelNotFoundError
 
 GGUF_MAGIC = b"GGUF"
@@ -134,10 +134,30 @@ class LocalChatModel:
         return cls(chat_model_path(settings), settings.chat)
 
     # -- loading ----------------------------------------------------------------------------------
+    kind = "llama.cpp"
+
+    @property
+    def name(self) -> str:
+        """Display name for the monitor: the GGUF file's stem."""
+        return self.model_path.stem
+
     @property
     def loaded(self) -> bool:
         """True once the weights are in memory."""
         return self._llm is not None
+
+    def unload(self) -> None:
+        """Free the weights (waits for a running generation to end); the next ``stream`` reloads them."""
+        with self._load_lock, self._generate_lock:
+            llm, self._llm, self._formatter = self._llm, None, None
+        if llm is not None:
+            close = getattr(llm, "close", None)
+            if close is not None:
+                close()
+            del llm
+            import gc
+
+            gc.collect()
 
     def load(self) -> Any:
         """Load the weights once (thread-safe); returns the ``llama_cpp.Llama``. Later calls are free."""
@@ -157,7 +177,7 @@ class LocalChatModel:
                     llm = Llama(
                         model_path=str(self.model_path),
                         n_ctx=self.options.n_ctx,
-                        n_threads=self.options.n_threads,
+                        n_threads=auto_threads(self.options.n_threads),
                         verbose=False,  # also silences llama.cpp's C-level log on stderr
                     )
                 except (ValueError, RuntimeError, OSError) as exc:
@@ -194,14 +214,19 @@ class LocalChatModel:
         self.complete([{"role": "user", "content": "Hi"}], max_tokens=1)
 
     # -- prompt -----------------------------------------------------------------------------------
+    def render(self, messages: Sequence[dict[str, str]]) -> str:
+        """``messages`` rendered as prompt text with the model's chat template, generation prompt included."""
+        self.load()
+        if self._formatter is not None:
+            return self._formatter(messages=list(messages)).prompt
+        # no template in the GGUF: ChatML-like estimate
+        text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return text + "<|im_start|>assistant\n"
+
     def count_tokens(self, messages: Sequence[dict[str, str]]) -> int:
         """Tokens of ``messages`` rendered with the model's chat template, generation prompt included."""
         llm = self.load()
-        if self._formatter is not None:
-            text = self._formatter(messages=list(messages)).prompt
-        else:  # no template in the GGUF: ChatML-like estimate
-            text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-            text += "<|im_start|>assistant\n"
+        text = self.render(messages)
         return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def build_prompt(self, messages: Sequence[dict], max_tokens: int | None = None) -> list[dict[str, str]]:
@@ -260,6 +285,7 @@ class LocalChatModel:
         max_tokens: int | None = None,
         temperature: float | None = None,
         cancel: threading.Event | None = None,
+        assistant_prefix: str = "",
     ) -> Iterator[str]:
         """Start a reply to ``messages`` (``[{"role": "user"|"assistant"|"system", "content": str}, ...]``,
         oldest first) and return an iterator of its non-empty text deltas, yielded as they are decoded.
@@ -268,7 +294,9 @@ class LocalChatModel:
         model raise here, not mid-iteration. ``max_tokens`` / ``temperature`` override the settings for
         this call. Setting ``cancel`` ends the stream after the current token (``last_stats.cancelled`` is
         then True); closing the iterator (``break`` out of a for loop) also stops decoding. ``last_stats``
-        is filled when the stream ends, is cancelled, or is closed.
+        is filled when the stream ends, is cancelled, or is closed. ``assistant_prefix``: the start of the
+        reply already given (by a remote that failed mid-answer): the model continues it, and only the
+        continuation is yielded.
 
         Raises:
             BadInputError: malformed messages or max_tokens.
@@ -279,13 +307,14 @@ class LocalChatModel:
         reply_budget = self._reply_budget(max_tokens)
         prompt = self.build_prompt(messages, reply_budget)
         temp = self.options.temperature if temperature is None else float(temperature)
-        return self._generate(llm, prompt, reply_budget, temp, cancel, start)
+        return self._generate(llm, prompt, reply_budget, temp, cancel, start, assistant_prefix)
 
     def _generate(
         self, llm: Any, prompt: list[dict[str, str]], max_tokens: int, temperature: float,
-        cancel: threading.Event | None, start: float,
+        cancel: threading.Event | None, start: float, prefix: str = "",
     ) -> Iterator[str]:
         prompt_tokens = self.count_tokens(prompt)
+        raw = self.render(prompt) + prefix if prefix else None
         pieces: list[str] = []
         first_token_s: float | None = None
         cancelled = False
@@ -293,6 +322,11 @@ class LocalChatModel:
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 chunks: Iterator[dict] = iter(())
+            elif raw is not None:  # continue a reply begun elsewhere: plain completion on the rendered prompt
+                chunks = _checked(llm.create_completion(
+                    raw, stream=True, max_tokens=max_tokens, temperature=temperature, top_p=TOP_P,
+                    repeat_penalty=REPEAT_PENALTY, stop=STOP_SEQUENCES,
+                ))
             else:
                 chunks = _checked(llm.create_chat_completion(
                     prompt, stream=True, max_tokens=max_tokens, temperature=temperature, top_p=TOP_P,
@@ -303,8 +337,9 @@ class LocalChatModel:
                     if cancel is not None and cancel.is_set():
                         cancelled = True
                         break
-                    text = chunk["choices"][0]["delta"].get("content") or ""
-                    if not pieces:
+                    choice = chunk["choices"][0]
+                    text = (choice.get("text") if raw is not None else choice["delta"].get("content")) or ""
+                    if not pieces and not prefix:
                         text = text.lstrip()
                     if not text:
                         continue

@@ -49,7 +49,7 @@ def format_badge(
         parts.append(intent)
     if kind in (None, "chat"):
         if backend:
-            parts.append(backend)          # where the chat model ran ("local")
+            parts.append(backend)          # where the chat model ran ("local", "remote", "remote → local")
     elif kind == "direct":
         parts.append("direct answer")
     else:
@@ -72,6 +72,8 @@ def badge_from_meta(meta: Mapping[str, Any] | None) -> str:
     reply = meta.get("reply") if isinstance(meta.get("reply"), Mapping) else {}
     intent = meta.get("intent") or parse.get("intent")
     backend = meta.get("backend") or reply.get("backend")
+    if meta.get("notice") or reply.get("notice"):
+        backend = "remote → local"  # the remote failed; the local model answered (see docs/offload.md)
     kind = meta.get("kind") or reply.get("kind")
     timings = meta.get("timings_ms") if isinstance(meta.get("timings_ms"), Mapping) else None
     return format_badge(intent, backend, timings, kind=kind)

@@ -1,0 +1,266 @@
+"""ChatRouter: one chat entry point that asks the placement policy where each request runs.
+
+Per request: read memory (the monitor's latest sample, at most two intervals old), run
+:func:`jarvis_desktop.monitor.policy.place` for the local chat model, unload it if the policy says so, then
+
+* **local**: load (the RSS delta is recorded as its footprint) and stream;
+* **remote**: stream from the endpoint; if it fails before the first token (after its retries) the request
+  is answered locally with a notice; if it fails mid-answer the local model *continues the same answer*
+  (``assistant_prefix``) with a notice. ``[remote] fallback_local = false`` raises instead.
+
+``last`` (:class:`RouteInfo`) says where the request ran, why, and any notice. With :meth:`watch` the
+monitor thread re-runs the policy on each sample and unloads the model under pressure without waiting for
+the next request (the unload runs on its own short thread, so sampling never blocks on a generation).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from jarvis_desktop.config import Settings
+from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.monitor.policy import MemoryState, ModelState, Placement, PolicyConfig, place
+
+NoticeCallback = Callable[[str], None]
+
+
+@dataclass
+class RouteInfo:
+    """Where the last request ran. ``backend``: "local"/"remote" (where the answer finished);
+    ``reason``: the policy's reason; ``notice``: what the user is told about a fallback ("" if none);
+    ``fallback``: the remote failed and the local model answered (all or part); ``stats``: ChatStats
+    of the backend that finished; ``switch_s``: seconds spent unloading/loading before the request."""
+
+    backend: str
+    reason: str
+    notice: str = ""
+    fallback: bool = False
+    stats: Any = None
+    switch_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "reason": self.reason, "notice": self.notice, "fallback": self.fallback,
+                "switch_s": round(self.switch_s, 3)}
+
+
+class ChatRouter:
+    """Routes chat requests local/remote (see the module docstring).
+
+    Args:
+        settings: ``[chat]``, ``[remote]``, ``[monitor]`` sections.
+        monitor: a :class:`~jarvis_desktop.monitor.ResourceMonitor` (its registry gets the model rows);
+            None = the shared one.
+        local: the local backend, or a zero-argument factory for it (default: :func:`.backends.make_local_backend`).
+        remote: the remote backend (default: from ``[remote]`` / env; None = no remote).
+    """
+
+    def __init__(self, settings: Settings, monitor: Any = None, local: Any = None, remote: Any = "settings") -> None:
+        from jarvis_desktop.monitor.resource_monitor import shared_monitor
+
+        self.settings = settings
+        self.monitor = monitor or shared_monitor(settings)
+        self.registry = self.monitor.registry
+        self._local_factory = local if callable(local) and not hasattr(local, "stream") else None
+        self._local = None if self._local_factory else local
+        if remote == "settings":
+            from jarvis_desktop.llm.remote import RemoteChatModel
+
+            remote = RemoteChatModel.from_settings(settings)
+        self.remote = remote
+        self._placement = "local"
+        self._lock = threading.Lock()
+        self._unloading = False
+        self.last: RouteInfo | None = None
+        self._registered = False
+        self._watching = False
+        if monitor is None:
+            self.watch()  # the shared monitor (GUI): react to pressure between requests
+
+    # ---- the local model -------------------------------------------------------------------------
+    @property
+    def local(self) -> Any:
+        """The local backend (created on first use; not loaded)."""
+        if self._local is None:
+            if self._local_factory is not None:
+                self._local = self._local_factory()
+            else:
+                from jarvis_desktop.llm.backends import make_local_backend
+
+                self._local = make_local_backend(self.settings)
+        if not self._registered:
+            self._registered = True
+            path = getattr(self._local, "model_path", None)
+            self.registry.register(self.model_name, self._local.kind, path)
+            if self._local.loaded:
+                self.registry.update(self.model_name, state="loaded")
+        return self._local
+
+    @property
+    def model_name(self) -> str:
+        return f"chat: {self._local.name}" if self._local is not None else "chat"
+
+    def load_local(self) -> float:
+        """Load the local model if needed, recording its footprint; returns seconds spent (0 if loaded)."""
+        local = self.local
+        if local.loaded:
+            return 0.0
+        t0 = time.perf_counter()
+        with self.registry.measure_load(self.model_name):
+            local.load()
+        return time.perf_counter() - t0
+
+    def unload_local(self) -> float:
+        """Free the local model's memory; returns seconds spent."""
+        t0 = time.perf_counter()
+        if self._local is not None and self._local.loaded:
+            self._local.unload()
+            self.registry.unloaded(self.model_name)
+        return time.perf_counter() - t0
+
+    # ---- policy ----------------------------------------------------------------------------------
+    def memory(self) -> MemoryState:
+        """Available/total RAM (MiB) from a sample at most two monitor intervals old."""
+        sample = self.monitor.latest(max_age_s=2 * self.monitor.interval_s)
+        return MemoryState(sample.ram_available_mib, sample.ram_total_mib)
+
+    def decide(self, placement: str | None = None, memory: MemoryState | None = None) -> Placement:
+        """Run the policy for the chat model (no side effects). ``placement`` overrides ``[remote] placement``."""
+        local = self.local
+        record = self.registry.get(self.model_name)
+        state = ModelState(
+            self.model_name, record.size_mib if record else 0.0, loaded=local.loaded,
+            footprint_mib=record.footprint_mib if record and local.loaded else None,
+            last_used=(record.last_used or 0.0) if record else 0.0, placement=self._placement,
+            remote_ok=self.remote is not None)
+        config = PolicyConfig.from_settings(self.settings, mode=placement)
+        return place([state], memory or self.memory(), config)[self.model_name]
+
+    def apply(self, placement: str | None = None, memory: MemoryState | None = None) -> tuple[Placement, float]:
+        """Decide, record the decision in the registry, unload if told to; returns (decision, seconds unloading)."""
+        decision = self.decide(placement, memory)
+        spent = self.unload_local() if decision.unload else 0.0
+        if placement is None or placement == "auto":
+            self._placement = decision.where  # forced one-off placements do not move the hysteresis state
+        self.registry.update(self.model_name, placement=decision.where, reason=decision.reason)
+        return decision, spent
+
+    def watch(self) -> None:
+        """Re-run the policy on every monitor sample (unloading under pressure without waiting for a request).
+        Idempotent; only acts while the monitor thread runs."""
+        if not self._watching:
+            self._watching = True
+            self.monitor.add_listener(self._on_sample)
+
+    def unwatch(self) -> None:
+        self._watching = False
+        self.monitor.remove_listener(self._on_sample)
+
+    def reconfigure(self, remote: Any = None, monitor: Any = None) -> None:
+        """Apply new ``[remote]`` / ``[monitor]`` settings (the GUI's Settings dialog): rebuilds the remote
+        client (re-reading the key) and sets the monitor's interval. Call it on the engine thread."""
+        from jarvis_desktop.llm.remote import RemoteChatModel
+
+        if monitor is not None:
+            self.settings.monitor = monitor
+            self.monitor.interval_s = monitor.interval_s
+        if remote is not None:
+            self.settings.remote = remote
+            self.remote = RemoteChatModel.from_settings(self.settings)
+
+    def _on_sample(self, sample: Any) -> None:
+        if self._local is None or self._unloading:
+            return
+        decision = self.decide(memory=MemoryState(sample.ram_available_mib, sample.ram_total_mib))
+        self.registry.update(self.model_name, placement=decision.where, reason=decision.reason)
+        if decision.unload:
+            self._placement = "remote"
+            self._unloading = True
+
+            def run() -> None:
+                try:
+                    self.unload_local()
+                finally:
+                    self._unloading = False
+
+            threading.Thread(target=run, name="jarvis-unload", daemon=True).start()
+
+    # ---- chat ------------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the local model if the policy keeps it local (the GUI's start-up)."""
+        decision, _ = self.apply()
+        if decision.where == "local":
+            self.load_local()
+            warm = getattr(self.local, "warm_up", None)
+            if warm:
+                warm()
+
+    def stream(self, messages: Sequence[dict], *, placement: str | None = None, cancel: threading.Event | None = None,
+               max_tokens: int | None = None, temperature: float | None = None,
+               on_notice: NoticeCallback | None = None) -> Iterator[str]:
+        """Route one request and return its text deltas; ``last`` is set now and completed when it ends.
+
+        ``placement``: "auto"/"local"/"remote" for this request (None = the setting). ``on_notice`` gets the
+        fallback notice (also in ``last.notice``).
+
+        Raises:
+            BadInputError: malformed messages / placement. ModelNotFoundError: the local model cannot load.
+            RemoteError: the remote failed and ``[remote] fallback_local`` is false.
+        """
+        t0 = time.perf_counter()
+        decision, spent = self.apply(placement)
+        kwargs = {"max_tokens": max_tokens, "temperature": temperature, "cancel": cancel}
+        info = RouteInfo(decision.where, decision.reason, switch_s=spent)
+        self.last = info
+        if decision.where == "remote":
+            from jarvis_desktop.llm.remote import RemoteError
+
+            try:
+                deltas = self.remote.stream(messages, **kwargs)
+                info.timings["connect_s"] = time.perf_counter() - t0
+                self.registry.used(self.model_name, "remote")
+                return self._remote_then_local(deltas, messages, kwargs, info, on_notice)
+            except RemoteError as exc:
+                if not self.settings.remote.fallback_local:
+                    raise
+                self._notice(info, f"{exc.user_message()} — answered locally", on_notice)
+        info.switch_s += self.load_local()
+        self.registry.used(self.model_name, "local")
+        deltas = self.local.stream(messages, **kwargs)
+        return self._finish(deltas, self.local, info)
+
+    def _notice(self, info: RouteInfo, text: str, on_notice: NoticeCallback | None) -> None:
+        info.notice, info.fallback, info.backend = text, True, "local"
+        if on_notice is not None:
+            on_notice(text)
+
+    def _finish(self, deltas: Iterator[str], backend: Any, info: RouteInfo) -> Iterator[str]:
+        try:
+            yield from deltas
+        finally:
+            info.stats = backend.last_stats
+
+    def _remote_then_local(self, deltas: Iterator[str], messages: Sequence[dict], kwargs: dict, info: RouteInfo,
+                           on_notice: NoticeCallback | None) -> Iterator[str]:
+        from jarvis_desktop.llm.remote import RemoteInterrupted
+
+        try:
+            yield from deltas
+            info.stats = self.remote.last_stats
+            return
+        except RemoteInterrupted as exc:
+            if not self.settings.remote.fallback_local:
+                raise
+            partial = exc.partial
+            self._notice(info, f"{exc.user_message()} — the local model finished the answer", on_notice)
+        try:
+            self.load_local()
+        except JarvisError as exc:  # the local model is not usable either: keep what arrived, say why
+            info.notice += f"; local model unavailable: {exc.user_message()}"
+            return
+        self.registry.used(self.model_name, "local")
+        yield from self._finish(self.local.stream(messages, assistant_prefix=partial, **kwargs), self.local, info)

@@ -1,0 +1,190 @@
+"""Settings dialog for offload: remote endpoint URL, model name, API key (stored in the OS keyring, never in
+``settings.toml``), placement (auto / always local / always remote), memory thresholds and timeouts.
+
+Save writes ``[remote]`` and ``[monitor]`` into ``settings.toml`` (other sections are kept as they are in
+the file), stores the key on a short background thread (a keyring may wait on D-Bus; the GUI does not),
+then emits ``saved(Settings)``; :func:`jarvis_desktop.ui.monitor_panel.apply_settings` hands the new
+sections to the engine thread with :class:`ApplySettingsWorker`. Errors show in the dialog, in red.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
+    QSpinBox, QVBoxLayout, QWidget,
+)
+
+from jarvis_desktop.ui.workers import Worker
+
+PLACEMENTS = (("auto", "Auto (memory policy decides)"), ("local", "Always local"), ("remote", "Always remote"))
+
+
+def _spin(value: float, low: float, high: float, step: float, suffix: str, decimals: int = 1) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setSuffix(suffix)
+    box.setValue(value)
+    return box
+
+
+class SettingsDialog(QDialog):
+    """Edit ``[remote]`` and ``[monitor]``. ``saved(object)`` carries the new :class:`Settings`.
+
+    Args:
+        settings: the values to show (default: read ``settings.toml``).
+        save: where to write (default :func:`jarvis_desktop.config.save_settings`).
+    """
+
+    saved = Signal(object)
+    _key_done = Signal(str)   # "" on success, else the error message
+
+    def __init__(self, parent: QWidget | None = None, settings: Any = None,
+                 save: Callable[[Any], Any] | None = None) -> None:
+        super().__init__(parent)
+        from jarvis_desktop.config import load_settings, save_settings
+
+        self.setWindowTitle("Jarvis settings — offload")
+        self._save = save or save_settings
+        self._settings = settings or load_settings()
+        r, m = self._settings.remote, self._settings.monitor
+        layout = QVBoxLayout(self)
+
+        remote = QGroupBox("Remote endpoint (OpenAI-compatible: vLLM, llama.cpp server, Ollama, cloud VM)")
+        form = QFormLayout(remote)
+        self.base_url = QLineEdit(r.base_url)
+        self.base_url.setPlaceholderText("http://gpu-box:8000/v1  (empty = no remote)")
+        form.addRow("Base URL", self.base_url)
+        self.model = QLineEdit(r.model)
+        self.model.setPlaceholderText("model name the endpoint serves")
+        form.addRow("Model", self.model)
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("stored in the OS keyring; leave empty to keep the current key")
+        form.addRow("API key", self.api_key)
+        self.clear_key = QCheckBox("Remove the stored key")
+        form.addRow("", self.clear_key)
+        self.placement = QComboBox()
+        for value, label in PLACEMENTS:
+            self.placement.addItem(label, value)
+        self.placement.setCurrentIndex(max(0, self.placement.findData(r.placement)))
+        form.addRow("Where chat runs", self.placement)
+        self.connect_timeout = _spin(r.connect_timeout_s, 0.5, 60, 0.5, " s")
+        self.first_token_timeout = _spin(r.first_token_timeout_s, 1, 300, 1, " s")
+        self.retries = QSpinBox()
+        self.retries.setRange(0, 10)
+        self.retries.setValue(r.retries)
+        form.addRow("Connect timeout", self.connect_timeout)
+        form.addRow("First-token timeout", self.first_token_timeout)
+        form.addRow("Retries", self.retries)
+        self.fallback = QCheckBox("Answer locally when the remote fails")
+        self.fallback.setChecked(r.fallback_local)
+        form.addRow("", self.fallback)
+        layout.addWidget(remote)
+
+        policy = QGroupBox("Memory policy (a model needs N x its size free, plus the buffer)")
+        pform = QFormLayout(policy)
+        self.buffer_gib = _spin(m.buffer_gib, 0, 1024, 0.5, " GiB")
+        self.buffer_pct = _spin(m.buffer_fraction * 100, 0, 90, 5, " % of RAM", 0)
+        self.need_factor = _spin(m.need_factor, 1, 10, 0.1, " x size")
+        self.hysteresis = _spin(m.hysteresis_gib, 0, 64, 0.25, " GiB", 2)
+        self.interval = _spin(m.interval_s, 0.1, 60, 0.5, " s")
+        pform.addRow("Keep free (at least)", self.buffer_gib)
+        pform.addRow("…or (the larger)", self.buffer_pct)
+        pform.addRow("Model needs", self.need_factor)
+        pform.addRow("Hysteresis", self.hysteresis)
+        pform.addRow("Monitor interval", self.interval)
+        layout.addWidget(policy)
+
+        self.error = QLabel()
+        self.error.setObjectName("settingsError")
+        self.error.setStyleSheet("color: #d9534f")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._key_done.connect(self._on_key_done)
+        self._pending: Any = None
+
+    def values(self) -> Any:
+        """A copy of the settings with the dialog's [remote] and [monitor] values.
+
+        Raises:
+            BadInputError: a base URL that is not http(s)://.
+        """
+        from jarvis_desktop.errors import BadInputError
+
+        url = self.base_url.text().strip()
+        if url and not url.startswith(("http://", "https://")):
+            raise BadInputError(f"the base URL must start with http:// or https://, got {url!r}")
+        remote = dataclasses.replace(
+            self._settings.remote, base_url=url, model=self.model.text().strip(),
+            placement=self.placement.currentData(), connect_timeout_s=self.connect_timeout.value(),
+            first_token_timeout_s=self.first_token_timeout.value(), retries=self.retries.value(),
+            fallback_local=self.fallback.isChecked())
+        monitor = dataclasses.replace(
+            self._settings.monitor, buffer_gib=self.buffer_gib.value(), buffer_fraction=self.buffer_pct.value() / 100,
+            need_factor=self.need_factor.value(), hysteresis_gib=self.hysteresis.value(),
+            interval_s=self.interval.value())
+        return dataclasses.replace(self._settings, remote=remote, monitor=monitor)
+
+    def save(self) -> None:
+        """Validate, write the file, store/remove the key on a thread; ``saved`` is emitted when all is done."""
+        from jarvis_desktop.errors import JarvisError
+
+        try:
+            new = self.values()
+            self._save(new)
+        except (JarvisError, OSError) as exc:
+            self._show_error(exc.user_message() if isinstance(exc, JarvisError) else f"cannot save: {exc}")
+            return
+        key, clear = self.api_key.text(), self.clear_key.isChecked()
+        self._pending = new
+        if not key and not clear:
+            self._on_key_done("")
+            return
+        self.buttons.setEnabled(False)
+
+        def store() -> None:
+            from jarvis_desktop.llm.keys import set_api_key
+
+            try:
+                set_api_key(None if clear else key)
+                self._key_done.emit("")
+            except JarvisError as exc:
+                self._key_done.emit(exc.user_message())
+
+        threading.Thread(target=store, name="jarvis-keyring", daemon=True).start()
+
+    def _on_key_done(self, error: str) -> None:
+        self.buttons.setEnabled(True)
+        self.api_key.clear()
+        if error:
+            self._show_error(f"Settings saved, but the key was not: {error}")
+            return
+        self.saved.emit(self._pending)
+        self.accept()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+
+class ApplySettingsWorker(Worker):
+    """Engine-thread job: give the Assistant's chat router new ``[remote]`` / ``[monitor]`` settings."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def execute(self, get: Callable[[], Any]) -> None:
+        get().chat_router.reconfigure(self.settings.remote, self.settings.monitor)
