@@ -1,7 +1,10 @@
 """The NLU engine: one utterance in, intent + date keys + ``when`` + payload out.
 
-* intent: the FastText classifier (``intent.ftz``), ``source="fasttext"``;
-* date keys: the rule extractor (:mod:`.datekeys`), given the predicted intent as a hint;
+* intent: the FastText classifier (``intent.ftz``), ``source="fasttext"``; when its probability is below
+  the routing threshold and a LoRA fallback is set (:class:`.lora_fallback.LoraFallback`), the LoRA model
+  decides the intent, with FastText's guess as a hint: ``source="lora"``;
+* date keys: the rule extractor (:mod:`.datekeys`), given the final intent as a hint (the rules are
+  99.9 % exact on validation; the LoRA model's keys are not used: measured in adapters/README.md);
 * ``when``: :func:`.resolve.resolve_when` of the keys against ``now`` in the user's time zone,
   written ``YYYY-MM-DDTHH:MM`` (spec section 3);
 * payload: :func:`.payload.extract_payload`.
@@ -10,26 +13,34 @@ Guard rails (``source="rules"``): an empty/whitespace text, a text over 2,000 ch
 any ASCII letter (another script, binary garbage) gives ``general_chat``, ``[]``, ``when=None`` at once,
 without touching the model. ``parse`` never raises on odd text.
 
-Low-confidence hook: when the FastText probability is below ``fallback_threshold`` and a
-``fallback`` callable is set (the future LoRA model), the engine asks it; the fallback returns an intent
-or None. No fallback is built yet.
+A fallback that cannot load (missing or corrupt adapter, missing backend library) is logged once and
+switched off: the engine keeps answering with FastText alone (``fallback_error`` says why).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+from jarvis_desktop.errors import ModelNotFoundError
 from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
+
+if TYPE_CHECKING:
+    from jarvis_desktop.nlu.lora_fallback import LoraFallback
+
+log = logging.getLogger(__name__)
 
 MAX_CHARS = 2000
 _HAS_LETTER = re.compile(r"[A-Za-z]")
 #: Intent used when the text cannot be a command.
 FALLBACK_INTENT = "general_chat"
+#: Routing threshold used when neither the caller nor the adapter's metadata gives one.
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass
@@ -37,8 +48,9 @@ class ParseResult:
     """What the engine understood of one utterance.
 
     ``date_keys``: spec keys in order of appearance; ``when``: local ``YYYY-MM-DDTHH:MM`` or None;
-    ``confidence``: the intent probability in [0, 1]; ``source``: "fasttext", "rules" (guard rail) or
-    "fallback"; ``payload``: e.g. "call mom" ("" when the intent has none).
+    ``confidence``: FastText's intent probability in [0, 1] (also when the LoRA model decided: the low
+    value is why it was asked); ``source``: "fasttext", "lora" (the LoRA fallback decided the intent),
+    "rules" (guard rail) or "fallback" (a plain hook callable decided); ``payload``: e.g. "call mom" ("" when the intent has none).
     """
 
     text: str
@@ -76,29 +88,52 @@ class NluEngine:
     Args:
         model_dir: directory with ``intent.ftz``; None = the shipped ``models/nlu``.
         tz: the user's time zone for ``when``; None = the system's local zone.
-        fallback_threshold: below this intent probability the ``fallback`` (if any) is consulted.
-        fallback: ``callable(text) -> intent | None``, reserved for the LoRA model.
+        fallback: the LoRA model (:class:`.lora_fallback.LoraFallback`) asked below the threshold, or a
+            plain ``callable(text) -> intent | None`` hook (``source="fallback"``); None = FastText alone.
+        fallback_threshold: FastText probability below which ``fallback`` decides the intent; None = the
+            threshold recorded with the adapter (``training_metadata.json`` ``routing.threshold``), else
+            :data:`DEFAULT_THRESHOLD`.
     """
 
     def __init__(self, model_dir: Path | None = None, tz: tzinfo | None = None, *,
-                 fallback_threshold: float = 0.5, fallback: Callable[[str], str | None] | None = None) -> None:
+                 fallback: "LoraFallback | Callable[[str], str | None] | None" = None,
+                 fallback_threshold: float | None = None) -> None:
         from jarvis_desktop.models import NLU_MODEL_DIR
 
         self.model_dir = Path(model_dir) if model_dir else NLU_MODEL_DIR
         self.tz = tz or _local_tz()
-        self.fallback_threshold = fallback_threshold
         self.fallback = fallback
+        if fallback_threshold is None:
+            routing = fallback.metadata().get("routing", {}) if hasattr(fallback, "metadata") else {}
+            fallback_threshold = float(routing.get("threshold", DEFAULT_THRESHOLD))
+        self.fallback_threshold = fallback_threshold
+        #: Why the fallback was switched off (None while it works or was never set).
+        self.fallback_error: str | None = None
         self._classifier = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings) -> "NluEngine":
-        """Engine for ``settings`` (:class:`~jarvis_desktop.config.Settings`): ``[nlu] model_dir`` and
-        ``[nlu] timezone``. Raises ModelNotFoundError / BadInputError for a bad path or zone."""
+        """Engine for ``settings`` (:class:`~jarvis_desktop.config.Settings`): ``[nlu] model_dir``,
+        ``timezone``, ``fallback`` ("auto", "llama", "torch", "off"), ``adapter_dir`` and
+        ``fallback_threshold`` (negative = the adapter's). Raises ModelNotFoundError / BadInputError for a
+        bad model path, zone or fallback name; a bad adapter only shows on first use (then degrades)."""
+        from jarvis_desktop.errors import BadInputError
         from jarvis_desktop.models import nlu_model_dir
 
-        tz = _zone(settings.nlu.timezone) if settings.nlu.timezone else None
-        return cls(model_dir=nlu_model_dir(settings), tz=tz)
+        nlu = settings.nlu
+        tz = _zone(nlu.timezone) if nlu.timezone else None
+        mode = (nlu.fallback or "auto").strip().lower()
+        if mode not in ("auto", "llama", "torch", "off"):
+            raise BadInputError(f"[nlu] fallback must be auto, llama, torch or off, got {nlu.fallback!r}")
+        fallback = None
+        if mode != "off":
+            from jarvis_desktop.nlu.lora_fallback import LoraFallback
+
+            adapter = Path(nlu.adapter_dir).expanduser() if nlu.adapter_dir else None
+            fallback = LoraFallback(adapter_dir=adapter, backend=mode)
+        threshold = nlu.fallback_threshold if nlu.fallback_threshold >= 0 else None
+        return cls(model_dir=nlu_model_dir(settings), tz=tz, fallback=fallback, fallback_threshold=threshold)
 
     @property
     def classifier(self):
@@ -125,10 +160,16 @@ class NluEngine:
             return ParseResult(text=text[:MAX_CHARS], intent=FALLBACK_INTENT, confidence=1.0, source="rules")
         intent, confidence = self.classifier.predict(text)
         source = "fasttext"
-        if confidence < self.fallback_threshold and self.fallback is not None:
-            alt = self.fallback(text)
-            if alt in INTENTS:
-                intent, source = alt, "fallback"
+        fallback = self.fallback
+        if fallback is not None and confidence < self.fallback_threshold:
+            if hasattr(fallback, "answer"):
+                answer = self._ask_fallback(fallback, text, intent)
+                if answer is not None and answer.intent in INTENTS:
+                    intent, source = answer.intent, "lora"
+            else:  # a plain ``callable(text) -> intent | None`` hook
+                alt = fallback(text)
+                if alt in INTENTS:
+                    intent, source = alt, "fallback"
         if intent not in INTENTS:
             intent = FALLBACK_INTENT
         from jarvis_desktop.nlu.datekeys import extract_date_spans
@@ -145,3 +186,15 @@ class NluEngine:
         payload = extract_payload(text, intent, spans)
         return ParseResult(text=text, intent=intent, date_keys=keys, when=when,
                            confidence=round(confidence, 4), source=source, payload=payload)
+
+    def _ask_fallback(self, fallback: "LoraFallback", text: str, hint: str):
+        """The fallback's answer (intent only), or None; a fallback that cannot load is switched off."""
+        try:
+            return fallback.answer(text, hint, intent_only=True)
+        except ModelNotFoundError as exc:
+            with self._lock:
+                if self.fallback is not None:
+                    self.fallback_error = exc.user_message()
+                    self.fallback = None
+                    log.warning("NLU LoRA fallback disabled, FastText alone from now on: %s", self.fallback_error)
+            return None

