@@ -22,6 +22,7 @@ import json
 import threading
 from pathlib import Path
 
+from jarvis_desktop.config import auto_threads
 from jarvis_desktop.errors import ModelNotFoundError
 from jarvis_desktop.nlu.lora_format import ANSWER_STOP, INTENT_STOP, LoraAnswer, build_prompt, parse_answer
 from jarvis_desktop.nlu.vocab import INTENTS
@@ -42,7 +43,7 @@ class LlamaCppBackend:
 
     name = "llama"
 
-    def __init__(self, base_gguf: Path, adapter_gguf: Path, n_threads: int = 2, n_ctx: int = 256) -> None:
+    def __init__(self, base_gguf: Path, adapter_gguf: Path, n_threads: int = 0, n_ctx: int = 256) -> None:
         self.base_gguf, self.adapter_gguf = Path(base_gguf), Path(adapter_gguf)
         try:
             import llama_cpp
@@ -59,7 +60,8 @@ class LlamaCppBackend:
         check_lora_gguf(self.adapter_gguf)  # llama.cpp segfaults on some corrupt files instead of failing
         try:
             self._llm = Llama(model_path=str(self.base_gguf), lora_path=str(self.adapter_gguf), n_ctx=n_ctx,
-                              n_threads=n_threads, n_threads_batch=n_threads, n_batch=n_ctx, verbose=False)
+                              n_threads=auto_threads(n_threads), n_threads_batch=auto_threads(n_threads),
+                              n_batch=n_ctx, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelNotFoundError(f"cannot load the LoRA adapter {self.adapter_gguf}: {exc}",
                                      hint="retrain or reconvert it (see adapters/README.md)") from exc
@@ -99,7 +101,7 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, adapter_dir: Path, n_threads: int = 2) -> None:
+    def __init__(self, adapter_dir: Path, n_threads: int = 0) -> None:
         try:
             import torch
             from peft import PeftModel
@@ -110,7 +112,7 @@ class TorchBackend:
                                      hint="pip install 'jarvis-desktop[train]', or set [nlu] fallback = \"llama\"") from exc
         self._torch = torch
         self._prompt_ids = prompt_ids
-        self._tok, base = load_base(n_threads)
+        self._tok, base = load_base(auto_threads(n_threads))
         try:
             model = PeftModel.from_pretrained(base, str(adapter_dir))
         except Exception as exc:  # a corrupt file fails in safetensors, json or torch with their own types
@@ -209,12 +211,12 @@ class LoraFallback:
             ``adapter_model.safetensors`` (torch); None = the shipped ``adapters/date-intent``.
         backend: "auto" (the faster available: llama), "llama" or "torch".
         base_gguf: the base model GGUF for llama.cpp; None = the embedded SmolLM2-135M-Instruct.
-        n_threads: CPU threads of the backend.
+        n_threads: CPU threads of the backend; 0 = :func:`~jarvis_desktop.config.auto_threads` (all cores but one).
         use_hint: put the FastText guess in the prompt (``Guess:`` line) when the engine gives one.
     """
 
     def __init__(self, adapter_dir: Path | None = None, backend: str = "auto", base_gguf: Path | None = None,
-                 n_threads: int = 2, use_hint: bool = True) -> None:
+                 n_threads: int = 0, use_hint: bool = True) -> None:
         self.adapter_dir = Path(adapter_dir) if adapter_dir else DEFAULT_ADAPTER_DIR
         self.requested_backend = backend
         self.base_gguf = base_gguf
