@@ -152,21 +152,27 @@ def cmd_chat(args) -> int:
     assistant = Assistant(record_history=False)
     t0 = time.perf_counter()
     chunks = []
-    for delta in assistant.chat.stream([{"role": "user", "content": prompt}]):
+    first_ms = None
+    router = assistant.chat_router  # local or remote per the placement policy (docs/offload.md)
+    notice = (lambda text: sys.stderr.write(f"\nnote: {text}\n")) if not args.json else None
+    for delta in router.stream([{"role": "user", "content": prompt}], placement=args.placement, on_notice=notice):
+        first_ms = first_ms if first_ms is not None else (time.perf_counter() - t0) * 1000
         chunks.append(delta)
         if not args.json:
             sys.stdout.write(delta)
             sys.stdout.flush()
-    stats = assistant.chat.last_stats
+    route, stats = router.last, router.last.stats
     if args.json:
-        _print_json({"prompt": prompt, "reply": "".join(chunks).strip(), "backend": "local",
-                     "reason": "local model (no remote endpoint configured)",
-                     "timings_ms": {"first_token": round(stats.first_token_s * 1000, 1),
-                                    "total": round((time.perf_counter() - t0) * 1000, 1)},
-                     "tokens_per_s": round(stats.tokens_per_s, 1),
-                     "completion_tokens": stats.completion_tokens})
+        _print_json({"prompt": prompt, "reply": "".join(chunks).strip(), "backend": route.backend,
+                     "reason": route.reason, "notice": route.notice, "fallback": route.fallback,
+                     "timings_ms": {"first_token": round(first_ms or 0.0, 1),
+                                    "total": round((time.perf_counter() - t0) * 1000, 1),
+                                    "switch": round(route.switch_s * 1000, 1)},
+                     "tokens_per_s": round(stats.tokens_per_s, 1) if stats else None,
+                     "completion_tokens": stats.completion_tokens if stats else None})
     else:
         sys.stdout.write("\n")
+        sys.stderr.write(f"[{route.backend}: {route.reason}]\n")
     return 0
 
 
@@ -254,10 +260,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_action_parsers(sub)  # schedule, notes, calendar, undo
 
-    s = sub.add_parser("chat", help="stream the local chat model's reply")
+    s = sub.add_parser("chat", help="stream the chat model's reply (local or remote, see docs/offload.md)")
     s.add_argument("prompt", nargs="+", metavar="PROMPT")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--placement", choices=("auto", "local", "remote"), default=None,
+                   help="where to run it (default: [remote] placement, auto)")
     s.set_defaults(func=cmd_chat)
+
+    from jarvis_desktop.monitor.cli import add_parser as add_monitor_parser
+
+    add_monitor_parser(sub)  # monitor
+
+    from jarvis_desktop.cli_training import add_parsers as add_training_parsers
+
+    add_training_parsers(sub)  # train-adapter, jobs, adapters
 
     s = sub.add_parser("date-keys", help="print the date-key vocabulary as JSON")
     s.set_defaults(func=cmd_date_keys)

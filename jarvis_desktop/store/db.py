@@ -79,6 +79,44 @@ MIGRATIONS: list[str] = [
         undone_at   TEXT
     );
     """,
+    # 3: background LoRA training jobs (jarvis_desktop/jobs/store.py). Times ISO 8601 UTC; params, progress
+    #    and result are JSON objects; events hold the job's JSON lines (progress, checkpoint, validation ...).
+    """
+    CREATE TABLE training_jobs (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        name             TEXT    NOT NULL,              -- adapter name the job writes
+        status           TEXT    NOT NULL CHECK (status IN
+                             ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted')),
+        backend          TEXT    NOT NULL DEFAULT 'local',
+        params           TEXT    NOT NULL DEFAULT '{}',
+        data_path        TEXT    NOT NULL DEFAULT '',
+        data_sha256      TEXT    NOT NULL DEFAULT '',
+        work_dir         TEXT    NOT NULL DEFAULT '',   -- checkpoints, progress file, log
+        log_path         TEXT    NOT NULL DEFAULT '',
+        output_path      TEXT    NOT NULL DEFAULT '',   -- the adapter directory once installed
+        pid              INTEGER,
+        pid_started      REAL,                          -- the process' start time (epoch s): pid reuse guard
+        owner_pid        INTEGER,                       -- the app/CLI process running the job
+        attempts         INTEGER NOT NULL DEFAULT 0,    -- starts, resumes included
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        exit_code        INTEGER,
+        error            TEXT    NOT NULL DEFAULT '',   -- why it failed, with the log's last lines
+        progress         TEXT    NOT NULL DEFAULT '{}', -- the last progress event
+        result           TEXT    NOT NULL DEFAULT '{}', -- validation scores, artifact paths
+        created_at       TEXT    NOT NULL,
+        started_at       TEXT,
+        finished_at      TEXT
+    );
+    CREATE INDEX training_jobs_status ON training_jobs (status);
+    CREATE TABLE training_job_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id      INTEGER NOT NULL REFERENCES training_jobs (id) ON DELETE CASCADE,
+        event       TEXT    NOT NULL,
+        data        TEXT    NOT NULL,
+        created_at  TEXT    NOT NULL
+    );
+    CREATE INDEX training_job_events_job ON training_job_events (job_id, id);
+    """,
 ]
 
 

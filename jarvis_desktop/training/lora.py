@@ -153,12 +153,21 @@ def load_base(threads: int = 2):
 
 
 def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: ProgressCallback | None = None,
-                  cancel: threading.Event | None = None) -> dict:
+                  cancel: threading.Event | None = None, *, checkpoint_dir: str | Path | None = None,
+                  resume_from: str | Path | None = None, keep_checkpoints: int = 2,
+                  on_checkpoint: Callable[[int, Path], None] | None = None) -> dict:
     """Train the adapter, score it, write it with ``training_metadata.json`` to ``output_dir``.
 
     ``progress`` is called every ``log_every`` steps with a progress event (loss = mean over the last
     ``log_every`` steps, tokens/s counts non-padding tokens); ``cancel`` set -> stop after the current step
     and save what was trained (``metadata["cancelled"]`` True). Returns the metadata dict.
+
+    Checkpoints (for background jobs, see :mod:`jarvis_desktop.jobs`): with ``checkpoint_dir``, every
+    ``cfg.save_every`` steps a full checkpoint (:func:`save_checkpoint`: adapter, optimizer, data order, RNG
+    states) goes to ``checkpoint_dir/step-NNNNNN`` (the last ``keep_checkpoints`` kept) and
+    ``on_checkpoint(step, path)`` is called; a cancel then saves one at the step reached and returns
+    ``{"cancelled": True, "steps", "checkpoint"}`` at once (no final save, no validation).
+    ``resume_from``: a checkpoint directory to continue from (same ``cfg``).
 
     Raises:
         BadInputError: missing/malformed data or bad hyper-parameters.
@@ -193,11 +202,14 @@ def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: Progre
     order_rng = random.Random(cfg.seed + 1)
     order: list[int] = []
     losses: list[float] = []
+    start_step = 0
+    if resume_from is not None:
+        start_step, order, losses = load_checkpoint(Path(resume_from), model, opt, order_rng)
     tokens_window, t_window = 0, time.perf_counter()
     t_loop = time.perf_counter()
-    step = 0
+    done = start_step
     cancelled = False
-    for step in range(cfg.max_steps):
+    for step in range(start_step, cfg.max_steps):
         if cancel is not None and cancel.is_set():
             cancelled = True
             break
@@ -226,11 +238,26 @@ def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: Progre
                       "loss": round(sum(losses[-cfg.log_every:]) / len(losses[-cfg.log_every:]), 5),
                       "lr": lr, "tokens_per_s": round(tokens_window / max(1e-9, now - t_window), 1),
                       "elapsed_s": round(elapsed, 1),
-                      "eta_s": round(elapsed / done * (cfg.max_steps - done), 1)})
+                      "eta_s": round(elapsed / (done - start_step) * (cfg.max_steps - done), 1)})
             tokens_window, t_window = 0, now
         if cfg.save_every and done % cfg.save_every == 0 and done < cfg.max_steps:
-            _save(model, out / "checkpoint")
-    steps_done = step + 1 if not cancelled else step
+            if checkpoint_dir is None:
+                _save(model, out / "checkpoint")
+            else:
+                path = save_checkpoint(Path(checkpoint_dir), done, model, opt, order, order_rng, losses,
+                                       keep_checkpoints)
+                if on_checkpoint:
+                    on_checkpoint(done, path)
+    steps_done = done
+    if cancelled and checkpoint_dir is not None:
+        path = Path(checkpoint_dir) / f"step-{done:06d}"
+        if done > start_step and not (path / "trainer_state.pt").is_file():
+            path = save_checkpoint(Path(checkpoint_dir), done, model, opt, order, order_rng, losses,
+                                   keep_checkpoints)
+            if on_checkpoint:
+                on_checkpoint(done, path)
+        return {"cancelled": True, "steps": done,
+                "checkpoint": str(path) if (path / "trainer_state.pt").is_file() else None}
     train_seconds = time.perf_counter() - t_loop
     _save(model, out)
 
@@ -288,6 +315,53 @@ def _save(model, out: Path) -> None:
     conf = json.loads(cfg_path.read_text(encoding="utf-8"))
     conf["base_model_name_or_path"] = BASE_MODEL_NAME  # not this machine's cache path
     cfg_path.write_text(json.dumps(conf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def save_checkpoint(directory: Path, step: int, model, opt, order: list[int], order_rng: random.Random,
+                    losses: list[float], keep: int = 2) -> Path:
+    """Write ``directory/step-NNNNNN`` (adapter files + ``trainer_state.pt``: optimizer state, remaining data
+    order, RNG states, recent losses) through a temporary name, then delete all but the newest ``keep``.
+    Returns the checkpoint path. Raises OSError when the disk is full (the temporary directory is removed)."""
+    import shutil
+
+    import torch
+
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"step-{step:06d}"
+    tmp = directory / f".step-{step:06d}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _save(model, tmp)
+        torch.save({"step": step, "optimizer": opt.state_dict(), "order": list(order),
+                    "order_rng": order_rng.getstate(), "py_rng": random.getstate(),
+                    "torch_rng": torch.get_rng_state(), "losses": losses[-1000:]}, tmp / "trainer_state.pt")
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    kept = sorted(p for p in directory.iterdir() if p.name.startswith("step-"))
+    for old in kept[:-max(1, keep)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def load_checkpoint(path: Path, model, opt, order_rng: random.Random) -> tuple[int, list[int], list[float]]:
+    """Restore a :func:`save_checkpoint` directory into ``model`` (LoRA weights), ``opt`` and the RNGs;
+    returns ``(step, order, losses)``. Raises BadInputError when it is not a complete checkpoint."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    state_file, weights = path / "trainer_state.pt", path / "adapter_model.safetensors"
+    if not state_file.is_file() or not weights.is_file():
+        raise BadInputError(f"not a complete training checkpoint: {path}")
+    state = torch.load(state_file, weights_only=False)  # our own file: optimizer state + Python RNG tuples
+    set_peft_model_state_dict(model, load_file(str(weights)))
+    opt.load_state_dict(state["optimizer"])
+    order_rng.setstate(state["order_rng"])
+    random.setstate(state["py_rng"])
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["step"]), list(state["order"]), list(state["losses"])
 
 
 def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_size: int = 16,

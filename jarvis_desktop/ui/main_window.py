@@ -6,8 +6,9 @@ file (toolbar "Open audio file…", or drag-and-drop onto the window). Errors be
 the conversation and a status-bar note; the window never shows a blocking dialog except the file picker
 the user asked for.
 
-Tabs: Chat (conversation + understanding strip), Schedule (:mod:`.schedule_view`) and Notes
-(:mod:`.notes_view`); the input row stays below them. The engine's scheduler starts with the window; each
+Tabs: Chat (conversation + understanding strip), Schedule (:mod:`.schedule_view`), Notes
+(:mod:`.notes_view`) and Training (:mod:`.training_tab`: background LoRA jobs; a finished adapter is swapped
+into the engine by :meth:`MainWindow.activate_adapter`); the input row stays below them. The engine's scheduler starts with the window; each
 fired reminder/timer/alarm/event arrives through :class:`~jarvis_desktop.ui.action_workers.SchedulerBridge`
 and is shown in the chat and as a tray notification. The Undo button (or "undo" typed or said) reverses
 the last action.
@@ -56,6 +57,7 @@ from jarvis_desktop.ui.chat_panel import ChatPanel, format_badge
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
 from jarvis_desktop.ui.notes_view import NotesView
 from jarvis_desktop.ui.schedule_view import ScheduleView
+from jarvis_desktop.ui.training_tab import TrainingTab
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
 from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker
 
@@ -132,6 +134,9 @@ class MainWindow(QMainWindow):
         self.engine.submit(StartSchedulerWorker(self.scheduler_bridge, desktop_notify=self.tray is None))
         self.refresh_schedule()
         self.refresh_notes()
+        from jarvis_desktop.ui.monitor_panel import install_monitor
+
+        self.monitor_panel = install_monitor(self, settings)  # Monitor tab + Settings… (docs/offload.md)
 
         self._set_status("loading", "Loading models…")
         warm = WarmUpWorker()
@@ -169,6 +174,10 @@ class MainWindow(QMainWindow):
         self.notes_view.export_requested.connect(self.export_notes)
         self.notes_view.refresh_requested.connect(self.refresh_notes)
         self.tabs.addTab(self.notes_view, "Notes")
+        self.training_tab = TrainingTab()  # background LoRA jobs; adapters swapped in on the engine thread
+        self.training_tab.activate_requested.connect(self.activate_adapter)
+        self.training_tab.job_finished.connect(self._on_training_finished)
+        self.tabs.addTab(self.training_tab, "Training")
         outer.addWidget(self.tabs, 1)
 
         row = QHBoxLayout()
@@ -360,15 +369,20 @@ class MainWindow(QMainWindow):
                               typed=transcript is None)
         reply = turn.reply
         stats = getattr(reply, "stats", None)
+        backend = "remote → local" if getattr(reply, "notice", "") else getattr(reply, "backend", None)
         badge = format_badge(
-            getattr(turn.parse, "intent", None), getattr(reply, "backend", None), turn.timings_ms,
+            getattr(turn.parse, "intent", None), backend, turn.timings_ms,
             tokens_per_s=getattr(stats, "tokens_per_s", None) if reply.kind == "chat" else None,
             kind=reply.kind,
         )
         if getattr(reply, "cancelled", False):
             badge = (badge + " · stopped") if badge else "stopped"
         text = reply.text if reply.text else ("(stopped)" if getattr(reply, "cancelled", False) else "(no reply)")
-        self.chat.finish_reply(text, badge)
+        bubble = self.chat.finish_reply(text, badge)
+        if bubble is not None and getattr(reply, "reason", ""):
+            bubble.badge.setToolTip(f"ran {reply.backend}: {reply.reason}")
+        if getattr(reply, "notice", ""):
+            self.chat.add_system(reply.notice)
         total = turn.timings_ms.get("total")
         self._set_status("ready", f"Ready · last turn {total / 1000:.2f} s" if total else "Ready")
         if reply.kind == "done":  # a reminder set, an item cancelled, a note taken, an undo ...
@@ -472,6 +486,23 @@ class MainWindow(QMainWindow):
             self.tray.notify(firing.title(), firing.body(self._tz), urgent=firing.urgent)
         self.refresh_schedule()
         self.item_fired.emit(firing)
+
+    def activate_adapter(self, name: str) -> None:
+        """Swap the LoRA adapter ``name`` into the running NLU engine (Training tab: Activate, or a new adapter
+        that validated at least as well as the current one)."""
+        from jarvis_desktop.ui.training_tab.workers import ActivateAdapterWorker
+
+        if self._closed:
+            return
+        worker = ActivateAdapterWorker(name)
+        worker.finished.connect(self.training_tab.on_activated)
+        worker.failed.connect(self.training_tab.on_activate_failed)
+        self.engine.submit(worker)
+
+    def _on_training_finished(self, title: str, body: str) -> None:
+        if self.tray is not None:
+            self.tray.notify(title, body)
+        self._set_status(None, f"{title}: {body}")
 
     # ---- engine start-up -------------------------------------------------------------------------
     def _on_history(self, records: list) -> None:
@@ -595,6 +626,8 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.mic.close()
+        self.training_tab.controller.close()  # running jobs checkpoint and show as interrupted (resumable)
+        self.monitor_panel.stop()
         self.engine.shutdown()
         if self.tray is not None:
             self.tray.hide()
