@@ -23,7 +23,7 @@ MAX_REPORTED = 5
 
 
 def builtin_train_path() -> Path:
-    """The shipped generated corpus' train split (11,138 rows)."""
+    """The shipped generated corpus' train split (models/nlu/corpus.train.jsonl)."""
     from jarvis_desktop.models import NLU_MODEL_DIR
 
     return NLU_MODEL_DIR / "corpus.train.jsonl"

@@ -167,7 +167,7 @@ class TrainingTab(QWidget):
         self.choose_button.clicked.connect(self._choose_file)
         data_row.addWidget(self.choose_button)
         form.addRow("Data", data_row)
-        self.data_status = QLabel("11,138 generated commands (models/nlu/corpus.train.jsonl)")
+        self.data_status = QLabel("the generated training corpus (models/nlu/corpus.train.jsonl)")
         self.data_status.setObjectName("dataStatus")
         self.data_status.setWordWrap(True)
         form.addRow("", self.data_status)
@@ -226,7 +226,7 @@ class TrainingTab(QWidget):
     def _on_data_choice(self, index: int) -> None:
         if index == 0:
             self._dataset_path, self._dataset_ok = "", True
-            self.data_status.setText("11,138 generated commands (models/nlu/corpus.train.jsonl)")
+            self.data_status.setText("the generated training corpus (models/nlu/corpus.train.jsonl)")
             self.data_status.setProperty("state", "")
         elif not self._dataset_path:
             self._choose_file()
