@@ -118,7 +118,9 @@ def cmd_jobs(args) -> int:
             from jarvis_desktop.jobs.spec import JobSpec
 
             spec = JobSpec(data=args.data or "", valid=args.valid or "", name=args.name or "",
-                           epochs=args.epochs if args.epochs is not None else 1.0, max_steps=args.max_steps or 0)
+                           epochs=args.epochs if args.epochs is not None else 1.0,
+                           max_steps=args.max_steps if args.max_steps is not None
+                           else (0 if args.epochs is not None else JobSpec().max_steps))
             for key in ("batch_size", "lr", "rank", "alpha", "max_len", "first_layer", "eval_rows",
                         "checkpoint_every", "threads"):
                 if getattr(args, key) is not None:

@@ -43,6 +43,16 @@ def test_past_alarm_is_refused(ctx):
     assert r.kind == "refused" and "already passed" in r.text
 
 
+def test_a_recognition_slip_does_not_hide_the_days_items(ctx):
+    """Whisper heard "what's on my schedule tomorrow" as "Well, it's on my schedule tomorrow"."""
+    remind(ctx)
+    r = act(ctx, parsed("Well, it's on my schedule tomorrow.", "schedule_query", ["tomorrow"], "2030-03-05T09:00"), NOW)
+    assert r.kind == "answer" and "call mom" in r.text
+    # cancelling never guesses: leftover words that match nothing cancel nothing
+    r = act(ctx, parsed("cancel the reminder to feed the cat", "schedule_remove"), NOW)
+    assert r.kind == "refused" and ctx.schedule.pending()
+
+
 def test_timer_needs_a_duration(ctx):
     r = act(ctx, parsed("set a timer", "timer_set"), NOW)
     assert r.kind == "refused" and "how long" in r.text.lower()

@@ -28,6 +28,15 @@ COMMANDS = [
      ["next_tuesday", "at_2pm"], "2026-11-24T14:00", ["meeting"]),
     ("how much memory am I using", "system_status", [], None, ["GiB"]),
     ("pause the music", "media_control", [], None, []),
+    ("take a note that the wifi password is on the fridge", "note_create", [], None,
+     ["noted", "password", "fridge"]),
+    # the reminder above was stored: asking for tomorrow lists it
+    ("what's on my schedule tomorrow", "schedule_query", ["tomorrow"], "2026-11-23T09:00", ["call mom"]),
+    ("cancel the timer", "schedule_remove", [], None, ["timer"]),
+    ("set the volume to forty percent", "volume_set", [], None, []),
+    ("search the web for chocolate cake recipes", "web_search", [], None, ["chocolate cake"]),
+    ("what's the weather in paris tomorrow", "weather_query", ["tomorrow"], "2026-11-23T09:00", []),
+    ("open the calculator", "app_open", [], None, ["calculator"]),
 ]
 
 
@@ -52,6 +61,9 @@ def test_spoken_command_is_understood_and_answered(assistant, wav_dir, spoken, i
     assert turn.parse.when == when
     for word in reply_words:
         assert word.lower() in turn.reply.text.lower()
+    # every command is carried out (or refused/failed with a reason) by its action, never sent to chat
+    assert turn.reply.kind in ("direct", "done", "refused", "failed") and turn.reply.text.strip()
+    assert turn.reply.action.get("intent") == intent
     assert turn.timings_ms["stt"] > 0 and turn.timings_ms["total"] >= turn.timings_ms["stt"]
 
 

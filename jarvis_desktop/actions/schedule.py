@@ -39,6 +39,7 @@ abort erase get rid of take out don't dont do not remind me my the a an all ever
 about to at on in set i i'd had have has that this it its which next upcoming jarvis hey ok okay can you could
 would will is are was were there what whats what's do does show list tell give read out up anything planned
 scheduled schedule got coming from with by and or so just one ones up
+well um uh er erm hmm oh ah like actually really now then also yeah yes right alright hi hello
 """.split())
 _ALL = re.compile(r"\b(?:all|every|everything|each)\b", re.I)
 _NEXT = re.compile(r"\b(?:next|upcoming|soonest|first)\s+(?:alarm|timer|reminder|event|meeting|one)\b", re.I)
@@ -109,8 +110,12 @@ def select(parse: Any, ctx: ActionContext) -> tuple[list[ScheduledItem], dict[st
         filters["clock"] = f"{clock[0]:02d}:{clock[1]:02d}"
     words = content_words(parse.text)
     if words:
-        items = [i for i in items if any(_word_match(w, i.title) for w in words)]
-        filters["words"] = words
+        matched = [i for i in items if any(_word_match(w, i.title) for w in words)]
+        # a query ("what's on my schedule tomorrow") shows the day's items when the leftover words match
+        # nothing (often a recognition slip: "Well, on my schedule tomorrow"); cancelling never guesses
+        if matched or parse.intent != "schedule_query":
+            items = matched
+            filters["words"] = words
     return items, filters
 
 

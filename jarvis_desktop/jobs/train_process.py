@@ -169,6 +169,8 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
     for key in HYPER:
         given = getattr(args, key, None)
         opts[key] = given if given is not None else stored.get(key, getattr(spec, key, None))
+    if args.epochs is not None and args.max_steps is None and not stored:
+        opts["max_steps"] = 0  # --epochs alone means whole passes over the data
     opts["output"] = args.output or stored.get("output")
     opts["work_dir"] = args.work_dir or (args.resume if args.resume else None) or stored.get("work_dir")
     opts["gguf"] = not args.no_gguf and stored.get("gguf", True)

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from jarvis_desktop.jobs.spec import JobSpec
 from jarvis_desktop.ui.training_tab.controller import JobsController
 from jarvis_desktop.ui.training_tab.plot import LossPlot
 
@@ -179,6 +180,7 @@ class TrainingTab(QWidget):
         self.max_steps = QSpinBox()
         self.max_steps.setRange(0, 1_000_000)
         self.max_steps.setSpecialValueText("by epochs")
+        self.max_steps.setValue(JobSpec().max_steps)
         form.addRow("Max steps", self.max_steps)
         self.batch_size = self._spin(1, 256, 8)
         form.addRow("Batch size", self.batch_size)
