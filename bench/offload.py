@@ -35,8 +35,10 @@ from jarvis_desktop.llm.remote import RemoteChatModel  # noqa: E402
 from jarvis_desktop.llm.router import ChatRouter  # noqa: E402
 from jarvis_desktop.models import embedded_chat_gguf  # noqa: E402
 from jarvis_desktop.monitor import ResourceMonitor  # noqa: E402
-from jarvis_desktop.monitor.sample import take_sample  # noqa: E402
 from tests.remote_helpers import API_KEY, LlamaServer  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from monitor import monitor_overhead  # noqa: E402  (bench/monitor.py)
 
 PROMPT = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
 STORY = [{"role": "user", "content": "Write a long story about a dragon who learns to cook."}]
@@ -67,19 +69,6 @@ def timed_first(router: ChatRouter, messages=PROMPT) -> float:
     for _ in stream:
         pass
     return elapsed
-
-
-def monitor_overhead(interval_s: float, seconds: float) -> dict:
-    monitor = ResourceMonitor(interval_s).start()
-    time.sleep(seconds)
-    monitor.stop()
-    n = len(monitor.snapshot().history)
-    t0 = time.thread_time()
-    for _ in range(200):
-        take_sample()
-    per_sample_ms = (time.thread_time() - t0) / 200 * 1000
-    return {"interval_s": interval_s, "samples": n, "cpu_percent_of_one_core": round(monitor.overhead_percent(), 3),
-            "cpu_ms_per_sample": round(per_sample_ms, 3)}
 
 
 def main() -> int:

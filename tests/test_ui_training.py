@@ -42,7 +42,7 @@ def tab(qtbot, home):
 
 
 def test_a_tiny_job_shows_progress_loss_curve_log_and_history_then_cancel_works(qtbot, tab, tmp_path):
-    assert "torch" not in sys.modules  # the GUI process never imports torch
+    torch_before = "torch" in sys.modules  # other tests of this pytest process may have imported it
     data = tiny_dataset(tmp_path / "mine.jsonl")
     _tiny_form(tab, data, steps=2)
     qtbot.waitUntil(lambda: "16 rows" in tab.data_status.text(), timeout=10_000)
@@ -61,7 +61,7 @@ def test_a_tiny_job_shows_progress_loss_curve_log_and_history_then_cancel_works(
     assert finished == [f"Training job #{job_id} succeeded"]
     qtbot.waitUntil(lambda: f"job-{job_id}" in tab.adapter_names(), timeout=10_000)
     qtbot.waitUntil(lambda: tab.device_label.text().startswith("Device: CPU"), timeout=120_000)
-    assert "torch" not in sys.modules
+    assert torch_before or "torch" not in sys.modules  # the job, not the GUI process, imports torch
 
     # a long job, cancelled from the tab while it runs
     tab.max_steps.setValue(500)
@@ -108,6 +108,7 @@ def test_activate_in_the_window_swaps_the_adapter_into_the_running_engine(qtbot,
             nlu = get().nlu
             self.finished.emit((nlu.fallback.adapter_dir, nlu.parse("water the plants when I get home").source))
 
+    torch_before = "torch" in sys.modules  # other tests of this pytest process may have imported it
     src, _, _ = shared_trained_adapter(tmp_path_factory)
     shutil.copytree(src, home / "adapters" / "mine")
     settings = Settings()
@@ -126,6 +127,22 @@ def test_activate_in_the_window_swaps_the_adapter_into_the_running_engine(qtbot,
         window.engine.submit(worker)
         qtbot.waitUntil(lambda: bool(got), timeout=30_000)
         assert got[0] == (home / "adapters" / "mine", "lora")
-        assert "torch" not in sys.modules
+        assert torch_before or "torch" not in sys.modules  # the job, not the GUI process, imports torch
     finally:
         window.shutdown()
+
+
+def test_the_gui_process_never_imports_torch(tmp_path):
+    """The whole window (Training tab included) in a fresh process: torch stays out of it."""
+    import subprocess
+
+    code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "from jarvis_desktop.ui.main_window import MainWindow\n"
+            "app = QApplication([]); w = MainWindow(use_tray=False); w.show(); app.processEvents()\n"
+            "w.tabs.setCurrentWidget(w.training_tab); app.processEvents()\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'peft') if m in sys.modules)); os._exit(0)\n")
+    env = dict(os.environ, JARVIS_DESKTOP_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

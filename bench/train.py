@@ -1,8 +1,8 @@
 """Background LoRA training on this machine: job start-up overhead, steps/s and tokens/s, the assistant's
 NLU latency while a job trains, and the time to hot-swap the finished adapter into a running engine.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/training.py                 # 12 steps, batch 4, 96 tokens
-    .venv/bin/python bench/training.py --steps 20 --batch-size 8 --json
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train.py                 # 12 steps, batch 4, 96 tokens
+    .venv/bin/python bench/train.py --steps 20 --batch-size 8 --json
 
 What runs: a real job through :class:`~jarvis_desktop.jobs.runner.JobRunner` (a ``train-adapter`` process at
 nice 10) on the first ``--rows`` rows of the built-in corpus, with the default LoRA (r 8, layers 14-29, all
