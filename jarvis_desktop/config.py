@@ -77,11 +77,11 @@ class SttSettings:
     no_speech_threshold: float = 0.6
 
 
-def auto_threads(requested: int = 0) -> int:
-    """Threads for a CPU model: ``requested`` if > 0, else all logical cores but one (at least 1)."""
+def auto_threads(requested: int = 0, spare: int = 1) -> int:
+    """Threads for a CPU model: ``requested`` if > 0, else all logical cores but ``spare`` (at least 1)."""
     if requested and requested > 0:
         return int(requested)
-    return max(1, (os.cpu_count() or 2) - 1)
+    return max(1, (os.cpu_count() or 2) - spare)
 
 
 @dataclass

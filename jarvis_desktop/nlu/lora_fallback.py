@@ -60,7 +60,8 @@ class LlamaCppBackend:
         check_lora_gguf(self.adapter_gguf)  # llama.cpp segfaults on some corrupt files instead of failing
         try:
             self._llm = Llama(model_path=str(self.base_gguf), lora_path=str(self.adapter_gguf), n_ctx=n_ctx,
-                              n_threads=auto_threads(n_threads), n_threads_batch=auto_threads(n_threads),
+                              n_threads=auto_threads(n_threads, spare=0),
+                              n_threads_batch=auto_threads(n_threads, spare=0),
                               n_batch=n_ctx, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelNotFoundError(f"cannot load the LoRA adapter {self.adapter_gguf}: {exc}",
@@ -112,7 +113,7 @@ class TorchBackend:
                                      hint="pip install 'jarvis-desktop[train]', or set [nlu] fallback = \"llama\"") from exc
         self._torch = torch
         self._prompt_ids = prompt_ids
-        self._tok, base = load_base(auto_threads(n_threads))
+        self._tok, base = load_base(auto_threads(n_threads, spare=0))
         try:
             model = PeftModel.from_pretrained(base, str(adapter_dir))
         except Exception as exc:  # a corrupt file fails in safetensors, json or torch with their own types
@@ -211,7 +212,9 @@ class LoraFallback:
             ``adapter_model.safetensors`` (torch); None = the shipped ``adapters/date-intent``.
         backend: "auto" (the faster available: llama), "llama" or "torch".
         base_gguf: the base model GGUF for llama.cpp; None = the embedded SmolLM2-135M-Instruct.
-        n_threads: CPU threads of the backend; 0 = :func:`~jarvis_desktop.config.auto_threads` (all cores but one).
+        n_threads: CPU threads of the backend; 0 = all cores. A fallback call is a short burst (one prompt
+            pass, ~150 ms on 2 threads), so it takes every core: on 2 cores ``parse --jsonl`` runs 212-250
+            utterances/s with 2 threads and 146 with 1 (bench/nlu.py, quiet machine).
         use_hint: put the FastText guess in the prompt (``Guess:`` line) when the engine gives one.
     """
 
