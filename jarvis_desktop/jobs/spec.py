@@ -12,13 +12,17 @@ import re
 from dataclasses import asdict, dataclass, fields
 
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.training.lora import LoraTrainConfig
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-#: Default optimiser steps of a job: what trained the shipped ``adapters/date-intent`` (its
-#: training_metadata.json), so a default job reproduces its scores in minutes rather than hours.
-DEFAULT_STEPS = 400
+#: The training recipe's defaults live in one place, :class:`~jarvis_desktop.training.lora.LoraTrainConfig`
+#: (a light module: torch loads only when training starts); a job's defaults are read from it.
+_RECIPE = LoraTrainConfig()
+#: Default optimiser steps of a job: the recipe of the shipped ``adapters/date-intent`` (its
+#: training_metadata.json), so a default job reproduces its scores in ~20 minutes rather than hours.
+DEFAULT_STEPS = _RECIPE.max_steps
 
 
 @dataclass
@@ -41,13 +45,13 @@ class JobSpec:
     name: str = ""
     epochs: float = 1.0
     max_steps: int = DEFAULT_STEPS
-    batch_size: int = 8
-    lr: float = 1e-3
-    rank: int = 8
-    alpha: int = 16
-    max_len: int = 96
-    first_layer: int = 14
-    seed: int = 1234
+    batch_size: int = _RECIPE.batch_size
+    lr: float = _RECIPE.lr
+    rank: int = _RECIPE.r
+    alpha: int = _RECIPE.alpha
+    max_len: int = _RECIPE.max_len
+    first_layer: int = _RECIPE.first_layer
+    seed: int = _RECIPE.seed
     eval_rows: int = 200
     checkpoint_every: int = 50
     keep_checkpoints: int = 2
