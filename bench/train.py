@@ -1,7 +1,7 @@
 """Background LoRA training on this machine: job start-up overhead, steps/s and tokens/s, the assistant's
 NLU latency while a job trains, and the time to hot-swap the finished adapter into a running engine.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/train.py                 # 12 steps, batch 4, 96 tokens
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train.py                 # 12 steps, batch 8, 96 tokens
     .venv/bin/python bench/train.py --steps 20 --batch-size 8 --json
 
 What runs: a real job through :class:`~jarvis_desktop.jobs.runner.JobRunner` (a ``train-adapter`` process at
@@ -12,6 +12,7 @@ base-model cache is ``JARVIS_BASE_CACHE`` or the user cache dir.
 Figures: ``startup_s`` submit -> the job's ``start`` line (process, imports, data check);
 ``first_step_s`` submit -> first progress line (adds the base model load and the first step);
 ``steps_per_s`` / ``tokens_per_s`` over steps 2..N (the first step is warm-up); ``wall_s`` submit -> succeeded;
+``peak_rss_mib`` the largest RSS of the job process (and its children), sampled every 0.2 s with psutil;
 ``nlu_ms`` FastText-path ``parse`` p50/p95 idle vs while training; ``swap_s`` load + swap of the new adapter
 into a running :class:`~jarvis_desktop.nlu.engine.NluEngine` (llama.cpp backend), and ``swap_back_s``.
 """
@@ -54,10 +55,25 @@ def _nlu_latency(engine, seconds: float, stop: threading.Event | None = None) ->
     return out
 
 
+def _sample_rss(peak: list[float], stop: threading.Event) -> None:
+    """Keep ``peak[0]`` at the largest summed RSS (MiB) of this process's children until ``stop`` is set."""
+    import psutil
+
+    me = psutil.Process()
+    while not stop.wait(0.2):
+        total = 0
+        for child in me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        peak[0] = max(peak[0], total / 2**20)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=12)
-    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-len", type=int, default=96)
     p.add_argument("--rows", type=int, default=256)
     p.add_argument("--json", action="store_true")
@@ -106,6 +122,9 @@ def main() -> int:
     busy: list[float] = []
     waiter = threading.Thread(target=lambda: (runner.wait(job.id), stop.set()), daemon=True)
     waiter.start()
+    peak = [0.0]
+    sampler = threading.Thread(target=_sample_rss, args=(peak, stop), daemon=True)
+    sampler.start()
     while "first_step" not in marks and not stop.is_set():
         time.sleep(0.1)
     busy = _nlu_latency(fast, 3600, stop)
@@ -131,7 +150,7 @@ def main() -> int:
         "cpu_threads": os.cpu_count(), "steps": args.steps, "batch_size": args.batch_size, "max_len": args.max_len,
         "startup_s": round(marks["start"] - t0, 2), "first_step_s": round(marks["first_step"] - t0, 2),
         "steps_per_s": round(steps_per_s, 3), "s_per_step": round(1 / steps_per_s, 2),
-        "tokens_per_s": round(tokens_per_s, 1), "wall_s": round(wall, 1),
+        "tokens_per_s": round(tokens_per_s, 1), "wall_s": round(wall, 1), "peak_rss_mib": round(peak[0]),
         "nlu_ms_idle": _pct(idle), "nlu_ms_while_training": _pct(busy) if busy else None,
         "swap_s": round(swap_s, 3), "swap_back_s": round(back_s, 3) if back_s is not None else None,
         "validation": done.result.get("validation", {}).get("new"),
@@ -145,6 +164,7 @@ def main() -> int:
         print(f"  training                          {result['steps_per_s']:.3f} steps/s "
               f"({result['s_per_step']:.2f} s/step), {result['tokens_per_s']:.0f} tokens/s")
         print(f"  whole job (+validation, GGUF)     {result['wall_s']:.1f} s")
+        print(f"  peak RSS of the job process       {result['peak_rss_mib']} MiB")
         idle_ms = result["nlu_ms_idle"]
         print(f"  NLU parse idle                    p50 {idle_ms['p50']} ms, p95 {idle_ms['p95']} ms")
         if busy:

@@ -33,7 +33,8 @@ class JobSpec:
     validation split); ``name``: adapter name to write under ``<data dir>/adapters/`` ("" = ``job-<id>``);
     ``epochs`` passes over the data, or ``max_steps`` optimiser steps when > 0 (default :data:`DEFAULT_STEPS`:
     the shipped adapter's 400 steps of 8 rows, ~0.22 epoch of the built-in corpus, 13-25 min on 2 cores); ``batch_size`` rows per
-    step; ``lr`` peak learning rate; ``rank`` / ``alpha`` LoRA rank and scale; ``max_len`` tokens per row;
+    step; ``lr`` peak learning rate; ``rank`` / ``alpha`` LoRA rank and scale; ``dropout`` LoRA dropout
+    probability; ``max_len`` tokens per row;
     ``first_layer`` LoRA on decoder layers from this one up (SmolLM2-135M has 30); ``eval_rows``
     validation rows scored (-1 all); ``checkpoint_every`` steps between checkpoints (0 = none);
     ``threads`` CPU threads (0 = the job process decides: all cores); ``gguf`` also write the llama.cpp
@@ -49,6 +50,7 @@ class JobSpec:
     lr: float = _RECIPE.lr
     rank: int = _RECIPE.r
     alpha: int = _RECIPE.alpha
+    dropout: float = _RECIPE.dropout
     max_len: int = _RECIPE.max_len
     first_layer: int = _RECIPE.first_layer
     seed: int = _RECIPE.seed
@@ -69,6 +71,8 @@ class JobSpec:
             raise BadInputError("batch size, LoRA r and alpha must be >= 1 and max length >= 16")
         if not 0 < self.lr < 1:
             raise BadInputError(f"learning rate must be in (0, 1), got {self.lr}")
+        if not 0 <= self.dropout < 1:
+            raise BadInputError(f"LoRA dropout must be in [0, 1), got {self.dropout}")
         if not 0 <= self.first_layer < 30:
             raise BadInputError("first layer must be in 0..29 (SmolLM2-135M has 30 decoder layers)")
         if self.keep_checkpoints < 1 or self.checkpoint_every < 0:
@@ -94,7 +98,7 @@ class JobSpec:
         """Arguments of ``jarvis-desktop train-adapter`` for this spec writing to ``output`` (``steps`` from
         :meth:`steps_for`); ``baseline`` is the adapter the new one is compared with."""
         args = ["--output", output, "--max-steps", str(steps), "--batch-size", str(self.batch_size),
-                "--lr", repr(self.lr), "--rank", str(self.rank), "--alpha", str(self.alpha),
+                "--lr", repr(self.lr), "--rank", str(self.rank), "--alpha", str(self.alpha), "--dropout", repr(self.dropout),
                 "--max-len", str(self.max_len), "--first-layer", str(self.first_layer), "--seed", str(self.seed),
                 "--eval-rows", str(self.eval_rows), "--checkpoint-every", str(self.checkpoint_every),
                 "--keep-checkpoints", str(self.keep_checkpoints)]

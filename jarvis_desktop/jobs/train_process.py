@@ -39,7 +39,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 #: Files of the PEFT adapter that make up the artifact.
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "training_metadata.json")
 JOB_FILE = "job.json"
-HYPER = ("max_steps", "batch_size", "lr", "rank", "alpha", "max_len", "first_layer", "seed", "eval_rows",
+HYPER = ("max_steps", "batch_size", "lr", "rank", "alpha", "dropout", "max_len", "first_layer", "seed", "eval_rows",
          "checkpoint_every", "keep_checkpoints", "threads", "data", "valid", "baseline", "epochs")
 
 
@@ -75,7 +75,8 @@ def _human(event: str, d: dict) -> str:
         new, base = d.get("new") or {}, d.get("baseline") or {}
         text = f"validation: exact {new.get('exact_accuracy')} % intent {new.get('intent_accuracy')} %"
         if base:
-            text += f" (current adapter: exact {base.get('exact_accuracy')} %)"
+            text += (f" (current adapter: exact {base.get('exact_accuracy')} %"
+                     + (", scored by an earlier job" if d.get("baseline_cached") else "") + ")")
         return text
     if event in ("done", "cancelled", "interrupted", "error", "artifact", "warning"):
         return f"{event}: " + ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("validation",))
@@ -95,6 +96,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate")
     p.add_argument("--rank", type=int, help="LoRA r")
     p.add_argument("--alpha", type=int, help="LoRA alpha")
+    p.add_argument("--dropout", type=float, help="LoRA dropout probability")
     p.add_argument("--max-len", type=int, help="tokens per example")
     p.add_argument("--first-layer", type=int, help="LoRA on decoder layers from this one up")
     p.add_argument("--seed", type=int)
@@ -245,7 +247,7 @@ def run(args: argparse.Namespace, emit: Emitter, stop: StopFlag) -> int:
     threads = int(opts["threads"] or 0) or (os.cpu_count() or 1)
     cfg = LoraTrainConfig(train_path=str(data), valid_path=str(valid), max_steps=int(opts["max_steps"]),
                           batch_size=int(opts["batch_size"]), lr=float(opts["lr"]), r=int(opts["rank"]),
-                          alpha=int(opts["alpha"]), max_len=int(opts["max_len"]),
+                          alpha=int(opts["alpha"]), dropout=float(opts["dropout"]), max_len=int(opts["max_len"]),
                           first_layer=int(opts["first_layer"]), seed=int(opts["seed"]), threads=threads,
                           eval_rows=int(opts["eval_rows"]), log_every=1,
                           save_every=int(opts["checkpoint_every"] or 0),
@@ -336,16 +338,44 @@ def _checkpoint_step(path: Path) -> int:
 
 
 def job_validation(adapter: Path, baseline: Path | None, cfg, meta: dict) -> dict[str, Any]:
-    """``{"new", "baseline", "baseline_path", "rows", "not_worse"}``: the new adapter's scores (from training)
-    and the baseline's on the same validation rows (:func:`~jarvis_desktop.training.lora.score_teacher_forced`)."""
+    """``{"new", "baseline", "baseline_path", "baseline_cached", "rows", "not_worse"}``: the new adapter's
+    scores (from training) and the baseline's on the same validation rows
+    (:func:`~jarvis_desktop.training.scoring.score_teacher_forced`), read from :mod:`.score_cache` when
+    that adapter was already scored on them. The new adapter's scores are stored there too."""
+    from jarvis_desktop.jobs import score_cache
     from jarvis_desktop.jobs.adapters import not_worse
 
     new = meta.get("validation_teacher_forced") or {}
-    base_scores = None
+    if new:
+        _cache_put(adapter, cfg, new)
+    base_scores, cached = None, False
     if baseline is not None and new:
-        base_scores = score_adapter(baseline, cfg)
+        key = _score_key(baseline, cfg)
+        base_scores = score_cache.get(key) if key else None
+        cached = base_scores is not None
+        if base_scores is None:
+            base_scores = score_adapter(baseline, cfg)
+            if key:
+                score_cache.put(key, base_scores, baseline)
     return {"new": new, "baseline": base_scores, "baseline_path": str(baseline) if baseline else "",
-            "rows": new.get("n", 0), "not_worse": not_worse(new, base_scores)}
+            "baseline_cached": cached, "rows": new.get("n", 0), "not_worse": not_worse(new, base_scores)}
+
+
+def _score_key(adapter: Path, cfg) -> str | None:
+    from jarvis_desktop.jobs import score_cache
+
+    try:
+        return score_cache.score_key(adapter, Path(cfg.valid_path), cfg.eval_rows, cfg.seed, cfg.max_len)
+    except OSError:
+        return None
+
+
+def _cache_put(adapter: Path, cfg, scores: dict) -> None:
+    from jarvis_desktop.jobs import score_cache
+
+    key = _score_key(adapter, cfg)
+    if key:
+        score_cache.put(key, scores, adapter)
 
 
 def score_adapter(adapter: Path, cfg) -> dict[str, Any]:
@@ -355,7 +385,8 @@ def score_adapter(adapter: Path, cfg) -> dict[str, Any]:
     from peft import PeftModel
 
     from jarvis_desktop.training.data import load_rows
-    from jarvis_desktop.training.lora import load_base, score_teacher_forced
+    from jarvis_desktop.training.lora import load_base
+    from jarvis_desktop.training.scoring import score_teacher_forced
 
     rows = load_rows(Path(cfg.valid_path))
     if 0 < cfg.eval_rows < len(rows):

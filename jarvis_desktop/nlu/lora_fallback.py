@@ -107,7 +107,8 @@ class TorchBackend:
             import torch
             from peft import PeftModel
 
-            from jarvis_desktop.training.lora import load_base, prompt_ids
+            from jarvis_desktop.training.batching import prompt_ids
+            from jarvis_desktop.training.lora import load_base
         except ImportError as exc:
             raise ModelNotFoundError("the PyTorch fallback backend needs torch, transformers and peft",
                                      hint="pip install 'jarvis-desktop[train]', or set [nlu] fallback = \"llama\"") from exc

@@ -2,7 +2,10 @@
 
 * :mod:`.base_model`: the embedded SmolLM2 GGUF converted once to Hugging Face safetensors (cached).
 * :mod:`.data`: corpus rows -> (prompt, completion) examples, seeded.
-* :mod:`.lora`: the training loop (progress callback, JSON-lines CLI) and its validation.
+* :mod:`.batching`: token ids and labels, and batches packed end to end without padding.
+* :mod:`.packed_dropout`: LoRA dropout on packed batches drawing the padded batch's masks (reproducible runs).
+* :mod:`.lora`: the training loop (progress callback, JSON-lines CLI), checkpoints.
+* :mod:`.scoring`: teacher-forced validation scores (greedy accuracy without generating).
 * :mod:`.gguf_export`: PEFT adapter -> GGUF LoRA with llama.cpp's ``convert_lora_to_gguf.py``.
 
 Importing this package is cheap; torch/transformers/peft are imported inside the functions.

@@ -1,0 +1,82 @@
+"""Validation scores of a LoRA adapter without generating: teacher-forced greedy accuracy.
+
+Under teacher forcing, greedy decoding reproduces the target exactly when the argmax at every completion
+position is the target token; the text greedy decoding would write is the argmax tokens up to the first miss,
+so its intent and date keys can be read from them. One forward pass per batch of rows, packed without padding
+(:func:`.batching.pack`), and the LM head only at the completion positions: 200 rows take a few seconds on
+2 cores instead of the ~39 s of a padded pass with logits at every position (measured with cProfile on
+``train-adapter --max-steps 1 --eval-rows 200``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from jarvis_desktop.training.batching import completion_hidden, encode, pack
+
+
+def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_size: int = 16,
+                         hint: Callable[[dict], str | None] | None = None) -> dict:
+    """Score a PEFT model on corpus ``rows`` (``{"text", "intent", "date_keys"}``).
+
+    Returns ``{"n", "intent_accuracy", "date_keys_accuracy", "exact_accuracy"`` (all in %), ``"loss"}``
+    (mean completion cross-entropy per token, nats). ``hint(row)`` gives each prompt's ``Guess:`` line
+    (default: none). ``batch_size`` rows go through the model at a time.
+    """
+    import torch
+
+    from jarvis_desktop.nlu.lora_format import build_completion, build_prompt
+
+    n_int = n_keys = n_exact = 0
+    loss_sum, loss_tok = 0.0, 0
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(rows), batch_size):
+                chunk = rows[start:start + batch_size]
+                enc = [encode(tok, build_prompt(r["text"], hint(r) if hint else None),
+                              build_completion(r["intent"], r["date_keys"]), max_len) for r in chunk]
+                hidden, target = completion_hidden(model, *pack(enc))
+                logits = model.base_model.model.lm_head(hidden).float()
+                pred = logits.argmax(-1).tolist()
+                logp = torch.log_softmax(logits, -1)
+                loss_sum += float(-logp.gather(-1, target.unsqueeze(-1)).sum())
+                loss_tok += int(target.numel())
+                targets = target.tolist()
+                offset = 0
+                for row, (_, labels) in zip(chunk, enc):
+                    count = sum(1 for lab in labels[1:] if lab != -100)
+                    intent_ok, keys_ok = _judge(tok, row, pred[offset:offset + count],
+                                                targets[offset:offset + count])
+                    offset += count
+                    n_int += intent_ok
+                    n_keys += keys_ok
+                    n_exact += intent_ok and keys_ok
+    finally:
+        model.train(was_training)
+    n = len(rows)
+    return {"n": n, "intent_accuracy": round(100 * n_int / n, 2) if n else 0.0,
+            "date_keys_accuracy": round(100 * n_keys / n, 2) if n else 0.0,
+            "exact_accuracy": round(100 * n_exact / n, 2) if n else 0.0,
+            "loss": round(loss_sum / max(1, loss_tok), 5)}
+
+
+def _judge(tok, row: dict, pred: list[int], target: list[int]) -> tuple[bool, bool]:
+    """``(intent right, keys right)`` of the text greedy decoding writes: ``pred`` up to its first miss."""
+    from jarvis_desktop.nlu.lora_format import parse_answer
+
+    got: list[int] = []
+    for p, t in zip(pred, target):
+        got.append(p)
+        if p != t:
+            break
+    text = tok.decode(got, skip_special_tokens=True)
+    if "}" in text:
+        ans = parse_answer(text[:text.index("}") + 1])
+        return (ans is not None and ans.intent == row["intent"],
+                ans is not None and ans.date_keys == list(row["date_keys"]))
+    if '"' in text:
+        ans = parse_answer(text.split('"')[0])
+        return ans is not None and ans.intent == row["intent"], False
+    return False, False
