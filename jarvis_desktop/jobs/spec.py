@@ -21,7 +21,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: (a light module: torch loads only when training starts); a job's defaults are read from it.
 _RECIPE = LoraTrainConfig()
 #: Default optimiser steps of a job: the recipe of the shipped ``adapters/date-intent`` (its
-#: training_metadata.json), so a default job reproduces its scores in ~20 minutes rather than hours.
+#: training_metadata.json), so a default job reaches its scores in ~17 minutes (docs/training.md) rather than hours.
 DEFAULT_STEPS = _RECIPE.max_steps
 
 
@@ -32,9 +32,9 @@ class JobSpec:
     ``data``: training JSONL ("" = the built-in corpus); ``valid``: validation JSONL ("" = the built-in
     validation split); ``name``: adapter name to write under ``<data dir>/adapters/`` ("" = ``job-<id>``);
     ``epochs`` passes over the data, or ``max_steps`` optimiser steps when > 0 (default :data:`DEFAULT_STEPS`:
-    the shipped adapter's 400 steps of 8 rows, ~0.22 epoch of the built-in corpus, 13-25 min on 2 cores); ``batch_size`` rows per
-    step; ``lr`` peak learning rate; ``rank`` / ``alpha`` LoRA rank and scale; ``dropout`` LoRA dropout
-    probability; ``max_len`` tokens per row;
+    the shipped adapter's 400 steps of 8 rows, ~0.22 epoch of the built-in corpus, ~17 min on 2 cores);
+    ``batch_size`` rows per step; ``lr`` peak learning rate; ``rank`` / ``alpha`` LoRA rank and scale;
+    ``dropout`` LoRA dropout probability; ``max_len`` tokens per row;
     ``first_layer`` LoRA on decoder layers from this one up (SmolLM2-135M has 30); ``eval_rows``
     validation rows scored (-1 all); ``checkpoint_every`` steps between checkpoints (0 = none);
     ``threads`` CPU threads (0 = the job process decides: all cores); ``gguf`` also write the llama.cpp
@@ -98,7 +98,8 @@ class JobSpec:
         """Arguments of ``jarvis-desktop train-adapter`` for this spec writing to ``output`` (``steps`` from
         :meth:`steps_for`); ``baseline`` is the adapter the new one is compared with."""
         args = ["--output", output, "--max-steps", str(steps), "--batch-size", str(self.batch_size),
-                "--lr", repr(self.lr), "--rank", str(self.rank), "--alpha", str(self.alpha), "--dropout", repr(self.dropout),
+                "--lr", repr(self.lr), "--rank", str(self.rank), "--alpha", str(self.alpha),
+                "--dropout", repr(self.dropout),
                 "--max-len", str(self.max_len), "--first-layer", str(self.first_layer), "--seed", str(self.seed),
                 "--eval-rows", str(self.eval_rows), "--checkpoint-every", str(self.checkpoint_every),
                 "--keep-checkpoints", str(self.keep_checkpoints)]

@@ -368,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gguf", action="store_true", help="also write adapter.gguf (llama.cpp LoRA)")
     args = p.parse_args(argv)
     cfg = LoraTrainConfig(train_path=args.train, valid_path=args.valid, max_steps=args.max_steps,
-                          batch_size=args.batch_size, lr=args.lr, r=args.rank, alpha=args.alpha, dropout=args.dropout, seed=args.seed,
+                          batch_size=args.batch_size, lr=args.lr, r=args.rank, alpha=args.alpha,
+                          dropout=args.dropout, seed=args.seed,
                           first_layer=args.first_layer,
                           threads=args.threads, eval_rows=args.eval_rows, save_every=args.save_every)
 
