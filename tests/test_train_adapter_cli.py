@@ -54,3 +54,21 @@ def test_resume_of_a_directory_that_is_not_a_job_is_refused(tmp_path, home):
     proc = run_cli("train-adapter", "--resume", str(tmp_path), "--json-progress")
     assert proc.returncode == 2
     assert "not a training work directory" in json_lines(proc.stdout)[-1]["message"]
+
+
+@pytest.mark.slow
+def test_a_new_adapter_inherits_the_routing_threshold_of_the_adapter_it_was_compared_with(tmp_path, home):
+    from jarvis_desktop.jobs.adapters import read_metadata
+    from jarvis_desktop.nlu.engine import NluEngine
+    from jarvis_desktop.nlu.lora_fallback import DEFAULT_ADAPTER_DIR, LoraFallback
+
+    data = tiny_dataset(tmp_path / "tiny.jsonl")
+    out = tmp_path / "new"
+    proc = run_cli("train-adapter", *tiny_args(data), "--max-steps", "1", "--no-gguf", "--baseline",
+                   str(DEFAULT_ADAPTER_DIR), "--output", str(out), "--json-progress")
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    shipped = read_metadata(DEFAULT_ADAPTER_DIR)["routing"]["threshold"]
+    routing = read_metadata(out)["routing"]
+    assert routing["threshold"] == shipped and routing["inherited_from"] == str(DEFAULT_ADAPTER_DIR)
+    engine = NluEngine(fallback=LoraFallback(adapter_dir=out, backend="torch"))
+    assert engine.fallback_threshold == shipped

@@ -123,3 +123,14 @@ def test_labels_of_prompt_tokens_are_ignored():
     ids, labels = encode(Tok(), "ab", "cd", 96)
     assert ids == [97, 98, 99, 100, 0]
     assert labels == [IGNORE, IGNORE, 99, 100, 0]
+
+
+def test_scoring_cli_refuses_a_directory_that_is_not_an_adapter(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "jarvis_desktop.training.scoring", str(tmp_path), "--rows", "5"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "not a PEFT adapter directory" in json.loads(proc.stdout.splitlines()[-1])["error"]

@@ -80,3 +80,47 @@ def _judge(tok, row: dict, pred: list[int], target: list[int]) -> tuple[bool, bo
         ans = parse_answer(text.split('"')[0])
         return ans is not None and ans.intent == row["intent"], False
     return False, False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jarvis_desktop.training.scoring ADAPTER [ADAPTER ...] [--rows N]``: one JSON line of scores
+    per PEFT adapter directory, on the validation rows a job samples (seed 1234 + 2). Exit 1 (not an adapter)
+    or 2 (bad validation file) with ``{"error"}``."""
+    import argparse
+    import json
+    import random
+    from pathlib import Path
+
+    from jarvis_desktop.errors import JarvisError
+
+    p = argparse.ArgumentParser(prog="python -m jarvis_desktop.training.scoring", description=main.__doc__)
+    p.add_argument("adapters", nargs="+", help="PEFT adapter directories")
+    p.add_argument("--valid", help="validation JSONL (default: the built-in split)")
+    p.add_argument("--rows", type=int, default=200, help="rows sampled (-1 all)")
+    p.add_argument("--seed", type=int, default=1234, help="the job's seed (rows are sampled with seed + 2)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
+    args = p.parse_args(argv)
+    try:
+        from peft import PeftModel
+
+        from jarvis_desktop.config import auto_threads
+        from jarvis_desktop.training.data import load_rows
+        from jarvis_desktop.training.lora import LoraTrainConfig, load_base
+
+        rows = load_rows(Path(args.valid or LoraTrainConfig().valid_path))
+        if 0 < args.rows < len(rows):
+            rows = random.Random(args.seed + 2).sample(rows, args.rows)
+        for adapter in args.adapters:
+            if not (Path(adapter) / "adapter_model.safetensors").is_file():
+                raise JarvisError(f"{adapter}: not a PEFT adapter directory (no adapter_model.safetensors)")
+            tok, base = load_base(auto_threads(args.threads, spare=0))
+            model = PeftModel.from_pretrained(base, adapter).eval()
+            print(json.dumps({"adapter": adapter, **score_teacher_forced(model, tok, rows)}), flush=True)
+    except JarvisError as exc:
+        print(json.dumps({"error": exc.user_message()}), flush=True)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
