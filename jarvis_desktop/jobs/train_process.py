@@ -39,8 +39,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 #: Files of the PEFT adapter that make up the artifact.
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "training_metadata.json")
 JOB_FILE = "job.json"
-HYPER = ("max_steps", "batch_size", "lr", "rank", "alpha", "dropout", "max_len", "first_layer", "seed", "eval_rows",
-         "checkpoint_every", "keep_checkpoints", "threads", "data", "valid", "baseline", "epochs")
+HYPER = ("max_steps", "batch_size", "lr", "rank", "alpha", "dropout", "max_len", "first_layer", "seed",
+         "eval_rows", "checkpoint_every", "keep_checkpoints", "threads", "data", "valid", "baseline", "epochs")
 
 
 class Emitter:
@@ -247,7 +247,8 @@ def run(args: argparse.Namespace, emit: Emitter, stop: StopFlag) -> int:
     threads = int(opts["threads"] or 0) or (os.cpu_count() or 1)
     cfg = LoraTrainConfig(train_path=str(data), valid_path=str(valid), max_steps=int(opts["max_steps"]),
                           batch_size=int(opts["batch_size"]), lr=float(opts["lr"]), r=int(opts["rank"]),
-                          alpha=int(opts["alpha"]), dropout=float(opts["dropout"]), max_len=int(opts["max_len"]),
+                          alpha=int(opts["alpha"]), dropout=float(opts["dropout"]),
+                          max_len=int(opts["max_len"]),
                           first_layer=int(opts["first_layer"]), seed=int(opts["seed"]), threads=threads,
                           eval_rows=int(opts["eval_rows"]), log_every=1,
                           save_every=int(opts["checkpoint_every"] or 0),
@@ -403,20 +404,10 @@ def inherited_routing(baseline: Path | None) -> dict[str, Any] | None:
 
 def score_adapter(adapter: Path, cfg) -> dict[str, Any]:
     """Teacher-forced scores of the PEFT adapter in ``adapter`` on the rows ``cfg`` validates on (same sample)."""
-    import random
+    from jarvis_desktop.training.scoring import score_adapter_dir, validation_rows
 
-    from peft import PeftModel
-
-    from jarvis_desktop.training.data import load_rows
-    from jarvis_desktop.training.lora import load_base
-    from jarvis_desktop.training.scoring import score_teacher_forced
-
-    rows = load_rows(Path(cfg.valid_path))
-    if 0 < cfg.eval_rows < len(rows):
-        rows = random.Random(cfg.seed + 2).sample(rows, cfg.eval_rows)
-    tok, base = load_base(cfg.threads)
-    model = PeftModel.from_pretrained(base, str(adapter)).eval()
-    return score_teacher_forced(model, tok, rows, cfg.max_len)
+    rows = validation_rows(cfg.valid_path, cfg.eval_rows, cfg.seed)
+    return score_adapter_dir(adapter, rows, cfg.max_len, cfg.threads)
 
 
 def install_artifacts(adapter: Path, output: Path, *, gguf: bool, zip_it: bool, emit: Emitter) -> list[str]:

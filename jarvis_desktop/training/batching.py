@@ -56,8 +56,8 @@ def pack(batch: list[tuple[list[int], list[int]]]):
         ids += example_ids
         labels += example_labels
         positions += range(len(example_ids))
-    as_row = lambda values: torch.tensor([values], dtype=torch.long)  # noqa: E731
-    return as_row(ids), as_row(labels), as_row(positions)
+    return (torch.tensor([ids], dtype=torch.long), torch.tensor([labels], dtype=torch.long),
+            torch.tensor([positions], dtype=torch.long))
 
 
 def completion_hidden(model, input_ids, labels, position_ids):

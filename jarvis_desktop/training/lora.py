@@ -36,7 +36,7 @@ from typing import Callable
 
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.training.batching import completion_hidden, encode, pack
-from jarvis_desktop.training.scoring import score_teacher_forced
+from jarvis_desktop.training.scoring import score_teacher_forced, validation_rows
 
 #: Progress event: ``{"step", "max_steps", "epoch", "loss", "lr", "tokens_per_s", "elapsed_s", "eta_s"}``.
 ProgressCallback = Callable[[dict], None]
@@ -244,9 +244,7 @@ def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: Progre
     model.eval()
     validation = {}
     if cfg.eval_rows:
-        vrows = load_rows(Path(cfg.valid_path))
-        if cfg.eval_rows > 0 and cfg.eval_rows < len(vrows):
-            vrows = random.Random(cfg.seed + 2).sample(vrows, cfg.eval_rows)
+        vrows = validation_rows(cfg.valid_path, cfg.eval_rows, cfg.seed)
         validation = score_teacher_forced(model, tok, vrows, cfg.max_len)
     meta = {
         "base_model": BASE_MODEL_NAME,

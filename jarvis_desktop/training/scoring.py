@@ -10,9 +10,43 @@ so its intent and date keys can be read from them. One forward pass per batch of
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
 from typing import Callable
 
-from jarvis_desktop.training.batching import completion_hidden, encode, pack
+from jarvis_desktop.nlu.lora_format import build_completion, build_prompt, parse_answer
+from jarvis_desktop.training.batching import IGNORE, completion_hidden, encode, pack
+
+
+def validation_rows(valid_path: str | Path, eval_rows: int, seed: int) -> list[dict]:
+    """The rows a run with ``seed`` validates on: ``eval_rows`` of ``valid_path`` drawn with
+    ``random.Random(seed + 2)``, or all of them when ``eval_rows`` is < 1 or covers the file.
+    Raises BadInputError for a missing or malformed file (:func:`.data.load_rows`)."""
+    from jarvis_desktop.training.data import load_rows
+
+    rows = load_rows(Path(valid_path))
+    if 0 < eval_rows < len(rows):
+        rows = random.Random(seed + 2).sample(rows, eval_rows)
+    return rows
+
+
+def score_adapter_dir(adapter: str | Path, rows: list[dict], max_len: int = 96, threads: int = 2) -> dict:
+    """:func:`score_teacher_forced` of the PEFT adapter in ``adapter`` on a fresh float32 base model.
+
+    Raises:
+        BadInputError: ``adapter`` has no ``adapter_model.safetensors``.
+        ModelNotFoundError: the base GGUF is missing.
+    """
+    from peft import PeftModel
+
+    from jarvis_desktop.errors import BadInputError
+    from jarvis_desktop.training.lora import load_base
+
+    if not (Path(adapter) / "adapter_model.safetensors").is_file():
+        raise BadInputError(f"{adapter}: not a PEFT adapter directory (no adapter_model.safetensors)")
+    tok, base = load_base(threads)
+    model = PeftModel.from_pretrained(base, str(adapter)).eval()
+    return score_teacher_forced(model, tok, rows, max_len)
 
 
 def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_size: int = 16,
@@ -24,8 +58,6 @@ def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_
     (default: none). ``batch_size`` rows go through the model at a time.
     """
     import torch
-
-    from jarvis_desktop.nlu.lora_format import build_completion, build_prompt
 
     n_int = n_keys = n_exact = 0
     loss_sum, loss_tok = 0.0, 0
@@ -46,7 +78,7 @@ def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_
                 targets = target.tolist()
                 offset = 0
                 for row, (_, labels) in zip(chunk, enc):
-                    count = sum(1 for lab in labels[1:] if lab != -100)
+                    count = sum(1 for lab in labels[1:] if lab != IGNORE)
                     intent_ok, keys_ok = _judge(tok, row, pred[offset:offset + count],
                                                 targets[offset:offset + count])
                     offset += count
@@ -64,8 +96,6 @@ def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_
 
 def _judge(tok, row: dict, pred: list[int], target: list[int]) -> tuple[bool, bool]:
     """``(intent right, keys right)`` of the text greedy decoding writes: ``pred`` up to its first miss."""
-    from jarvis_desktop.nlu.lora_format import parse_answer
-
     got: list[int] = []
     for p, t in zip(pred, target):
         got.append(p)
@@ -84,38 +114,28 @@ def _judge(tok, row: dict, pred: list[int], target: list[int]) -> tuple[bool, bo
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m jarvis_desktop.training.scoring ADAPTER [ADAPTER ...] [--rows N]``: one JSON line of scores
-    per PEFT adapter directory, on the validation rows a job samples (seed 1234 + 2). Exit 1 (not an adapter)
-    or 2 (bad validation file) with ``{"error"}``."""
+    per PEFT adapter directory, on the validation rows a job samples. Exit 2 with ``{"error"}`` on bad input
+    (not an adapter, a bad validation file)."""
     import argparse
     import json
-    import random
-    from pathlib import Path
 
+    from jarvis_desktop.config import auto_threads
     from jarvis_desktop.errors import JarvisError
+    from jarvis_desktop.training.lora import LoraTrainConfig
 
     p = argparse.ArgumentParser(prog="python -m jarvis_desktop.training.scoring", description=main.__doc__)
     p.add_argument("adapters", nargs="+", help="PEFT adapter directories")
     p.add_argument("--valid", help="validation JSONL (default: the built-in split)")
     p.add_argument("--rows", type=int, default=200, help="rows sampled (-1 all)")
-    p.add_argument("--seed", type=int, default=1234, help="the job's seed (rows are sampled with seed + 2)")
+    p.add_argument("--seed", type=int, default=LoraTrainConfig.seed, help="the job's seed")
+    p.add_argument("--max-len", type=int, default=LoraTrainConfig.max_len)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
     args = p.parse_args(argv)
     try:
-        from peft import PeftModel
-
-        from jarvis_desktop.config import auto_threads
-        from jarvis_desktop.training.data import load_rows
-        from jarvis_desktop.training.lora import LoraTrainConfig, load_base
-
-        rows = load_rows(Path(args.valid or LoraTrainConfig().valid_path))
-        if 0 < args.rows < len(rows):
-            rows = random.Random(args.seed + 2).sample(rows, args.rows)
+        rows = validation_rows(args.valid or LoraTrainConfig().valid_path, args.rows, args.seed)
         for adapter in args.adapters:
-            if not (Path(adapter) / "adapter_model.safetensors").is_file():
-                raise JarvisError(f"{adapter}: not a PEFT adapter directory (no adapter_model.safetensors)")
-            tok, base = load_base(auto_threads(args.threads, spare=0))
-            model = PeftModel.from_pretrained(base, adapter).eval()
-            print(json.dumps({"adapter": adapter, **score_teacher_forced(model, tok, rows)}), flush=True)
+            scores = score_adapter_dir(adapter, rows, args.max_len, auto_threads(args.threads, spare=0))
+            print(json.dumps({"adapter": adapter, **scores}), flush=True)
     except JarvisError as exc:
         print(json.dumps({"error": exc.user_message()}), flush=True)
         return exc.exit_code
