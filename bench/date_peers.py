@@ -78,8 +78,7 @@ _PARTS = ("morning", "afternoon", "evening", "night")
 
 def gold_names_time(keys: list[str]) -> bool:
     """True when the gold keys fix a time of day (clock, part of day, meal, in_N_minutes)."""
-    return any(vocab.parse_clock_key(k) or k in _TIMED_KEYS
-               or _IN_MINUTES.match(k) for k in keys)
+    return any(vocab.parse_clock_key(k) or k in _TIMED_KEYS or _IN_MINUTES.match(k) for k in keys)
 
 
 def timed_rows(rows: list[dict]) -> list[dict]:
@@ -125,8 +124,13 @@ def make_dateparser():
         extra["PARTS_OF_DAY"] = dateparser.PartsOfDay(**{p: dtime(*PART_TIMES[p]) for p in _PARTS})
 
     def settings(now):
-        return {"RELATIVE_BASE": now, "PREFER_DATES_FROM": "future", "PREFER_DAY_OF_MONTH": "first",
-                "RETURN_TIME_AS_PERIOD": True, **extra}
+        return {
+            "RELATIVE_BASE": now,
+            "PREFER_DATES_FROM": "future",
+            "PREFER_DAY_OF_MONTH": "first",
+            "RETURN_TIME_AS_PERIOD": True,
+            **extra,
+        }
 
     def call_parse(text, now):
         return DateDataParser(languages=["en"], settings=settings(now)).get_date_data(text)
@@ -152,7 +156,10 @@ def make_dateparser():
         return _join(day_dt, time_dt)
 
     v = _version("dateparser")
-    return [(f"dateparser {v} parse", call_parse, norm_parse), (f"dateparser {v} search_dates", call_search, norm_search)]
+    return [
+        (f"dateparser {v} parse", call_parse, norm_parse),
+        (f"dateparser {v} search_dates", call_search, norm_search),
+    ]
 
 
 def make_parsedatetime():
@@ -160,9 +167,17 @@ def make_parsedatetime():
 
     c = pdt.Constants("en_US")
     c.CurrentDOWParseStyle = True  # "friday" said on a Friday is today (spec: this_<day>)
-    for word, key in (("morning", "morning"), ("afternoon", "afternoon"), ("evening", "evening"),
-                      ("night", "night"), ("tonight", "night"), ("noon", "noon"), ("breakfast", "at_breakfast"),
-                      ("lunch", "during_lunch"), ("dinner", "at_dinner")):  # the spec's part-of-day times
+    for word, key in (
+        ("morning", "morning"),
+        ("afternoon", "afternoon"),
+        ("evening", "evening"),
+        ("night", "night"),
+        ("tonight", "night"),
+        ("noon", "noon"),
+        ("breakfast", "at_breakfast"),
+        ("lunch", "during_lunch"),
+        ("dinner", "at_dinner"),
+    ):  # the spec's part-of-day times
         h, m = PART_TIMES[key]
         c.re_sources[word] = {"hr": h, "mn": m, "sec": 0}
     cal = pdt.Calendar(c, version=pdt.VERSION_CONTEXT_STYLE)
@@ -195,8 +210,16 @@ def make_ctparse():
         if isinstance(res, Interval):
             res = res.t_from or res.t_to
         if isinstance(res, Duration):
-            unit = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440,
-                    "week": 10080, "weeks": 10080}.get(str(getattr(res.unit, "value", res.unit)))
+            unit = {
+                "minute": 1,
+                "minutes": 1,
+                "hour": 60,
+                "hours": 60,
+                "day": 1440,
+                "days": 1440,
+                "week": 10080,
+                "weeks": 10080,
+            }.get(str(getattr(res.unit, "value", res.unit)))
             return (now + timedelta(minutes=res.value * unit), True) if unit else (None, False)
         if not isinstance(res, Time) or res.year is None or res.month is None or res.day is None:
             return None, False
@@ -267,8 +290,12 @@ def make_recognizers():
 
 def load_peers() -> list:
     peers = []
-    for name, make in (("dateparser", make_dateparser), ("parsedatetime", make_parsedatetime),
-                       ("ctparse", make_ctparse), ("recognizers-text-suite", make_recognizers)):
+    for name, make in (
+        ("dateparser", make_dateparser),
+        ("parsedatetime", make_parsedatetime),
+        ("ctparse", make_ctparse),
+        ("recognizers-text-suite", make_recognizers),
+    ):
         try:
             peers += make()
         except ImportError as exc:
@@ -311,16 +338,25 @@ def score(name, call, norm, rows) -> dict:
     n = len(rows)
     lat.sort()
     pct = lambda x: round(100.0 * x / n, 2) if n else 0.0  # noqa: E731
-    return {"system": name, "n": n, "when_accuracy": pct(ok), "day_accuracy": pct(day_ok), "none": pct(none),
-            "latency_ms": {"mean": round(sum(lat) / n, 3) if n else 0.0, "p50": _q(lat, 0.5), "p95": _q(lat, 0.95)}}
+    return {
+        "system": name,
+        "n": n,
+        "when_accuracy": pct(ok),
+        "day_accuracy": pct(day_ok),
+        "none": pct(none),
+        "latency_ms": {"mean": round(sum(lat) / n, 3) if n else 0.0, "p50": _q(lat, 0.5), "p95": _q(lat, 0.95)},
+    }
 
 
 def ours():
     from jarvis_desktop.nlu.engine import NluEngine
 
     engine = NluEngine().load()
-    return ("ours (NluEngine.parse)", lambda text, now: engine.parse(text, now=now).when,
-            lambda when, now: ((datetime.fromisoformat(when), True) if when else (None, False)))
+    return (
+        "ours (NluEngine.parse)",
+        lambda text, now: engine.parse(text, now=now).when,
+        lambda when, now: (datetime.fromisoformat(when), True) if when else (None, False),
+    )
 
 
 def run_set(label: str, rows: list[dict], systems: list) -> dict:
@@ -334,8 +370,10 @@ def print_table(report: dict) -> None:
     print(f"{'system':<34} {'when %':>7} {'day %':>7} {'none %':>7} {'mean ms':>9} {'p50 ms':>8} {'p95 ms':>8}")
     for r in report["results"]:
         la = r["latency_ms"]
-        print(f"{r['system']:<34} {r['when_accuracy']:7.2f} {r['day_accuracy']:7.2f} {r['none']:7.2f} "
-              f"{la['mean']:9.3f} {la['p50']:8.3f} {la['p95']:8.3f}")
+        print(
+            f"{r['system']:<34} {r['when_accuracy']:7.2f} {r['day_accuracy']:7.2f} {r['none']:7.2f} "
+            f"{la['mean']:9.3f} {la['p50']:8.3f} {la['p95']:8.3f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -354,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for rep in reports:
             print_table(rep)
-        print(f"\nnow: the row's own, else {EVAL_NOW:%Y-%m-%d %H:%M} (a Wednesday); see the docstring for normalisation.")
+        print(
+            f"\nnow: the row's own, else {EVAL_NOW:%Y-%m-%d %H:%M} (a Wednesday); see the docstring for normalisation."
+        )
     return 0
 
 

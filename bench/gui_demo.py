@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
             window.prompt.setText(question)
             window._on_send_clicked()
         elif step == "shot":
-            QTimer.singleShot(600, shoot)     # let the last repaint land
+            QTimer.singleShot(600, shoot)  # let the last repaint land
 
     def shoot() -> None:
         if shutil.which("import") and os.environ.get("DISPLAY"):

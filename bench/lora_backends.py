@@ -24,8 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def _stats(ms: list[float]) -> dict:
     ms = sorted(ms)
-    return {"p50": round(ms[len(ms) // 2], 1), "mean": round(statistics.fmean(ms), 1),
-            "p95": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1)}
+    return {
+        "p50": round(ms[len(ms) // 2], 1),
+        "mean": round(statistics.fmean(ms), 1),
+        "p95": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
+    }
 
 
 def bench_backend(name: str, rows: list[dict], hints: list[str], adapter_dir: Path | None) -> dict:
@@ -51,10 +54,18 @@ def bench_backend(name: str, rows: list[dict], hints: list[str], adapter_dir: Pa
         ok_keys += ans is not None and ans.date_keys == list(row["date_keys"])
         ok_fast_int += fast is not None and fast.intent == row["intent"]
     n = len(rows)
-    return {"backend": name, "n": n, "load_s": round(load_s, 2),
-            "full_answer": {"latency_ms": _stats(full_ms), "intent_accuracy": round(100 * ok_int / n, 2),
-                            "date_keys_accuracy": round(100 * ok_keys / n, 2), "unparseable": unparsed},
-            "intent_only": {"latency_ms": _stats(int_ms), "intent_accuracy": round(100 * ok_fast_int / n, 2)}}
+    return {
+        "backend": name,
+        "n": n,
+        "load_s": round(load_s, 2),
+        "full_answer": {
+            "latency_ms": _stats(full_ms),
+            "intent_accuracy": round(100 * ok_int / n, 2),
+            "date_keys_accuracy": round(100 * ok_keys / n, 2),
+            "unparseable": unparsed,
+        },
+        "intent_only": {"latency_ms": _stats(int_ms), "intent_accuracy": round(100 * ok_fast_int / n, 2)},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,19 +86,26 @@ def main(argv: list[str] | None = None) -> int:
     rows = random.Random(args.seed).sample(rows, min(args.n, len(rows)))
     engine = NluEngine().load()
     hints = [engine.classifier.predict(r["text"])[0] for r in rows]
-    results = [bench_backend(b.strip(), rows, hints, Path(args.adapter) if args.adapter else None)
-               for b in args.backends.split(",") if b.strip()]
+    results = [
+        bench_backend(b.strip(), rows, hints, Path(args.adapter) if args.adapter else None)
+        for b in args.backends.split(",")
+        if b.strip()
+    ]
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{'backend':<8} {'load s':>7} {'answer':<12} {'p50 ms':>7} {'mean ms':>8} {'p95 ms':>7} "
-          f"{'intent %':>9} {'keys %':>7}")
+    print(
+        f"{'backend':<8} {'load s':>7} {'answer':<12} {'p50 ms':>7} {'mean ms':>8} {'p95 ms':>7} "
+        f"{'intent %':>9} {'keys %':>7}"
+    )
     for r in results:
         for kind in ("full_answer", "intent_only"):
             d = r[kind]
             keys = f"{d['date_keys_accuracy']:7.2f}" if "date_keys_accuracy" in d else f"{'-':>7}"
-            print(f"{r['backend']:<8} {r['load_s']:7.2f} {kind:<12} {d['latency_ms']['p50']:7.1f} "
-                  f"{d['latency_ms']['mean']:8.1f} {d['latency_ms']['p95']:7.1f} {d['intent_accuracy']:9.2f} {keys}")
+            print(
+                f"{r['backend']:<8} {r['load_s']:7.2f} {kind:<12} {d['latency_ms']['p50']:7.1f} "
+                f"{d['latency_ms']['mean']:8.1f} {d['latency_ms']['p95']:7.1f} {d['intent_accuracy']:9.2f} {keys}"
+            )
     print(f"({results[0]['n'] if results else 0} validation lines, FastText guess as hint, 2 threads)")
     return 0
 

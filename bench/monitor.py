@@ -34,8 +34,12 @@ def monitor_overhead(interval_s: float, seconds: float) -> dict:
     for _ in range(200):
         take_sample()
     per_sample_ms = (time.thread_time() - t0) / 200 * 1000
-    return {"interval_s": interval_s, "samples": n, "cpu_percent_of_one_core": round(monitor.overhead_percent(), 3),
-            "cpu_ms_per_sample": round(per_sample_ms, 3)}
+    return {
+        "interval_s": interval_s,
+        "samples": n,
+        "cpu_percent_of_one_core": round(monitor.overhead_percent(), 3),
+        "cpu_ms_per_sample": round(per_sample_ms, 3),
+    }
 
 
 def main() -> int:
@@ -48,8 +52,10 @@ def main() -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for r in rows:
-        print(f"monitor at {r['interval_s']:g} s: {r['cpu_percent_of_one_core']:.3f} % of one core "
-              f"({r['samples']} samples in {args.seconds:g} s; {r['cpu_ms_per_sample']:.2f} ms CPU per sample)")
+        print(
+            f"monitor at {r['interval_s']:g} s: {r['cpu_percent_of_one_core']:.3f} % of one core "
+            f"({r['samples']} samples in {args.seconds:g} s; {r['cpu_ms_per_sample']:.2f} ms CPU per sample)"
+        )
     return 0
 
 

@@ -68,8 +68,9 @@ def measure_engine(rows: list[dict]) -> dict:
         ms = (time.perf_counter() - t0) * 1000.0
         (slow if res.source in FALLBACK_SOURCES else fast).append(ms)
         sources[res.source] = sources.get(res.source, 0) + 1
-        gold_when = r["when"] if "when" in r else (
-            format_when(resolve_when(r["date_keys"], now)) if r["date_keys"] else None)
+        gold_when = (
+            r["when"] if "when" in r else (format_when(resolve_when(r["date_keys"], now)) if r["date_keys"] else None)
+        )
         intent_ok += res.intent == r["intent"]
         keys_ok += res.date_keys == list(r["date_keys"])
         when_ok += res.when == gold_when
@@ -83,7 +84,9 @@ def measure_engine(rows: list[dict]) -> dict:
         "fallback_rate": pct(len(slow)),
         "fallback_mean_ms": _mean(slow),
         "sources": sources,
-        "intent_accuracy": pct(intent_ok), "date_keys_accuracy": pct(keys_ok), "when_accuracy": pct(when_ok),
+        "intent_accuracy": pct(intent_ok),
+        "date_keys_accuracy": pct(keys_ok),
+        "when_accuracy": pct(when_ok),
         "invalid_keys": invalid,
     }
 
@@ -100,9 +103,14 @@ def measure_cli(rows: list[dict]) -> dict:
     lines = [json.dumps({"text": r["text"], "now": r.get("now") or EVAL_NOW.isoformat()}) + "\n" for r in rows]
     start_s, _ = run(lines[:1])
     total_s, got = run(lines)
-    return {"command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), "lines": len(lines),
-            "outputs": got, "wall_s": round(total_s, 3), "utterances_per_s": round(len(lines) / total_s, 1),
-            "one_line_wall_s": round(start_s, 3)}
+    return {
+        "command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)),
+        "lines": len(lines),
+        "outputs": got,
+        "wall_s": round(total_s, 3),
+        "utterances_per_s": round(len(lines) / total_s, 1),
+        "one_line_wall_s": round(start_s, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,14 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     f, c = rep["fast_path_ms"], rep["cli"]
     print(f"data: {rep['data']} ({rep['n']} utterances), sources: {rep['sources']}")
     print(f"fast path latency:   p50 {f['p50']:.3f} ms, p95 {f['p95']:.3f} ms (n={f['n']})")
-    print(f"hybrid latency:      mean {rep['hybrid_mean_ms']:.3f} ms, fallback rate {rep['fallback_rate']:.2f} % "
-          f"(fallback calls mean {rep['fallback_mean_ms']:.3f} ms)")
+    print(
+        f"hybrid latency:      mean {rep['hybrid_mean_ms']:.3f} ms, fallback rate {rep['fallback_rate']:.2f} % "
+        f"(fallback calls mean {rep['fallback_mean_ms']:.3f} ms)"
+    )
     print(f"intent accuracy:     {rep['intent_accuracy']:.2f} %")
     print(f"date-key exact set:  {rep['date_keys_accuracy']:.2f} %")
     print(f"when accuracy:       {rep['when_accuracy']:.2f} %")
     print(f"invalid keys:        {rep['invalid_keys']}")
-    print(f"CLI throughput:      {c['utterances_per_s']:.1f} utterances/s ({c['lines']} lines in {c['wall_s']:.2f} s, "
-          f"process start included; 1 line takes {c['one_line_wall_s']:.2f} s) [{c['command']}]")
+    print(
+        f"CLI throughput:      {c['utterances_per_s']:.1f} utterances/s ({c['lines']} lines in {c['wall_s']:.2f} s, "
+        f"process start included; 1 line takes {c['one_line_wall_s']:.2f} s) [{c['command']}]"
+    )
     return 0
 
 

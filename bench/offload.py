@@ -57,8 +57,9 @@ def router_for(server: LlamaServer, local: LocalChatModel, short: bool) -> ChatR
     monitor = MonitorSettings(buffer_gib=100_000.0) if short else MonitorSettings(buffer_gib=0.0, buffer_fraction=0.0)
     remote = RemoteSettings(base_url=server.base_url, model="smollm2")
     settings = Settings(chat=local.options, remote=remote, monitor=monitor)
-    return ChatRouter(settings, monitor=ResourceMonitor(), local=local,
-                      remote=RemoteChatModel(remote, settings.chat, api_key=API_KEY))
+    return ChatRouter(
+        settings, monitor=ResourceMonitor(), local=local, remote=RemoteChatModel(remote, settings.chat, api_key=API_KEY)
+    )
 
 
 def timed_first(router: ChatRouter, messages=PROMPT) -> float:
@@ -82,39 +83,48 @@ def main() -> int:
     gguf = embedded_chat_gguf()
     server = LlamaServer(gguf)
     local = LocalChatModel(gguf, ChatSettings(n_threads=args.threads))
-    out: dict = {"model": gguf.name, "runs": args.runs, "local_threads": args.threads, "cpu_count": os.cpu_count(),
-                 "load_average": [round(x, 2) for x in os.getloadavg()]}
+    out: dict = {
+        "model": gguf.name,
+        "runs": args.runs,
+        "local_threads": args.threads,
+        "cpu_count": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
     try:
         local.warm_up()
         remote_router, local_router = router_for(server, local, True), router_for(server, local, False)
-        timed_first(remote_router)          # warm the server's prompt cache path
+        timed_first(remote_router)  # warm the server's prompt cache path
         local.warm_up()
         ft_local = [timed_first(local_router) for _ in range(args.runs)]
         ft_remote = [timed_first(remote_router) for _ in range(args.runs)]
-        out["first_token_ms"] = {"local_median": round(statistics.median(ft_local) * 1000, 1),
-                                 "remote_median": round(statistics.median(ft_remote) * 1000, 1),
-                                 "local_all": [round(x * 1000, 1) for x in ft_local],
-                                 "remote_all": [round(x * 1000, 1) for x in ft_remote]}
+        out["first_token_ms"] = {
+            "local_median": round(statistics.median(ft_local) * 1000, 1),
+            "remote_median": round(statistics.median(ft_remote) * 1000, 1),
+            "local_all": [round(x * 1000, 1) for x in ft_local],
+            "remote_all": [round(x * 1000, 1) for x in ft_remote],
+        }
 
         to_remote, to_local, unload, reload = [], [], [], []
         for _ in range(args.runs):
-            local.warm_up()                 # loaded and warm locally
+            local.warm_up()  # loaded and warm locally
             router = router_for(server, local, False)
             router.local  # register
-            router.settings.monitor.buffer_gib = 100_000.0          # pressure arrives
+            router.settings.monitor.buffer_gib = 100_000.0  # pressure arrives
             to_remote.append(timed_first(router))
             unload.append(router.last.switch_s)
             assert router.last.backend == "remote" and not local.loaded
-            router.settings.monitor.buffer_gib = 0.0                # pressure eases
+            router.settings.monitor.buffer_gib = 0.0  # pressure eases
             router.settings.monitor.buffer_fraction = 0.0
             router.settings.monitor.hysteresis_gib = 0.0
             to_local.append(timed_first(router))
             reload.append(router.last.switch_s)
             assert router.last.backend == "local" and local.loaded
-        out["switch_ms"] = {"local_to_remote_first_token_median": round(statistics.median(to_remote) * 1000, 1),
-                            "of_which_unload_median": round(statistics.median(unload) * 1000, 1),
-                            "remote_to_local_first_token_median": round(statistics.median(to_local) * 1000, 1),
-                            "of_which_reload_median": round(statistics.median(reload) * 1000, 1)}
+        out["switch_ms"] = {
+            "local_to_remote_first_token_median": round(statistics.median(to_remote) * 1000, 1),
+            "of_which_unload_median": round(statistics.median(unload) * 1000, 1),
+            "remote_to_local_first_token_median": round(statistics.median(to_local) * 1000, 1),
+            "of_which_reload_median": round(statistics.median(reload) * 1000, 1),
+        }
 
         doomed = LlamaServer(gguf)
         router = router_for(doomed, local, True)
@@ -128,30 +138,45 @@ def main() -> int:
             if marks and len(marks) == 1:
                 marks.append(time.perf_counter())  # first continued token
         doomed.stop()
-        out["fallback_ms"] = {"kill_to_notice": round((marks[0] - killed) * 1000, 1) if marks else None,
-                              "kill_to_first_local_token": round((marks[1] - killed) * 1000, 1)
-                              if len(marks) > 1 else None}
+        out["fallback_ms"] = {
+            "kill_to_notice": round((marks[0] - killed) * 1000, 1) if marks else None,
+            "kill_to_first_local_token": round((marks[1] - killed) * 1000, 1) if len(marks) > 1 else None,
+        }
     finally:
         server.stop()
-    out["monitor_overhead"] = [monitor_overhead(1.0, args.monitor_seconds),
-                               monitor_overhead(0.1, min(args.monitor_seconds, 5.0))]
+    out["monitor_overhead"] = [
+        monitor_overhead(1.0, args.monitor_seconds),
+        monitor_overhead(0.1, min(args.monitor_seconds, 5.0)),
+    ]
     if args.json:
         print(json.dumps(out, indent=2))
     else:
         ft, sw, fb = out["first_token_ms"], out["switch_ms"], out["fallback_ms"]
-        print(f"model {out['model']}, {out['cpu_count']} cores, load average {out['load_average']}, "
-              f"local llama.cpp threads {args.threads}, {args.runs} runs")
-        print(f"first token: local {ft['local_median']:.0f} ms, remote (llama_cpp.server on localhost) "
-              f"{ft['remote_median']:.0f} ms (medians)")
-        print(f"switch local -> remote (decide + unload + remote first token): {sw['local_to_remote_first_token_median']:.0f} ms"
-              f" (unload {sw['of_which_unload_median']:.0f} ms)")
-        print(f"switch remote -> local (decide + reload + local first token): {sw['remote_to_local_first_token_median']:.0f} ms"
-              f" (reload {sw['of_which_reload_median']:.0f} ms)")
-        print(f"remote killed mid-answer: notice after {fb['kill_to_notice']} ms, first local token after "
-              f"{fb['kill_to_first_local_token']} ms")
+        print(
+            f"model {out['model']}, {out['cpu_count']} cores, load average {out['load_average']}, "
+            f"local llama.cpp threads {args.threads}, {args.runs} runs"
+        )
+        print(
+            f"first token: local {ft['local_median']:.0f} ms, remote (llama_cpp.server on localhost) "
+            f"{ft['remote_median']:.0f} ms (medians)"
+        )
+        print(
+            f"switch local -> remote (decide + unload + remote first token): {sw['local_to_remote_first_token_median']:.0f} ms"
+            f" (unload {sw['of_which_unload_median']:.0f} ms)"
+        )
+        print(
+            f"switch remote -> local (decide + reload + local first token): {sw['remote_to_local_first_token_median']:.0f} ms"
+            f" (reload {sw['of_which_reload_median']:.0f} ms)"
+        )
+        print(
+            f"remote killed mid-answer: notice after {fb['kill_to_notice']} ms, first local token after "
+            f"{fb['kill_to_first_local_token']} ms"
+        )
         for m in out["monitor_overhead"]:
-            print(f"monitor at {m['interval_s']:g} s: {m['cpu_percent_of_one_core']:.3f} % of one core "
-                  f"({m['samples']} samples, {m['cpu_ms_per_sample']:.2f} ms CPU per sample)")
+            print(
+                f"monitor at {m['interval_s']:g} s: {m['cpu_percent_of_one_core']:.3f} % of one core "
+                f"({m['samples']} samples, {m['cpu_ms_per_sample']:.2f} ms CPU per sample)"
+            )
     return 0
 
 

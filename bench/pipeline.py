@@ -30,8 +30,11 @@ COMMANDS = [
     "pause the music",
     "what is a transformer",
 ]
-CHAT_PROMPTS = ["What is a transformer in machine learning?", "Give me a tip for staying focused.",
-                "Explain what a CPU does in one sentence."]
+CHAT_PROMPTS = [
+    "What is a transformer in machine learning?",
+    "Give me a tip for staying focused.",
+    "Explain what a CPU does in one sentence.",
+]
 
 
 def speak(text: str, out: Path) -> Path:
@@ -86,11 +89,15 @@ def main() -> int:
 
     print(f"models warm-up: {load_s:.2f} s")
     print(f"STT (Whisper tiny.en int8, {len(wavs)} espeak commands, mean audio {statistics.mean(durations):.2f} s):")
-    print(f"  latency p50 {pct(stt_ms, .5):.0f} ms, p95 {pct(stt_ms, .95):.0f} ms; "
-          f"real-time factor mean {statistics.mean(rtf):.3f}")
-    print(f"NLU parse ({len(nlu_ms)} calls): p50 {pct(nlu_ms, .5):.3f} ms, p95 {pct(nlu_ms, .95):.3f} ms")
-    print(f"chat (SmolLM2-135M Q4_1, llama.cpp): time-to-first-token mean {statistics.mean(ttft):.0f} ms, "
-          f"{statistics.mean(tps):.0f} tokens/s")
+    print(
+        f"  latency p50 {pct(stt_ms, 0.5):.0f} ms, p95 {pct(stt_ms, 0.95):.0f} ms; "
+        f"real-time factor mean {statistics.mean(rtf):.3f}"
+    )
+    print(f"NLU parse ({len(nlu_ms)} calls): p50 {pct(nlu_ms, 0.5):.3f} ms, p95 {pct(nlu_ms, 0.95):.3f} ms")
+    print(
+        f"chat (SmolLM2-135M Q4_1, llama.cpp): time-to-first-token mean {statistics.mean(ttft):.0f} ms, "
+        f"{statistics.mean(tps):.0f} tokens/s"
+    )
     peak = max(proc.memory_info().rss, rss0) / 2**20
     print(f"process RSS: {peak:.0f} MiB (at start {rss0 / 2**20:.0f} MiB)")
     for text, got in zip(COMMANDS, transcripts):

@@ -32,9 +32,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-UTTERANCES = ["remind me to call mom tomorrow at 3 pm", "set a timer for ten minutes", "what's the weather like",
-              "pause the music", "add milk to my notes", "wake me up at seven", "open firefox",
-              "what's on my calendar next friday"]
+UTTERANCES = [
+    "remind me to call mom tomorrow at 3 pm",
+    "set a timer for ten minutes",
+    "what's the weather like",
+    "pause the music",
+    "add milk to my notes",
+    "wake me up at seven",
+    "open firefox",
+    "what's on my calendar next friday",
+]
 
 
 def _pct(values: list[float]) -> dict:
@@ -114,8 +121,15 @@ def main() -> int:
             progress.append(dict(ev, t=now))
 
     runner.add_listener(on_event)
-    spec = JobSpec(data=str(data), max_steps=args.steps, batch_size=args.batch_size, max_len=args.max_len,
-                   eval_rows=50, checkpoint_every=max(1, args.steps // 2), gguf=True)
+    spec = JobSpec(
+        data=str(data),
+        max_steps=args.steps,
+        batch_size=args.batch_size,
+        max_len=args.max_len,
+        eval_rows=50,
+        checkpoint_every=max(1, args.steps // 2),
+        gguf=True,
+    )
     t0 = time.perf_counter()
     job = runner.submit(spec)
     stop = threading.Event()
@@ -147,12 +161,21 @@ def main() -> int:
     swap_s = swap_fallback(engine, first, settings)
     back_s = swap_fallback(engine, builtin_dir(), settings) if (builtin_dir() / "adapter.gguf").is_file() else None
     result = {
-        "cpu_threads": os.cpu_count(), "steps": args.steps, "batch_size": args.batch_size, "max_len": args.max_len,
-        "startup_s": round(marks["start"] - t0, 2), "first_step_s": round(marks["first_step"] - t0, 2),
-        "steps_per_s": round(steps_per_s, 3), "s_per_step": round(1 / steps_per_s, 2),
-        "tokens_per_s": round(tokens_per_s, 1), "wall_s": round(wall, 1), "peak_rss_mib": round(peak[0]),
-        "nlu_ms_idle": _pct(idle), "nlu_ms_while_training": _pct(busy) if busy else None,
-        "swap_s": round(swap_s, 3), "swap_back_s": round(back_s, 3) if back_s is not None else None,
+        "cpu_threads": os.cpu_count(),
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "max_len": args.max_len,
+        "startup_s": round(marks["start"] - t0, 2),
+        "first_step_s": round(marks["first_step"] - t0, 2),
+        "steps_per_s": round(steps_per_s, 3),
+        "s_per_step": round(1 / steps_per_s, 2),
+        "tokens_per_s": round(tokens_per_s, 1),
+        "wall_s": round(wall, 1),
+        "peak_rss_mib": round(peak[0]),
+        "nlu_ms_idle": _pct(idle),
+        "nlu_ms_while_training": _pct(busy) if busy else None,
+        "swap_s": round(swap_s, 3),
+        "swap_back_s": round(back_s, 3) if back_s is not None else None,
         "validation": done.result.get("validation", {}).get("new"),
     }
     if args.json:
@@ -161,8 +184,10 @@ def main() -> int:
         print(f"job: {args.steps} steps, batch {args.batch_size}, {args.max_len} tokens, {os.cpu_count()} CPU threads")
         print(f"  start-up (submit -> start line)   {result['startup_s']:.2f} s")
         print(f"  submit -> first step              {result['first_step_s']:.2f} s")
-        print(f"  training                          {result['steps_per_s']:.3f} steps/s "
-              f"({result['s_per_step']:.2f} s/step), {result['tokens_per_s']:.0f} tokens/s")
+        print(
+            f"  training                          {result['steps_per_s']:.3f} steps/s "
+            f"({result['s_per_step']:.2f} s/step), {result['tokens_per_s']:.0f} tokens/s"
+        )
         print(f"  whole job (+validation, GGUF)     {result['wall_s']:.1f} s")
         print(f"  peak RSS of the job process       {result['peak_rss_mib']} MiB")
         idle_ms = result["nlu_ms_idle"]
@@ -170,8 +195,10 @@ def main() -> int:
         if busy:
             b = result["nlu_ms_while_training"]
             print(f"  NLU parse while training          p50 {b['p50']} ms, p95 {b['p95']} ms")
-        print(f"  hot swap (load + swap, llama.cpp) {result['swap_s'] * 1000:.0f} ms"
-              + (f"; back to the built-in {result['swap_back_s'] * 1000:.0f} ms" if back_s is not None else ""))
+        print(
+            f"  hot swap (load + swap, llama.cpp) {result['swap_s'] * 1000:.0f} ms"
+            + (f"; back to the built-in {result['swap_back_s'] * 1000:.0f} ms" if back_s is not None else "")
+        )
     return 0
 
 

@@ -105,22 +105,31 @@ def main() -> int:
     steps = int(progress.get("step") or 0)
     train_s = float(progress.get("elapsed_s") or 0)
     out = {
-        "status": job.status, "steps": steps, "wall_s": round(state["wall_s"], 1),
-        "train_s": round(train_s, 1), "s_per_step": round(train_s / steps, 2) if steps else None,
-        "peak_rss_mib": round(state["peak_rss"]), "validation": result.get("validation"),
+        "status": job.status,
+        "steps": steps,
+        "wall_s": round(state["wall_s"], 1),
+        "train_s": round(train_s, 1),
+        "s_per_step": round(train_s / steps, 2) if steps else None,
+        "peak_rss_mib": round(state["peak_rss"]),
+        "validation": result.get("validation"),
         "max_stall_ms": max(stalls) if stalls else None,
         "p99_stall_ms": sorted(stalls)[int(len(stalls) * 0.99)] if stalls else None,
-        "probe_ticks": len(stalls), "error": job.error,
+        "probe_ticks": len(stalls),
+        "error": job.error,
     }
     if args.json:
         print(json.dumps(out, indent=2, default=str))
     else:
-        print(f"job {job.status}: {steps} steps in {out['train_s']} s of training "
-              f"({out['s_per_step']} s/step), {out['wall_s']} s from Train to done")
+        print(
+            f"job {job.status}: {steps} steps in {out['train_s']} s of training "
+            f"({out['s_per_step']} s/step), {out['wall_s']} s from Train to done"
+        )
         print(f"peak RSS of the job process: {out['peak_rss_mib']} MiB")
         print(f"validation: {json.dumps(out['validation'], default=str)}")
-        print(f"GUI event loop: longest stall {out['max_stall_ms']} ms, p99 {out['p99_stall_ms']} ms "
-              f"over {out['probe_ticks']} probe ticks of {PROBE_MS} ms")
+        print(
+            f"GUI event loop: longest stall {out['max_stall_ms']} ms, p99 {out['p99_stall_ms']} ms "
+            f"over {out['probe_ticks']} probe ticks of {PROBE_MS} ms"
+        )
         if job.error:
             print(f"error: {job.error}")
     return 0 if job.status == "succeeded" else 1

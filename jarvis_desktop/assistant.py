@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -48,11 +49,21 @@ class Reply:
     def to_dict(self) -> dict[str, Any]:
         stats = None
         if self.stats is not None:
-            stats = {k: getattr(self.stats, k) for k in
-                     ("prompt_tokens", "completion_tokens", "first_token_s", "total_s", "tokens_per_s")
-                     if hasattr(self.stats, k)}
-        return {"text": self.text, "kind": self.kind, "action": self.action, "backend": self.backend,
-                "stats": stats, "cancelled": self.cancelled, "reason": self.reason, "notice": self.notice}
+            stats = {
+                k: getattr(self.stats, k)
+                for k in ("prompt_tokens", "completion_tokens", "first_token_s", "total_s", "tokens_per_s")
+                if hasattr(self.stats, k)
+            }
+        return {
+            "text": self.text,
+            "kind": self.kind,
+            "action": self.action,
+            "backend": self.backend,
+            "stats": stats,
+            "cancelled": self.cancelled,
+            "reason": self.reason,
+            "notice": self.notice,
+        }
 
 
 @dataclass
@@ -162,13 +173,20 @@ class Assistant:
     def action_context(self, now: datetime | None = None, dry_run: bool = False) -> ActionContext:
         """What action handlers get: time, settings, the database, the scheduler's wake-up, dry-run."""
         scheduler = self._scheduler
-        return ActionContext(now=now or self.now(), settings=self.settings, database=self.database,
-                             tz=self.timezone(), wake_scheduler=scheduler.wake if scheduler else None,
-                             dry_run=dry_run, loaded_models=self.loaded_models())
+        return ActionContext(
+            now=now or self.now(),
+            settings=self.settings,
+            database=self.database,
+            tz=self.timezone(),
+            wake_scheduler=scheduler.wake if scheduler else None,
+            dry_run=dry_run,
+            loaded_models=self.loaded_models(),
+        )
 
     # ---- scheduler ---------------------------------------------------------------------------------
-    def start_scheduler(self, on_fire: Callable[[Any], None] | None = None, desktop_notify: bool = True,
-                        poll_s: float = 30.0):
+    def start_scheduler(
+        self, on_fire: Callable[[Any], None] | None = None, desktop_notify: bool = True, poll_s: float = 30.0
+    ):
         """Start firing reminders, timers, alarms and events (missed ones fire at once, marked missed).
 
         Each :class:`~jarvis_desktop.actions.scheduler.Firing` is logged in the chat history as a system
@@ -188,9 +206,16 @@ class Assistant:
             from jarvis_desktop.actions import notify
 
             if self.record_history:
-                self.history.add("system", firing.message(tz), {"kind": "fired", "item_id": firing.item.id,
-                                                                 "item_kind": firing.item.kind,
-                                                                 "missed": firing.missed})
+                self.history.add(
+                    "system",
+                    firing.message(tz),
+                    {
+                        "kind": "fired",
+                        "item_id": firing.item.id,
+                        "item_kind": firing.item.kind,
+                        "missed": firing.missed,
+                    },
+                )
             if desktop_notify and self.settings.actions.notify_command:
                 notify.desktop_notify(firing.title(), firing.body(tz), urgent=firing.urgent)
             if firing.rings and self.settings.actions.sound:
@@ -287,9 +312,15 @@ class Assistant:
         messages.append({"role": "user", "content": text})
         return messages
 
-    def respond(self, parse, now: datetime | None = None, on_token: TokenCallback | None = None,
-                cancel: threading.Event | None = None, timings: dict[str, float] | None = None,
-                dry_run: bool = False) -> Reply:
+    def respond(
+        self,
+        parse,
+        now: datetime | None = None,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+        timings: dict[str, float] | None = None,
+        dry_run: bool = False,
+    ) -> Reply:
         """Carry out the action for ``parse``, or stream a chat reply for ``general_chat``.
 
         ``on_token`` receives each streamed text delta (also called once with the whole text of a
@@ -318,12 +349,26 @@ class Assistant:
                 on_token(delta)
         cancelled = bool(cancel and cancel.is_set())
         route = router.last
-        return Reply(text="".join(chunks).strip(), kind="chat", backend=route.backend, stats=route.stats,
-                     cancelled=cancelled, reason=route.reason, notice=route.notice)
+        return Reply(
+            text="".join(chunks).strip(),
+            kind="chat",
+            backend=route.backend,
+            stats=route.stats,
+            cancelled=cancelled,
+            reason=route.reason,
+            notice=route.notice,
+        )
 
-    def ask_text(self, text: str, now: datetime | None = None, on_token: TokenCallback | None = None,
-                 cancel: threading.Event | None = None, _transcript=None,
-                 _timings: dict[str, float] | None = None, dry_run: bool = False) -> Turn:
+    def ask_text(
+        self,
+        text: str,
+        now: datetime | None = None,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+        _transcript=None,
+        _timings: dict[str, float] | None = None,
+        dry_run: bool = False,
+    ) -> Turn:
         """Understand typed (or transcribed) text and answer it; records both sides in the history.
         ``dry_run``: the action is described, not carried out (see :meth:`respond`).
 
@@ -343,16 +388,29 @@ class Assistant:
         reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings, dry_run=dry_run)
         timings["total"] = (time.perf_counter() - t0) * 1000 + timings.get("stt", 0.0)
         if self.record_history:
-            meta = {"intent": parse.intent, "date_keys": list(parse.date_keys), "when": parse.when,
-                    "source": parse.source, "kind": reply.kind, "backend": reply.backend,
-                    "reason": reply.reason, "notice": reply.notice,
-                    "cancelled": reply.cancelled, "timings_ms": {k: round(v, 1) for k, v in timings.items()}}
+            meta = {
+                "intent": parse.intent,
+                "date_keys": list(parse.date_keys),
+                "when": parse.when,
+                "source": parse.source,
+                "kind": reply.kind,
+                "backend": reply.backend,
+                "reason": reply.reason,
+                "notice": reply.notice,
+                "cancelled": reply.cancelled,
+                "timings_ms": {k: round(v, 1) for k, v in timings.items()},
+            }
             self.history.add("assistant", reply.text, meta)
         return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings)
 
-    def ask_audio(self, audio: np.ndarray | str | Path, now: datetime | None = None,
-                  on_token: TokenCallback | None = None, cancel: threading.Event | None = None,
-                  on_transcript: Callable[[Any], None] | None = None) -> Turn:
+    def ask_audio(
+        self,
+        audio: np.ndarray | str | Path,
+        now: datetime | None = None,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+        on_transcript: Callable[[Any], None] | None = None,
+    ) -> Turn:
         """The whole voice pipeline on a recording: STT, then :meth:`ask_text` on the transcript.
 
         ``audio``: a WAV/FLAC/... path or a float32 16 kHz mono array. ``on_transcript`` (if given) gets the
@@ -369,8 +427,9 @@ class Assistant:
             on_transcript(transcript)
         if cancel is not None and cancel.is_set():
             raise Cancelled("stopped after speech-to-text")
-        return self.ask_text(transcript.text.strip(), now, on_token, cancel,
-                             _transcript=transcript, _timings={"stt": stt_ms})
+        return self.ask_text(
+            transcript.text.strip(), now, on_token, cancel, _transcript=transcript, _timings={"stt": stt_ms}
+        )
 
     def close(self) -> None:
         """Stop the scheduler and release the database connection (models are freed with the object)."""

@@ -47,9 +47,12 @@ def cmd_transcribe(args) -> int:
     for path in args.paths:
         try:
             transcript = assistant.transcribe(path)
-            row = {"path": path, "transcript": transcript.text.strip(),
-                   "audio_duration_s": round(transcript.duration_s, 3),
-                   "stt_seconds": round(transcript.stt_seconds, 3)}
+            row = {
+                "path": path,
+                "transcript": transcript.text.strip(),
+                "audio_duration_s": round(transcript.duration_s, 3),
+                "stt_seconds": round(transcript.stt_seconds, 3),
+            }
         except NoSpeechError as exc:
             sys.stderr.write(f"error: {exc.user_message()}\n")
             status = 2
@@ -163,13 +166,23 @@ def cmd_chat(args) -> int:
             sys.stdout.flush()
     route, stats = router.last, router.last.stats
     if args.json:
-        _print_json({"prompt": prompt, "reply": "".join(chunks).strip(), "backend": route.backend,
-                     "reason": route.reason, "notice": route.notice, "fallback": route.fallback,
-                     "timings_ms": {"first_token": round(first_ms or 0.0, 1),
-                                    "total": round((time.perf_counter() - t0) * 1000, 1),
-                                    "switch": round(route.switch_s * 1000, 1)},
-                     "tokens_per_s": round(stats.tokens_per_s, 1) if stats else None,
-                     "completion_tokens": stats.completion_tokens if stats else None})
+        _print_json(
+            {
+                "prompt": prompt,
+                "reply": "".join(chunks).strip(),
+                "backend": route.backend,
+                "reason": route.reason,
+                "notice": route.notice,
+                "fallback": route.fallback,
+                "timings_ms": {
+                    "first_token": round(first_ms or 0.0, 1),
+                    "total": round((time.perf_counter() - t0) * 1000, 1),
+                    "switch": round(route.switch_s * 1000, 1),
+                },
+                "tokens_per_s": round(stats.tokens_per_s, 1) if stats else None,
+                "completion_tokens": stats.completion_tokens if stats else None,
+            }
+        )
     else:
         sys.stdout.write("\n")
         sys.stderr.write(f"[{route.backend}: {route.reason}]\n")
@@ -214,8 +227,7 @@ def cmd_nlu_eval(args) -> int:
     from jarvis_desktop.nlu.evaluate import run_nlu_eval
 
     engine = Assistant(record_history=False).nlu
-    print(run_nlu_eval(engine, Path(args.data) if args.data else None, as_json=args.json,
-                       thresholds=args.thresholds))
+    print(run_nlu_eval(engine, Path(args.data) if args.data else None, as_json=args.json, thresholds=args.thresholds))
     return 0
 
 
@@ -253,8 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--now", help="reference time, ISO 8601 (default: now)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--dry-run", action="store_true", help="say what the action would do; change nothing")
-    s.set_defaults(func=lambda a: _ask(a, lambda asst, now, cb: asst.ask_text(a.text, now=now, on_token=cb,
-                                                                            dry_run=a.dry_run)))
+    s.set_defaults(
+        func=lambda a: _ask(a, lambda asst, now, cb: asst.ask_text(a.text, now=now, on_token=cb, dry_run=a.dry_run))
+    )
 
     from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 
@@ -263,8 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("chat", help="stream the chat model's reply (local or remote, see docs/offload.md)")
     s.add_argument("prompt", nargs="+", metavar="PROMPT")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--placement", choices=("auto", "local", "remote"), default=None,
-                   help="where to run it (default: [remote] placement, auto)")
+    s.add_argument(
+        "--placement",
+        choices=("auto", "local", "remote"),
+        default=None,
+        help="where to run it (default: [remote] placement, auto)",
+    )
     s.set_defaults(func=cmd_chat)
 
     from jarvis_desktop.monitor.cli import add_parser as add_monitor_parser

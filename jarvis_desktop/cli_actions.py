@@ -23,7 +23,7 @@ def _assistant(record_history: bool = False):
 
 
 def _countdown(due: datetime) -> str:
-    """"in 2 h 05 min", "in 40 s", "due now"."""
+    """ "in 2 h 05 min", "in 40 s", "due now"."""
     from jarvis_desktop.actions.timefmt import format_countdown
 
     return format_countdown((due - datetime.now(timezone.utc)).total_seconds())
@@ -50,8 +50,10 @@ def cmd_schedule(args) -> int:
             print("Nothing scheduled.")
         for item in items:
             local = ctx.local(item.due_at)
-            print(f"#{item.id:<4} {item.kind:<8} {local.strftime('%a %d %b %H:%M'):<16} "
-                  f"{_countdown(item.due_at):<16} {item.title}")
+            print(
+                f"#{item.id:<4} {item.kind:<8} {local.strftime('%a %d %b %H:%M'):<16} "
+                f"{_countdown(item.due_at):<16} {item.title}"
+            )
         return 0
     finally:
         assistant.close()
@@ -65,8 +67,9 @@ def _run_scheduler(args) -> int:
     def show(firing) -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
         if args.json:
-            _print_json({"fired_at": stamp, "message": firing.message(tz), **firing.item.to_dict(tz),
-                         "missed": firing.missed})
+            _print_json(
+                {"fired_at": stamp, "message": firing.message(tz), **firing.item.to_dict(tz), "missed": firing.missed}
+            )
         else:
             print(f"{stamp} {firing.message(tz)}", flush=True)
 
@@ -108,8 +111,12 @@ def cmd_notes(args) -> int:
 
             if not ctx.notes.delete(args.id):
                 raise BadInputError(f"no note with id {args.id}", hint="see: jarvis-desktop notes")
-            ctx.action_log.record("note_delete", f"delete note #{args.id}", f"Deleted note #{args.id}",
-                                  {"op": "restore_note", "ids": [args.id]})
+            ctx.action_log.record(
+                "note_delete",
+                f"delete note #{args.id}",
+                f"Deleted note #{args.id}",
+                {"op": "restore_note", "ids": [args.id]},
+            )
             print(f"Deleted note #{args.id}.")
             return 0
         notes = ctx.notes.list()

@@ -30,9 +30,13 @@ def _runner(recover: bool = True):
     from jarvis_desktop.store.db import Database
 
     training = load_settings().training
-    return JobRunner(Database(database_path()), make_backend(training.backend, nice=training.nice),
-                     max_concurrent=training.max_concurrent, cancel_timeout_s=training.cancel_timeout_s,
-                     recover=recover)
+    return JobRunner(
+        Database(database_path()),
+        make_backend(training.backend, nice=training.nice),
+        max_concurrent=training.max_concurrent,
+        cancel_timeout_s=training.cancel_timeout_s,
+        recover=recover,
+    )
 
 
 def _score(scores: dict | None) -> str:
@@ -46,7 +50,7 @@ def job_line(job) -> str:
     prog = job.progress
     step = f"{prog.get('step', 0)}/{prog.get('max_steps', job.params.get('steps', '?'))}"
     loss = f" loss {prog['loss']:.3f}" if "loss" in prog else ""
-    valid = (job.result.get("validation") or {})
+    valid = job.result.get("validation") or {}
     extra = ""
     if job.status == "succeeded":
         extra = f"  new {_score(valid.get('new'))} vs current {_score(valid.get('baseline'))}"
@@ -117,12 +121,26 @@ def cmd_jobs(args) -> int:
         if sub == "start":
             from jarvis_desktop.jobs.spec import JobSpec
 
-            spec = JobSpec(data=args.data or "", valid=args.valid or "", name=args.name or "",
-                           epochs=args.epochs if args.epochs is not None else 1.0,
-                           max_steps=args.max_steps if args.max_steps is not None
-                           else (0 if args.epochs is not None else JobSpec().max_steps))
-            for key in ("batch_size", "lr", "rank", "alpha", "max_len", "first_layer", "eval_rows",
-                        "checkpoint_every", "threads"):
+            spec = JobSpec(
+                data=args.data or "",
+                valid=args.valid or "",
+                name=args.name or "",
+                epochs=args.epochs if args.epochs is not None else 1.0,
+                max_steps=args.max_steps
+                if args.max_steps is not None
+                else (0 if args.epochs is not None else JobSpec().max_steps),
+            )
+            for key in (
+                "batch_size",
+                "lr",
+                "rank",
+                "alpha",
+                "max_len",
+                "first_layer",
+                "eval_rows",
+                "checkpoint_every",
+                "threads",
+            ):
                 if getattr(args, key) is not None:
                     setattr(spec, key, getattr(args, key))
             spec.gguf = not args.no_gguf
@@ -163,8 +181,10 @@ def cmd_adapters(args) -> int:
         if args.json:
             _print_json(info.to_dict())
         else:
-            print(f"Active adapter: {info.name} ({info.path}); the app uses it from its next start, "
-                  "or at once when activated from the Training tab.")
+            print(
+                f"Active adapter: {info.name} ({info.path}); the app uses it from its next start, "
+                "or at once when activated from the Training tab."
+            )
         return 0
     items = registry.list()
     if args.json:
@@ -189,8 +209,11 @@ def add_parsers(sub) -> None:
     s = sub.add_parser("jobs", help="background training jobs: list, show, cancel, resume, start")
     s.add_argument("--json", action="store_true")
     inner = s.add_subparsers(dest="jobs_command")
-    for name, text in (("cancel", "stop a queued or running job"), ("resume", "continue a job from its checkpoint"),
-                       ("show", "one job with the end of its log")):
+    for name, text in (
+        ("cancel", "stop a queued or running job"),
+        ("resume", "continue a job from its checkpoint"),
+        ("show", "one job with the end of its log"),
+    ):
         c = inner.add_parser(name, help=text)
         c.add_argument("id", type=int, metavar="ID")
         c.add_argument("--json", action="store_true")

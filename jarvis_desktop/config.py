@@ -100,9 +100,7 @@ class ChatSettings:
     n_threads: int = 0
     max_tokens: int = 256
     temperature: float = 0.3
-    system_prompt: str = (
-        "You are Jarvis, a helpful desktop assistant. Answer in one to three short sentences."
-    )
+    system_prompt: str = "You are Jarvis, a helpful desktop assistant. Answer in one to three short sentences."
     history_turns: int = 6
     #: "auto" (mlx on macOS arm64 when ``mlx_model_path`` is set, else llama.cpp), "llama.cpp" or "mlx".
     backend: str = "auto"
@@ -279,9 +277,7 @@ def _merge(section: Any, values: dict[str, Any], where: str) -> None:
         if isinstance(current, bool) != isinstance(value, bool) or (
             not isinstance(value, type(current)) and not (isinstance(current, float) and isinstance(value, int))
         ):
-            raise BadInputError(
-                f"{where}: setting '{key}' must be {type(current).__name__}, got {value!r}"
-            )
+            raise BadInputError(f"{where}: setting '{key}' must be {type(current).__name__}, got {value!r}")
         setattr(section, key, type(current)(value))
 
 

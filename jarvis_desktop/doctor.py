@@ -55,21 +55,30 @@ def _packages() -> list[Check]:
         if ver and importlib.util.find_spec(module):
             out.append(Check(f"package {dist}", "ok", f"{ver} ({role})"))
         else:
-            out.append(Check(f"package {dist}", "missing", f"not installed ({role})",
-                             f"run packaging/setup.sh, or: pip install {dist}"))
+            out.append(
+                Check(
+                    f"package {dist}",
+                    "missing",
+                    f"not installed ({role})",
+                    f"run packaging/setup.sh, or: pip install {dist}",
+                )
+            )
     return out
 
 
 def _models() -> list[Check]:
     settings = config.load_settings()
     out = []
-    for name, locate in (("speech-to-text model", models.whisper_model_path),
-                         ("chat model", models.chat_model_path),
-                         ("intent model", models.nlu_model_dir)):
+    for name, locate in (
+        ("speech-to-text model", models.whisper_model_path),
+        ("chat model", models.chat_model_path),
+        ("intent model", models.nlu_model_dir),
+    ):
         try:
             path = locate(settings)
-            size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() \
-                else path.stat().st_size
+            size = (
+                sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+            )
             out.append(Check(name, "ok", f"{path} ({size / 1e6:.0f} MB)"))
         except JarvisError as exc:
             out.append(Check(name, "missing", str(exc), exc.hint or ""))
@@ -80,8 +89,7 @@ def _audio() -> list[Check]:
     try:
         import sounddevice as sd
     except OSError as exc:  # PortAudio library missing
-        return [Check("audio input", "missing", f"PortAudio not loadable: {exc}",
-                      "sudo apt-get install libportaudio2")]
+        return [Check("audio input", "missing", f"PortAudio not loadable: {exc}", "sudo apt-get install libportaudio2")]
     except ImportError:
         return []
     try:
@@ -89,8 +97,14 @@ def _audio() -> list[Check]:
     except Exception as exc:  # PortAudio errors are plain Exceptions
         return [Check("audio input", "warn", f"could not list devices: {exc}")]
     if not inputs:
-        return [Check("audio input", "warn", "no microphone found (files and typed commands still work)",
-                      "plug in a microphone, or start PulseAudio/PipeWire")]
+        return [
+            Check(
+                "audio input",
+                "warn",
+                "no microphone found (files and typed commands still work)",
+                "plug in a microphone, or start PulseAudio/PipeWire",
+            )
+        ]
     names = ", ".join(d["name"] for d in inputs[:4])
     return [Check("audio input", "ok", f"{len(inputs)} input device(s): {names}")]
 
@@ -103,16 +117,29 @@ def _qt() -> list[Check]:
     plugins = sorted(p.stem.replace("libq", "") for p in plugin_dir.glob("libq*.so")) if plugin_dir.is_dir() else []
     platform_env = os.environ.get("QT_QPA_PLATFORM", "")
     display = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY")
-    out = [Check("Qt platform", "ok" if (display or platform_env) else "warn",
-                 f"QT_QPA_PLATFORM={platform_env or '(auto)'}, display={display or 'none'}, plugins: {', '.join(plugins) or '?'}",
-                 "" if display or platform_env else "no display: run under a desktop session, or set QT_QPA_PLATFORM=offscreen")]
+    out = [
+        Check(
+            "Qt platform",
+            "ok" if (display or platform_env) else "warn",
+            f"QT_QPA_PLATFORM={platform_env or '(auto)'}, display={display or 'none'}, plugins: {', '.join(plugins) or '?'}",
+            ""
+            if display or platform_env
+            else "no display: run under a desktop session, or set QT_QPA_PLATFORM=offscreen",
+        )
+    ]
     xcb = plugin_dir / "libqxcb.so"
     if sys.platform.startswith("linux") and xcb.exists() and shutil.which("ldd"):
         res = subprocess.run(["ldd", str(xcb)], capture_output=True, text=True, timeout=10)
         missing = sorted({line.split()[0] for line in res.stdout.splitlines() if "not found" in line})
         if missing:
-            out.append(Check("Qt xcb libraries", "warn", "missing: " + ", ".join(missing),
-                             "run packaging/setup.sh (it installs the Qt runtime libraries)"))
+            out.append(
+                Check(
+                    "Qt xcb libraries",
+                    "warn",
+                    "missing: " + ", ".join(missing),
+                    "run packaging/setup.sh (it installs the Qt runtime libraries)",
+                )
+            )
     return out
 
 
@@ -134,8 +161,14 @@ def _cpu() -> list[Check]:
 def _tools() -> list[Check]:
     out = []
     for tool, why in (("espeak-ng", "speaks test commands (tests only)"), ("sox", "converts test audio (tests only)")):
-        out.append(Check(f"tool {tool}", "ok" if shutil.which(tool) else "warn",
-                         why if shutil.which(tool) else f"not found: {why}", f"sudo apt-get install {tool}"))
+        out.append(
+            Check(
+                f"tool {tool}",
+                "ok" if shutil.which(tool) else "warn",
+                why if shutil.which(tool) else f"not found: {why}",
+                f"sudo apt-get install {tool}",
+            )
+        )
     return out
 
 
@@ -143,11 +176,20 @@ def _dirs() -> list[Check]:
     data = config.data_dir()
     ok = os.access(data, os.W_OK)
     free = shutil.disk_usage(data).free / 1e9
-    return [Check("data dir", "ok" if ok and free > 0.2 else "warn",
-                  f"{data} ({free:.1f} GB free){'' if ok else ', not writable'}",
-                  "" if ok else f"make {data} writable, or set JARVIS_DESKTOP_HOME"),
-            Check("settings", "ok", str(config.settings_path()) +
-                  ("" if config.settings_path().exists() else " (not created: defaults in use)"))]
+    return [
+        Check(
+            "data dir",
+            "ok" if ok and free > 0.2 else "warn",
+            f"{data} ({free:.1f} GB free){'' if ok else ', not writable'}",
+            "" if ok else f"make {data} writable, or set JARVIS_DESKTOP_HOME",
+        ),
+        Check(
+            "settings",
+            "ok",
+            str(config.settings_path())
+            + ("" if config.settings_path().exists() else " (not created: defaults in use)"),
+        ),
+    ]
 
 
 def _remote() -> list[Check]:
@@ -164,12 +206,24 @@ def _remote() -> list[Check]:
     try:
         served = client.models()
     except RemoteError as exc:
-        return [Check("remote endpoint", "warn", f"{where}: {exc}",
-                      exc.hint or "start the server, or clear [remote] base_url; requests fall back to local")]
+        return [
+            Check(
+                "remote endpoint",
+                "warn",
+                f"{where}: {exc}",
+                exc.hint or "start the server, or clear [remote] base_url; requests fall back to local",
+            )
+        ]
     listed = ", ".join(served[:5]) or "none listed"
     missing = remote.model and served and remote.model not in served
-    return [Check("remote endpoint", "ok", f"{where}: reachable, serves {listed}"
-                  + (f" (note: {remote.model!r} not listed; single-model servers ignore the name)" if missing else ""))]
+    return [
+        Check(
+            "remote endpoint",
+            "ok",
+            f"{where}: reachable, serves {listed}"
+            + (f" (note: {remote.model!r} not listed; single-model servers ignore the name)" if missing else ""),
+        )
+    ]
 
 
 def run_checks() -> list[Check]:

@@ -13,8 +13,9 @@ from jarvis_desktop.nlu.engine import ParseResult
 
 def parsed(text, intent, keys=(), when=None, payload=""):
     """A ParseResult as the NLU engine gives it (tests pin the parse so they test the action alone)."""
-    return ParseResult(text=text, intent=intent, date_keys=list(keys), when=when, confidence=0.99,
-                       source="test", payload=payload)
+    return ParseResult(
+        text=text, intent=intent, date_keys=list(keys), when=when, confidence=0.99, source="test", payload=payload
+    )
 
 
 def quiet_settings() -> Settings:

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+from speech import speak
 
 from jarvis_desktop.audio.wav import SAMPLE_RATE, load_audio
-from speech import speak
 
 POCKETSPHINX_DATA = Path("/usr/share/pocketsphinx/test/data")
 
@@ -31,8 +31,9 @@ def pad(audio: np.ndarray, before_s: float, after_s: float) -> np.ndarray:
     )
 
 
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
-         "sixteen seventeen eighteen nineteen".split()
+_UNITS = (
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+)
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _SPELLING = {"mr": "mister", "mrs": "missus", "dr": "doctor", "ok": "okay"}
 

@@ -56,7 +56,9 @@ def virtual_mic() -> Iterator[str]:
         modules.append(_run("pactl", "load-module", "module-null-sink", "sink_name=vsink").stdout.strip())
     if not _listed("sources", "vmic"):
         modules.append(
-            _run("pactl", "load-module", "module-remap-source", "master=vsink.monitor", "source_name=vmic").stdout.strip()
+            _run(
+                "pactl", "load-module", "module-remap-source", "master=vsink.monitor", "source_name=vmic"
+            ).stdout.strip()
         )
     previous = _run("pactl", "get-default-source", check=False).stdout.strip()
     _run("pactl", "set-default-source", "vmic")

@@ -26,8 +26,21 @@ class LlamaServer:
     def __init__(self, gguf, api_key: str | None = API_KEY) -> None:
         self.port = free_port()
         self.api_key = api_key
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-               "--port", str(self.port), "--n_threads", "1", "--n_ctx", "2048"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_threads",
+            "1",
+            "--n_ctx",
+            "2048",
+        ]
         if api_key:
             cmd += ["--api_key", api_key]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -39,8 +52,9 @@ class LlamaServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}")
-            req = urllib.request.Request(f"{self.base_url}/models",
-                                         headers={"Authorization": f"Bearer {self.api_key}"} if self.api_key else {})
+            req = urllib.request.Request(
+                f"{self.base_url}/models", headers={"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            )
             try:
                 with urllib.request.urlopen(req, timeout=1) as resp:
                     if resp.status == 200:

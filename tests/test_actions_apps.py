@@ -44,8 +44,11 @@ def wait_for(path: Path, seconds: float = 3.0) -> bool:
 def test_app_open_finds_the_entry_by_fuzzy_name_and_launches_its_command(ctx, apps_home, tmp_path):
     marker = tmp_path / "x" / "marker"
     marker.parent.mkdir()
-    write_entry(apps_home, "org.example.MarkerMaker.desktop",
-                f"Name=Marker Maker\nGenericName=Marker Tool\nExec=touch {marker} %U\n")
+    write_entry(
+        apps_home,
+        "org.example.MarkerMaker.desktop",
+        f"Name=Marker Maker\nGenericName=Marker Tool\nExec=touch {marker} %U\n",
+    )
     r = act(ctx, parsed("open marker maker", "app_open", payload="marker maker"))
     assert r.kind == "done" and r.text == "Opening Marker Maker."
     assert r.data["desktop_id"] == "org.example.MarkerMaker.desktop" and r.data["pid"] > 0
@@ -104,13 +107,16 @@ def test_category_words_find_the_terminal(apps_home):
     assert entry is not None and entry.name == "XTerm" and score >= 0.9
 
 
-@pytest.mark.parametrize("exec_line, argv", [
-    ("foo %U", ["foo"]),
-    ('foo --name="a b" %f', ["foo", "--name=a b"]),
-    (r'"/opt/My App/run" "quoted \"arg\"" 100%%', ["/opt/My App/run", 'quoted "arg"', "100%"]),
-    ("foo %i %c", ["foo", "--icon", "foo-icon", "Foo App"]),
-    (r'foo "a\\\\b" \sx', ["foo", "a\\b", "x"]),  # string escapes first, then Exec quoting
-])
+@pytest.mark.parametrize(
+    "exec_line, argv",
+    [
+        ("foo %U", ["foo"]),
+        ('foo --name="a b" %f', ["foo", "--name=a b"]),
+        (r'"/opt/My App/run" "quoted \"arg\"" 100%%', ["/opt/My App/run", 'quoted "arg"', "100%"]),
+        ("foo %i %c", ["foo", "--icon", "foo-icon", "Foo App"]),
+        (r'foo "a\\\\b" \sx', ["foo", "a\\b", "x"]),  # string escapes first, then Exec quoting
+    ],
+)
 def test_exec_is_split_per_the_desktop_entry_spec(exec_line, argv):
     entry = AppEntry(id="foo.desktop", name="Foo App", path=Path("/x/foo.desktop"), exec=exec_line, icon="foo-icon")
     assert exec_argv(entry) == argv

@@ -18,24 +18,47 @@ NOW = datetime(2030, 3, 4, 18, 5)
 
 
 def test_calendar_set_stores_a_one_hour_event(ctx):
-    r = act(ctx, parsed("schedule a meeting with Ana next tuesday at 2 pm", "calendar_set",
-                        ["next_tuesday", "at_2pm"], "2030-03-12T14:00", "meeting with Ana"), NOW)
+    r = act(
+        ctx,
+        parsed(
+            "schedule a meeting with Ana next tuesday at 2 pm",
+            "calendar_set",
+            ["next_tuesday", "at_2pm"],
+            "2030-03-12T14:00",
+            "meeting with Ana",
+        ),
+        NOW,
+    )
     assert r.kind == "done" and r.text == "Event added: meeting with Ana — Tue 12 Mar 14:00."
     ev = ctx.schedule.get(r.data["id"])
     assert ev.kind == "event" and ev.uid.endswith("@jarvis-desktop")
     assert ev.end_at - ev.due_at == timedelta(hours=1)
-    listed = act(ctx, parsed("what do I have next tuesday", "schedule_query", ["next_tuesday"],
-                             "2030-03-12T09:00"), NOW)
+    listed = act(
+        ctx, parsed("what do I have next tuesday", "schedule_query", ["next_tuesday"], "2030-03-12T09:00"), NOW
+    )
     assert "event “meeting with Ana”" in listed.text
 
 
 def test_ics_export_then_import_round_trips_every_field(ctx, tmp_path):
     store = ctx.schedule
     start = datetime(2030, 5, 6, 9, 30, tzinfo=timezone.utc)
-    store.add("event", "Dentist; bring forms", start, end_at=start + timedelta(minutes=45), uid="dentist-1@test",
-              location="Rua Augusta 12, Lisbon", description="Line one\nline two")
-    store.add("event", "Holiday", datetime(2030, 8, 1, 0, 0).astimezone(), end_at=datetime(2030, 8, 3).astimezone(),
-              all_day=True, uid="holiday@test")
+    store.add(
+        "event",
+        "Dentist; bring forms",
+        start,
+        end_at=start + timedelta(minutes=45),
+        uid="dentist-1@test",
+        location="Rua Augusta 12, Lisbon",
+        description="Line one\nline two",
+    )
+    store.add(
+        "event",
+        "Holiday",
+        datetime(2030, 8, 1, 0, 0).astimezone(),
+        end_at=datetime(2030, 8, 3).astimezone(),
+        all_day=True,
+        uid="holiday@test",
+    )
     store.add("reminder", "not an event", start)  # reminders are not exported
     path = tmp_path / "cal.ics"
     assert export_ics(store, path) == 2
@@ -49,8 +72,12 @@ def test_ics_export_then_import_round_trips_every_field(ctx, tmp_path):
         got = {e.uid: e for e in other.events()}
         dentist = got["dentist-1@test"]
         assert (dentist.title, dentist.due_at, dentist.end_at, dentist.location, dentist.description) == (
-            "Dentist; bring forms", start, start + timedelta(minutes=45), "Rua Augusta 12, Lisbon",
-            "Line one\nline two")
+            "Dentist; bring forms",
+            start,
+            start + timedelta(minutes=45),
+            "Rua Augusta 12, Lisbon",
+            "Line one\nline two",
+        )
         holiday = got["holiday@test"]
         assert holiday.all_day and holiday.local_due().date().isoformat() == "2030-08-01"
         again = import_ics(other, path)  # importing twice adds nothing
@@ -59,9 +86,11 @@ def test_ics_export_then_import_round_trips_every_field(ctx, tmp_path):
 
 def test_import_of_a_past_event_does_not_notify_and_bad_files_are_refused(ctx, tmp_path):
     ics = tmp_path / "old.ics"
-    ics.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:old@test\r\n"
-                   "DTSTAMP:20200101T000000Z\r\nDTSTART:20200101T100000Z\r\nDTEND:20200101T110000Z\r\n"
-                   "SUMMARY:Old\r\nRRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:old@test\r\n"
+        "DTSTAMP:20200101T000000Z\r\nDTSTART:20200101T100000Z\r\nDTEND:20200101T110000Z\r\n"
+        "SUMMARY:Old\r\nRRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     report = import_ics(ctx.schedule, ics)
     assert report.recurring == 1 and "recurring" in report.sentence()
     assert ctx.schedule.get(report.added[0]).status == "fired"  # already over: no "missed" notification
@@ -77,8 +106,13 @@ def test_import_of_a_past_event_does_not_notify_and_bad_files_are_refused(ctx, t
 def test_note_is_saved_exported_as_markdown_and_undo_removes_it(ctx, tmp_path):
     r = act(ctx, parsed("take a note: buy milk", "note_create", payload="buy milk"), NOW)
     assert r.kind == "done" and r.text == "Noted: buy milk."
-    act(ctx, parsed("note that the wifi password is on the fridge", "note_create",
-                    payload="the wifi password is on the fridge"), NOW)
+    act(
+        ctx,
+        parsed(
+            "note that the wifi password is on the fridge", "note_create", payload="the wifi password is on the fridge"
+        ),
+        NOW,
+    )
     assert [n.text for n in ctx.notes.list()] == ["the wifi password is on the fridge", "buy milk"]
     out = tmp_path / "notes.md"
     assert export_notes(ctx.notes, out) == 2

@@ -131,7 +131,11 @@ def test_undo_words():
 
 
 def test_dry_run_describes_and_stores_nothing(ctx):
-    r = act(ctx, parsed("remind me to call mom", "reminder_set", ["tomorrow", "at_3pm"], "2030-03-05T15:00",
-                        "call mom"), NOW, dry_run=True)
+    r = act(
+        ctx,
+        parsed("remind me to call mom", "reminder_set", ["tomorrow", "at_3pm"], "2030-03-05T15:00", "call mom"),
+        NOW,
+        dry_run=True,
+    )
     assert r.kind == "dry_run" and r.text.startswith("Would set a reminder: call mom — tomorrow 15:00")
     assert ctx.schedule.pending() == [] and ctx.action_log.recent() == []

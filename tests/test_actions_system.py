@@ -28,11 +28,19 @@ def path_without(tmp_path: Path, *programs: str) -> str:
     return str(bin_dir)
 
 
-@pytest.mark.parametrize("text, op, level", [
-    ("mute", "mute", 0), ("unmute the sound", "unmute", 0), ("turn the volume down", "down", 10),
-    ("turn it up a lot", "up", 20), ("set the volume to forty percent", "set", 40), ("volume 75", "set", 75),
-    ("max volume", "set", 100), ("what's the volume", "get", 0),
-])
+@pytest.mark.parametrize(
+    "text, op, level",
+    [
+        ("mute", "mute", 0),
+        ("unmute the sound", "unmute", 0),
+        ("turn the volume down", "down", 10),
+        ("turn it up a lot", "up", 20),
+        ("set the volume to forty percent", "set", 40),
+        ("volume 75", "set", 75),
+        ("max volume", "set", 100),
+        ("what's the volume", "get", 0),
+    ],
+)
 def test_volume_sentences(text, op, level):
     assert parse_request(text) == type(parse_request("mute"))(op, level)
 
@@ -94,10 +102,16 @@ class _OpenMeteo(BaseHTTPRequestHandler):
         if self.path.startswith("/v1/search"):
             body = {"results": [{"name": "Lisbon", "latitude": 38.72, "longitude": -9.14}]}
         else:
-            body = {"current": {"temperature_2m": 17.4, "weather_code": 2, "wind_speed_10m": 11.0},
-                    "daily": {"time": ["2030-03-04", "2030-03-05", "2030-03-06"], "weather_code": [2, 63, 0],
-                              "temperature_2m_max": [19.0, 15.2, 21.0], "temperature_2m_min": [11.0, 9.6, 12.0],
-                              "precipitation_probability_max": [10, 85, 0]}}
+            body = {
+                "current": {"temperature_2m": 17.4, "weather_code": 2, "wind_speed_10m": 11.0},
+                "daily": {
+                    "time": ["2030-03-04", "2030-03-05", "2030-03-06"],
+                    "weather_code": [2, 63, 0],
+                    "temperature_2m_max": [19.0, 15.2, 21.0],
+                    "temperature_2m_min": [11.0, 9.6, 12.0],
+                    "precipitation_probability_max": [10, 85, 0],
+                },
+            }
         data = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -127,8 +141,9 @@ def test_weather_now_and_tomorrow_from_an_open_meteo_server(ctx, weather_server)
     w.forecast_url, w.geocoding_url = f"{weather_server}/v1/forecast", f"{weather_server}/v1/search"
     now = datetime(2030, 3, 4, 18, 5)
     r = act(ctx, parsed("what's the weather", "weather_query"), now)
-    assert r.kind == "answer" and r.text == ("Now in Lisbon: 17 °C, partly cloudy, wind 11 km/h; "
-                                             "10% chance of rain today.")
+    assert r.kind == "answer" and r.text == (
+        "Now in Lisbon: 17 °C, partly cloudy, wind 11 km/h; 10% chance of rain today."
+    )
     r = act(ctx, parsed("will it rain tomorrow", "weather_query", ["tomorrow"], "2030-03-05T09:00"), now)
     assert r.text == "Lisbon, tomorrow: rain, 10 to 15 °C, 85% chance of rain."
 
@@ -151,4 +166,3 @@ def test_weather_offline_says_so_quickly(ctx):
 def test_weather_without_a_location_asks_for_one(ctx):
     r = act(ctx, parsed("what's the weather", "weather_query"))
     assert r.kind == "refused" and "[weather] location" in r.text
-

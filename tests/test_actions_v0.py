@@ -13,8 +13,9 @@ NOW = datetime(2026, 11, 22, 18, 5)  # Sunday
 
 
 def parsed(text, intent, keys=(), when=None, payload=""):
-    return ParseResult(text=text, intent=intent, date_keys=list(keys), when=when, confidence=0.99,
-                       source="test", payload=payload)
+    return ParseResult(
+        text=text, intent=intent, date_keys=list(keys), when=when, confidence=0.99, source="test", payload=payload
+    )
 
 
 def test_time_question_answers_the_clock():
@@ -32,11 +33,14 @@ def test_day_question_about_tomorrow():
     assert r.text.startswith("Tomorrow is Monday")
 
 
-@pytest.mark.parametrize("text, field", [
-    ("how much memory am I using", "memory_used_gib"),
-    ("what's the cpu load", "cpu_percent"),
-    ("how much disk space is left", "disk_total_gib"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("how much memory am I using", "memory_used_gib"),
+        ("what's the cpu load", "cpu_percent"),
+        ("how much disk space is left", "disk_total_gib"),
+    ],
+)
 def test_system_status_reports_real_figures(text, field):
     r = run_action(parsed(text, "system_status"), NOW)
     assert r.kind == "answer" and field in r.data and r.data[field] >= 0
@@ -48,8 +52,16 @@ def test_system_status_lists_loaded_models():
 
 
 def test_reminder_is_confirmed_with_payload_and_time():
-    r = run_action(parsed("remind me to call mom tomorrow at 3 pm", "reminder_set", ["tomorrow", "at_3pm"],
-                          "2026-11-23T15:00", "call mom"), NOW)
+    r = run_action(
+        parsed(
+            "remind me to call mom tomorrow at 3 pm",
+            "reminder_set",
+            ["tomorrow", "at_3pm"],
+            "2026-11-23T15:00",
+            "call mom",
+        ),
+        NOW,
+    )
     assert r.summary == "Reminder: call mom — tomorrow 15:00"
     assert r.kind == "done" and r.text == "Reminder set: call mom — tomorrow 15:00."
 
@@ -60,8 +72,12 @@ def test_timer_shows_its_duration():
 
 
 def test_past_time_is_refused_clearly():
-    r = run_action(parsed("remind me yesterday at 3 pm to call", "reminder_set", ["yesterday", "at_3pm"],
-                          "2026-11-21T15:00", "call"), NOW)
+    r = run_action(
+        parsed(
+            "remind me yesterday at 3 pm to call", "reminder_set", ["yesterday", "at_3pm"], "2026-11-21T15:00", "call"
+        ),
+        NOW,
+    )
     assert r.kind == "refused" and "already passed" in r.text
 
 

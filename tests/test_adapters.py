@@ -28,10 +28,12 @@ def installed(home, tmp_path_factory):
 
 def test_not_worse_compares_exact_then_intent_accuracy():
     assert not_worse({"exact_accuracy": 80.0}, {"exact_accuracy": 80.0})
-    assert not_worse({"exact_accuracy": 81.0, "intent_accuracy": 1.0},
-                     {"exact_accuracy": 80.0, "intent_accuracy": 99.0})
-    assert not not_worse({"exact_accuracy": 80.0, "intent_accuracy": 90.0},
-                         {"exact_accuracy": 80.0, "intent_accuracy": 91.0})
+    assert not_worse(
+        {"exact_accuracy": 81.0, "intent_accuracy": 1.0}, {"exact_accuracy": 80.0, "intent_accuracy": 99.0}
+    )
+    assert not not_worse(
+        {"exact_accuracy": 80.0, "intent_accuracy": 90.0}, {"exact_accuracy": 80.0, "intent_accuracy": 91.0}
+    )
     assert not_worse({"exact_accuracy": 1.0}, None) and not not_worse({}, {"exact_accuracy": 1.0})
 
 
@@ -49,7 +51,7 @@ def test_activating_swaps_the_running_engines_fallback_without_a_restart(install
     assert engine.fallback.adapter_dir.name == BUILTIN_NAME
 
     info = assistant.activate_adapter("mine")
-    assert assistant.nlu is engine                      # the same running engine
+    assert assistant.nlu is engine  # the same running engine
     assert engine.fallback.adapter_dir == installed and engine.fallback.backend_name == "llama"
     assert info["swap_s"] < 10
 

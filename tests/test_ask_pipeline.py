@@ -18,18 +18,32 @@ NOW = datetime(2026, 11, 22, 18, 5)  # a Sunday evening
 
 # (spoken command, intent, date keys, when, words the reply must contain)
 COMMANDS = [
-    ("remind me to call mom tomorrow at three pm", "reminder_set", ["tomorrow", "at_3pm"],
-     "2026-11-23T15:00", ["call mom", "tomorrow 15:00"]),
+    (
+        "remind me to call mom tomorrow at three pm",
+        "reminder_set",
+        ["tomorrow", "at_3pm"],
+        "2026-11-23T15:00",
+        ["call mom", "tomorrow 15:00"],
+    ),
     ("set a timer for ten minutes", "timer_set", ["in_10_minutes"], "2026-11-22T18:15", ["10 minutes"]),
     ("what time is it", "datetime_query", [], None, ["18:05"]),
-    ("wake me up at six thirty tomorrow", "alarm_set", ["at_6_30am", "tomorrow"], "2026-11-23T06:30",
-     ["tomorrow 06:30"]),
-    ("schedule a meeting with the design team next tuesday at two pm", "calendar_set",
-     ["next_tuesday", "at_2pm"], "2026-11-24T14:00", ["meeting"]),
+    (
+        "wake me up at six thirty tomorrow",
+        "alarm_set",
+        ["at_6_30am", "tomorrow"],
+        "2026-11-23T06:30",
+        ["tomorrow 06:30"],
+    ),
+    (
+        "schedule a meeting with the design team next tuesday at two pm",
+        "calendar_set",
+        ["next_tuesday", "at_2pm"],
+        "2026-11-24T14:00",
+        ["meeting"],
+    ),
     ("how much memory am I using", "system_status", [], None, ["GiB"]),
     ("pause the music", "media_control", [], None, []),
-    ("take a note that the wifi password is on the fridge", "note_create", [], None,
-     ["noted", "password", "fridge"]),
+    ("take a note that the wifi password is on the fridge", "note_create", [], None, ["noted", "password", "fridge"]),
     # the reminder above was stored: asking for tomorrow lists it
     ("what's on my schedule tomorrow", "schedule_query", ["tomorrow"], "2026-11-23T09:00", ["call mom"]),
     ("cancel the timer", "schedule_remove", [], None, ["timer"]),

@@ -130,15 +130,20 @@ def test_history_is_trimmed_to_the_newest_turns_that_fit_the_context():
     history = []
     for i in range(40):
         history.append({"role": "user", "content": f"Turn {i}: tell me something about the number {i}."})
-        history.append({"role": "assistant", "content": f"The number {i} comes after {i - 1} and before "
-                                                        f"{i + 1}; it is {'even' if i % 2 == 0 else 'odd'}."})
+        history.append(
+            {
+                "role": "assistant",
+                "content": f"The number {i} comes after {i - 1} and before "
+                f"{i + 1}; it is {'even' if i % 2 == 0 else 'odd'}.",
+            }
+        )
     history.append({"role": "user", "content": "Which turn number came last?"})
 
     prompt = chat.build_prompt(history)
     assert prompt[0]["role"] == "system"
     kept = prompt[1:]
     assert kept[-1] == history[-1]
-    assert kept == history[-len(kept):]  # a contiguous run of the newest messages
+    assert kept == history[-len(kept) :]  # a contiguous run of the newest messages
     assert kept[0]["role"] == "user"
     assert 3 <= len(kept) < len(history)
     assert chat.count_tokens(prompt) + options.max_tokens <= options.n_ctx

@@ -32,12 +32,15 @@ def test_round_trip_keeps_user_values(tmp_path):
     assert back.stt.beam_size == 3 and back.audio.vad_threshold_db == 9.5
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("[chat\nmodel_path = 1", "not a valid settings file"),
-    ("[chat]\nmodle_path = 'x'", "unknown setting 'modle_path'"),
-    ("[chat]\nn_ctx = 'big'", "must be int"),
-    ("[voices]\nx = 1", "unknown section"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("[chat\nmodel_path = 1", "not a valid settings file"),
+        ("[chat]\nmodle_path = 'x'", "unknown setting 'modle_path'"),
+        ("[chat]\nn_ctx = 'big'", "must be int"),
+        ("[voices]\nx = 1", "unknown section"),
+    ],
+)
 def test_broken_settings_file_is_a_clear_error(tmp_path, text, needle):
     path = tmp_path / "settings.toml"
     path.write_text(text)

@@ -122,10 +122,19 @@ def engine() -> NluEngine:
     return NluEngine(tz=ZoneInfo("UTC")).load()
 
 
-@pytest.mark.parametrize("text", [
-    "", "   \n\t", "a" * 10_000, "今天天气怎么样", "Привет, как дела?", "\x00\x01\x02\xff\xfe" * 40,
-    "1234 5678 !!!", "🙂🙂🙂",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t",
+        "a" * 10_000,
+        "今天天气怎么样",
+        "Привет, как дела?",
+        "\x00\x01\x02\xff\xfe" * 40,
+        "1234 5678 !!!",
+        "🙂🙂🙂",
+    ],
+)
 def test_bad_input_goes_to_chat_without_error(text):
     # the guard rails answer before any model is loaded, so a wrong model dir does not matter here
     eng = NluEngine(model_dir="/nonexistent")
@@ -138,16 +147,26 @@ def test_bad_input_goes_to_chat_without_error(text):
 def test_to_dict_has_exactly_the_contract_keys(engine):
     d = engine.parse("remind me to call mom tomorrow at 3 pm", now=NOW).to_dict()
     assert list(d) == ["text", "intent", "date_keys", "when", "confidence", "source", "payload"]
-    assert d == {"text": "remind me to call mom tomorrow at 3 pm", "intent": "reminder_set",
-                 "date_keys": ["tomorrow", "at_3pm"], "when": "2026-03-12T15:00", "confidence": d["confidence"],
-                 "source": "fasttext", "payload": "call mom"}
+    assert d == {
+        "text": "remind me to call mom tomorrow at 3 pm",
+        "intent": "reminder_set",
+        "date_keys": ["tomorrow", "at_3pm"],
+        "when": "2026-03-12T15:00",
+        "confidence": d["confidence"],
+        "source": "fasttext",
+        "payload": "call mom",
+    }
     assert 0.5 < d["confidence"] <= 1.0
 
 
 def test_spec_examples(engine):
     r = engine.parse("schedule a meeting with Ana next tuesday at 2 pm", now=NOW)
     assert (r.intent, r.date_keys, r.when, r.payload) == (
-        "calendar_set", ["next_tuesday", "at_2pm"], "2026-03-17T14:00", "meeting with Ana")
+        "calendar_set",
+        ["next_tuesday", "at_2pm"],
+        "2026-03-17T14:00",
+        "meeting with Ana",
+    )
     r = engine.parse("set a timer for ten minutes", now=NOW)
     assert (r.intent, r.date_keys, r.when) == ("timer_set", ["in_10_minutes"], "2026-03-11T10:27")
     r = engine.parse("what time is it", now=NOW)
@@ -222,9 +241,11 @@ def test_outputs_validate_against_the_vocabulary(engine):
 
 
 def test_engine_does_not_import_torch_or_qt():
-    code = ("import sys; from jarvis_desktop.nlu.engine import NluEngine; "
-            "NluEngine().parse('remind me to call mom at 5'); "
-            "print(any(m.split('.')[0] in ('torch', 'PySide6', 'transformers') for m in sys.modules))")
+    code = (
+        "import sys; from jarvis_desktop.nlu.engine import NluEngine; "
+        "NluEngine().parse('remind me to call mom at 5'); "
+        "print(any(m.split('.')[0] in ('torch', 'PySide6', 'transformers') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
@@ -257,12 +278,20 @@ class _StubEngine:
 
 
 def test_evaluate_reports_fallback_rate_and_latency_per_source():
-    rows = [{"text": "a", "intent": "timer_set", "date_keys": []},
-            {"text": "b", "intent": "general_chat", "date_keys": []},
-            {"text": "c", "intent": "weather_query", "date_keys": []},
-            {"text": "d", "intent": "weather_query", "date_keys": []}]
-    stub = _StubEngine({"a": ("timer_set", "fasttext"), "b": ("general_chat", "rules"),
-                        "c": ("weather_query", "lora"), "d": ("datetime_query", "lora")})
+    rows = [
+        {"text": "a", "intent": "timer_set", "date_keys": []},
+        {"text": "b", "intent": "general_chat", "date_keys": []},
+        {"text": "c", "intent": "weather_query", "date_keys": []},
+        {"text": "d", "intent": "weather_query", "date_keys": []},
+    ]
+    stub = _StubEngine(
+        {
+            "a": ("timer_set", "fasttext"),
+            "b": ("general_chat", "rules"),
+            "c": ("weather_query", "lora"),
+            "d": ("datetime_query", "lora"),
+        }
+    )
     report = evaluate(stub, rows, now=NOW)
     assert report["fallback_rate"] == 50.0
     assert report["sources"] == {"fasttext": 1, "lora": 2, "rules": 1}
@@ -275,8 +304,15 @@ def test_evaluate_reports_fallback_rate_and_latency_per_source():
 
 
 def test_evaluate_uses_the_row_now_and_when_labels():
-    rows = [{"text": "remind me tomorrow at 9 am to stretch", "intent": "reminder_set",
-             "date_keys": ["tomorrow", "at_9am"], "now": "2026-12-31T20:00", "when": "2027-01-01T09:00"}]
+    rows = [
+        {
+            "text": "remind me tomorrow at 9 am to stretch",
+            "intent": "reminder_set",
+            "date_keys": ["tomorrow", "at_9am"],
+            "now": "2026-12-31T20:00",
+            "when": "2027-01-01T09:00",
+        }
+    ]
     report = evaluate(NluEngine(tz=ZoneInfo("UTC")), rows, now=NOW)
     assert report["when_accuracy"] == 100.0 and report["date_keys_accuracy"] == 100.0
 
@@ -288,8 +324,11 @@ def test_threshold_table_splits_rows_by_confidence():
         def predict(self, text):
             return {"x": ("timer_set", 0.9), "y": ("alarm_set", 0.35), "z": ("note_create", 0.6)}[text]
 
-    rows = [{"text": "x", "intent": "timer_set"}, {"text": "y", "intent": "timer_set"},
-            {"text": "z", "intent": "note_create"}]
+    rows = [
+        {"text": "x", "intent": "timer_set"},
+        {"text": "y", "intent": "timer_set"},
+        {"text": "z", "intent": "note_create"},
+    ]
     table = {r["threshold"]: r for r in threshold_table(rows, Clf(), thresholds=(0.3, 0.5, 0.95))}
     assert table[0.3] == {"threshold": 0.3, "below_pct": 0.0, "n_below": 0, "acc_above": 66.67, "acc_below": None}
     assert table[0.5]["below_pct"] == 33.33 and table[0.5]["acc_below"] == 0.0 and table[0.5]["acc_above"] == 100.0

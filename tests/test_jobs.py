@@ -85,7 +85,8 @@ def test_cancel_stops_the_process_cleanly_and_marks_the_job_cancelled(runner, tm
 
 
 def test_a_job_killed_with_sigkill_is_failed_with_its_log_tail_and_the_active_adapter_is_untouched(
-        runner, tmp_path, home):
+    runner, tmp_path, home
+):
     prev = _fake_previous_adapter(home)
     registry = AdapterRegistry()
     registry.activate("previous")

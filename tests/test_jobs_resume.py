@@ -23,10 +23,35 @@ STEPS = 8
 
 def _start_app(data: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "jarvis_desktop", "jobs", "start", "--data", str(data), "--valid", str(data),
-         "--max-steps", str(STEPS), "--batch-size", "1", "--max-len", "32", "--first-layer", "28",
-         "--eval-rows", "2", "--checkpoint-every", "1", "--no-gguf", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "jarvis_desktop",
+            "jobs",
+            "start",
+            "--data",
+            str(data),
+            "--valid",
+            str(data),
+            "--max-steps",
+            str(STEPS),
+            "--batch-size",
+            "1",
+            "--max-len",
+            "32",
+            "--first-layer",
+            "28",
+            "--eval-rows",
+            "2",
+            "--checkpoint-every",
+            "1",
+            "--no-gguf",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_job_of_a_crashed_app_shows_interrupted_and_resumes_from_its_checkpoint(home, tmp_path):

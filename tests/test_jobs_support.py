@@ -38,16 +38,40 @@ def tiny_spec(data: Path, **overrides):
     """A :class:`JobSpec` that trains in seconds (no GGUF unless asked)."""
     from jarvis_desktop.jobs.spec import JobSpec
 
-    values = dict(data=str(data), valid=str(data), max_steps=2, batch_size=1, max_len=32, first_layer=28,
-                  eval_rows=2, checkpoint_every=1, gguf=False, threads=2)
+    values = dict(
+        data=str(data),
+        valid=str(data),
+        max_steps=2,
+        batch_size=1,
+        max_len=32,
+        first_layer=28,
+        eval_rows=2,
+        checkpoint_every=1,
+        gguf=False,
+        threads=2,
+    )
     values.update(overrides)
     return JobSpec(**values)
 
 
 def tiny_args(data: Path) -> list[str]:
     """``train-adapter`` options for a tiny run."""
-    return ["--data", str(data), "--valid", str(data), "--batch-size", "1", "--max-len", "32",
-            "--first-layer", "28", "--eval-rows", "2", "--threads", "2"]
+    return [
+        "--data",
+        str(data),
+        "--valid",
+        str(data),
+        "--batch-size",
+        "1",
+        "--max-len",
+        "32",
+        "--first-layer",
+        "28",
+        "--eval-rows",
+        "2",
+        "--threads",
+        "2",
+    ]
 
 
 @pytest.fixture
@@ -102,10 +126,28 @@ def shared_trained_adapter(tmp_path_factory) -> tuple[Path, str, int]:
         return out, saved["stdout"], saved["code"]
     root.mkdir(parents=True, exist_ok=True)
     data = tiny_dataset(root / "tiny.jsonl")
-    proc = subprocess.run([sys.executable, "-m", "jarvis_desktop", "train-adapter", *tiny_args(data),
-                           "--max-steps", "2", "--checkpoint-every", "1", "--output", str(out),
-                           "--baseline", "none", "--zip",
-                           "--json-progress"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jarvis_desktop",
+            "train-adapter",
+            *tiny_args(data),
+            "--max-steps",
+            "2",
+            "--checkpoint-every",
+            "1",
+            "--output",
+            str(out),
+            "--baseline",
+            "none",
+            "--zip",
+            "--json-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode != 0:
         raise AssertionError(f"train-adapter failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}")
     record.write_text(json.dumps({"stdout": proc.stdout, "code": proc.returncode}))

@@ -36,12 +36,15 @@ def test_garbage_from_an_undertrained_adapter_gives_no_intent_and_no_invalid_key
     assert ans is None or (ans.intent is None and all(is_valid_key(k) for k in ans.date_keys or []))
 
 
-@pytest.mark.parametrize("raw", [
-    "I think this is a reminder",              # prose, not JSON
-    'reminder_set","date_keys":["tomorrow"',   # cut before the closing bracket
-    'reminder_set","date_keys":"tomorrow"}',   # keys not a list
-    "",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "I think this is a reminder",  # prose, not JSON
+        'reminder_set","date_keys":["tomorrow"',  # cut before the closing bracket
+        'reminder_set","date_keys":"tomorrow"}',  # keys not a list
+        "",
+    ],
+)
 def test_unparseable_output_is_no_answer(raw):
     assert parse_answer(raw) is None
 
@@ -91,9 +94,11 @@ def test_llama_backend_understands_clear_commands(llama_fallback):
 
 
 def test_llama_backend_does_not_import_torch():
-    code = ("import sys; from jarvis_desktop.nlu.lora_fallback import LoraFallback; "
-            "a = LoraFallback(backend='llama').answer('set a timer for ten minutes'); "
-            "print(a.intent, 'torch' in sys.modules)")
+    code = (
+        "import sys; from jarvis_desktop.nlu.lora_fallback import LoraFallback; "
+        "a = LoraFallback(backend='llama').answer('set a timer for ten minutes'); "
+        "print(a.intent, 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["timer_set", "False"], out.stderr
 

@@ -18,8 +18,10 @@ from jarvis_desktop.errors import BadInputError, ModelNotFoundError
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("mlx_lm") is None or importlib.util.find_spec("mlx") is None,
-                       reason='mlx-lm / mlx not installed (pip install "jarvis-desktop[mlx]")'),
+    pytest.mark.skipif(
+        importlib.util.find_spec("mlx_lm") is None or importlib.util.find_spec("mlx") is None,
+        reason='mlx-lm / mlx not installed (pip install "jarvis-desktop[mlx]")',
+    ),
 ]
 
 QUESTION = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
@@ -31,8 +33,9 @@ def hf_dir() -> Path:
     if importlib.util.find_spec("transformers") is None or importlib.util.find_spec("torch") is None:
         pytest.skip("converting the GGUF to safetensors needs transformers + torch (jarvis-desktop[train])")
     code = "from jarvis_desktop.training.base_model import hf_base_dir; print(hf_base_dir())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
-                         env=dict(os.environ))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=dict(os.environ)
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return Path(out.stdout.strip().splitlines()[-1])
 
@@ -76,7 +79,7 @@ def test_mlx_in_the_router_reports_its_footprint(hf_dir):
     router = ChatRouter(settings, monitor=ResourceMonitor(), local=MlxChatModel(hf_dir, OPTIONS), remote=None)
     assert "".join(router.stream(QUESTION, max_tokens=4))
     rec = router.registry.get(router.model_name)
-    assert rec.kind == "mlx" and rec.state == "loaded" and rec.size_mib > 400   # fp32 safetensors, ~513 MiB
+    assert rec.kind == "mlx" and rec.state == "loaded" and rec.size_mib > 400  # fp32 safetensors, ~513 MiB
     assert rec.footprint_mib is not None and rec.footprint_mib > 0
     assert router.last.backend == "local" and router.last.reason == "no remote endpoint configured"
     router.unload_local()

@@ -37,11 +37,11 @@ def test_the_thread_samples_keeps_a_rolling_history_and_stops_cleanly():
     time.sleep(0.6)
     t0 = time.perf_counter()
     assert monitor.stop()
-    assert time.perf_counter() - t0 < 0.5          # waits on an Event, not a sleep
+    assert time.perf_counter() - t0 < 0.5  # waits on an Event, not a sleep
     assert not monitor.running
     assert {t.name for t in threading.enumerate()} == before
     snap = monitor.snapshot()
-    assert len(snap.history) == 5                   # rolling: only the newest 5 kept
+    assert len(snap.history) == 5  # rolling: only the newest 5 kept
     assert len(seen) >= 6
     times = [s.t for s in snap.history]
     assert times == sorted(times)
@@ -49,8 +49,8 @@ def test_the_thread_samples_keeps_a_rolling_history_and_stops_cleanly():
     assert 0.0 <= monitor.overhead_percent() < 50.0
     n = len(seen)
     time.sleep(0.2)
-    assert len(seen) == n                            # nothing after stop
-    assert monitor.stop()                            # stopping twice is fine
+    assert len(seen) == n  # nothing after stop
+    assert monitor.stop()  # stopping twice is fine
 
 
 def test_a_broken_listener_does_not_stop_sampling():
@@ -78,8 +78,10 @@ def test_latest_resamples_when_stale():
 
 
 def test_sampling_never_imports_torch():
-    code = ("import sys; from jarvis_desktop.monitor import ResourceMonitor; m = ResourceMonitor(0.01).start(); "
-            "import time; time.sleep(0.1); m.stop(); print('torch' in sys.modules, m.snapshot().latest.gpu_used_mib)")
+    code = (
+        "import sys; from jarvis_desktop.monitor import ResourceMonitor; m = ResourceMonitor(0.01).start(); "
+        "import time; time.sleep(0.1); m.stop(); print('torch' in sys.modules, m.snapshot().latest.gpu_used_mib)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "None"]
@@ -104,16 +106,15 @@ def test_registry_estimates_and_measures_a_real_load(tmp_path):
         chat.load()
     rec = registry.get("chat")
     assert rec.state == "loaded"
-    assert rec.footprint_mib > 0.3 * size_mib      # mmapped weights touched + KV cache
+    assert rec.footprint_mib > 0.3 * size_mib  # mmapped weights touched + KV cache
     registry.used("chat", "local")
     assert registry.get("chat").last_backend == "local" and registry.get("chat").last_used > 0
     chat.unload()
     registry.unloaded("chat")
     assert registry.get("chat").state == "unloaded" and not chat.loaded
 
-    with pytest.raises(RuntimeError):
-        with registry.measure_load("chat"):
-            raise RuntimeError("load failed")
+    with pytest.raises(RuntimeError), registry.measure_load("chat"):
+        raise RuntimeError("load failed")
     assert registry.get("chat").state == "unloaded"
 
 
@@ -139,11 +140,21 @@ def test_monitor_cli_once_json_and_text():
     assert row["models"][0]["name"].startswith("chat: SmolLM2")
     assert row["models"][0]["state"] == "unloaded"
     assert row["models"][0]["reason"] == "no remote endpoint configured"
-    out = subprocess.run([sys.executable, "-m", "jarvis_desktop", "monitor", "--count", "2", "--interval", "0.1"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "jarvis_desktop", "monitor", "--count", "2", "--interval", "0.1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stdout.splitlines() if line.startswith("cpu")]
     assert len(lines) == 2 and "GiB free" in lines[0]
-    out = subprocess.run([sys.executable, "-m", "jarvis_desktop", "monitor", "--interval", "0"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "jarvis_desktop", "monitor", "--interval", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert out.returncode == 2 and out.stderr.startswith("error:")

@@ -41,7 +41,7 @@ def test_the_panel_refresh_never_samples(qtbot):
     monitor = ResourceMonitor(interval_s=10)
     panel = MonitorPanel(monitor, interval_ms=10_000)
     qtbot.addWidget(panel)
-    panel.refresh()                       # no sample yet: nothing shown, nothing taken
+    panel.refresh()  # no sample yet: nothing shown, nothing taken
     assert monitor.snapshot().history == []
     monitor.sample_now()
     panel.refresh()
@@ -72,7 +72,10 @@ def test_settings_dialog_saves_remote_and_monitor_but_never_the_key(qtbot, tmp_p
     new = blocker.args[0]
     assert written and written[0] is new
     assert (new.remote.base_url, new.remote.model, new.remote.placement) == (
-        "http://gpu-box:8000/v1", "llama-3.1-8b", "remote")
+        "http://gpu-box:8000/v1",
+        "llama-3.1-8b",
+        "remote",
+    )
     assert (new.monitor.buffer_gib, new.monitor.buffer_fraction, new.monitor.hysteresis_gib) == (6.0, 0.3, 0.5)
 
 
@@ -90,7 +93,7 @@ def test_settings_dialog_rejects_a_bad_url_and_a_real_save_round_trips(qtbot, tm
     dialog.api_key.setText("sk-secret-do-not-store")
     try:
         with qtbot.waitSignal(dialog.saved, timeout=5000):
-            dialog.save()   # the key goes to the keyring (on a thread), the rest to settings.toml
+            dialog.save()  # the key goes to the keyring (on a thread), the rest to settings.toml
         assert backend.store == {("jarvis-desktop", "remote-api-key"): "sk-secret-do-not-store"}
     finally:
         qtbot_cleanup()
@@ -116,12 +119,13 @@ def test_settings_dialog_without_a_keyring_keeps_the_dialog_open_with_the_reason
         dialog.save()
         qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=5000)
         assert "JARVIS_REMOTE_API_KEY" in dialog.error.text() and written
-        assert dialog.api_key.text() == ""   # the key is not kept in the widget
+        assert dialog.api_key.text() == ""  # the key is not kept in the widget
     finally:
         keyring.set_keyring(old)
 
 
 def test_badge_for_history_records():
     assert "remote" in badge_from_meta({"intent": "general_chat", "kind": "chat", "backend": "remote"})
-    assert "remote → local" in badge_from_meta({"intent": "general_chat", "kind": "chat", "backend": "local",
-                                                "notice": "remote failed"})
+    assert "remote → local" in badge_from_meta(
+        {"intent": "general_chat", "kind": "chat", "backend": "local", "notice": "remote failed"}
+    )

@@ -82,8 +82,13 @@ def _report(title: str, failures: list[str]) -> None:
 @pytest.mark.slow
 def test_intent_accuracy_on_unseen_phrasing(predictions):
     wrong = [(r, p) for r, p in predictions if p.intent != r["intent"]]
-    _report("intent", [f"{r['intent']:>15} -> {p.intent:<15} p={p.confidence:.2f} | {r['text']}"
-                       for r, p in sorted(wrong, key=lambda rp: rp[0]["intent"])])
+    _report(
+        "intent",
+        [
+            f"{r['intent']:>15} -> {p.intent:<15} p={p.confidence:.2f} | {r['text']}"
+            for r, p in sorted(wrong, key=lambda rp: rp[0]["intent"])
+        ],
+    )
     accuracy = 1 - len(wrong) / len(predictions)
     print(f"intent accuracy {accuracy:.3f} on {len(predictions)}")
     per_intent = {}
@@ -92,8 +97,11 @@ def test_intent_accuracy_on_unseen_phrasing(predictions):
         per_intent[name] = sum(p.intent == name for _, p in rows) / len(rows)
     print("per-intent recall " + ", ".join(f"{k} {v:.2f}" for k, v in per_intent.items()))
     assert accuracy >= INTENT_FLOOR
-    weak = {k: round(v, 2) for k, v in per_intent.items()
-            if v < (GENERAL_CHAT_FLOOR if k == "general_chat" else PER_INTENT_FLOOR)}
+    weak = {
+        k: round(v, 2)
+        for k, v in per_intent.items()
+        if v < (GENERAL_CHAT_FLOOR if k == "general_chat" else PER_INTENT_FLOOR)
+    }
     assert not weak, f"intents whose recall collapsed: {weak}"
 
 
@@ -113,8 +121,7 @@ def test_date_keys_exact_on_unseen_phrasing(predictions):
 def test_when_on_unseen_phrasing(predictions):
     """``when`` (local YYYY-MM-DDTHH:MM or null) against the hand-computed moment."""
     wrong = [(r, p) for r, p in predictions if p.when != r["when"]]
-    _report("when", [f"{r['when']} -> {p.when} (now {r['now']}, keys {p.date_keys}) | {r['text']}"
-                     for r, p in wrong])
+    _report("when", [f"{r['when']} -> {p.when} (now {r['now']}, keys {p.date_keys}) | {r['text']}" for r, p in wrong])
     accuracy = 1 - len(wrong) / len(predictions)
     print(f"when accuracy {accuracy:.3f} on {len(predictions)}")
     assert accuracy >= WHEN_FLOOR

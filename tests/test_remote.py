@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 QUESTION = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
 STORY = [{"role": "user", "content": "Write a long story about a dragon who learns to cook."}]
-SHORT = MonitorSettings(buffer_gib=100_000.0)             # local memory always counts as short
+SHORT = MonitorSettings(buffer_gib=100_000.0)  # local memory always counts as short
 PLENTY = MonitorSettings(buffer_gib=0.0, buffer_fraction=0.0)
 
 
@@ -54,8 +54,9 @@ def cli_home(tmp_path):
     return str(tmp_path)
 
 
-def make_router(base_url: str | None, monitor_settings: MonitorSettings, local, key: str | None = API_KEY,
-                **remote_fields) -> ChatRouter:
+def make_router(
+    base_url: str | None, monitor_settings: MonitorSettings, local, key: str | None = API_KEY, **remote_fields
+) -> ChatRouter:
     remote = RemoteSettings(base_url=base_url or "", model="smollm2", **remote_fields)
     settings = Settings(chat=LOCAL_OPTIONS, remote=remote, monitor=monitor_settings)
     backend = RemoteChatModel(remote, settings.chat, api_key=key) if base_url else None
@@ -70,12 +71,12 @@ def test_memory_short_sends_the_request_to_the_remote_and_it_streams(cloud, loca
     assert info.backend == "remote" and not info.fallback and info.notice == ""
     assert info.reason.startswith("not enough RAM") or info.reason.startswith("RAM pressure")
     assert info.stats.first_token_s > 0 and info.stats.total_s >= info.stats.first_token_s
-    assert not local.loaded                          # the policy unloaded the local model under pressure
+    assert not local.loaded  # the policy unloaded the local model under pressure
     rec = router.registry.get(router.model_name)
     assert (rec.placement, rec.last_backend, rec.state) == ("remote", "remote", "unloaded")
     from jarvis_desktop.monitor.idle import remote_idle_minutes
 
-    assert remote_idle_minutes() < 0.5               # remote activity recorded for the VM's idle script
+    assert remote_idle_minutes() < 0.5  # remote activity recorded for the VM's idle script
 
 
 def test_memory_plentiful_keeps_it_local_and_reloads_the_model(cloud, local):
@@ -104,7 +105,7 @@ def test_pressure_seen_by_the_monitor_thread_unloads_without_a_request(cloud, lo
     router.watch()
     router.monitor.start()
     try:
-        router.settings.monitor.buffer_gib = 100_000.0   # memory becomes short
+        router.settings.monitor.buffer_gib = 100_000.0  # memory becomes short
         deadline = time.monotonic() + 10
         while local.loaded and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -131,7 +132,7 @@ def test_remote_killed_mid_stream_the_local_model_finishes_the_answer(local):
         for piece in stream:
             received.append(piece)
             if len(received) == 3:
-                doomed.stop()                        # the cloud VM goes away mid-answer
+                doomed.stop()  # the cloud VM goes away mid-answer
             if notices:
                 break
         received.extend(stream)
@@ -142,14 +143,14 @@ def test_remote_killed_mid_stream_the_local_model_finishes_the_answer(local):
     assert notices and notices[0] == info.notice
     assert "failed mid-answer" in info.notice and "local model finished" in info.notice
     answer = "".join(received)
-    assert len(answer.split()) > 5                   # the answer went on after the notice
+    assert len(answer.split()) > 5  # the answer went on after the notice
     assert local.loaded
 
 
 def test_a_dead_endpoint_falls_back_locally_before_streaming(local):
     port_owner = FailingServer("500")
     url = port_owner.base_url
-    port_owner.stop()                                 # nothing listens there any more
+    port_owner.stop()  # nothing listens there any more
     router = make_router(url, SHORT, local, retries=1, backoff_s=0.05)
     noticed: list[float] = []
     t0 = time.perf_counter()
@@ -158,7 +159,7 @@ def test_a_dead_endpoint_falls_back_locally_before_streaming(local):
     assert router.last.backend == "local" and router.last.fallback
     assert "unreachable" in router.last.notice and "answered locally" in router.last.notice
     assert router.remote.attempts == 2
-    assert noticed[0] - t0 < 2.0                      # refused connections: no waiting for timeouts
+    assert noticed[0] - t0 < 2.0  # refused connections: no waiting for timeouts
 
 
 def test_http_500_is_retried_with_backoff_then_abandoned(local):
@@ -168,10 +169,10 @@ def test_http_500_is_retried_with_backoff_then_abandoned(local):
         t0 = time.perf_counter()
         answer = "".join(router.stream(QUESTION, max_tokens=16))
         elapsed = time.perf_counter() - t0
-        assert server.requests == 3                   # 1 + 2 retries
+        assert server.requests == 3  # 1 + 2 retries
         assert answer and router.last.backend == "local"
         assert "HTTP 500" in router.last.notice and "gave up after 3 attempts" in router.last.notice
-        assert elapsed >= 0.3                         # backoff 0.1 + 0.2 s
+        assert elapsed >= 0.3  # backoff 0.1 + 0.2 s
         strict = make_router(server.base_url, SHORT, local, retries=1, backoff_s=0.0, fallback_local=False)
         with pytest.raises(RemoteError, match="HTTP 500"):
             strict.stream(QUESTION)
@@ -185,12 +186,14 @@ def test_a_hanging_endpoint_is_abandoned_within_the_first_token_timeout(local):
         router = make_router(server.base_url, SHORT, local, retries=1, backoff_s=0.1, first_token_timeout_s=1.0)
         noticed: list[float] = []
         t0 = time.perf_counter()
-        answer = "".join(router.stream(QUESTION, max_tokens=16, on_notice=lambda _: noticed.append(time.perf_counter())))
+        answer = "".join(
+            router.stream(QUESTION, max_tokens=16, on_notice=lambda _: noticed.append(time.perf_counter()))
+        )
         waited = noticed[0] - t0
         assert server.requests == 2
         assert "timed out" in router.last.notice
         assert answer and router.last.backend == "local"
-        assert 2.0 <= waited < 2 * 1.0 + 0.1 + 1.5   # two 1 s first-token timeouts + 0.1 s backoff
+        assert 2.0 <= waited < 2 * 1.0 + 0.1 + 1.5  # two 1 s first-token timeouts + 0.1 s backoff
     finally:
         server.stop()
 
@@ -221,7 +224,7 @@ def test_the_key_comes_from_the_keyring_or_the_environment(cloud, monkeypatch):
         assert keys.get_api_key() == API_KEY and keys.key_source() == "keyring"
         assert backend.store == {("jarvis-desktop", "remote-api-key"): API_KEY}
         remote = RemoteChatModel(RemoteSettings(base_url=cloud.base_url, model="smollm2"))
-        assert remote.models()                        # the keyring's key is accepted
+        assert remote.models()  # the keyring's key is accepted
         monkeypatch.setenv(keys.ENV_KEY, "from-env")
         assert keys.get_api_key() == "from-env" and keys.key_source() == "env"
         monkeypatch.delenv(keys.ENV_KEY)
@@ -236,16 +239,21 @@ def test_the_key_comes_from_the_keyring_or_the_environment(cloud, monkeypatch):
 
 def _cli(args, home, **env_extra):
     # the fail backend: CLI subprocesses never read or write the user's real keyring
-    env = dict(os.environ, JARVIS_DESKTOP_HOME=home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-               **env_extra)
-    return subprocess.run([sys.executable, "-m", "jarvis_desktop", *args], capture_output=True, text=True,
-                          timeout=180, env=env)
+    env = dict(
+        os.environ, JARVIS_DESKTOP_HOME=home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", **env_extra
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "jarvis_desktop", *args], capture_output=True, text=True, timeout=180, env=env
+    )
 
 
 def test_cli_chat_json_says_where_it_ran_and_why(cloud, cli_home):
-    env = {"JARVIS_REMOTE_BASE_URL": cloud.base_url, "JARVIS_REMOTE_MODEL": "smollm2",
-           "JARVIS_REMOTE_API_KEY": API_KEY}
-    out = _cli(["chat", "--json", "--placement", "remote", "What is the capital of France? Answer in one word."], cli_home, **env)
+    env = {"JARVIS_REMOTE_BASE_URL": cloud.base_url, "JARVIS_REMOTE_MODEL": "smollm2", "JARVIS_REMOTE_API_KEY": API_KEY}
+    out = _cli(
+        ["chat", "--json", "--placement", "remote", "What is the capital of France? Answer in one word."],
+        cli_home,
+        **env,
+    )
     assert out.returncode == 0, out.stderr
     row = json.loads(out.stdout)
     assert row["backend"] == "remote" and row["reason"] == "always remote (setting)" and not row["fallback"]
@@ -261,8 +269,7 @@ def test_cli_chat_json_says_where_it_ran_and_why(cloud, cli_home):
 
 
 def test_doctor_reports_the_endpoint(cloud, cli_home):
-    env = {"JARVIS_REMOTE_BASE_URL": cloud.base_url, "JARVIS_REMOTE_MODEL": "smollm2",
-           "JARVIS_REMOTE_API_KEY": API_KEY}
+    env = {"JARVIS_REMOTE_BASE_URL": cloud.base_url, "JARVIS_REMOTE_MODEL": "smollm2", "JARVIS_REMOTE_API_KEY": API_KEY}
     out = _cli(["doctor", "--json"], cli_home, **env)
     checks = {c["name"]: c for c in json.loads(out.stdout)}
     assert checks["remote endpoint"]["status"] == "ok"

@@ -41,9 +41,11 @@ def test_a_chat_answer_from_the_remote_is_badged_and_the_monitor_shows_it(qtbot,
 
     monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(tmp_path))
     monkeypatch.setenv("JARVIS_REMOTE_API_KEY", API_KEY)
-    settings = Settings(chat=ChatSettings(n_threads=1, max_tokens=24),
-                        remote=RemoteSettings(base_url=cloud.base_url, model="smollm2"),
-                        monitor=MonitorSettings(buffer_gib=100_000.0, interval_s=0.2))
+    settings = Settings(
+        chat=ChatSettings(n_threads=1, max_tokens=24),
+        remote=RemoteSettings(base_url=cloud.base_url, model="smollm2"),
+        monitor=MonitorSettings(buffer_gib=100_000.0, interval_s=0.2),
+    )
     settings.actions.sound = False
     settings.actions.notify_command = False
     window = MainWindow(settings=settings, assistant_factory=lambda: ChatOnlyAssistant(settings), use_tray=False)
@@ -70,7 +72,7 @@ def test_a_chat_answer_from_the_remote_is_badged_and_the_monitor_shows_it(qtbot,
     names = [table.item(r, 0).text() for r in range(table.rowCount())]
     row = next(r for r, name in enumerate(names) if name.startswith("chat: SmolLM2"))
     assert table.item(row, 1).text() == "remote"
-    assert "remote" in table.item(row, 6).text()       # last used ... (remote)
+    assert "remote" in table.item(row, 6).text()  # last used ... (remote)
 
     window.shutdown()
     assert not monitor.running

@@ -49,8 +49,12 @@ def test_a_low_confidence_utterance_goes_to_the_adapter(hybrid, low_confidence_r
     res = hybrid.parse(row["text"], now=NOW)
     assert res.source == "lora"
     assert res.confidence < hybrid.fallback_threshold
-    assert res.intent == LoraFallback(backend="llama").answer(row["text"], hybrid.classifier.predict(row["text"])[0],
-                                                             intent_only=True).intent
+    assert (
+        res.intent
+        == LoraFallback(backend="llama")
+        .answer(row["text"], hybrid.classifier.predict(row["text"])[0], intent_only=True)
+        .intent
+    )
     assert all(is_valid_key(k) for k in res.date_keys)
 
 
@@ -109,8 +113,10 @@ def test_settings_choose_the_fallback(tmp_path):
 
 
 def test_hybrid_parse_does_not_import_torch(low_confidence_rows):
-    code = ("import sys; from jarvis_desktop.config import Settings; from jarvis_desktop.nlu.engine import NluEngine; "
-            f"r = NluEngine.from_settings(Settings()).parse({low_confidence_rows[0]['text']!r}); "
-            "print(r.source, 'torch' in sys.modules)")
+    code = (
+        "import sys; from jarvis_desktop.config import Settings; from jarvis_desktop.nlu.engine import NluEngine; "
+        f"r = NluEngine.from_settings(Settings()).parse({low_confidence_rows[0]['text']!r}); "
+        "print(r.source, 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["lora", "False"], out.stderr

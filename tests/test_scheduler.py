@@ -51,8 +51,9 @@ def soon(seconds: float) -> datetime:
 
 
 def parsed(text, intent, keys=(), when=None, payload=""):
-    return ParseResult(text=text, intent=intent, date_keys=list(keys), when=when, confidence=0.99,
-                       source="test", payload=payload)
+    return ParseResult(
+        text=text, intent=intent, date_keys=list(keys), when=when, confidence=0.99, source="test", payload=payload
+    )
 
 
 def test_a_reminder_two_seconds_ahead_fires_on_time(make_assistant):
@@ -166,8 +167,9 @@ def test_a_locked_database_gives_a_clear_error_and_the_retry_is_saved(make_assis
 def test_a_timer_counts_from_the_real_clock_to_the_second(make_assistant):
     a = make_assistant()
     before = datetime.now()
-    r = run_action(parsed("set a timer for 2 minutes", "timer_set", ["in_2_minutes"]), a.now(),
-                   context=a.action_context())
+    r = run_action(
+        parsed("set a timer for 2 minutes", "timer_set", ["in_2_minutes"]), a.now(), context=a.action_context()
+    )
     item = a.action_context().schedule.get(r.data["id"])
     delta = (item.local_due().replace(tzinfo=None) - before).total_seconds()
     assert r.kind == "done" and 119 <= delta <= 122, delta

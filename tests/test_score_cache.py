@@ -58,8 +58,18 @@ def test_a_job_scores_the_baseline_once_and_reuses_those_scores_and_its_own(tmp_
     data = tiny_dataset(tmp_path / "tiny.jsonl")
 
     def job(name: str, against) -> dict:
-        proc = run_cli("train-adapter", *tiny_args(data), "--max-steps", "1", "--no-gguf", "--baseline",
-                       str(against), "--output", str(tmp_path / name), "--json-progress")
+        proc = run_cli(
+            "train-adapter",
+            *tiny_args(data),
+            "--max-steps",
+            "1",
+            "--no-gguf",
+            "--baseline",
+            str(against),
+            "--output",
+            str(tmp_path / name),
+            "--json-progress",
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
         return next(e for e in json_lines(proc.stdout) if e["event"] == "validation")
 

@@ -180,8 +180,7 @@ def readonly_dir(tmp_path):
         yield path
         path.chmod(0o755)
         return
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(path)],
-                             capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(path)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip("running as root without permission to mount a read-only filesystem")
     try:

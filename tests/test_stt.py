@@ -142,4 +142,3 @@ def test_int16_audio_and_concurrent_calls(stt, speech_dir):
     for t in threads:
         t.join()
     assert [normalise(r) for r in results] == ["what time is it"] * 2
-

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from helpers_audio import POCKETSPHINX_DATA, corpus_wer
 
-
 pytestmark = pytest.mark.slow
 
 # Measured here (tiny.en, int8, beam 5 = SttSettings default, Silero VAD on), after normalising case,

@@ -22,8 +22,14 @@ def test_a_foreground_run_prints_json_progress_and_writes_every_artifact(tmp_pat
     assert events[0]["device"] in ("cpu", "cuda", "mps")
     assert "checkpoint" in kinds
     files = set(events[-1]["files"])
-    assert {"adapter_config.json", "adapter_model.safetensors", "training_metadata.json", "adapter.gguf",
-            "tokenizer.json", "adapter.zip"} <= files
+    assert {
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "training_metadata.json",
+        "adapter.gguf",
+        "tokenizer.json",
+        "adapter.zip",
+    } <= files
     with zipfile.ZipFile(out / "adapter.zip") as zf:
         assert {"adapter.gguf", "adapter_model.safetensors"} <= set(zf.namelist())
     # no scratch left beside the output, and no temp directory
@@ -35,8 +41,9 @@ def test_a_bad_line_is_reported_with_its_number_and_exit_code_2(tmp_path, home):
     lines = data.read_text().splitlines()
     lines[3] = '{"text": "set an alarm", "intent": "alarm_set", "date_keys": ["at_99pm"]}'
     data.write_text("\n".join(lines) + "\n")
-    proc = run_cli("train-adapter", *tiny_args(data), "--max-steps", "1", "--output", str(tmp_path / "a"),
-                   "--json-progress")
+    proc = run_cli(
+        "train-adapter", *tiny_args(data), "--max-steps", "1", "--output", str(tmp_path / "a"), "--json-progress"
+    )
     assert proc.returncode == 2
     error = json_lines(proc.stdout)[-1]
     assert error["event"] == "error" and "line 4" in error["message"] and "at_99pm" in error["message"]
@@ -64,8 +71,18 @@ def test_a_new_adapter_inherits_the_routing_threshold_of_the_adapter_it_was_comp
 
     data = tiny_dataset(tmp_path / "tiny.jsonl")
     out = tmp_path / "new"
-    proc = run_cli("train-adapter", *tiny_args(data), "--max-steps", "1", "--no-gguf", "--baseline",
-                   str(DEFAULT_ADAPTER_DIR), "--output", str(out), "--json-progress")
+    proc = run_cli(
+        "train-adapter",
+        *tiny_args(data),
+        "--max-steps",
+        "1",
+        "--no-gguf",
+        "--baseline",
+        str(DEFAULT_ADAPTER_DIR),
+        "--output",
+        str(out),
+        "--json-progress",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     shipped = read_metadata(DEFAULT_ADAPTER_DIR)["routing"]["threshold"]
     routing = read_metadata(out)["routing"]

@@ -31,9 +31,18 @@ def tok_model():
     recipe = LoraTrainConfig()
     torch.manual_seed(7)
     tok, base = load_base(2)
-    model = get_peft_model(base, LoraConfig(
-        task_type="CAUSAL_LM", r=8, lora_alpha=16, lora_dropout=0.05, target_modules=list(recipe.target_modules),
-        layers_to_transform=list(range(14, 30)), layers_pattern="layers"))
+    model = get_peft_model(
+        base,
+        LoraConfig(
+            task_type="CAUSAL_LM",
+            r=8,
+            lora_alpha=16,
+            lora_dropout=0.05,
+            target_modules=list(recipe.target_modules),
+            layers_to_transform=list(range(14, 30)),
+            layers_pattern="layers",
+        ),
+    )
     with torch.no_grad():  # LoRA B starts at zero; give the adapter a real effect
         for name, param in model.named_parameters():
             if "lora_B" in name:
@@ -101,10 +110,16 @@ def test_teacher_forced_scores_match_what_greedy_decoding_really_writes():
         prompt = build_prompt(row["text"])
         ids = torch.tensor([tok(prompt, add_special_tokens=False)["input_ids"]])
         with torch.no_grad():
-            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=40,
-                                 do_sample=False, eos_token_id=tok.eos_token_id, pad_token_id=tok.eos_token_id)
-        text = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
-        ans = parse_answer(text[:text.index("}") + 1] if "}" in text else text.split('"')[0])
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=40,
+                do_sample=False,
+                eos_token_id=tok.eos_token_id,
+                pad_token_id=tok.eos_token_id,
+            )
+        text = tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
+        ans = parse_answer(text[: text.index("}") + 1] if "}" in text else text.split('"')[0])
         intent += ans is not None and ans.intent == row["intent"]
         exact += ans is not None and ans.intent == row["intent"] and ans.date_keys == list(row["date_keys"])
     assert scores["n"] == 12
@@ -130,7 +145,11 @@ def test_scoring_cli_refuses_a_directory_that_is_not_an_adapter(tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "jarvis_desktop.training.scoring", str(tmp_path), "--rows", "5"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jarvis_desktop.training.scoring", str(tmp_path), "--rows", "5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2  # bad input, as every CLI here
     assert "not a PEFT adapter directory" in json.loads(proc.stdout.splitlines()[-1])["error"]

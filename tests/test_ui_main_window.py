@@ -19,11 +19,10 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
+from helpers_pulse import play, virtual_mic  # noqa: E402,F401 (fixture)
 from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from helpers_pulse import play, virtual_mic  # noqa: E402,F401 (fixture)
 from speech import speak  # noqa: E402
 
 from jarvis_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -81,8 +80,8 @@ def test_spoken_question_shows_transcript_reply_and_intent(qtbot, open_window, t
     messages = window.chat.messages()
     assert messages[-2][0] == "user" and messages[-1][0] == "assistant"
     heard = messages[-2][1].lower()
-    assert "what time" in heard, heard                       # the transcript replaced "Transcribing…"
-    assert any(ch.isdigit() for ch in messages[-1][1]), messages[-1][1]   # the reply states a time
+    assert "what time" in heard, heard  # the transcript replaced "Transcribing…"
+    assert any(ch.isdigit() for ch in messages[-1][1]), messages[-1][1]  # the reply states a time
     assert window.strip.intent == "datetime_query"
     assert any(t.startswith("datetime_query") for t in window.strip.chip_texts())
     assert "what time" in (window.strip.transcript or "").lower()
@@ -99,12 +98,12 @@ def test_typed_question_streams_and_stop_interrupts(qtbot, open_window):
     window.token_received.connect(pieces.append)
     window.prompt.setText("Explain in two sentences why the sky is blue.")
     qtbot.keyClick(window.prompt, Qt.Key.Key_Return)
-    assert window.prompt.text() == ""                        # Enter sent it
+    assert window.prompt.text() == ""  # Enter sent it
     _wait_turn(qtbot, window)
     assert window.last_error is None, window.last_error
     turn = window.last_turn
     assert turn.reply.kind == "chat" and turn.parse.intent == "general_chat"
-    assert len(pieces) > 3, pieces                           # streamed, not one block
+    assert len(pieces) > 3, pieces  # streamed, not one block
     shown = window.chat.messages()[-1]
     assert shown[0] == "assistant" and shown[1].strip() and shown[1] == turn.reply.text
     assert "general_chat" in window.chat.bubbles[-1].badge_text()
@@ -130,10 +129,10 @@ def test_history_survives_reopening_the_window(qtbot, open_window):
     assert first.last_error is None, first.last_error
     before = first.chat.messages()[-2:]
     assert before[0] == ("user", "what day is it today") and before[1][1]
-    first.close()                                            # no tray offscreen: closing really quits
+    first.close()  # no tray offscreen: closing really quits
     assert first._closed
 
-    second = open_window()                                   # a new Assistant over the same home
+    second = open_window()  # a new Assistant over the same home
     qtbot.waitUntil(lambda: len(second.chat.messages()) >= 2, timeout=10_000)
     assert second.chat.messages()[-2:] == before
     assert "datetime_query" in second.chat.bubbles[-1].badge_text()
@@ -147,11 +146,11 @@ def test_corrupt_wav_shows_an_error_and_the_window_stays_usable(qtbot, open_wind
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(bad))])
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(QPoint(100, 100), *args)         # a real drag enters before it drops
+    enter = QDragEnterEvent(QPoint(100, 100), *args)  # a real drag enters before it drops
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     QApplication.sendEvent(window, QDropEvent(QPointF(100, 100), *args))
-    assert window.busy                                       # the drop started a voice turn
+    assert window.busy  # the drop started a voice turn
     _wait_turn(qtbot, window)
 
     assert window.last_error, "no error shown for a corrupt WAV"
@@ -160,7 +159,7 @@ def test_corrupt_wav_shows_an_error_and_the_window_stays_usable(qtbot, open_wind
     assert window.status_message() == window.last_error
     assert window.isVisible() and window.send_button.isEnabled()
 
-    assert window.submit_text("what time is it")             # still usable
+    assert window.submit_text("what time is it")  # still usable
     _wait_turn(qtbot, window)
     assert window.last_error is None
     assert window.strip.intent == "datetime_query"
@@ -190,8 +189,10 @@ def test_gui_stays_responsive_while_a_reply_streams(qtbot, open_window):
     assert window.last_turn.reply.kind == "chat", window.last_turn.parse
     assert len(tokens) > 20, "the reply was too short to measure a stream"
     worst = max(gaps)
-    print(f"\nevent-loop probe: {len(gaps)} ticks over {elapsed:.2f} s while streaming {len(tokens)} tokens; "
-          f"longest stall {worst:.0f} ms")
+    print(
+        f"\nevent-loop probe: {len(gaps)} ticks over {elapsed:.2f} s while streaming {len(tokens)} tokens; "
+        f"longest stall {worst:.0f} ms"
+    )
     assert worst < 250, f"the GUI thread stalled for {worst:.0f} ms while a reply streamed"
 
 
@@ -201,14 +202,13 @@ def test_mic_button_records_a_spoken_command(qtbot, open_window, virtual_mic, tm
     window = open_window()
     levels: list[float] = []
     window.mic.level.connect(levels.append)
-    qtbot.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)     # a click starts recording
+    qtbot.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)  # a click starts recording
     assert window.mic_button.recording
-    qtbot.waitUntil(lambda: window.mic.is_open, timeout=15_000)        # first audio block arrived
+    qtbot.waitUntil(lambda: window.mic.is_open, timeout=15_000)  # first audio block arrived
     play(virtual_mic, wav)
-    qtbot.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)     # a second click sends it
+    qtbot.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)  # a second click sends it
     assert not window.mic_button.recording
-    qtbot.waitUntil(lambda: window.last_turn is not None or window.last_error is not None,
-                    timeout=TURN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.last_turn is not None or window.last_error is not None, timeout=TURN_TIMEOUT_MS)
     _wait_turn(qtbot, window)
     assert window.last_error is None, window.last_error
     assert "what time" in window.chat.messages()[-2][1].lower()

@@ -32,8 +32,11 @@ def _tiny_form(tab: TrainingTab, data, steps: int) -> None:
 @pytest.fixture
 def tab(qtbot, home):
     # tiny jobs: LoRA on the last 2 layers, 2 validation rows, no GGUF (fields the form does not show)
-    widget = TrainingTab(JobsController(), auto_activate=False,
-                         spec_defaults=dict(first_layer=28, eval_rows=2, gguf=False, checkpoint_every=1))
+    widget = TrainingTab(
+        JobsController(),
+        auto_activate=False,
+        spec_defaults=dict(first_layer=28, eval_rows=2, gguf=False, checkpoint_every=1),
+    )
     qtbot.addWidget(widget)
     widget.resize(900, 700)
     widget.show()
@@ -119,8 +122,7 @@ def test_activate_in_the_window_swaps_the_adapter_into_the_running_engine(qtbot,
     try:
         qtbot.waitUntil(lambda: "mine" in window.training_tab.adapter_names(), timeout=20_000)
         window.activate_adapter("mine")
-        qtbot.waitUntil(lambda: "Adapter mine is active" in window.training_tab.log_view.toPlainText(),
-                        timeout=60_000)
+        qtbot.waitUntil(lambda: "Adapter mine is active" in window.training_tab.log_view.toPlainText(), timeout=60_000)
         got = []
         worker = ParseWorker()
         worker.finished.connect(got.append)
@@ -136,12 +138,14 @@ def test_the_gui_process_never_imports_torch(tmp_path):
     """The whole window (Training tab included) in a fresh process: torch stays out of it."""
     import subprocess
 
-    code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
-            "from PySide6.QtWidgets import QApplication\n"
-            "from jarvis_desktop.ui.main_window import MainWindow\n"
-            "app = QApplication([]); w = MainWindow(use_tray=False); w.show(); app.processEvents()\n"
-            "w.tabs.setCurrentWidget(w.training_tab); app.processEvents()\n"
-            "print(sorted(m for m in ('torch', 'transformers', 'peft') if m in sys.modules)); os._exit(0)\n")
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from jarvis_desktop.ui.main_window import MainWindow\n"
+        "app = QApplication([]); w = MainWindow(use_tray=False); w.show(); app.processEvents()\n"
+        "w.tabs.setCurrentWidget(w.training_tab); app.processEvents()\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'peft') if m in sys.modules)); os._exit(0)\n"
+    )
     env = dict(os.environ, JARVIS_DESKTOP_HOME=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -30,8 +30,11 @@ def test_chat_panel_streams_into_one_bubble_and_restores_history(qtbot):
     assert panel.empty_hint.isVisible()
     history = [
         SimpleNamespace(role="user", content="hello", meta={}),
-        SimpleNamespace(role="assistant", content="Hi!", meta={"intent": "general_chat", "backend": "local",
-                                                               "timings_ms": {"first_token": 81.2, "total": 1520}}),
+        SimpleNamespace(
+            role="assistant",
+            content="Hi!",
+            meta={"intent": "general_chat", "backend": "local", "timings_ms": {"first_token": 81.2, "total": 1520}},
+        ),
     ]
     assert panel.load_history(history) == 2
     assert not panel.empty_hint.isVisible()
@@ -65,11 +68,14 @@ def test_abandoned_empty_reply_leaves_no_bubble(qtbot):
 
 def test_badge_formatting_units():
     assert format_badge("timer_set", "local", {"stt": 312.4, "nlu": 3.9, "total": 2400}) == (
-        "timer_set · local · stt 312 ms · nlu 4 ms · total 2.4 s")
+        "timer_set · local · stt 312 ms · nlu 4 ms · total 2.4 s"
+    )
     assert format_badge("datetime_query", "local", {"stt": 300, "total": 320}, kind="direct") == (
-        "datetime_query · direct answer · stt 300 ms · total 320 ms")
+        "datetime_query · direct answer · stt 300 ms · total 320 ms"
+    )
     assert format_badge("general_chat", "local", {"first_token": 80}, tokens_per_s=91.6, kind="chat") == (
-        "general_chat · local · first token 80 ms · 92 tok/s")
+        "general_chat · local · first token 80 ms · 92 tok/s"
+    )
     assert format_badge(None, None, {}) == ""
     assert badge_from_meta(None) == ""
 
@@ -77,8 +83,13 @@ def test_badge_formatting_units():
 def test_strip_shows_intent_keys_and_resolved_time(qtbot):
     strip = UnderstandingStrip()
     qtbot.addWidget(strip)
-    parse = SimpleNamespace(intent="reminder_set", date_keys=["tomorrow", "at_3pm"],
-                            when=datetime(2026, 11, 23, 15, 0), confidence=0.97, payload="call mom")
+    parse = SimpleNamespace(
+        intent="reminder_set",
+        date_keys=["tomorrow", "at_3pm"],
+        when=datetime(2026, 11, 23, 15, 0),
+        confidence=0.97,
+        payload="call mom",
+    )
     strip.show_parse(parse, transcript="remind me to call mom tomorrow at three pm")
     chips = strip.chip_texts()
     assert chips[0].startswith("reminder_set") and "97%" in chips[0]
@@ -98,24 +109,24 @@ def test_mic_button_hold_is_push_to_talk_and_click_toggles(qtbot):
     button.recording_started.connect(lambda: events.append("start"))
     button.recording_stopped.connect(lambda: events.append("stop"))
 
-    button.HOLD_MS = 0                      # every press counts as a hold
+    button.HOLD_MS = 0  # every press counts as a hold
     qtbot.mousePress(button, Qt.MouseButton.LeftButton)
     assert button.recording
     qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
     assert not button.recording and events == ["start", "stop"]
 
-    button.HOLD_MS = 60_000                 # every press is a quick click
+    button.HOLD_MS = 60_000  # every press is a quick click
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert button.recording                 # first click starts and keeps recording
+    assert button.recording  # first click starts and keeps recording
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert not button.recording             # second click stops
+    assert not button.recording  # second click stops
     assert events == ["start", "stop", "start", "stop"]
 
 
 def test_level_meter_maps_linear_and_db_levels():
     assert LevelMeter.normalise(0.0) == 0.0
     assert LevelMeter.normalise(1.0) == pytest.approx(1.0)
-    assert 0.4 < LevelMeter.normalise(0.05) < 0.65      # typical speech RMS shows mid-scale
+    assert 0.4 < LevelMeter.normalise(0.05) < 0.65  # typical speech RMS shows mid-scale
     assert LevelMeter.normalise(-60.0) == 0.0 and LevelMeter.normalise(-30.0) == pytest.approx(0.5)
     assert LevelMeter.normalise(float("nan")) == 0.0
 

@@ -36,7 +36,7 @@ def run(signal: np.ndarray, endpointer: Endpointer | None = None, chunk: int = 4
     ep = endpointer or Endpointer()
     out: list[Utterance] = []
     for i in range(0, len(signal), chunk):
-        out += ep.process(signal[i:i + chunk])
+        out += ep.process(signal[i : i + chunk])
     last = ep.flush()
     return out + ([last] if last else [])
 
@@ -61,7 +61,7 @@ def test_silence_tone_silence_gives_one_utterance_with_its_bounds():
     assert len(utt.audio) == pytest.approx((utt.end_s - utt.start_s) * SR, abs=1)
     # The emitted audio is the stream's own samples at the reported position.
     i = int(round(utt.start_s * SR))
-    np.testing.assert_array_equal(utt.audio, signal[i:i + len(utt.audio)])
+    np.testing.assert_array_equal(utt.audio, signal[i : i + len(utt.audio)])
 
 
 def test_endpoint_waits_for_the_configured_silence():
@@ -121,7 +121,7 @@ def test_steady_noise_gives_no_utterance(amp):
 def test_clicks_are_not_speech():
     signal = noise(6.0)
     signal[SR::SR] = 0.9  # one-sample clicks every second
-    signal[3 * SR:3 * SR + 480] += 0.5  # one 30 ms knock
+    signal[3 * SR : 3 * SR + 480] += 0.5  # one 30 ms knock
     assert run(signal) == []
 
 

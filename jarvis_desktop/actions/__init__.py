@@ -27,8 +27,9 @@ items is :class:`jarvis_desktop.actions.scheduler.Scheduler`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult
@@ -51,6 +52,7 @@ def _status(parse: Any, ctx: ActionContext) -> ActionResult:
 
 def _lazy(module: str, name: str) -> Callable[[Any, ActionContext], ActionResult]:
     """A handler imported on first use (keeps ``import jarvis_desktop.actions`` light)."""
+
     def handler(parse: Any, ctx: ActionContext) -> ActionResult:
         import importlib
 
@@ -78,8 +80,9 @@ HANDLERS: dict[str, Callable[[Any, ActionContext], ActionResult]] = {
 }
 
 
-def run_action(parse: Any, now: datetime, loaded_models: list[str] | None = None, *,
-               context: ActionContext | None = None) -> ActionResult | None:
+def run_action(
+    parse: Any, now: datetime, loaded_models: list[str] | None = None, *, context: ActionContext | None = None
+) -> ActionResult | None:
     """Run the action for a parsed utterance.
 
     Args:

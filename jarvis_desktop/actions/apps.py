@@ -32,12 +32,25 @@ _SAFE_NAME = re.compile(r"^[\w .+'\-]+$")
 _SHELL_CHARS = re.compile(r"[;|&$`<>\\]|\$\(")
 _URL = re.compile(r"^(?:https?://\S+|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?:[/?#]\S*)?)$", re.I)
 _CATEGORY_WORDS = {
-    "browser": "WebBrowser", "web browser": "WebBrowser", "internet": "WebBrowser",
-    "terminal": "TerminalEmulator", "console": "TerminalEmulator", "shell": "TerminalEmulator",
-    "file manager": "FileManager", "files": "FileManager", "file browser": "FileManager",
-    "text editor": "TextEditor", "editor": "TextEditor", "calculator": "Calculator",
-    "email": "Email", "mail": "Email", "music player": "Player", "video player": "Player",
-    "settings": "Settings", "calendar": "Calendar", "image viewer": "Viewer",
+    "browser": "WebBrowser",
+    "web browser": "WebBrowser",
+    "internet": "WebBrowser",
+    "terminal": "TerminalEmulator",
+    "console": "TerminalEmulator",
+    "shell": "TerminalEmulator",
+    "file manager": "FileManager",
+    "files": "FileManager",
+    "file browser": "FileManager",
+    "text editor": "TextEditor",
+    "editor": "TextEditor",
+    "calculator": "Calculator",
+    "email": "Email",
+    "mail": "Email",
+    "music player": "Player",
+    "video player": "Player",
+    "settings": "Settings",
+    "calendar": "Calendar",
+    "image viewer": "Viewer",
 }
 _NOISE = re.compile(r"^(?:the|a|an|my)\s+|\s+(?:app|application|program|window)$", re.I)
 
@@ -92,8 +105,10 @@ def launch_argv(entry: AppEntry) -> list[str]:
     if entry.terminal:
         terminal = shutil.which("x-terminal-emulator") or shutil.which("xterm")
         if terminal is None:
-            raise BadInputError(f"{entry.name} runs in a terminal and no terminal is installed",
-                                hint="install xterm or a terminal emulator")
+            raise BadInputError(
+                f"{entry.name} runs in a terminal and no terminal is installed",
+                hint="install xterm or a terminal emulator",
+            )
         argv = [terminal, "-e", *argv]
     return argv
 
@@ -110,8 +125,15 @@ def start(entry: AppEntry) -> int | None:
     argv = launch_argv(entry)
     cwd = entry.working_dir if entry.working_dir and Path(entry.working_dir).is_dir() else str(Path.home())
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
     except OSError as exc:
         raise BadInputError(f"could not start {entry.name}: {exc.strerror or exc}") from exc
     try:
@@ -143,25 +165,49 @@ def open_app(parse: Any, ctx: ActionContext) -> ActionResult:
             return would(parse.intent, f"open {name} in the browser", url=name)
         if not open_url(name):
             return refused(parse.intent, f"No web browser found to open {name}.", f"Open: {name}", url=name)
-        return ActionResult(intent=parse.intent, kind="done", text=f"Opening {name} in your browser.",
-                            summary=f"Open: {name}", data={"url": name})
+        return ActionResult(
+            intent=parse.intent,
+            kind="done",
+            text=f"Opening {name} in your browser.",
+            summary=f"Open: {name}",
+            data={"url": name},
+        )
     if _SHELL_CHARS.search(parse.text or ""):
-        return refused(parse.intent, "That request holds shell characters (; | & $ ` < >); nothing was started.",
-                       "Open: refused", name=name)
+        return refused(
+            parse.intent,
+            "That request holds shell characters (; | & $ ` < >); nothing was started.",
+            "Open: refused",
+            name=name,
+        )
     if not _SAFE_NAME.match(name):
-        return refused(parse.intent, f"“{name}” does not look like an application name; nothing was started.",
-                       "Open: refused name", name=name)
+        return refused(
+            parse.intent,
+            f"“{name}” does not look like an application name; nothing was started.",
+            "Open: refused name",
+            name=name,
+        )
     entry, how_close = find_app(name)
     if entry is None:
-        return refused(parse.intent, f"I couldn't find an application called “{name}”.", f"Open: {name} not found",
-                       name=name, score=round(how_close, 2))
+        return refused(
+            parse.intent,
+            f"I couldn't find an application called “{name}”.",
+            f"Open: {name} not found",
+            name=name,
+            score=round(how_close, 2),
+        )
     data = {"app": entry.name, "desktop_id": entry.id, "score": round(how_close, 2)}
     if ctx.dry_run:
         return would(parse.intent, f"open {entry.name}", **data)
     try:
         data["pid"] = start(entry)
     except BadInputError as exc:
-        return ActionResult(intent=parse.intent, kind="failed", text=f"Could not open {entry.name}: "
-                            f"{exc.user_message()}.", summary=f"Open: {entry.name} failed", data=data)
-    return ActionResult(intent=parse.intent, kind="done", text=f"Opening {entry.name}.",
-                        summary=f"Open: {entry.name}", data=data)
+        return ActionResult(
+            intent=parse.intent,
+            kind="failed",
+            text=f"Could not open {entry.name}: {exc.user_message()}.",
+            summary=f"Open: {entry.name} failed",
+            data=data,
+        )
+    return ActionResult(
+        intent=parse.intent, kind="done", text=f"Opening {entry.name}.", summary=f"Open: {entry.name}", data=data
+    )

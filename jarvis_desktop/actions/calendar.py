@@ -42,22 +42,31 @@ def add_event(parse: Any, ctx: ActionContext) -> ActionResult:
     title = (parse.payload or "").strip() or "Event"
     start = ctx.when(parse)
     if start is None:
-        return refused(parse.intent, f"When is “{title}”? Say a day and time, e.g. “next tuesday at 2 pm”.",
-                       f"Event: {title} — no time given", payload=title)
+        return refused(
+            parse.intent,
+            f"When is “{title}”? Say a day and time, e.g. “next tuesday at 2 pm”.",
+            f"Event: {title} — no time given",
+            payload=title,
+        )
     moment = describe_moment(start, ctx.now)
     summary = f"Event: {title} — {moment}"
     if start < ctx.now.replace(second=0, microsecond=0):
         return refused(parse.intent, f"{summary}: that time has already passed.", summary)
     end = start + DEFAULT_DURATION
-    data = {"start": start.isoformat(timespec="minutes"), "end": end.isoformat(timespec="minutes"),
-            "payload": title}
+    data = {"start": start.isoformat(timespec="minutes"), "end": end.isoformat(timespec="minutes"), "payload": title}
     if ctx.dry_run:
         return would(parse.intent, f"add the event {title} — {moment}", **data)
     item = ctx.schedule.add("event", title, start, end_at=end, uid=new_uid(), source_text=parse.text)
     ctx.schedule_changed()
     data.update(id=item.id, uid=item.uid)
-    return ActionResult(intent=parse.intent, kind="done", text=f"Event added: {title} — {moment}.",
-                        summary=summary, data=data, undo={"op": "cancel_item", "ids": [item.id]})
+    return ActionResult(
+        intent=parse.intent,
+        kind="done",
+        text=f"Event added: {title} — {moment}.",
+        summary=summary,
+        data=data,
+        undo={"op": "cancel_item", "ids": [item.id]},
+    )
 
 
 # ---- iCalendar -----------------------------------------------------------------------------------
@@ -119,11 +128,16 @@ class ImportReport:
     without_start: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"added": len(self.added), "ids": self.added, "skipped_existing": self.skipped_existing,
-                "recurring_first_only": self.recurring, "without_start": self.without_start}
+        return {
+            "added": len(self.added),
+            "ids": self.added,
+            "skipped_existing": self.skipped_existing,
+            "recurring_first_only": self.recurring,
+            "without_start": self.without_start,
+        }
 
     def sentence(self) -> str:
-        """"Imported 3 events (1 already there)."""
+        """ "Imported 3 events (1 already there)."""
         extra = []
         if self.skipped_existing:
             extra.append(f"{self.skipped_existing} already there")
@@ -182,9 +196,17 @@ def import_ics(store: ScheduleStore, path: Path | str, tz: tzinfo | None = None)
         if ev.get("rrule") is not None:
             report.recurring += 1
         status = "fired" if start <= now else "pending"  # one already begun does not notify
-        item = store.add("event", str(ev.get("summary") or "Event"), start, end_at=max(end, start),
-                         all_day=all_day, uid=uid, location=str(ev.get("location") or ""),
-                         description=str(ev.get("description") or ""), status=status,
-                         source_text=f"imported from {path.name}")
+        item = store.add(
+            "event",
+            str(ev.get("summary") or "Event"),
+            start,
+            end_at=max(end, start),
+            all_day=all_day,
+            uid=uid,
+            location=str(ev.get("location") or ""),
+            description=str(ev.get("description") or ""),
+            status=status,
+            source_text=f"imported from {path.name}",
+        )
         report.added.append(item.id)
     return report

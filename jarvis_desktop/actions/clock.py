@@ -39,8 +39,11 @@ def answer_datetime(parse, now: datetime) -> ActionResult:
         days = (target.date() - now.date()).days
         lead = {1: "Tomorrow", -1: "Yesterday"}.get(days, _long_date(target).split(",")[0])
         verb = "was" if days < 0 else "is"
-        text_out = f"{lead} {verb} {_long_date(target)}." if lead in ("Tomorrow", "Yesterday") \
+        text_out = (
+            f"{lead} {verb} {_long_date(target)}."
+            if lead in ("Tomorrow", "Yesterday")
             else f"That {verb} {_long_date(target)}."
+        )
         data["date"] = target.strftime("%Y-%m-%d")
     elif wants_time and not _DAY_WORDS.search(text):
         text_out = f"It's {now.strftime('%H:%M')}."
@@ -48,5 +51,4 @@ def answer_datetime(parse, now: datetime) -> ActionResult:
         text_out = f"It's {now.strftime('%H:%M')} on {_long_date(now)}."
     else:
         text_out = f"Today is {_long_date(now)}."
-    return ActionResult(intent="datetime_query", kind="answer", text=text_out,
-                        summary=text_out.rstrip("."), data=data)
+    return ActionResult(intent="datetime_query", kind="answer", text=text_out, summary=text_out.rstrip("."), data=data)

@@ -6,9 +6,10 @@ lazily on first use (a time question never touches the database).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Callable
+from typing import Any
 
 from jarvis_desktop.config import Settings
 

@@ -188,16 +188,28 @@ def _freedesktop_apps() -> list[AppEntry]:
             if desktop_id in apps:
                 continue  # an earlier directory's entry of the same ID wins (and may hide it)
             v = read_desktop_entry(path)
-            if (not v or v.get("Type", "Application") != "Application" or v.get("Hidden") == "true"
-                    or v.get("NoDisplay") == "true" or not v.get("Exec")
-                    or (v.get("TryExec") and not _which(_unescape(v["TryExec"])))):
+            if (
+                not v
+                or v.get("Type", "Application") != "Application"
+                or v.get("Hidden") == "true"
+                or v.get("NoDisplay") == "true"
+                or not v.get("Exec")
+                or (v.get("TryExec") and not _which(_unescape(v["TryExec"])))
+            ):
                 apps[desktop_id] = None
                 continue
             apps[desktop_id] = AppEntry(
-                id=desktop_id, name=_unescape(v.get("Name", desktop_id)), path=path, exec=v["Exec"],
-                generic_name=_unescape(v.get("GenericName", "")), keywords=_list(v.get("Keywords", "")),
-                categories=_list(v.get("Categories", "")), terminal=v.get("Terminal") == "true",
-                working_dir=_unescape(v.get("Path", "")), icon=_unescape(v.get("Icon", "")))
+                id=desktop_id,
+                name=_unescape(v.get("Name", desktop_id)),
+                path=path,
+                exec=v["Exec"],
+                generic_name=_unescape(v.get("GenericName", "")),
+                keywords=_list(v.get("Keywords", "")),
+                categories=_list(v.get("Categories", "")),
+                terminal=v.get("Terminal") == "true",
+                working_dir=_unescape(v.get("Path", "")),
+                icon=_unescape(v.get("Icon", "")),
+            )
     return [a for a in apps.values() if a is not None]
 
 

@@ -27,7 +27,7 @@ COMMANDS = {
 
 
 def parse_command(text: str) -> str:
-    """"pause", "play", "next", "previous", "stop" or "toggle" from the sentence."""
+    """ "pause", "play", "next", "previous", "stop" or "toggle" from the sentence."""
     t = text.lower()
     if re.search(r"\b(?:next|skip|forward)\b", t):
         return "next"
@@ -48,8 +48,13 @@ def control_media(parse: Any, ctx: ActionContext) -> ActionResult:
     payload = (parse.payload or "").strip()
     data: dict[str, Any] = {"command": command}
     if payload and command == "play":
-        return refused(parse.intent, f"I can't search for “{payload}” yet: start it in your player, then I can "
-                       "pause, resume and skip.", f"Media: play {payload}", command=command, payload=payload)
+        return refused(
+            parse.intent,
+            f"I can't search for “{payload}” yet: start it in your player, then I can pause, resume and skip.",
+            f"Media: play {payload}",
+            command=command,
+            payload=payload,
+        )
     if not available("playerctl"):
         return refused(parse.intent, NOT_SUPPORTED, "Media: not supported here", **data)
     verb, reply = COMMANDS[command]
@@ -59,8 +64,13 @@ def control_media(parse: Any, ctx: ActionContext) -> ActionResult:
     if not run.ok:
         if "no players" in (run.err + run.out).lower():
             return refused(parse.intent, "No media player is running.", "Media: no player", **data)
-        return ActionResult(intent=parse.intent, kind="failed", text=f"The player did not respond ({run.err}).",
-                            summary="Media: failed", data=data)
+        return ActionResult(
+            intent=parse.intent,
+            kind="failed",
+            text=f"The player did not respond ({run.err}).",
+            summary="Media: failed",
+            data=data,
+        )
     player = run_tool("playerctl", "metadata", "--format", "{{playerName}}")
     if player.ok and player.out:
         data["player"] = player.out

@@ -20,13 +20,18 @@ def create_note(parse: Any, ctx: ActionContext) -> ActionResult:
     """
     text = (parse.payload or "").strip()
     if not text:
-        return refused(parse.intent, "What should the note say? Say e.g. “take a note: buy milk”.",
-                       "Note — empty")
+        return refused(parse.intent, "What should the note say? Say e.g. “take a note: buy milk”.", "Note — empty")
     if ctx.dry_run:
         return would(parse.intent, f"save the note “{text}”", text=text)
     note = ctx.notes.add(text)
-    return ActionResult(intent=parse.intent, kind="done", text=f"Noted: {text}.", summary=f"Note: {text}",
-                        data={"id": note.id, "text": text}, undo={"op": "delete_note", "ids": [note.id]})
+    return ActionResult(
+        intent=parse.intent,
+        kind="done",
+        text=f"Noted: {text}.",
+        summary=f"Note: {text}",
+        data={"id": note.id, "text": text},
+        undo={"op": "delete_note", "ids": [note.id]},
+    )
 
 
 def notes_markdown(notes: list[Note], tz: tzinfo | None = None) -> str:

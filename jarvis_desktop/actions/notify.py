@@ -31,16 +31,34 @@ def desktop_notify(title: str, body: str, urgent: bool = False, timeout_s: float
     """
     try:
         if sys.platform == "darwin" and shutil.which("osascript"):
-            script = ["-e", "on run argv", "-e",
-                      "display notification (item 2 of argv) with title (item 1 of argv)", "-e", "end run"]
+            script = [
+                "-e",
+                "on run argv",
+                "-e",
+                "display notification (item 2 of argv) with title (item 1 of argv)",
+                "-e",
+                "end run",
+            ]
             argv = ["osascript", *script, title, body]
         elif shutil.which("notify-send"):
-            argv = ["notify-send", "--app-name=Jarvis", f"--urgency={'critical' if urgent else 'normal'}",
-                    "--", title, body]
+            argv = [
+                "notify-send",
+                "--app-name=Jarvis",
+                f"--urgency={'critical' if urgent else 'normal'}",
+                "--",
+                title,
+                body,
+            ]
         else:
             return False
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=timeout_s, check=False)
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout_s,
+            check=False,
+        )
         return done.returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
@@ -85,8 +103,13 @@ def play_sound(path: Path | None = None) -> bool:
         player = next((p for p in _PLAYERS if shutil.which(p)), None)
         if player is None:
             return False
-        subprocess.Popen([player, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            [player, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         return True
     except OSError:
         return False

@@ -21,8 +21,10 @@ from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.timefmt import describe_moment
 
 _IN_MINUTES = re.compile(r"^in_(\d+)_minutes$")
-_TIME_OF_DAY = re.compile(r"^(?:at_|during_|after_|in_\d+_minutes$)|(?:morning|afternoon|evening|night|noon|"
-                          r"midnight|tonight)$")
+_TIME_OF_DAY = re.compile(
+    r"^(?:at_|during_|after_|in_\d+_minutes$)|(?:morning|afternoon|evening|night|noon|"
+    r"midnight|tonight)$"
+)
 MAX_TIMER_MINUTES = 7 * 24 * 60
 
 
@@ -37,7 +39,7 @@ def has_time_of_day(keys: list[str]) -> bool:
 
 
 def format_duration(minutes: int) -> str:
-    """"1 minute", "10 minutes", "1 hour", "1 hour 30 minutes", "2 hours"."""
+    """ "1 minute", "10 minutes", "1 hour", "1 hour 30 minutes", "2 hours"."""
     hours, mins = divmod(int(minutes), 60)
     parts = []
     if hours and mins:
@@ -62,8 +64,9 @@ def _is_past(due: datetime, ctx: ActionContext) -> bool:
     return due < ctx.now.replace(second=0, microsecond=0)
 
 
-def _store(kind: str, title: str, due: datetime, parse: Any, ctx: ActionContext, summary: str,
-           text: str, data: dict[str, Any]) -> ActionResult:
+def _store(
+    kind: str, title: str, due: datetime, parse: Any, ctx: ActionContext, summary: str, text: str, data: dict[str, Any]
+) -> ActionResult:
     """Dry-run or save the item, wake the scheduler and build the "done" result with its undo."""
     data = {**data, "kind": kind, "due_at": due.isoformat(timespec="seconds")}
     if ctx.dry_run:
@@ -72,8 +75,14 @@ def _store(kind: str, title: str, due: datetime, parse: Any, ctx: ActionContext,
     item = ctx.schedule.add(kind, title, due, source_text=parse.text)
     ctx.schedule_changed()
     data["id"] = item.id
-    return ActionResult(intent=parse.intent, kind="done", text=text, summary=summary, data=data,
-                        undo={"op": "cancel_item", "ids": [item.id]})
+    return ActionResult(
+        intent=parse.intent,
+        kind="done",
+        text=text,
+        summary=summary,
+        data=data,
+        undo={"op": "cancel_item", "ids": [item.id]},
+    )
 
 
 def set_reminder(parse: Any, ctx: ActionContext) -> ActionResult:
@@ -87,13 +96,27 @@ def set_reminder(parse: Any, ctx: ActionContext) -> ActionResult:
     due = _due(parse, ctx)
     if due is None:
         what = f" to {payload}" if payload else ""
-        return refused(parse.intent, f"When should I remind you{what}? Say a time, e.g. “tomorrow at 3 pm”.",
-                       f"{label} — no time given", payload=payload)
+        return refused(
+            parse.intent,
+            f"When should I remind you{what}? Say a time, e.g. “tomorrow at 3 pm”.",
+            f"{label} — no time given",
+            payload=payload,
+        )
     summary = f"{label} — {describe_moment(due, ctx.now)}"
     if _is_past(due, ctx):
         return refused(parse.intent, f"{summary}: that time has already passed.", summary, payload=payload)
-    return _store("reminder", payload, due, parse, ctx, summary, f"Reminder set: {summary[len('Reminder: '):]}."
-                  if payload else f"Reminder set for {describe_moment(due, ctx.now)}.", {"payload": payload})
+    return _store(
+        "reminder",
+        payload,
+        due,
+        parse,
+        ctx,
+        summary,
+        f"Reminder set: {summary[len('Reminder: ') :]}."
+        if payload
+        else f"Reminder set for {describe_moment(due, ctx.now)}.",
+        {"payload": payload},
+    )
 
 
 def set_timer(parse: Any, ctx: ActionContext) -> ActionResult:
@@ -105,13 +128,24 @@ def set_timer(parse: Any, ctx: ActionContext) -> ActionResult:
     if minutes is None or minutes <= 0:
         return refused(parse.intent, "For how long? Say e.g. “a timer for 10 minutes”.", "Timer — no duration")
     if minutes > MAX_TIMER_MINUTES:
-        return refused(parse.intent, "A timer can run for at most a week; use a reminder for later times.",
-                       f"Timer: {format_duration(minutes)}")
+        return refused(
+            parse.intent,
+            "A timer can run for at most a week; use a reminder for later times.",
+            f"Timer: {format_duration(minutes)}",
+        )
     due = ctx.clock_base() + timedelta(minutes=minutes)
     duration = format_duration(minutes)
     summary = f"Timer: {duration} — {describe_moment(due, ctx.now)}"
-    return _store("timer", duration, due, parse, ctx, summary, f"Timer set: {duration} — ends "
-                  f"{describe_moment(due, ctx.now)}.", {"minutes": minutes})
+    return _store(
+        "timer",
+        duration,
+        due,
+        parse,
+        ctx,
+        summary,
+        f"Timer set: {duration} — ends {describe_moment(due, ctx.now)}.",
+        {"minutes": minutes},
+    )
 
 
 def set_alarm(parse: Any, ctx: ActionContext) -> ActionResult:
@@ -122,8 +156,11 @@ def set_alarm(parse: Any, ctx: ActionContext) -> ActionResult:
     keys = list(parse.date_keys)
     due = _due(parse, ctx) if has_time_of_day(keys) else None
     if due is None:
-        return refused(parse.intent, "What time should the alarm ring? Say e.g. “wake me up at 7 tomorrow”.",
-                       "Alarm — no time given")
+        return refused(
+            parse.intent,
+            "What time should the alarm ring? Say e.g. “wake me up at 7 tomorrow”.",
+            "Alarm — no time given",
+        )
     moment = describe_moment(due, ctx.now)
     summary = f"Alarm — {moment}"
     if _is_past(due, ctx):

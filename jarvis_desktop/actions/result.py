@@ -32,8 +32,14 @@ class ActionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for ``--json`` output."""
-        return {"intent": self.intent, "kind": self.kind, "text": self.text,
-                "summary": self.summary, "data": self.data, "undoable": self.undo is not None}
+        return {
+            "intent": self.intent,
+            "kind": self.kind,
+            "text": self.text,
+            "summary": self.summary,
+            "data": self.data,
+            "undoable": self.undo is not None,
+        }
 
 
 def refused(intent: str, text: str, summary: str = "", **data: Any) -> ActionResult:
@@ -43,5 +49,10 @@ def refused(intent: str, text: str, summary: str = "", **data: Any) -> ActionRes
 
 def would(intent: str, summary: str, **data: Any) -> ActionResult:
     """A "dry_run" result: "Would <summary>." with nothing changed."""
-    return ActionResult(intent=intent, kind="dry_run", text=f"Would {summary} (dry run: nothing was changed).",
-                        summary=summary, data={**data, "dry_run": True})
+    return ActionResult(
+        intent=intent,
+        kind="dry_run",
+        text=f"Would {summary} (dry run: nothing was changed).",
+        summary=summary,
+        data={**data, "dry_run": True},
+    )

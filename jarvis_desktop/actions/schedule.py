@@ -25,28 +25,54 @@ from jarvis_desktop.actions.timefmt import describe_moment
 from jarvis_desktop.store.schedule import ScheduledItem
 
 _KIND_WORDS = {
-    "alarm": "alarm", "alarms": "alarm", "wake": "alarm",
-    "timer": "timer", "timers": "timer", "countdown": "timer",
-    "reminder": "reminder", "reminders": "reminder",
-    "event": "event", "events": "event", "meeting": "event", "meetings": "event", "appointment": "event",
-    "appointments": "event", "calendar": "event",
+    "alarm": "alarm",
+    "alarms": "alarm",
+    "wake": "alarm",
+    "timer": "timer",
+    "timers": "timer",
+    "countdown": "timer",
+    "reminder": "reminder",
+    "reminders": "reminder",
+    "event": "event",
+    "events": "event",
+    "meeting": "event",
+    "meetings": "event",
+    "appointment": "event",
+    "appointments": "event",
+    "calendar": "event",
 }
-_KIND_ONLY = {"alarm", "alarms", "timer", "timers", "countdown", "reminder", "reminders", "event", "events",
-              "appointment", "appointments", "calendar", "wake"}
-_STOP = set("""
-cancel cancelled delete remove stop clear drop kill scrap forget dismiss unset turn off disable switch halt end
-abort erase get rid of take out don't dont do not remind me my the a an all every everything any please for
-about to at on in set i i'd had have has that this it its which next upcoming jarvis hey ok okay can you could
-would will is are was were there what whats what's do does show list tell give read out up anything planned
-scheduled schedule got coming from with by and or so just one ones up
-well um uh er erm hmm oh ah like actually really now then also yeah yes right alright hi hello
-""".split())
+_KIND_ONLY = {
+    "alarm",
+    "alarms",
+    "timer",
+    "timers",
+    "countdown",
+    "reminder",
+    "reminders",
+    "event",
+    "events",
+    "appointment",
+    "appointments",
+    "calendar",
+    "wake",
+}
+_STOP = set(
+    ["cancel", "cancelled", "delete", "remove", "stop", "clear", "drop", "kill", "scrap", "forget", "dismiss", "unset", "turn", "off", "disable", "switch", "halt", "end", "abort", "erase", "get", "rid", "of", "take", "out", "don't", "dont", "do", "not", "remind", "me", "my", "the", "a", "an", "all", "every", "everything", "any", "please", "for", "about", "to", "at", "on", "in", "set", "i", "i'd", "had", "have", "has", "that", "this", "it", "its", "which", "next", "upcoming", "jarvis", "hey", "ok", "okay", "can", "you", "could", "would", "will", "is", "are", "was", "were", "there", "what", "whats", "what's", "do", "does", "show", "list", "tell", "give", "read", "out", "up", "anything", "planned", "scheduled", "schedule", "got", "coming", "from", "with", "by", "and", "or", "so", "just", "one", "ones", "up", "well", "um", "uh", "er", "erm", "hmm", "oh", "ah", "like", "actually", "really", "now", "then", "also", "yeah", "yes", "right", "alright", "hi", "hello"]
+)
 _ALL = re.compile(r"\b(?:all|every|everything|each)\b", re.I)
 _NEXT = re.compile(r"\b(?:next|upcoming|soonest|first)\s+(?:alarm|timer|reminder|event|meeting|one)\b", re.I)
-_PERIOD_DAYS = {"this_week": None, "next_week": 7, "this_weekend": 2, "next_weekend": 2, "next_month": None,
-                "this_month": None}
-_TIME_KEY = re.compile(r"^(?:at_|during_|after_|in_\d+_minutes$)|(?:morning|afternoon|evening|night|noon|"
-                       r"midnight)$")
+_PERIOD_DAYS = {
+    "this_week": None,
+    "next_week": 7,
+    "this_weekend": 2,
+    "next_weekend": 2,
+    "next_month": None,
+    "this_month": None,
+}
+_TIME_KEY = re.compile(
+    r"^(?:at_|during_|after_|in_\d+_minutes$)|(?:morning|afternoon|evening|night|noon|"
+    r"midnight)$"
+)
 
 
 def _kinds(text: str) -> list[str]:
@@ -61,7 +87,7 @@ def content_words(text: str) -> list[str]:
     spans = sorted(extract_date_spans(text), key=lambda s: s.start)
     kept, pos = [], 0
     for span in spans:
-        kept.append(text[pos:span.start])
+        kept.append(text[pos : span.start])
         pos = max(pos, span.end)
     kept.append(text[pos:])
     words = re.findall(r"[a-z0-9']+", " ".join(kept).lower())
@@ -120,7 +146,7 @@ def select(parse: Any, ctx: ActionContext) -> tuple[list[ScheduledItem], dict[st
 
 
 def describe_item(item: ScheduledItem, ctx: ActionContext) -> str:
-    """"reminder “call mom” tomorrow 15:00", "alarm tomorrow 07:00", "timer 10 minutes (ends today 18:15)"."""
+    """ "reminder “call mom” tomorrow 15:00", "alarm tomorrow 07:00", "timer 10 minutes (ends today 18:15)"."""
     moment = describe_moment(ctx.local(item.due_at), ctx.now)
     if item.kind == "timer":
         return f"timer {item.title} (ends {moment})"
@@ -148,8 +174,9 @@ def query_schedule(parse: Any, ctx: ActionContext) -> ActionResult:
     more = f"; and {len(items) - 8} more" if len(items) > 8 else ""
     head = f"You have {len(items)} item{'s' if len(items) != 1 else ''}: "
     text = head + "; ".join(shown) + more + "."
-    return ActionResult(intent=parse.intent, kind="answer", text=text, summary=f"Schedule: {len(items)} items",
-                        data=data)
+    return ActionResult(
+        intent=parse.intent, kind="answer", text=text, summary=f"Schedule: {len(items)} items", data=data
+    )
 
 
 def remove_from_schedule(parse: Any, ctx: ActionContext) -> ActionResult:
@@ -166,8 +193,12 @@ def remove_from_schedule(parse: Any, ctx: ActionContext) -> ActionResult:
             items = items[:1]
         else:
             listed = "; ".join(f"#{i.id} {describe_item(i, ctx)}" for i in items[:8])
-            return refused(parse.intent, f"Which one? {listed}. Say it with its time or words, or \"all\".",
-                           f"Cancel: {len(items)} match", candidates=[i.to_dict(ctx.tz) for i in items])
+            return refused(
+                parse.intent,
+                f'Which one? {listed}. Say it with its time or words, or "all".',
+                f"Cancel: {len(items)} match",
+                candidates=[i.to_dict(ctx.tz) for i in items],
+            )
     names = "; ".join(describe_item(i, ctx) for i in items)
     summary = f"cancel {names}"
     if ctx.dry_run:
@@ -175,13 +206,18 @@ def remove_from_schedule(parse: Any, ctx: ActionContext) -> ActionResult:
     cancelled = [i for i in items if ctx.schedule.cancel(i.id) is not None]
     ctx.schedule_changed()
     text = f"Cancelled the {names}." if len(cancelled) == 1 else f"Cancelled {len(cancelled)} items: {names}."
-    return ActionResult(intent=parse.intent, kind="done", text=text, summary=f"Cancelled: {names}",
-                        data={"cancelled": [i.id for i in cancelled]},
-                        undo={"op": "restore_items", "ids": [i.id for i in cancelled]})
+    return ActionResult(
+        intent=parse.intent,
+        kind="done",
+        text=text,
+        summary=f"Cancelled: {names}",
+        data={"cancelled": [i.id for i in cancelled]},
+        undo={"op": "restore_items", "ids": [i.id for i in cancelled]},
+    )
 
 
 def describe_filters(filters: dict[str, Any]) -> str:
-    """"7:00 alarm", "reminder about “call mom”", "timer", "such item"."""
+    """ "7:00 alarm", "reminder about “call mom”", "timer", "such item"."""
     kinds = filters.get("kinds") or []
     noun = " or ".join(kinds) if kinds else "scheduled item"
     clock = f"{filters['clock']} " if filters.get("clock") else ""
@@ -204,8 +240,14 @@ def cancel_by_id(item_id: int, ctx: ActionContext) -> ActionResult:
         raise BadInputError(f"item {item_id} is already {item.status}; nothing to cancel")
     ctx.schedule_changed()
     names = describe_item(item, ctx)
-    ctx.action_log.record("schedule_remove", f"cancel #{item_id}", f"Cancelled: {names}",
-                          {"op": "restore_items", "ids": [item_id]})
-    return ActionResult(intent="schedule_remove", kind="done", text=f"Cancelled the {names}.",
-                        summary=f"Cancelled: {names}", data={"cancelled": [item_id]},
-                        undo={"op": "restore_items", "ids": [item_id]})
+    ctx.action_log.record(
+        "schedule_remove", f"cancel #{item_id}", f"Cancelled: {names}", {"op": "restore_items", "ids": [item_id]}
+    )
+    return ActionResult(
+        intent="schedule_remove",
+        kind="done",
+        text=f"Cancelled the {names}.",
+        summary=f"Cancelled: {names}",
+        data={"cancelled": [item_id]},
+        undo={"op": "restore_items", "ids": [item_id]},
+    )

@@ -17,9 +17,9 @@ from __future__ import annotations
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Callable
 
 from jarvis_desktop.errors import JarvisError
 from jarvis_desktop.store.schedule import ScheduledItem, ScheduleStore, utc_now
@@ -78,8 +78,15 @@ class Scheduler:
             full disk); the scheduler retries after ``poll_s``. Default: print to stderr.
     """
 
-    def __init__(self, store: ScheduleStore, on_fire: Callable[[Firing], None], *, poll_s: float = 30.0,
-                 grace_s: float = 60.0, on_error: Callable[[JarvisError], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: ScheduleStore,
+        on_fire: Callable[[Firing], None],
+        *,
+        poll_s: float = 30.0,
+        grace_s: float = 60.0,
+        on_error: Callable[[JarvisError], None] | None = None,
+    ) -> None:
         self.store = store
         self.on_fire = on_fire
         self.poll_s = poll_s

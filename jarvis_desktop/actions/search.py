@@ -33,7 +33,13 @@ def web_search(parse: Any, ctx: ActionContext) -> ActionResult:
     if ctx.dry_run:
         return would(parse.intent, f"search the web for “{query}”", **data)
     if not webbrowser.open(url):
-        return refused(parse.intent, f"No web browser found to search for “{query}” ({url}).",
-                       f"Search: {query}", **data)
-    return ActionResult(intent=parse.intent, kind="done", text=f"Searching the web for “{query}”.",
-                        summary=f"Search: {query}", data=data)
+        return refused(
+            parse.intent, f"No web browser found to search for “{query}” ({url}).", f"Search: {query}", **data
+        )
+    return ActionResult(
+        intent=parse.intent,
+        kind="done",
+        text=f"Searching the web for “{query}”.",
+        summary=f"Search: {query}",
+        data=data,
+    )

@@ -63,7 +63,17 @@ def describe_command(parse, now: datetime) -> ActionResult:
         pieces.append("no time given")
     summary = " — ".join(pieces)
     if parse.intent in _NEEDS_FUTURE and when is not None and when < now.replace(second=0, microsecond=0):
-        return ActionResult(intent=parse.intent, kind="refused", summary=summary, data=data,
-                            text=f"{summary}: that time has already passed.")
-    return ActionResult(intent=parse.intent, kind="understood", summary=summary, data=data,
-                        text=f"Understood. {summary}. (Carrying out this command comes in a later version.)")
+        return ActionResult(
+            intent=parse.intent,
+            kind="refused",
+            summary=summary,
+            data=data,
+            text=f"{summary}: that time has already passed.",
+        )
+    return ActionResult(
+        intent=parse.intent,
+        kind="understood",
+        summary=summary,
+        data=data,
+        text=f"Understood. {summary}. (Carrying out this command comes in a later version.)",
+    )

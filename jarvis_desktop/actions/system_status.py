@@ -44,8 +44,9 @@ def answer_system_status(text: str, loaded_models: list[str]) -> ActionResult:
     if "memory" in topics:
         vm = psutil.virtual_memory()
         used = (vm.total - vm.available) / GIB
-        data.update(memory_used_gib=round(used, 2), memory_total_gib=round(vm.total / GIB, 2),
-                    memory_percent=vm.percent)
+        data.update(
+            memory_used_gib=round(used, 2), memory_total_gib=round(vm.total / GIB, 2), memory_percent=vm.percent
+        )
         parts.append(f"memory {used:.1f} of {vm.total / GIB:.1f} GiB in use ({vm.percent:.0f}%)")
     if "battery" in topics:
         battery = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
@@ -66,5 +67,4 @@ def answer_system_status(text: str, loaded_models: list[str]) -> ActionResult:
         parts.append("loaded models: " + (", ".join(loaded_models) if loaded_models else "none yet"))
     sentence = "; ".join(parts)
     sentence = sentence[0].upper() + sentence[1:] + "."
-    return ActionResult(intent="system_status", kind="answer", text=sentence,
-                        summary=sentence.rstrip("."), data=data)
+    return ActionResult(intent="system_status", kind="answer", text=sentence, summary=sentence.rstrip("."), data=data)

@@ -34,8 +34,9 @@ def run_tool(*argv: str, timeout_s: float = 5.0) -> ToolRun:
     if path is None:
         return ToolRun(ok=False, missing=True, err=f"{argv[0]} is not installed")
     try:
-        done = subprocess.run([path, *argv[1:]], capture_output=True, text=True, timeout=timeout_s,
-                              stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run(
+            [path, *argv[1:]], capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL, check=False
+        )
     except subprocess.TimeoutExpired:
         return ToolRun(ok=False, err=f"{argv[0]} did not answer within {timeout_s:g} s")
     except OSError as exc:

@@ -1,4 +1,4 @@
-""""Undo": reverse the most recent action that can be reversed (from the action log in the database).
+""" "Undo": reverse the most recent action that can be reversed (from the action log in the database).
 
 Ops (written by the handlers into ``ActionResult.undo``):
 
@@ -21,9 +21,12 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 
-UNDO_WORDS = re.compile(r"^\s*(?:(?:please|jarvis|hey jarvis)[\s,]+)?(?:undo(?: (?:that|it|this|the last "
-                        r"(?:action|command|thing|one)))?|take (?:that|it) back|revert (?:that|it))"
-                        r"(?:[\s,]+please)?\s*[.!]?\s*$", re.I)
+UNDO_WORDS = re.compile(
+    r"^\s*(?:(?:please|jarvis|hey jarvis)[\s,]+)?(?:undo(?: (?:that|it|this|the last "
+    r"(?:action|command|thing|one)))?|take (?:that|it) back|revert (?:that|it))"
+    r"(?:[\s,]+please)?\s*[.!]?\s*$",
+    re.I,
+)
 
 
 def is_undo_command(text: str) -> bool:
@@ -60,8 +63,11 @@ def _apply(op: dict[str, Any], ctx: ActionContext) -> str:
         err = mixer.set(int(op["level"])) if kind == "set_volume" else mixer.mute(bool(op["on"]))
         if err:
             raise BadInputError(f"the volume could not be restored ({err})")
-        return f"volume back to {op['level']}%" if kind == "set_volume" else \
-            ("muted again" if op["on"] else "sound back on")
+        return (
+            f"volume back to {op['level']}%"
+            if kind == "set_volume"
+            else ("muted again" if op["on"] else "sound back on")
+        )
     raise BadInputError(f"unknown undo step {kind!r}")
 
 
@@ -74,6 +80,10 @@ def undo_last(ctx: ActionContext, text: str = "undo") -> ActionResult:
         return would("undo", f"undo “{last.summary}”", undone=last.id)
     what = _apply(last.undo or {}, ctx)
     ctx.action_log.mark_undone(last.id)
-    return ActionResult(intent="undo", kind="done", text=f"Undone: {last.summary} ({what}).",
-                        summary=f"Undo: {last.summary}", data={"undone": last.id, "intent": last.intent,
-                                                                "summary": last.summary})
+    return ActionResult(
+        intent="undo",
+        kind="done",
+        text=f"Undone: {last.summary} ({what}).",
+        summary=f"Undo: {last.summary}",
+        data={"undone": last.id, "intent": last.intent, "summary": last.summary},
+    )

@@ -18,8 +18,7 @@ from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.tools import available, run_tool
 
 STEP = 10
-NOT_SUPPORTED = ("Volume control is not supported here: install pactl (pulseaudio-utils) "
-                 "or wpctl (wireplumber).")
+NOT_SUPPORTED = "Volume control is not supported here: install pactl (pulseaudio-utils) or wpctl (wireplumber)."
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class Mixer:
         self.backend = backend
 
     @staticmethod
-    def find() -> "Mixer | None":
+    def find() -> Mixer | None:
         """The first available backend on this machine, or None."""
         if sys.platform == "darwin" and available("osascript"):
             return Mixer("osascript")
@@ -75,8 +74,10 @@ class Mixer:
 
     def get(self) -> tuple[int | None, bool | None, str]:
         if self.backend == "pactl":
-            vol, mute = run_tool("pactl", "get-sink-volume", "@DEFAULT_SINK@"), \
-                run_tool("pactl", "get-sink-mute", "@DEFAULT_SINK@")
+            vol, mute = (
+                run_tool("pactl", "get-sink-volume", "@DEFAULT_SINK@"),
+                run_tool("pactl", "get-sink-mute", "@DEFAULT_SINK@"),
+            )
             if not vol.ok:
                 return None, None, vol.err or "pactl failed"
             m = re.search(r"(\d+)%", vol.out)
@@ -119,8 +120,13 @@ def set_volume(parse: Any, ctx: ActionContext) -> ActionResult:
         return refused(parse.intent, NOT_SUPPORTED, "Volume: not supported here", op=request.op)
     before, muted, err = mixer.get()
     if err:
-        return ActionResult(intent=parse.intent, kind="failed", summary="Volume: sound server unreachable",
-                            text=f"I couldn't reach the sound system ({err}).", data={"backend": mixer.backend})
+        return ActionResult(
+            intent=parse.intent,
+            kind="failed",
+            summary="Volume: sound server unreachable",
+            text=f"I couldn't reach the sound system ({err}).",
+            data={"backend": mixer.backend},
+        )
     data: dict[str, Any] = {"backend": mixer.backend, "op": request.op, "before": before, "muted": muted}
     if request.op == "get":
         state = " (muted)" if muted else ""
@@ -137,8 +143,9 @@ def set_volume(parse: Any, ctx: ActionContext) -> ActionResult:
         data["muted"] = on
     else:
         base = before if before is not None else 50
-        target = request.level if request.op == "set" else base + (request.level if request.op == "up"
-                                                                   else -request.level)
+        target = (
+            request.level if request.op == "set" else base + (request.level if request.op == "up" else -request.level)
+        )
         target = max(0, min(100, target))
         if ctx.dry_run:
             return would(parse.intent, f"set the volume to {target}%", **data, volume=target)
@@ -149,7 +156,13 @@ def set_volume(parse: Any, ctx: ActionContext) -> ActionResult:
         undo = {"op": "set_volume", "level": before} if before is not None else None
         data["volume"] = target
     if err:
-        return ActionResult(intent=parse.intent, kind="failed", text=f"The volume could not be changed ({err}).",
-                            summary="Volume: failed", data=data)
-    return ActionResult(intent=parse.intent, kind="done", text=text, summary=f"Volume: {text.rstrip('.')}",
-                        data=data, undo=undo)
+        return ActionResult(
+            intent=parse.intent,
+            kind="failed",
+            text=f"The volume could not be changed ({err}).",
+            summary="Volume: failed",
+            data=data,
+        )
+    return ActionResult(
+        intent=parse.intent, kind="done", text=text, summary=f"Volume: {text.rstrip('.')}", data=data, undo=undo
+    )

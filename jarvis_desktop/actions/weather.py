@@ -14,20 +14,43 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused
 
 WMO_CODES = {
-    0: "clear sky", 1: "mainly clear", 2: "partly cloudy", 3: "overcast", 45: "fog", 48: "freezing fog",
-    51: "light drizzle", 53: "drizzle", 55: "heavy drizzle", 56: "freezing drizzle", 57: "freezing drizzle",
-    61: "light rain", 63: "rain", 65: "heavy rain", 66: "freezing rain", 67: "freezing rain",
-    71: "light snow", 73: "snow", 75: "heavy snow", 77: "snow grains", 80: "rain showers",
-    81: "rain showers", 82: "violent rain showers", 85: "snow showers", 86: "heavy snow showers",
-    95: "thunderstorms", 96: "thunderstorms with hail", 99: "thunderstorms with hail",
+    0: "clear sky",
+    1: "mainly clear",
+    2: "partly cloudy",
+    3: "overcast",
+    45: "fog",
+    48: "freezing fog",
+    51: "light drizzle",
+    53: "drizzle",
+    55: "heavy drizzle",
+    56: "freezing drizzle",
+    57: "freezing drizzle",
+    61: "light rain",
+    63: "rain",
+    65: "heavy rain",
+    66: "freezing rain",
+    67: "freezing rain",
+    71: "light snow",
+    73: "snow",
+    75: "heavy snow",
+    77: "snow grains",
+    80: "rain showers",
+    81: "rain showers",
+    82: "violent rain showers",
+    85: "snow showers",
+    86: "heavy snow showers",
+    95: "thunderstorms",
+    96: "thunderstorms with hail",
+    99: "thunderstorms with hail",
 }
 _COORDS = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 _PLACE = re.compile(r"\b(?:in|for|at|near)\s+([A-Z][\w'\-]*(?:\s+[A-Z][\w'\-]*)*)")
@@ -78,27 +101,53 @@ def open_meteo(place: str, settings: Any) -> Forecast:
     if m:
         lat, lon, name = float(m.group(1)), float(m.group(2)), place.strip()
     else:
-        found = _get_json(settings.geocoding_url, {"name": place, "count": 1, "language": "en", "format": "json"},
-                          settings.timeout_s).get("results") or []
+        found = (
+            _get_json(
+                settings.geocoding_url,
+                {"name": place, "count": 1, "language": "en", "format": "json"},
+                settings.timeout_s,
+            ).get("results")
+            or []
+        )
         if not found:
             raise WeatherUnavailable(f"I don't know a place called “{place}”")
         lat, lon = float(found[0]["latitude"]), float(found[0]["longitude"])
         name = found[0].get("name", place)
-    data = _get_json(settings.forecast_url, {
-        "latitude": lat, "longitude": lon, "timezone": "auto", "forecast_days": 16,
-        "current": "temperature_2m,weather_code,wind_speed_10m",
-        "daily": "weather_code,temperature_2m_max,temperature_2m_min,precipitation_probability_max",
-    }, settings.timeout_s)
+    data = _get_json(
+        settings.forecast_url,
+        {
+            "latitude": lat,
+            "longitude": lon,
+            "timezone": "auto",
+            "forecast_days": 16,
+            "current": "temperature_2m,weather_code,wind_speed_10m",
+            "daily": "weather_code,temperature_2m_max,temperature_2m_min,precipitation_probability_max",
+        },
+        settings.timeout_s,
+    )
     try:
         cur = data.get("current") or {}
-        current = {"temperature": cur["temperature_2m"], "condition": WMO_CODES.get(cur.get("weather_code"), "unknown"),
-                   "wind_kmh": cur.get("wind_speed_10m")} if cur else {}
+        current = (
+            {
+                "temperature": cur["temperature_2m"],
+                "condition": WMO_CODES.get(cur.get("weather_code"), "unknown"),
+                "wind_kmh": cur.get("wind_speed_10m"),
+            }
+            if cur
+            else {}
+        )
         daily = data.get("daily") or {}
         rain = daily.get("precipitation_probability_max") or [None] * len(daily.get("time", []))
-        days = [DayForecast(date.fromisoformat(t), WMO_CODES.get(code, "unknown"), lo, hi, r)
-                for t, code, hi, lo, r in zip(daily.get("time", []), daily.get("weather_code", []),
-                                              daily.get("temperature_2m_max", []),
-                                              daily.get("temperature_2m_min", []), rain)]
+        days = [
+            DayForecast(date.fromisoformat(t), WMO_CODES.get(code, "unknown"), lo, hi, r)
+            for t, code, hi, lo, r in zip(
+                daily.get("time", []),
+                daily.get("weather_code", []),
+                daily.get("temperature_2m_max", []),
+                daily.get("temperature_2m_min", []),
+                rain,
+            )
+        ]
     except (KeyError, TypeError, ValueError) as exc:
         raise WeatherUnavailable("the weather service sent an answer I can't read") from exc
     return Forecast(place=name, current=current, days=days)
@@ -126,11 +175,17 @@ def answer_weather(parse: Any, ctx: ActionContext) -> ActionResult:
     place = named.group(1) if named else cfg.location.strip()
     provider = PROVIDERS.get(cfg.provider)
     if provider is None:
-        return refused(parse.intent, "Weather is not set up: set [weather] provider = \"open-meteo\" in the "
-                       "settings.", "Weather: no provider")
+        return refused(
+            parse.intent,
+            'Weather is not set up: set [weather] provider = "open-meteo" in the settings.',
+            "Weather: no provider",
+        )
     if not place:
-        return refused(parse.intent, "Where? Set [weather] location in the settings (e.g. \"Lisbon\"), or ask "
-                       "“weather in Lisbon”.", "Weather: no location")
+        return refused(
+            parse.intent,
+            'Where? Set [weather] location in the settings (e.g. "Lisbon"), or ask “weather in Lisbon”.',
+            "Weather: no location",
+        )
     days = day_range(parse, ctx)
     today = ctx.now.date()
     if days is not None and days[1] <= today:
@@ -138,14 +193,24 @@ def answer_weather(parse: Any, ctx: ActionContext) -> ActionResult:
     try:
         forecast = provider(place, cfg)
     except WeatherUnavailable as exc:
-        return ActionResult(intent=parse.intent, kind="failed", text=f"{str(exc)[0].upper()}{str(exc)[1:]}.",
-                            summary="Weather: unavailable", data={"place": place})
+        return ActionResult(
+            intent=parse.intent,
+            kind="failed",
+            text=f"{str(exc)[0].upper()}{str(exc)[1:]}.",
+            summary="Weather: unavailable",
+            data={"place": place},
+        )
     data: dict[str, Any] = {"place": forecast.place, "current": forecast.current}
     if days is None:
         cur = forecast.current
         if not cur:
-            return ActionResult(intent=parse.intent, kind="failed", text="The weather service gave no current "
-                                "conditions.", summary="Weather: unavailable", data=data)
+            return ActionResult(
+                intent=parse.intent,
+                kind="failed",
+                text="The weather service gave no current conditions.",
+                summary="Weather: unavailable",
+                data=data,
+            )
         wind = f", wind {cur['wind_kmh']:.0f} km/h" if cur.get("wind_kmh") is not None else ""
         text = f"Now in {forecast.place}: {cur['temperature']:.0f} °C, {cur['condition']}{wind}."
         todays = [d for d in forecast.days if d.day == today]
@@ -155,10 +220,21 @@ def answer_weather(parse: Any, ctx: ActionContext) -> ActionResult:
         start = max(days[0], today)
         picked = [d for d in forecast.days if start <= d.day < min(days[1], start + timedelta(days=7))]
         if not picked:
-            return refused(parse.intent, f"The forecast for {forecast.place} doesn't reach that far yet.",
-                           "Weather: too far ahead", place=forecast.place)
-        data["days"] = [{"date": d.day.isoformat(), "condition": d.condition, "low": d.low, "high": d.high,
-                         "rain_chance": d.rain_chance} for d in picked]
+            return refused(
+                parse.intent,
+                f"The forecast for {forecast.place} doesn't reach that far yet.",
+                "Weather: too far ahead",
+                place=forecast.place,
+            )
+        data["days"] = [
+            {
+                "date": d.day.isoformat(),
+                "condition": d.condition,
+                "low": d.low,
+                "high": d.high,
+                "rain_chance": d.rain_chance,
+            }
+            for d in picked
+        ]
         text = f"{forecast.place}, " + "; ".join(_day_text(d, today) for d in picked) + "."
-    return ActionResult(intent=parse.intent, kind="answer", text=text, summary=f"Weather: {forecast.place}",
-                        data=data)
+    return ActionResult(intent=parse.intent, kind="answer", text=text, summary=f"Weather: {forecast.place}", data=data)

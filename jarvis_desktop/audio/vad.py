@@ -162,10 +162,10 @@ class Endpointer:
         if self._pending.size:
             x = np.concatenate([self._pending, x])
         n = len(x) // self.frame_len
-        self._pending = x[n * self.frame_len:].copy()
+        self._pending = x[n * self.frame_len :].copy()
         out: list[Utterance] = []
         for i in range(n):
-            utt = self._step(x[i * self.frame_len:(i + 1) * self.frame_len])
+            utt = self._step(x[i * self.frame_len : (i + 1) * self.frame_len])
             if utt is not None:
                 out.append(utt)
         return out

@@ -72,9 +72,7 @@ def load_audio(path: str | os.PathLike[str], max_duration_s: float = MAX_DURATIO
     try:
         info = sf.info(str(p))
     except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, OSError
-        raise BadInputError(
-            f"{p} is not a readable audio file (WAV, FLAC or OGG expected): {_reason(exc)}"
-        ) from exc
+        raise BadInputError(f"{p} is not a readable audio file (WAV, FLAC or OGG expected): {_reason(exc)}") from exc
     if info.frames <= 0 or info.samplerate <= 0:
         raise BadInputError(f"audio file {p} holds no audio (zero length)")
     duration = info.frames / info.samplerate

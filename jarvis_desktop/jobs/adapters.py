@@ -91,18 +91,34 @@ class AdapterInfo:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of ``jarvis-desktop adapters --json``."""
-        return {"name": self.name, "path": str(self.path), "builtin": self.builtin, "active": self.active,
-                "scores": self.scores, "has_gguf": self.has_gguf, "present": self.present,
-                "created_at": self.created_at, "steps": self.steps, "job_id": self.job_id}
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "builtin": self.builtin,
+            "active": self.active,
+            "scores": self.scores,
+            "has_gguf": self.has_gguf,
+            "present": self.present,
+            "created_at": self.created_at,
+            "steps": self.steps,
+            "job_id": self.job_id,
+        }
 
 
 def _info(name: str, path: Path, builtin: bool) -> AdapterInfo:
     meta = read_metadata(path)
     meta_file = path / "training_metadata.json"
-    return AdapterInfo(name=name, path=path, builtin=builtin, scores=scores_of(meta),
-                       has_gguf=(path / "adapter.gguf").is_file(), present=path.is_dir(),
-                       created_at=meta_file.stat().st_mtime if meta_file.is_file() else None,
-                       steps=meta.get("steps"), job_id=(meta.get("job") or {}).get("id"))
+    return AdapterInfo(
+        name=name,
+        path=path,
+        builtin=builtin,
+        scores=scores_of(meta),
+        has_gguf=(path / "adapter.gguf").is_file(),
+        present=path.is_dir(),
+        created_at=meta_file.stat().st_mtime if meta_file.is_file() else None,
+        steps=meta.get("steps"),
+        job_id=(meta.get("job") or {}).get("id"),
+    )
 
 
 class AdapterRegistry:
@@ -123,9 +139,14 @@ class AdapterRegistry:
     def list(self) -> list[AdapterInfo]:
         """The built-in adapter first, then trained ones, newest first; ``active`` set on the active one."""
         items = [_info(BUILTIN_NAME, builtin_dir(), True)]
-        trained = [_info(p.name, p, False) for p in self.root.iterdir()
-                   if p.is_dir() and not p.name.startswith(".") and p.name != BUILTIN_NAME
-                   and ((p / "adapter_config.json").is_file() or (p / "adapter.gguf").is_file())]
+        trained = [
+            _info(p.name, p, False)
+            for p in self.root.iterdir()
+            if p.is_dir()
+            and not p.name.startswith(".")
+            and p.name != BUILTIN_NAME
+            and ((p / "adapter_config.json").is_file() or (p / "adapter.gguf").is_file())
+        ]
         items += sorted(trained, key=lambda a: a.created_at or 0.0, reverse=True)
         active = self.active_path()
         for item in items:

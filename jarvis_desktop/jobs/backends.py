@@ -194,16 +194,32 @@ class LocalProcessBackend(Backend):
         from jarvis_desktop.errors import JarvisError
 
         request.work_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               PARENT_ENV: str(os.getpid()), NICE_ENV: str(self.nice), **request.env}
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            PARENT_ENV: str(os.getpid()),
+            NICE_ENV: str(self.nice),
+            **request.env,
+        }
         reader = JsonLinesReader(request.progress_path)
         try:
             with open(request.progress_path, "ab") as out, open(request.log_path, "ab") as err:
-                proc = subprocess.Popen(self.command(request.args), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                        env=env, cwd=str(request.work_dir), start_new_session=True)
+                proc = subprocess.Popen(
+                    self.command(request.args),
+                    stdout=out,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    cwd=str(request.work_dir),
+                    start_new_session=True,
+                )
         except OSError as exc:
-            raise JarvisError(f"cannot start the training process: {exc}",
-                              hint="check that the data directory is writable and not full") from exc
+            raise JarvisError(
+                f"cannot start the training process: {exc}",
+                hint="check that the data directory is writable and not full",
+            ) from exc
         return LocalProcessHandle(proc, request, reader)
 
     def alive(self, pid: int | None, started: float | None) -> bool:
@@ -236,5 +252,7 @@ def make_backend(name: str = "local", **options) -> Backend:
 
     if name in ("", "local"):
         return LocalProcessBackend(**options)
-    raise BadInputError(f"training backend {name!r} is not available in this version",
-                        hint='set [training] backend = "local" (remote backends: see docs/training.md)')
+    raise BadInputError(
+        f"training backend {name!r} is not available in this version",
+        hint='set [training] backend = "local" (remote backends: see docs/training.md)',
+    )

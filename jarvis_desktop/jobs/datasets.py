@@ -90,7 +90,7 @@ def validate_dataset(path: str | Path) -> DatasetInfo:
     except OSError as exc:
         raise BadInputError(f"cannot read {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise BadInputError(f"{path.name} line {line}: not UTF-8 text") from exc
     errors: list[str] = []
     intents: dict[str, int] = {}
@@ -111,8 +111,10 @@ def validate_dataset(path: str | Path) -> DatasetInfo:
         intents[obj["intent"]] = intents.get(obj["intent"], 0) + 1
     if errors:
         more = f" (and {len(errors) - MAX_REPORTED} more bad lines)" if len(errors) > MAX_REPORTED else ""
-        raise BadInputError(f"{path.name} {'; '.join(errors[:MAX_REPORTED])}{more}",
-                            hint='each line must be {"text": ..., "intent": ..., "date_keys": [...]}')
+        raise BadInputError(
+            f"{path.name} {'; '.join(errors[:MAX_REPORTED])}{more}",
+            hint='each line must be {"text": ..., "intent": ..., "date_keys": [...]}',
+        )
     if rows < MIN_ROWS:
         raise BadInputError(f"{path.name}: no training rows", hint="add JSON lines with text, intent, date_keys")
     return DatasetInfo(path=path, rows=rows, sha256=hashlib.sha256(raw).hexdigest(), intents=intents)

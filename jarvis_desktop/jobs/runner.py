@@ -20,9 +20,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.jobs.backends import Backend, JobHandle, LaunchRequest, LocalProcessBackend, tail_text
@@ -38,11 +38,11 @@ TAIL_LINES = 12
 @dataclass
 class _Running:
     handle: JobHandle
-    stopping_since: float | None = None   # when SIGTERM was sent
-    closing: bool = False                 # stopped because the runner is closing (-> interrupted)
+    stopping_since: float | None = None  # when SIGTERM was sent
+    closing: bool = False  # stopped because the runner is closing (-> interrupted)
     saw_done: bool = False
     last_error: str = ""
-    stopped_event: str = ""               # "cancelled" / "interrupted" line from the job
+    stopped_event: str = ""  # "cancelled" / "interrupted" line from the job
 
 
 def jobs_root() -> Path:
@@ -66,9 +66,18 @@ class JobRunner:
         recover: mark jobs left running/queued by a dead process as interrupted now.
     """
 
-    def __init__(self, db: Database, backend: Backend | None = None, *, max_concurrent: int = 1,
-                 cancel_timeout_s: float = 10.0, poll_s: float = 0.25, jobs_dir: Path | None = None,
-                 adapters_dir: Path | None = None, recover: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        backend: Backend | None = None,
+        *,
+        max_concurrent: int = 1,
+        cancel_timeout_s: float = 10.0,
+        poll_s: float = 0.25,
+        jobs_dir: Path | None = None,
+        adapters_dir: Path | None = None,
+        recover: bool = True,
+    ) -> None:
         self.store = JobStore(db)
         self.backend = backend or LocalProcessBackend()
         self.max_concurrent = max(1, max_concurrent)
@@ -121,15 +130,22 @@ class JobRunner:
         info = validate_dataset(data)
         if spec.valid:
             validate_dataset(spec.valid)
-        record = self.store.create(spec.name or "", spec.to_dict(), data_path=str(data), data_sha256=info.sha256,
-                                   backend=self.backend.name)
+        record = self.store.create(
+            spec.name or "", spec.to_dict(), data_path=str(data), data_sha256=info.sha256, backend=self.backend.name
+        )
         registry = AdapterRegistry(self._adapters_dir)
         name = registry.unique_name(spec.name or f"job-{record.id}")
         work = self.jobs_dir / str(record.id)
         params = dict(spec.to_dict(), data=str(data), rows=info.rows, steps=spec.steps_for(info.rows))
-        self.store.update(record.id, name=name, params=params, work_dir=str(work),
-                          log_path=str(work / "job.log"), output_path=str(registry.root / name),
-                          owner_pid=os.getpid())
+        self.store.update(
+            record.id,
+            name=name,
+            params=params,
+            work_dir=str(work),
+            log_path=str(work / "job.log"),
+            output_path=str(registry.root / name),
+            owner_pid=os.getpid(),
+        )
         self._notify(record.id, {"event": "status", "status": "queued", "job": self.store.get(record.id)})
         self._pump()
         return self.store.get(record.id)
@@ -147,8 +163,15 @@ class JobRunner:
             raise BadInputError(f"job {job_id} is {record.status}; only {', '.join(RESUMABLE)} jobs can be resumed")
         if latest_checkpoint(Path(record.work_dir) / "checkpoints") is None:
             raise BadInputError(f"job {job_id} left no checkpoint to resume from", hint="start a new job instead")
-        self._status(job_id, status="queued", cancel_requested=False, error="", exit_code=None,
-                     owner_pid=os.getpid(), finished_at=None)
+        self._status(
+            job_id,
+            status="queued",
+            cancel_requested=False,
+            error="",
+            exit_code=None,
+            owner_pid=os.getpid(),
+            finished_at=None,
+        )
         self._pump()
         return self.store.get(job_id)
 
@@ -226,13 +249,20 @@ class JobRunner:
                 gone = not record.owner_pid or not _pid_alive(record.owner_pid)
             done = _finished_line(record) if gone and record.status == "running" else None
             if done is not None:  # it finished after its app died: the adapter is installed
-                changed.append(self._status(record.id, status="succeeded", exit_code=0, finished_at="now",
-                                            result=_result_of(done)))
+                changed.append(
+                    self._status(record.id, status="succeeded", exit_code=0, finished_at="now", result=_result_of(done))
+                )
             elif gone:
-                why = "Jarvis was closed while the job ran" if record.status == "running" else \
-                    "Jarvis was closed before the job started"
-                changed.append(self._status(record.id, status="interrupted", finished_at="now",
-                                            error=why + self._resume_hint(record)))
+                why = (
+                    "Jarvis was closed while the job ran"
+                    if record.status == "running"
+                    else "Jarvis was closed before the job started"
+                )
+                changed.append(
+                    self._status(
+                        record.id, status="interrupted", finished_at="now", error=why + self._resume_hint(record)
+                    )
+                )
         return changed
 
     def _stop_orphan(self, record: JobRecord) -> None:
@@ -280,16 +310,29 @@ class JobRunner:
         if "--baseline" not in args and record.attempts == 0:
             active = AdapterRegistry(self._adapters_dir).active_path()
             args += ["--baseline", str(active) if (active / "adapter_config.json").is_file() else "none"]
-        request = LaunchRequest(job_id=record.id, args=args, work_dir=work, progress_path=work / "progress.jsonl",
-                                log_path=work / "job.log", env={"JARVIS_JOB_ID": str(record.id)})
+        request = LaunchRequest(
+            job_id=record.id,
+            args=args,
+            work_dir=work,
+            progress_path=work / "progress.jsonl",
+            log_path=work / "job.log",
+            env={"JARVIS_JOB_ID": str(record.id)},
+        )
         try:
             handle = self.backend.launch(request)
         except Exception as exc:  # noqa: BLE001 - a job that cannot start fails; the app goes on
             self._status(record.id, status="failed", finished_at="now", error=str(exc))
             return
         self._running[record.id] = _Running(handle)
-        self._status(record.id, status="running", pid=handle.pid, pid_started=handle.started,
-                     attempts=record.attempts + 1, started_at="now", owner_pid=os.getpid())
+        self._status(
+            record.id,
+            status="running",
+            pid=handle.pid,
+            pid_started=handle.started,
+            attempts=record.attempts + 1,
+            started_at="now",
+            owner_pid=os.getpid(),
+        )
 
     def _monitor(self) -> None:
         while True:
@@ -355,15 +398,33 @@ class JobRunner:
             self._status(job_id, status="succeeded", exit_code=0, finished_at="now", pid=None)
             return
         if record.cancel_requested:
-            self._status(job_id, status="cancelled", exit_code=code, finished_at="now", pid=None,
-                         error="cancelled by the user" + self._resume_hint(record))
+            self._status(
+                job_id,
+                status="cancelled",
+                exit_code=code,
+                finished_at="now",
+                pid=None,
+                error="cancelled by the user" + self._resume_hint(record),
+            )
             return
         if running.closing or running.stopped_event == "interrupted":
-            self._status(job_id, status="interrupted", exit_code=code, finished_at="now", pid=None,
-                         error="Jarvis was closed while the job ran" + self._resume_hint(record))
+            self._status(
+                job_id,
+                status="interrupted",
+                exit_code=code,
+                finished_at="now",
+                pid=None,
+                error="Jarvis was closed while the job ran" + self._resume_hint(record),
+            )
             return
-        self._status(job_id, status="failed", exit_code=code, finished_at="now", pid=None,
-                     error=self._failure_text(code, running))
+        self._status(
+            job_id,
+            status="failed",
+            exit_code=code,
+            finished_at="now",
+            pid=None,
+            error=self._failure_text(code, running),
+        )
 
     @staticmethod
     def _failure_text(code: int, running: _Running) -> str:
@@ -402,8 +463,9 @@ class JobRunner:
             self._finish(job_id, running, running.handle.poll())
         for record in self.store.list(("queued",)):
             if record.owner_pid == os.getpid():
-                self._status(record.id, status="interrupted", finished_at="now",
-                             error="Jarvis was closed before the job started")
+                self._status(
+                    record.id, status="interrupted", finished_at="now", error="Jarvis was closed before the job started"
+                )
         if self._thread is not None:
             self._wake.set()
             self._thread.join(timeout=2.0)

@@ -35,8 +35,11 @@ def score_key(adapter: Path, valid_path: Path, eval_rows: int, seed: int, max_le
     """Hex SHA-256 naming the scores of ``adapter`` on ``eval_rows`` rows of ``valid_path`` sampled with
     ``seed``, sequences cut at ``max_len`` tokens. Raises OSError when a file cannot be read."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"scorer": SCORER_VERSION, "eval_rows": eval_rows, "seed": seed,
-                              "max_len": max_len}, sort_keys=True).encode())
+    digest.update(
+        json.dumps(
+            {"scorer": SCORER_VERSION, "eval_rows": eval_rows, "seed": seed, "max_len": max_len}, sort_keys=True
+        ).encode()
+    )
     for path in [Path(adapter) / name for name in KEY_FILES] + [Path(valid_path)]:
         digest.update(path.name.encode() + b"\0")
         with open(path, "rb") as fh:

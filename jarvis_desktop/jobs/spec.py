@@ -61,7 +61,7 @@ class JobSpec:
     gguf: bool = True
     zip: bool = False
 
-    def check(self) -> "JobSpec":
+    def check(self) -> JobSpec:
         """Raise BadInputError for values that cannot train; returns self."""
         if self.name and not _NAME.match(self.name):
             raise BadInputError(f"adapter name {self.name!r}: use letters, digits, '.', '_' or '-' (max 64)")
@@ -89,7 +89,7 @@ class JobSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "JobSpec":
+    def from_dict(cls, data: dict) -> JobSpec:
         """The spec stored with a job (unknown keys ignored, so older rows still load)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -97,12 +97,34 @@ class JobSpec:
     def train_args(self, output: str, steps: int, baseline: str | None = None) -> list[str]:
         """Arguments of ``jarvis-desktop train-adapter`` for this spec writing to ``output`` (``steps`` from
         :meth:`steps_for`); ``baseline`` is the adapter the new one is compared with."""
-        args = ["--output", output, "--max-steps", str(steps), "--batch-size", str(self.batch_size),
-                "--lr", repr(self.lr), "--rank", str(self.rank), "--alpha", str(self.alpha),
-                "--dropout", repr(self.dropout),
-                "--max-len", str(self.max_len), "--first-layer", str(self.first_layer), "--seed", str(self.seed),
-                "--eval-rows", str(self.eval_rows), "--checkpoint-every", str(self.checkpoint_every),
-                "--keep-checkpoints", str(self.keep_checkpoints)]
+        args = [
+            "--output",
+            output,
+            "--max-steps",
+            str(steps),
+            "--batch-size",
+            str(self.batch_size),
+            "--lr",
+            repr(self.lr),
+            "--rank",
+            str(self.rank),
+            "--alpha",
+            str(self.alpha),
+            "--dropout",
+            repr(self.dropout),
+            "--max-len",
+            str(self.max_len),
+            "--first-layer",
+            str(self.first_layer),
+            "--seed",
+            str(self.seed),
+            "--eval-rows",
+            str(self.eval_rows),
+            "--checkpoint-every",
+            str(self.checkpoint_every),
+            "--keep-checkpoints",
+            str(self.keep_checkpoints),
+        ]
         if self.data:
             args += ["--data", self.data]
         if self.valid:

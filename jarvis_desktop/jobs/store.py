@@ -67,9 +67,27 @@ class JobRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of ``jarvis-desktop jobs --json``."""
-        out = {k: getattr(self, k) for k in ("id", "name", "status", "backend", "params", "data_path",
-                                             "data_sha256", "work_dir", "log_path", "output_path", "pid",
-                                             "attempts", "exit_code", "error", "progress", "result")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "id",
+                "name",
+                "status",
+                "backend",
+                "params",
+                "data_path",
+                "data_sha256",
+                "work_dir",
+                "log_path",
+                "output_path",
+                "pid",
+                "attempts",
+                "exit_code",
+                "error",
+                "progress",
+                "result",
+            )
+        }
         for key in ("created_at", "started_at", "finished_at"):
             value = getattr(self, key)
             out[key] = value.isoformat(timespec="seconds") if value else None
@@ -79,19 +97,53 @@ class JobRecord:
 
 def _record(row: Any) -> JobRecord:
     return JobRecord(
-        id=int(row["id"]), name=row["name"], status=row["status"], backend=row["backend"],
-        params=json.loads(row["params"] or "{}"), data_path=row["data_path"], data_sha256=row["data_sha256"],
-        work_dir=row["work_dir"], log_path=row["log_path"], output_path=row["output_path"], pid=row["pid"],
-        pid_started=row["pid_started"], owner_pid=row["owner_pid"], attempts=int(row["attempts"]),
-        cancel_requested=bool(row["cancel_requested"]), exit_code=row["exit_code"], error=row["error"],
-        progress=json.loads(row["progress"] or "{}"), result=json.loads(row["result"] or "{}"),
-        created_at=_time(row["created_at"]), started_at=_time(row["started_at"]),
-        finished_at=_time(row["finished_at"]))
+        id=int(row["id"]),
+        name=row["name"],
+        status=row["status"],
+        backend=row["backend"],
+        params=json.loads(row["params"] or "{}"),
+        data_path=row["data_path"],
+        data_sha256=row["data_sha256"],
+        work_dir=row["work_dir"],
+        log_path=row["log_path"],
+        output_path=row["output_path"],
+        pid=row["pid"],
+        pid_started=row["pid_started"],
+        owner_pid=row["owner_pid"],
+        attempts=int(row["attempts"]),
+        cancel_requested=bool(row["cancel_requested"]),
+        exit_code=row["exit_code"],
+        error=row["error"],
+        progress=json.loads(row["progress"] or "{}"),
+        result=json.loads(row["result"] or "{}"),
+        created_at=_time(row["created_at"]),
+        started_at=_time(row["started_at"]),
+        finished_at=_time(row["finished_at"]),
+    )
 
 
-_COLUMNS = {"name", "status", "backend", "params", "data_path", "data_sha256", "work_dir", "log_path",
-            "output_path", "pid", "pid_started", "owner_pid", "attempts", "cancel_requested", "exit_code",
-            "error", "progress", "result", "started_at", "finished_at"}
+_COLUMNS = {
+    "name",
+    "status",
+    "backend",
+    "params",
+    "data_path",
+    "data_sha256",
+    "work_dir",
+    "log_path",
+    "output_path",
+    "pid",
+    "pid_started",
+    "owner_pid",
+    "attempts",
+    "cancel_requested",
+    "exit_code",
+    "error",
+    "progress",
+    "result",
+    "started_at",
+    "finished_at",
+}
 
 
 class JobStore:
@@ -103,13 +155,23 @@ class JobStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, name: str, params: dict[str, Any], *, data_path: str = "", data_sha256: str = "",
-               backend: str = "local", work_dir: str = "", log_path: str = "") -> JobRecord:
+    def create(
+        self,
+        name: str,
+        params: dict[str, Any],
+        *,
+        data_path: str = "",
+        data_sha256: str = "",
+        backend: str = "local",
+        work_dir: str = "",
+        log_path: str = "",
+    ) -> JobRecord:
         """Insert a ``queued`` job; returns it."""
         cur = self.db.execute(
             "INSERT INTO training_jobs (name, status, backend, params, data_path, data_sha256, work_dir, log_path,"
             " created_at) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-            (name, backend, json.dumps(params), data_path, data_sha256, work_dir, log_path, _now()))
+            (name, backend, json.dumps(params), data_path, data_sha256, work_dir, log_path, _now()),
+        )
         return self.get(int(cur.lastrowid))
 
     def update(self, job_id: int, **values: Any) -> JobRecord:
@@ -143,8 +205,9 @@ class JobStore:
         """Jobs, newest first (only ``statuses`` when given)."""
         if statuses:
             marks = ", ".join("?" for _ in statuses)
-            rows = self.db.query(f"SELECT * FROM training_jobs WHERE status IN ({marks}) ORDER BY id DESC LIMIT ?",
-                                 (*statuses, limit))
+            rows = self.db.query(
+                f"SELECT * FROM training_jobs WHERE status IN ({marks}) ORDER BY id DESC LIMIT ?", (*statuses, limit)
+            )
         else:
             rows = self.db.query("SELECT * FROM training_jobs ORDER BY id DESC LIMIT ?", (limit,))
         return [_record(r) for r in rows]
@@ -155,8 +218,10 @@ class JobStore:
             return
         now = _now()
         with self.db.transaction() as conn:
-            conn.executemany("INSERT INTO training_job_events (job_id, event, data, created_at) VALUES (?, ?, ?, ?)",
-                             [(job_id, str(e.get("event", "")), json.dumps(e), now) for e in events])
+            conn.executemany(
+                "INSERT INTO training_job_events (job_id, event, data, created_at) VALUES (?, ?, ?, ?)",
+                [(job_id, str(e.get("event", "")), json.dumps(e), now) for e in events],
+            )
 
     def events(self, job_id: int, event: str | None = None, after_id: int = 0) -> list[dict[str, Any]]:
         """The job's stored events in order (only kind ``event`` when given); each dict gets ``_id``."""

@@ -28,8 +28,9 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from jarvis_desktop.errors import BadInputError, JarvisError
 
@@ -39,8 +40,25 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 #: Files of the PEFT adapter that make up the artifact.
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "training_metadata.json")
 JOB_FILE = "job.json"
-HYPER = ("max_steps", "batch_size", "lr", "rank", "alpha", "dropout", "max_len", "first_layer", "seed",
-         "eval_rows", "checkpoint_every", "keep_checkpoints", "threads", "data", "valid", "baseline", "epochs")
+HYPER = (
+    "max_steps",
+    "batch_size",
+    "lr",
+    "rank",
+    "alpha",
+    "dropout",
+    "max_len",
+    "first_layer",
+    "seed",
+    "eval_rows",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "threads",
+    "data",
+    "valid",
+    "baseline",
+    "epochs",
+)
 
 
 class Emitter:
@@ -64,19 +82,25 @@ class Emitter:
 
 def _human(event: str, d: dict) -> str:
     if event == "progress":
-        return (f"step {d['step']}/{d['max_steps']} epoch {d['epoch']:.3f} loss {d['loss']:.4f} lr {d['lr']:.2e} "
-                f"{d['tokens_per_s']:.0f} tok/s eta {d['eta_s']:.0f} s")
+        return (
+            f"step {d['step']}/{d['max_steps']} epoch {d['epoch']:.3f} loss {d['loss']:.4f} lr {d['lr']:.2e} "
+            f"{d['tokens_per_s']:.0f} tok/s eta {d['eta_s']:.0f} s"
+        )
     if event == "start":
-        return (f"training {d['rows']} rows for {d['max_steps']} steps on {d['device']}"
-                + (f", resuming at step {d['resumed_from_step']}" if d.get("resumed_from_step") else ""))
+        return f"training {d['rows']} rows for {d['max_steps']} steps on {d['device']}" + (
+            f", resuming at step {d['resumed_from_step']}" if d.get("resumed_from_step") else ""
+        )
     if event == "checkpoint":
         return f"checkpoint at step {d['step']}: {d['path']}"
     if event == "validation":
         new, base = d.get("new") or {}, d.get("baseline") or {}
         text = f"validation: exact {new.get('exact_accuracy')} % intent {new.get('intent_accuracy')} %"
         if base:
-            text += (f" (current adapter: exact {base.get('exact_accuracy')} %"
-                     + (", scored by an earlier job" if d.get("baseline_cached") else "") + ")")
+            text += (
+                f" (current adapter: exact {base.get('exact_accuracy')} %"
+                + (", scored by an earlier job" if d.get("baseline_cached") else "")
+                + ")"
+            )
         return text
     if event in ("done", "cancelled", "interrupted", "error", "artifact", "warning"):
         return f"{event}: " + ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("validation",))
@@ -146,8 +170,9 @@ class StopFlag:
             signal.signal(sig, lambda *_: self.set("cancelled"))
         parent = os.environ.get("JARVIS_JOB_PARENT_PID")
         if parent and parent.isdigit():
-            threading.Thread(target=self._watch_parent, args=(int(parent),), daemon=True,
-                             name="jarvis-job-parent-watch").start()
+            threading.Thread(
+                target=self._watch_parent, args=(int(parent),), daemon=True, name="jarvis-job-parent-watch"
+            ).start()
 
     def _watch_parent(self, pid: int) -> None:
         while not self.event.wait(1.0):
@@ -206,8 +231,10 @@ def preflight(output: Path, work: Path) -> None:
             probe.write_bytes(b"x" * 4096)
             probe.unlink()
         except OSError as exc:
-            raise JarvisError(f"cannot write to {directory}: {_os_reason(exc)}",
-                              hint="free some disk space or choose another --output") from exc
+            raise JarvisError(
+                f"cannot write to {directory}: {_os_reason(exc)}",
+                hint="free some disk space or choose another --output",
+            ) from exc
 
 
 def _os_reason(exc: OSError) -> str:
@@ -238,38 +265,72 @@ def run(args: argparse.Namespace, emit: Emitter, stop: StopFlag) -> int:
         opts["max_steps"] = max(1, math.ceil(float(opts["epochs"] or 1.0) * info.rows / int(opts["batch_size"])))
     baseline = _baseline(opts["baseline"])
     preflight(output, work)
-    record = {**opts, "data": str(data), "valid": str(valid), "output": str(output), "work_dir": str(work),
-              "data_sha256": info.sha256, "baseline": str(baseline) if baseline else ""}
+    record = {
+        **opts,
+        "data": str(data),
+        "valid": str(valid),
+        "output": str(output),
+        "work_dir": str(work),
+        "data_sha256": info.sha256,
+        "baseline": str(baseline) if baseline else "",
+    }
     _write_json(work / JOB_FILE, record)
 
     from jarvis_desktop.training.lora import LoraTrainConfig, train_adapter
 
     threads = int(opts["threads"] or 0) or (os.cpu_count() or 1)
-    cfg = LoraTrainConfig(train_path=str(data), valid_path=str(valid), max_steps=int(opts["max_steps"]),
-                          batch_size=int(opts["batch_size"]), lr=float(opts["lr"]), r=int(opts["rank"]),
-                          alpha=int(opts["alpha"]), dropout=float(opts["dropout"]),
-                          max_len=int(opts["max_len"]),
-                          first_layer=int(opts["first_layer"]), seed=int(opts["seed"]), threads=threads,
-                          eval_rows=int(opts["eval_rows"]), log_every=1,
-                          save_every=int(opts["checkpoint_every"] or 0),
-                          warmup_steps=min(40, max(1, int(opts["max_steps"]) // 10)))
+    cfg = LoraTrainConfig(
+        train_path=str(data),
+        valid_path=str(valid),
+        max_steps=int(opts["max_steps"]),
+        batch_size=int(opts["batch_size"]),
+        lr=float(opts["lr"]),
+        r=int(opts["rank"]),
+        alpha=int(opts["alpha"]),
+        dropout=float(opts["dropout"]),
+        max_len=int(opts["max_len"]),
+        first_layer=int(opts["first_layer"]),
+        seed=int(opts["seed"]),
+        threads=threads,
+        eval_rows=int(opts["eval_rows"]),
+        log_every=1,
+        save_every=int(opts["checkpoint_every"] or 0),
+        warmup_steps=min(40, max(1, int(opts["max_steps"]) // 10)),
+    )
     checkpoints = work / "checkpoints"
     resume_from = latest_checkpoint(checkpoints) if args.resume else None
     if args.resume and resume_from is None:
-        raise BadInputError(f"--resume: no checkpoint in {checkpoints} (the job stopped before its first one)",
-                            hint="start it again instead")
+        raise BadInputError(
+            f"--resume: no checkpoint in {checkpoints} (the job stopped before its first one)",
+            hint="start it again instead",
+        )
     device = probe_device()
-    emit("start", pid=os.getpid(), rows=info.rows, data=str(data), data_sha256=info.sha256,
-         max_steps=cfg.max_steps, output=str(output), work_dir=str(work), device=device["device"],
-         device_name=device.get("name", ""), threads=threads,
-         resumed_from_step=_checkpoint_step(resume_from) if resume_from else 0)
+    emit(
+        "start",
+        pid=os.getpid(),
+        rows=info.rows,
+        data=str(data),
+        data_sha256=info.sha256,
+        max_steps=cfg.max_steps,
+        output=str(output),
+        work_dir=str(work),
+        device=device["device"],
+        device_name=device.get("name", ""),
+        threads=threads,
+        resumed_from_step=_checkpoint_step(resume_from) if resume_from else 0,
+    )
     t0 = time.perf_counter()
-    meta = _train(train_adapter, cfg, work / "adapter", emit, stop, checkpoints, resume_from,
-                  int(opts["keep_checkpoints"] or 2))
+    meta = _train(
+        train_adapter, cfg, work / "adapter", emit, stop, checkpoints, resume_from, int(opts["keep_checkpoints"] or 2)
+    )
     if meta.get("cancelled"):
         reason = stop.reason or "cancelled"
-        emit(reason, step=meta.get("steps"), checkpoint=str(latest_checkpoint(checkpoints) or ""),
-             resume=f"--resume {work}")
+        emit(
+            reason,
+            step=meta.get("steps"),
+            checkpoint=str(latest_checkpoint(checkpoints) or ""),
+            resume=f"--resume {work}",
+        )
         return EXIT_STOPPED
     validation = job_validation(work / "adapter", baseline, cfg, meta)
     emit("validation", **validation)
@@ -278,16 +339,25 @@ def run(args: argparse.Namespace, emit: Emitter, stop: StopFlag) -> int:
     if routing:
         meta["routing"] = routing
     meta["data"]["train_path"] = str(data)
-    meta["job"] = {"id": _int_env("JARVIS_JOB_ID"), "work_dir": str(work),
-                   "train_seconds_total": round(time.perf_counter() - t0, 1)}
+    meta["job"] = {
+        "id": _int_env("JARVIS_JOB_ID"),
+        "work_dir": str(work),
+        "train_seconds_total": round(time.perf_counter() - t0, 1),
+    }
     _write_json(work / "adapter" / "training_metadata.json", meta)
     files = install_artifacts(work / "adapter", output, gguf=opts["gguf"], zip_it=opts["zip"], emit=emit)
     shutil.rmtree(checkpoints, ignore_errors=True)
     shutil.rmtree(work / "adapter", ignore_errors=True)
     if work == output.parent / f".{output.name}.work":  # the default scratch dir of a terminal run
         shutil.rmtree(work, ignore_errors=True)
-    emit("done", output=str(output), steps=meta.get("steps"), files=files, validation=validation,
-         wall_seconds=round(time.perf_counter() - t0, 1))
+    emit(
+        "done",
+        output=str(output),
+        steps=meta.get("steps"),
+        files=files,
+        validation=validation,
+        wall_seconds=round(time.perf_counter() - t0, 1),
+    )
     return 0
 
 
@@ -313,14 +383,26 @@ def _baseline(given: str | None) -> Path | None:
     return path.resolve() if ok else None
 
 
-def _train(train_adapter: Callable, cfg, out: Path, emit: Emitter, stop: StopFlag, checkpoints: Path,
-           resume_from: Path | None, keep: int) -> dict:
+def _train(
+    train_adapter: Callable,
+    cfg,
+    out: Path,
+    emit: Emitter,
+    stop: StopFlag,
+    checkpoints: Path,
+    resume_from: Path | None,
+    keep: int,
+) -> dict:
     """Call ``train_adapter`` with checkpoint/resume options when it supports them."""
     kwargs: dict[str, Any] = {"progress": lambda ev: emit("progress", **ev), "cancel": stop.event}
     params = inspect.signature(train_adapter).parameters
     if "checkpoint_dir" in params:
-        kwargs.update(checkpoint_dir=checkpoints, keep_checkpoints=keep, resume_from=resume_from,
-                      on_checkpoint=lambda step, path: emit("checkpoint", step=step, path=str(path)))
+        kwargs.update(
+            checkpoint_dir=checkpoints,
+            keep_checkpoints=keep,
+            resume_from=resume_from,
+            on_checkpoint=lambda step, path: emit("checkpoint", step=step, path=str(path)),
+        )
     elif resume_from is not None:
         raise BadInputError("this version of the trainer cannot resume from a checkpoint")
     return train_adapter(cfg, out, **kwargs)
@@ -361,8 +443,14 @@ def job_validation(adapter: Path, baseline: Path | None, cfg, meta: dict) -> dic
             base_scores = score_adapter(baseline, cfg)
             if key:
                 score_cache.put(key, base_scores, baseline)
-    return {"new": new, "baseline": base_scores, "baseline_path": str(baseline) if baseline else "",
-            "baseline_cached": cached, "rows": new.get("n", 0), "not_worse": not_worse(new, base_scores)}
+    return {
+        "new": new,
+        "baseline": base_scores,
+        "baseline_path": str(baseline) if baseline else "",
+        "baseline_cached": cached,
+        "rows": new.get("n", 0),
+        "not_worse": not_worse(new, base_scores),
+    }
 
 
 def _score_key(adapter: Path, cfg) -> str | None:
@@ -398,8 +486,11 @@ def inherited_routing(baseline: Path | None) -> dict[str, Any] | None:
     threshold = (read_metadata(baseline).get("routing") or {}).get("threshold")
     if not isinstance(threshold, (int, float)):
         return None
-    return {"threshold": float(threshold), "inherited_from": str(baseline),
-            "note": "re-choose with: python -m jarvis_desktop.training.routing --adapter <this dir> --write"}
+    return {
+        "threshold": float(threshold),
+        "inherited_from": str(baseline),
+        "note": "re-choose with: python -m jarvis_desktop.training.routing --adapter <this dir> --write",
+    }
 
 
 def score_adapter(adapter: Path, cfg) -> dict[str, Any]:
@@ -443,8 +534,10 @@ def install_artifacts(adapter: Path, output: Path, *, gguf: bool, zip_it: bool, 
         os.replace(staging, output)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise JarvisError(f"cannot write the adapter to {output}: {_os_reason(exc)}",
-                          hint="the current adapter is unchanged; free some space and resume the job") from exc
+        raise JarvisError(
+            f"cannot write the adapter to {output}: {_os_reason(exc)}",
+            hint="the current adapter is unchanged; free some space and resume the job",
+        ) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

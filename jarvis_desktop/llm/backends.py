@@ -35,8 +35,15 @@ class ChatBackend(Protocol):
 
     def unload(self) -> None: ...
 
-    def stream(self, messages: Sequence[dict], *, max_tokens: int | None = None, temperature: float | None = None,
-               cancel: threading.Event | None = None, assistant_prefix: str = "") -> Iterator[str]: ...
+    def stream(
+        self,
+        messages: Sequence[dict],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        cancel: threading.Event | None = None,
+        assistant_prefix: str = "",
+    ) -> Iterator[str]: ...
 
 
 def is_apple_silicon() -> bool:
@@ -44,7 +51,7 @@ def is_apple_silicon() -> bool:
 
 
 def local_backend_kind(settings: Settings) -> str:
-    """"llama.cpp" or "mlx" for ``[chat] backend`` ("auto": mlx on macOS arm64 with an mlx model set and
+    """ "llama.cpp" or "mlx" for ``[chat] backend`` ("auto": mlx on macOS arm64 with an mlx model set and
     mlx-lm installed, else llama.cpp).
 
     Raises:
@@ -54,8 +61,10 @@ def local_backend_kind(settings: Settings) -> str:
     if wanted not in LOCAL_KINDS:
         raise BadInputError(f"[chat] backend must be one of {', '.join(LOCAL_KINDS)}, got {wanted!r}")
     if wanted == "mlx" and not settings.chat.mlx_model_path:
-        raise BadInputError("[chat] backend is mlx but [chat] mlx_model_path is empty",
-                            hint="set it to an HF-format model directory, or use backend = \"llama.cpp\"")
+        raise BadInputError(
+            "[chat] backend is mlx but [chat] mlx_model_path is empty",
+            hint='set it to an HF-format model directory, or use backend = "llama.cpp"',
+        )
     if wanted == "auto":
         usable = settings.chat.mlx_model_path and importlib.util.find_spec("mlx_lm") is not None
         return "mlx" if is_apple_silicon() and usable else "llama.cpp"

@@ -127,7 +127,7 @@ class LocalChatModel:
         self._generate_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "LocalChatModel":
+    def from_settings(cls, settings: Settings) -> LocalChatModel:
         """The model configured in ``settings.chat`` (embedded SmolLM2 when ``model_path`` is empty)."""
         from jarvis_desktop.models import chat_model_path
 
@@ -170,9 +170,7 @@ class LocalChatModel:
                 try:
                     from llama_cpp import Llama
                 except ImportError as exc:  # pragma: no cover - install problem
-                    raise JarvisError(
-                        "llama-cpp-python is not installed", hint="pip install llama-cpp-python"
-                    ) from exc
+                    raise JarvisError("llama-cpp-python is not installed", hint="pip install llama-cpp-python") from exc
                 try:
                     llm = Llama(
                         model_path=str(self.model_path),
@@ -205,8 +203,9 @@ class LocalChatModel:
                 return ""
             return llm.detokenize([token_id], special=True).decode("utf-8", errors="ignore")
 
-        return Jinja2ChatFormatter(template=template, eos_token=token_text(llm.token_eos()),
-                                   bos_token=token_text(llm.token_bos()))
+        return Jinja2ChatFormatter(
+            template=template, eos_token=token_text(llm.token_eos()), bos_token=token_text(llm.token_bos())
+        )
 
     def warm_up(self) -> None:
         """Load the model and evaluate the system prompt once, so the first real reply starts fast
@@ -268,7 +267,7 @@ class LocalChatModel:
         if room >= len(tokens):
             return message
         head = llm.detokenize(tokens[: room // 2]).decode("utf-8", errors="ignore")
-        tail = llm.detokenize(tokens[len(tokens) - room // 2:]).decode("utf-8", errors="ignore")
+        tail = llm.detokenize(tokens[len(tokens) - room // 2 :]).decode("utf-8", errors="ignore")
         return {"role": message["role"], "content": f"{head} ... {tail}"}
 
     def _reply_budget(self, max_tokens: int | None) -> int:
@@ -310,8 +309,14 @@ class LocalChatModel:
         return self._generate(llm, prompt, reply_budget, temp, cancel, start, assistant_prefix)
 
     def _generate(
-        self, llm: Any, prompt: list[dict[str, str]], max_tokens: int, temperature: float,
-        cancel: threading.Event | None, start: float, prefix: str = "",
+        self,
+        llm: Any,
+        prompt: list[dict[str, str]],
+        max_tokens: int,
+        temperature: float,
+        cancel: threading.Event | None,
+        start: float,
+        prefix: str = "",
     ) -> Iterator[str]:
         prompt_tokens = self.count_tokens(prompt)
         raw = self.render(prompt) + prefix if prefix else None
@@ -323,15 +328,29 @@ class LocalChatModel:
                 cancelled = True
                 chunks: Iterator[dict] = iter(())
             elif raw is not None:  # continue a reply begun elsewhere: plain completion on the rendered prompt
-                chunks = _checked(llm.create_completion(
-                    raw, stream=True, max_tokens=max_tokens, temperature=temperature, top_p=TOP_P,
-                    repeat_penalty=REPEAT_PENALTY, stop=STOP_SEQUENCES,
-                ))
+                chunks = _checked(
+                    llm.create_completion(
+                        raw,
+                        stream=True,
+                        max_tokens=max_tokens,
+                        temperature=temperature,
+                        top_p=TOP_P,
+                        repeat_penalty=REPEAT_PENALTY,
+                        stop=STOP_SEQUENCES,
+                    )
+                )
             else:
-                chunks = _checked(llm.create_chat_completion(
-                    prompt, stream=True, max_tokens=max_tokens, temperature=temperature, top_p=TOP_P,
-                    repeat_penalty=REPEAT_PENALTY, stop=STOP_SEQUENCES,
-                ))
+                chunks = _checked(
+                    llm.create_chat_completion(
+                        prompt,
+                        stream=True,
+                        max_tokens=max_tokens,
+                        temperature=temperature,
+                        top_p=TOP_P,
+                        repeat_penalty=REPEAT_PENALTY,
+                        stop=STOP_SEQUENCES,
+                    )
+                )
             try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
@@ -351,12 +370,12 @@ class LocalChatModel:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()  # stops llama.cpp's decoding loop when the caller breaks off
-                self.last_stats = self._stats(llm, prompt_tokens, "".join(pieces), start, first_token_s,
-                                              cancelled)
+                self.last_stats = self._stats(llm, prompt_tokens, "".join(pieces), start, first_token_s, cancelled)
 
     @staticmethod
-    def _stats(llm: Any, prompt_tokens: int, reply: str, start: float, first_token_s: float | None,
-               cancelled: bool) -> ChatStats:
+    def _stats(
+        llm: Any, prompt_tokens: int, reply: str, start: float, first_token_s: float | None, cancelled: bool
+    ) -> ChatStats:
         total_s = time.perf_counter() - start
         completion_tokens = len(llm.tokenize(reply.encode("utf-8"), add_bos=False)) if reply else 0
         first = first_token_s if first_token_s is not None else total_s

@@ -46,8 +46,10 @@ def set_api_key(key: str | None) -> None:
     except JarvisError:
         raise
     except Exception as exc:  # noqa: BLE001 - keyring.errors.NoKeyringError and backend failures
-        raise JarvisError(f"cannot store the API key in the OS keyring: {type(exc).__name__}",
-                          hint=f"install/unlock a keyring, or set {ENV_KEY} in the environment") from exc
+        raise JarvisError(
+            f"cannot store the API key in the OS keyring: {type(exc).__name__}",
+            hint=f"install/unlock a keyring, or set {ENV_KEY} in the environment",
+        ) from exc
 
 
 def key_source() -> str:

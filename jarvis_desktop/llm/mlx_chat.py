@@ -39,8 +39,10 @@ class MlxChatModel:
         self.options = options or ChatSettings()
         self.model_path = Path(model_path).expanduser()
         if not (self.model_path / "config.json").is_file():
-            raise ModelNotFoundError(f"mlx chat model not found: {self.model_path} has no config.json",
-                                     hint="set [chat] mlx_model_path to an HF-format model directory")
+            raise ModelNotFoundError(
+                f"mlx chat model not found: {self.model_path} has no config.json",
+                hint="set [chat] mlx_model_path to an HF-format model directory",
+            )
         self.last_stats: ChatStats | None = None
         self.load_seconds: float | None = None
         self._model: Any = None
@@ -64,8 +66,7 @@ class MlxChatModel:
                 try:
                     import mlx_lm
                 except ImportError as exc:
-                    raise JarvisError("mlx-lm is not installed",
-                                      hint='pip install "jarvis-desktop[mlx]"') from exc
+                    raise JarvisError("mlx-lm is not installed", hint='pip install "jarvis-desktop[mlx]"') from exc
                 try:
                     self._model, self._tokenizer = mlx_lm.load(str(self.model_path))
                 except (ValueError, OSError, RuntimeError, KeyError) as exc:
@@ -107,8 +108,15 @@ class MlxChatModel:
             kept.pop(0)
         return system + kept
 
-    def stream(self, messages: Sequence[dict], *, max_tokens: int | None = None, temperature: float | None = None,
-               cancel: threading.Event | None = None, assistant_prefix: str = "") -> Iterator[str]:
+    def stream(
+        self,
+        messages: Sequence[dict],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        cancel: threading.Event | None = None,
+        assistant_prefix: str = "",
+    ) -> Iterator[str]:
         """Stream a reply's text deltas (see ``LocalChatModel.stream``; same arguments and errors)."""
         self.load()
         start = time.perf_counter()
@@ -119,8 +127,15 @@ class MlxChatModel:
         temp = self.options.temperature if temperature is None else float(temperature)
         return self._generate(prompt, budget, temp, cancel, start, assistant_prefix)
 
-    def _generate(self, prompt: str, max_tokens: int, temperature: float, cancel: threading.Event | None,
-                  start: float, prefix: str) -> Iterator[str]:
+    def _generate(
+        self,
+        prompt: str,
+        max_tokens: int,
+        temperature: float,
+        cancel: threading.Event | None,
+        start: float,
+        prefix: str,
+    ) -> Iterator[str]:
         from mlx_lm import stream_generate
         from mlx_lm.sample_utils import make_logits_processors, make_sampler
 
@@ -129,9 +144,14 @@ class MlxChatModel:
         cancelled = False
         prompt_tokens = completion = 0
         with self._generate_lock:
-            gen = stream_generate(self._model, self._tokenizer, prompt, max_tokens=max_tokens,
-                                  sampler=make_sampler(temp=temperature, top_p=TOP_P),
-                                  logits_processors=make_logits_processors(repetition_penalty=REPEAT_PENALTY))
+            gen = stream_generate(
+                self._model,
+                self._tokenizer,
+                prompt,
+                max_tokens=max_tokens,
+                sampler=make_sampler(temp=temperature, top_p=TOP_P),
+                logits_processors=make_logits_processors(repetition_penalty=REPEAT_PENALTY),
+            )
             try:
                 for response in gen:
                     prompt_tokens, completion = response.prompt_tokens, response.generation_tokens
@@ -143,7 +163,7 @@ class MlxChatModel:
                     joined = done + text
                     cut = min((joined.find(s) for s in STOP_SEQUENCES if s in joined), default=-1)
                     if cut >= 0:  # a stop sequence: keep only what precedes it
-                        text = joined[len(done):cut] if cut > len(done) else ""
+                        text = joined[len(done) : cut] if cut > len(done) else ""
                     if not pieces and not prefix:
                         text = text.lstrip()
                     elif not pieces and text[:1].isalnum() and prefix[-1:].isalnum():
@@ -159,8 +179,11 @@ class MlxChatModel:
                 gen.close()
                 total = time.perf_counter() - start
                 f = first if first is not None else total
-                rate = (completion - 1) / (total - f) if completion >= 2 and total > f else (
-                    completion / total if total > 0 else 0.0)
+                rate = (
+                    (completion - 1) / (total - f)
+                    if completion >= 2 and total > f
+                    else (completion / total if total > 0 else 0.0)
+                )
                 self.last_stats = ChatStats(prompt_tokens, completion, f, total, rate, cancelled)
 
     def complete(self, messages: Sequence[dict], **kwargs: Any) -> str:

@@ -47,8 +47,11 @@ class RemoteInterrupted(RemoteError):
 
 def remote_settings(settings: Settings) -> RemoteSettings:
     """``settings.remote`` with ``JARVIS_REMOTE_BASE_URL`` / ``JARVIS_REMOTE_MODEL`` applied."""
-    return replace(settings.remote, base_url=os.environ.get(ENV_BASE_URL) or settings.remote.base_url,
-                   model=os.environ.get(ENV_MODEL) or settings.remote.model)
+    return replace(
+        settings.remote,
+        base_url=os.environ.get(ENV_BASE_URL) or settings.remote.base_url,
+        model=os.environ.get(ENV_MODEL) or settings.remote.model,
+    )
 
 
 class RemoteChatModel:
@@ -68,8 +71,9 @@ class RemoteChatModel:
 
     def __init__(self, remote: RemoteSettings, chat: ChatSettings | None = None, api_key: str | None = None) -> None:
         if not remote.base_url:
-            raise BadInputError("no remote endpoint configured",
-                                hint=f"set [remote] base_url in the settings or {ENV_BASE_URL}")
+            raise BadInputError(
+                "no remote endpoint configured", hint=f"set [remote] base_url in the settings or {ENV_BASE_URL}"
+            )
         self.remote = remote
         self.options = chat or ChatSettings()
         if api_key is None:
@@ -82,7 +86,7 @@ class RemoteChatModel:
         self.attempts = 0  # attempts made by the last stream() call
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "RemoteChatModel | None":
+    def from_settings(cls, settings: Settings) -> RemoteChatModel | None:
         """The configured endpoint, or None when no base URL is set."""
         remote = remote_settings(settings)
         return cls(remote, settings.chat) if remote.base_url else None
@@ -101,8 +105,9 @@ class RemoteChatModel:
             import openai
 
             timeout = openai.Timeout(self.remote.first_token_timeout_s, connect=self.remote.connect_timeout_s)
-            self._client = openai.OpenAI(base_url=self.remote.base_url, api_key=self._api_key,
-                                         timeout=timeout, max_retries=0)
+            self._client = openai.OpenAI(
+                base_url=self.remote.base_url, api_key=self._api_key, timeout=timeout, max_retries=0
+            )
         return self._client
 
     def unload(self) -> None:
@@ -120,8 +125,15 @@ class RemoteChatModel:
             raise self._describe(exc) from exc
 
     # ---- streaming -------------------------------------------------------------------------------
-    def stream(self, messages: Sequence[dict], *, max_tokens: int | None = None, temperature: float | None = None,
-               cancel: threading.Event | None = None, assistant_prefix: str = "") -> Iterator[str]:
+    def stream(
+        self,
+        messages: Sequence[dict],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        cancel: threading.Event | None = None,
+        assistant_prefix: str = "",
+    ) -> Iterator[str]:
         """Connect, wait for the first token (retrying as described in the module docstring), and return an
         iterator of text deltas. ``assistant_prefix`` is not supported remotely and must be empty.
 
@@ -156,17 +168,23 @@ class RemoteChatModel:
                 if not getattr(exc, "retryable", False):
                     raise
         assert last is not None
-        raise RemoteError(f"{last} (gave up after {self.attempts} attempts)",
-                          hint="check the server, or set placement to local")
+        raise RemoteError(
+            f"{last} (gave up after {self.attempts} attempts)", hint="check the server, or set placement to local"
+        )
 
-    def _open(self, messages: list[dict[str, str]], max_tokens: int, temperature: float, start: float
-              ) -> tuple[Any, str]:
+    def _open(
+        self, messages: list[dict[str, str]], max_tokens: int, temperature: float, start: float
+    ) -> tuple[Any, str]:
         """Start a request and read up to its first text delta; returns (open stream, first text)."""
         attempt_start = time.perf_counter()
         try:
             chunks = self.client.chat.completions.create(
-                model=self.remote.model or "default", messages=messages, stream=True, max_tokens=max_tokens,
-                temperature=temperature)
+                model=self.remote.model or "default",
+                messages=messages,
+                stream=True,
+                max_tokens=max_tokens,
+                temperature=temperature,
+            )
             for chunk in chunks:
                 text = _delta(chunk)
                 if text.strip():
@@ -199,8 +217,9 @@ class RemoteChatModel:
             except GeneratorExit:
                 raise
             except Exception as exc:  # noqa: BLE001 - connection reset, stall timeout, server killed
-                raise RemoteInterrupted(f"remote endpoint {self.remote.base_url} failed mid-answer: "
-                                        f"{self._describe(exc)}", "".join(pieces)) from exc
+                raise RemoteInterrupted(
+                    f"remote endpoint {self.remote.base_url} failed mid-answer: {self._describe(exc)}", "".join(pieces)
+                ) from exc
         finally:
             try:
                 chunks.close()
@@ -226,11 +245,15 @@ class RemoteChatModel:
         url = self.remote.base_url
         status = getattr(exc, "status_code", None)
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            return RemoteAuthError(f"the remote endpoint {url} rejected the API key (HTTP {status})",
-                                   hint="set the key in Settings (kept in the OS keyring) or JARVIS_REMOTE_API_KEY")
+            return RemoteAuthError(
+                f"the remote endpoint {url} rejected the API key (HTTP {status})",
+                hint="set the key in Settings (kept in the OS keyring) or JARVIS_REMOTE_API_KEY",
+            )
         if isinstance(exc, openai.NotFoundError):
-            return RemoteError(f"the remote endpoint {url} has no model {self.remote.model!r} (HTTP 404)",
-                               hint="check [remote] model (jarvis-desktop doctor lists the served models)")
+            return RemoteError(
+                f"the remote endpoint {url} has no model {self.remote.model!r} (HTTP 404)",
+                hint="check [remote] model (jarvis-desktop doctor lists the served models)",
+            )
         if isinstance(exc, openai.APITimeoutError):
             return _retryable(RemoteError(f"remote endpoint {url} timed out"))
         if isinstance(exc, openai.APIConnectionError):

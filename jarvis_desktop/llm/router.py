@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from jarvis_desktop.config import Settings
 from jarvis_desktop.errors import JarvisError
@@ -44,8 +44,13 @@ class RouteInfo:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "reason": self.reason, "notice": self.notice, "fallback": self.fallback,
-                "switch_s": round(self.switch_s, 3)}
+        return {
+            "backend": self.backend,
+            "reason": self.reason,
+            "notice": self.notice,
+            "fallback": self.fallback,
+            "switch_s": round(self.switch_s, 3),
+        }
 
 
 class ChatRouter:
@@ -133,10 +138,14 @@ class ChatRouter:
         local = self.local
         record = self.registry.get(self.model_name)
         state = ModelState(
-            self.model_name, record.size_mib if record else 0.0, loaded=local.loaded,
+            self.model_name,
+            record.size_mib if record else 0.0,
+            loaded=local.loaded,
             footprint_mib=record.footprint_mib if record and local.loaded else None,
-            last_used=(record.last_used or 0.0) if record else 0.0, placement=self._placement,
-            remote_ok=self.remote is not None)
+            last_used=(record.last_used or 0.0) if record else 0.0,
+            placement=self._placement,
+            remote_ok=self.remote is not None,
+        )
         config = PolicyConfig.from_settings(self.settings, mode=placement)
         return place([state], memory or self.memory(), config)[self.model_name]
 
@@ -199,9 +208,16 @@ class ChatRouter:
             if warm:
                 warm()
 
-    def stream(self, messages: Sequence[dict], *, placement: str | None = None, cancel: threading.Event | None = None,
-               max_tokens: int | None = None, temperature: float | None = None,
-               on_notice: NoticeCallback | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Sequence[dict],
+        *,
+        placement: str | None = None,
+        cancel: threading.Event | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        on_notice: NoticeCallback | None = None,
+    ) -> Iterator[str]:
         """Route one request and return its text deltas; ``last`` is set now and completed when it ends.
 
         ``placement``: "auto"/"local"/"remote" for this request (None = the setting). ``on_notice`` gets the
@@ -244,8 +260,14 @@ class ChatRouter:
         finally:
             info.stats = backend.last_stats
 
-    def _remote_then_local(self, deltas: Iterator[str], messages: Sequence[dict], kwargs: dict, info: RouteInfo,
-                           on_notice: NoticeCallback | None) -> Iterator[str]:
+    def _remote_then_local(
+        self,
+        deltas: Iterator[str],
+        messages: Sequence[dict],
+        kwargs: dict,
+        info: RouteInfo,
+        on_notice: NoticeCallback | None,
+    ) -> Iterator[str]:
         from jarvis_desktop.llm.remote import RemoteInterrupted
 
         try:

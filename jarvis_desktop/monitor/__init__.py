@@ -14,6 +14,16 @@ from jarvis_desktop.monitor.resource_monitor import ResourceMonitor, shared_moni
 from jarvis_desktop.monitor.sample import Sample, take_sample
 
 __all__ = [
-    "MemoryState", "ModelRecord", "ModelRegistry", "ModelState", "Placement", "PolicyConfig", "ResourceMonitor",
-    "Sample", "estimate_footprint", "place", "shared_monitor", "take_sample",
+    "MemoryState",
+    "ModelRecord",
+    "ModelRegistry",
+    "ModelState",
+    "Placement",
+    "PolicyConfig",
+    "ResourceMonitor",
+    "Sample",
+    "estimate_footprint",
+    "place",
+    "shared_monitor",
+    "take_sample",
 ]

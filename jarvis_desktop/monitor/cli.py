@@ -25,10 +25,12 @@ def add_parser(sub: Any) -> None:
 def format_line(snap: Any) -> str:
     """One human line: CPU %, RAM available/total, swap, process RSS, GPU, remote idle."""
     s = snap.latest
-    parts = [f"cpu {s.cpu_percent:5.1f} %",
-             f"ram {s.ram_available_mib / 1024:.1f}/{s.ram_total_mib / 1024:.1f} GiB free",
-             f"swap {s.swap_used_mib / 1024:.1f}/{s.swap_total_mib / 1024:.1f} GiB",
-             f"rss {s.process_rss_mib:.0f} MiB"]
+    parts = [
+        f"cpu {s.cpu_percent:5.1f} %",
+        f"ram {s.ram_available_mib / 1024:.1f}/{s.ram_total_mib / 1024:.1f} GiB free",
+        f"swap {s.swap_used_mib / 1024:.1f}/{s.swap_total_mib / 1024:.1f} GiB",
+        f"rss {s.process_rss_mib:.0f} MiB",
+    ]
     if s.gpu_name:
         parts.append(f"gpu {s.gpu_name} {s.gpu_used_mib / 1024:.1f}/{s.gpu_total_mib / 1024:.1f} GiB")
     if snap.remote_idle_min is not None:

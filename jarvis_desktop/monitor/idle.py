@@ -28,9 +28,12 @@ def record_remote_activity(base_url: str, model: str, when: float | None = None)
     idle tracking must never fail a chat request."""
     path = activity_path()
     when = time.time() if when is None else when
-    data = {"last_activity": round(when, 3),
-            "last_activity_iso": datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "base_url": base_url, "model": model}
+    data = {
+        "last_activity": round(when, 3),
+        "last_activity_iso": datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "base_url": base_url,
+        "model": model,
+    }
     try:
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")

@@ -22,8 +22,9 @@ Rule (memory in MiB, shown to the user in GiB):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 MODES = ("auto", "local", "remote")
 
@@ -48,11 +49,17 @@ class PolicyConfig:
             raise ValueError(f"placement must be one of {', '.join(MODES)}, got {self.mode!r}")
 
     @classmethod
-    def from_settings(cls, settings: Any, mode: str | None = None) -> "PolicyConfig":
+    def from_settings(cls, settings: Any, mode: str | None = None) -> PolicyConfig:
         """From ``settings.monitor`` and ``settings.remote.placement`` (``mode`` overrides the latter)."""
         m = settings.monitor
-        return cls(m.need_factor, m.buffer_gib, m.buffer_fraction, m.hysteresis_gib, m.heavy_min_mib,
-                   mode or settings.remote.placement)
+        return cls(
+            m.need_factor,
+            m.buffer_gib,
+            m.buffer_fraction,
+            m.hysteresis_gib,
+            m.heavy_min_mib,
+            mode or settings.remote.placement,
+        )
 
     def buffer_mib(self, total_mib: float) -> float:
         """RAM to keep free, MiB: max(buffer_gib x 1024, buffer_fraction x total_mib)."""
@@ -95,8 +102,9 @@ class Placement:
     unload: bool = False
 
 
-def place(models: Sequence[ModelState], memory: MemoryState, config: PolicyConfig = PolicyConfig()
-          ) -> dict[str, Placement]:
+def place(
+    models: Sequence[ModelState], memory: MemoryState, config: PolicyConfig = PolicyConfig()
+) -> dict[str, Placement]:
     """Decide where each model runs (pure: same inputs, same answer). Returns {name: Placement}."""
     buffer = config.buffer_mib(memory.total_mib)
     free = memory.available_mib
@@ -119,8 +127,12 @@ def place(models: Sequence[ModelState], memory: MemoryState, config: PolicyConfi
         if free < buffer:
             freed = m.footprint_mib if m.footprint_mib is not None else config.need_factor * m.size_mib
             out[m.name] = Placement(
-                m.name, "remote", f"RAM pressure: {_gib(free)} free < {_gib(buffer)} buffer; "
-                f"unloaded (least recently used), requests go remote", unload=True)
+                m.name,
+                "remote",
+                f"RAM pressure: {_gib(free)} free < {_gib(buffer)} buffer; "
+                f"unloaded (least recently used), requests go remote",
+                unload=True,
+            )
             free += freed
         else:
             out[m.name] = Placement(m.name, "local", f"loaded; {_gib(free)} free >= {_gib(buffer)} buffer")
@@ -129,7 +141,7 @@ def place(models: Sequence[ModelState], memory: MemoryState, config: PolicyConfi
     for m in sorted((m for m in auto if not m.loaded), key=lambda m: -m.last_used):
         need = config.need_factor * m.size_mib
         band = config.hysteresis_gib * 1024.0 if m.placement == "remote" else 0.0
-        math = (f"{_gib(free)} free - {_gib(need)} needed ({config.need_factor:g} x {_gib(m.size_mib)})")
+        math = f"{_gib(free)} free - {_gib(need)} needed ({config.need_factor:g} x {_gib(m.size_mib)})"
         wanted = f"{_gib(buffer)} buffer" + (f" + {_gib(band)} hysteresis" if band else "")
         if free - need >= buffer + band:
             out[m.name] = Placement(m.name, "local", f"fits: {math} >= {wanted}")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from jarvis_desktop.monitor.sample import MIB, process_rss_mib
 
@@ -86,12 +87,21 @@ class ModelRegistry:
         self._lock = threading.Lock()
         self._models: dict[str, ModelRecord] = {}
 
-    def register(self, name: str, kind: str, path: str | Path | None = None, size_mib: float | None = None,
-                 estimate_mib: float | None = None) -> ModelRecord:
+    def register(
+        self,
+        name: str,
+        kind: str,
+        path: str | Path | None = None,
+        size_mib: float | None = None,
+        estimate_mib: float | None = None,
+    ) -> ModelRecord:
         """Add (or update) a model; size and estimate default to the file's size and ``estimate_footprint``."""
         size = path_size_mib(path) if size_mib is None else size_mib
-        est = estimate_footprint(path, kind) if estimate_mib is None and kind in FOOTPRINT_FACTORS else (
-            estimate_mib if estimate_mib is not None else size)
+        est = (
+            estimate_footprint(path, kind)
+            if estimate_mib is None and kind in FOOTPRINT_FACTORS
+            else (estimate_mib if estimate_mib is not None else size)
+        )
         with self._lock:
             old = self._models.get(name)
             record = ModelRecord(name, kind, size, est, str(path or ""))

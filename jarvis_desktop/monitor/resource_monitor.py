@@ -14,8 +14,9 @@ import atexit
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 
@@ -62,8 +63,13 @@ class ResourceMonitor:
         ValueError: interval_s <= 0 or history_len < 1.
     """
 
-    def __init__(self, interval_s: float = 1.0, history_len: int = 300, registry: ModelRegistry | None = None,
-                 on_sample: Callable[[Sample], None] | None = None) -> None:
+    def __init__(
+        self,
+        interval_s: float = 1.0,
+        history_len: int = 300,
+        registry: ModelRegistry | None = None,
+        on_sample: Callable[[Sample], None] | None = None,
+    ) -> None:
         if interval_s <= 0:
             raise ValueError(f"monitor interval must be > 0 s, got {interval_s}")
         if history_len < 1:
@@ -76,13 +82,13 @@ class ResourceMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._process = psutil.Process()
-        self._cpu_s = 0.0        # CPU time spent by the monitor thread, s
-        self._started_at = 0.0   # perf_counter when the thread started
-        self._wall_s = 0.0       # wall time of finished runs, s
+        self._cpu_s = 0.0  # CPU time spent by the monitor thread, s
+        self._started_at = 0.0  # perf_counter when the thread started
+        self._wall_s = 0.0  # wall time of finished runs, s
         self._atexit = False
 
     @classmethod
-    def from_settings(cls, settings: Any, registry: ModelRegistry | None = None) -> "ResourceMonitor":
+    def from_settings(cls, settings: Any, registry: ModelRegistry | None = None) -> ResourceMonitor:
         return cls(settings.monitor.interval_s, settings.monitor.history_len, registry)
 
     # ---- thread ----------------------------------------------------------------------------------
@@ -90,7 +96,7 @@ class ResourceMonitor:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> "ResourceMonitor":
+    def start(self) -> ResourceMonitor:
         """Start sampling (idempotent); returns self."""
         if self.running:
             return self
@@ -167,8 +173,14 @@ class ResourceMonitor:
 
         with self._lock:
             history = list(self._history)
-        return MonitorSnapshot(history[-1] if history else None, history, self.registry.records(),
-                               remote_idle_minutes(), self.running, self.overhead_percent())
+        return MonitorSnapshot(
+            history[-1] if history else None,
+            history,
+            self.registry.records(),
+            remote_idle_minutes(),
+            self.running,
+            self.overhead_percent(),
+        )
 
 
 _shared: ResourceMonitor | None = None

@@ -25,9 +25,28 @@ from pathlib import Path
 
 from jarvis_desktop.nlu import datephrases as dg
 from jarvis_desktop.nlu.templates import (  # noqa: F401  (re-exported for callers and tests)
-    APPS, CONCEPTS, CONTACTS, COUNTRIES, EVENT_PATTERNS, EVENTS, FILLER_POST, FILLER_PRE, IMPERATIVE,
-    LANGUAGES, NOTES, PAYLOAD_SLOT, POLITE_PRE, QUERIES, RESOURCES, SCHEDULE_OBJECTS, SLOT_FILLERS, SONGS,
-    TASKS, TEMPLATES, VOLUME_OBJECTS, WEATHER_CONDITIONS,
+    APPS,
+    CONCEPTS,
+    CONTACTS,
+    COUNTRIES,
+    EVENT_PATTERNS,
+    EVENTS,
+    FILLER_POST,
+    FILLER_PRE,
+    IMPERATIVE,
+    LANGUAGES,
+    NOTES,
+    PAYLOAD_SLOT,
+    POLITE_PRE,
+    QUERIES,
+    RESOURCES,
+    SCHEDULE_OBJECTS,
+    SLOT_FILLERS,
+    SONGS,
+    TASKS,
+    TEMPLATES,
+    VOLUME_OBJECTS,
+    WEATHER_CONDITIONS,
 )
 
 VALID_FRACTION = 0.2
@@ -41,9 +60,13 @@ def template_ids() -> dict[str, str]:
     for intent, temps in TEMPLATES.items():
         ids = [f"{intent}/{i:02d}" for i in range(len(temps))]
         # rank by a hash of the template's own text: adding a template does not reshuffle the others
-        rank = sorted(ids, key=lambda t: hashlib.sha1(
-            f"{SPLIT_SEED}:{_template_text(TEMPLATES[intent][int(t.split('/')[1])])}".encode()).hexdigest())
-        valid = set(rank[:max(2, round(VALID_FRACTION * len(ids)))])
+        rank = sorted(
+            ids,
+            key=lambda t: hashlib.sha1(
+                f"{SPLIT_SEED}:{_template_text(TEMPLATES[intent][int(t.split('/')[1])])}".encode()
+            ).hexdigest(),
+        )
+        valid = set(rank[: max(2, round(VALID_FRACTION * len(ids)))])
         out.update({t: ("valid" if t in valid else "train") for t in ids})
     return out
 
@@ -57,11 +80,19 @@ def _date_for(intent: str, rng: random.Random, style: str) -> tuple[str, list[st
     """The ``{date}``/``{when}`` draw for an intent; text "" means no date at all."""
     r = rng.random()
     if intent in ("reminder_set", "calendar_set"):
-        table = [(0.20, "clock"), (0.47, "composite"), (0.62, "day"), (0.72, "in_minutes"), (0.77, "in_days"),
-                 (0.82, "tod"), (0.87, "meal"), (0.94, "negative"), (1.0, "none")]
+        table = [
+            (0.20, "clock"),
+            (0.47, "composite"),
+            (0.62, "day"),
+            (0.72, "in_minutes"),
+            (0.77, "in_days"),
+            (0.82, "tod"),
+            (0.87, "meal"),
+            (0.94, "negative"),
+            (1.0, "none"),
+        ]
     elif intent == "weather_query":
-        table = [(0.5, "day"), (0.6, "tod"), (0.67, "in_days"), (0.72, "composite"), (0.75, "negative"),
-                 (1.0, "none")]
+        table = [(0.5, "day"), (0.6, "tod"), (0.67, "in_days"), (0.72, "composite"), (0.75, "negative"), (1.0, "none")]
     else:
         table = [(0.5, "day"), (1.0, "none")]
     kind = next(k for p, k in table if r < p)
@@ -141,8 +172,14 @@ def _slot_date(slot: str, intent: str, rng: random.Random, style: str) -> tuple[
         return "tomorrow", ["tomorrow"]
     if slot == "pday":
         if rng.random() < 0.3:
-            t, k = rng.choice([("yesterday", ["yesterday"]), ("last night", ["last_night"]),
-                               ("yesterday morning", ["yesterday_morning"]), ("last week", ["last_week"])])
+            t, k = rng.choice(
+                [
+                    ("yesterday", ["yesterday"]),
+                    ("last night", ["last_night"]),
+                    ("yesterday morning", ["yesterday_morning"]),
+                    ("last week", ["last_week"]),
+                ]
+            )
             return t, k
         t, k, _ = dg.day_expr(rng, style, future=False)
         return t, k
@@ -180,8 +217,18 @@ def _filler(slot: str, rng: random.Random) -> str:
 
 
 # --------------------------------------------------------------------------------------------- surface
-_HOMOPHONES = {"to": ["two", "too"], "for": ["four"], "right": ["write"], "new": ["knew"], "know": ["no"],
-               "there": ["their"], "hear": ["here"], "one": ["won"], "weather": ["whether"], "i": ["eye"]}
+_HOMOPHONES = {
+    "to": ["two", "too"],
+    "for": ["four"],
+    "right": ["write"],
+    "new": ["knew"],
+    "know": ["no"],
+    "there": ["their"],
+    "hear": ["here"],
+    "one": ["won"],
+    "weather": ["whether"],
+    "i": ["eye"],
+}
 _DROPPABLE = {"the", "a", "me", "my", "to", "an", "for", "up", "is"}
 
 
@@ -195,28 +242,71 @@ def _slip(words: list[str], rng: random.Random) -> list[str]:
     for i in idx:
         w = words[i]
         if kind == "drop" and w in _DROPPABLE and len(words) > 2:
-            return words[:i] + words[i + 1:]
+            return words[:i] + words[i + 1 :]
         if kind == "dup" and len(w) <= 4:
-            return words[:i + 1] + [w] + words[i + 1:]
+            return words[: i + 1] + [w] + words[i + 1 :]
         if kind == "homophone" and w in _HOMOPHONES:
-            return words[:i] + [rng.choice(_HOMOPHONES[w])] + words[i + 1:]
+            return words[:i] + [rng.choice(_HOMOPHONES[w])] + words[i + 1 :]
     return words
 
 
-_QUESTION_START = ("what", "what's", "when", "where", "who", "why", "how", "how's", "is", "are", "do", "does",
-                   "will", "can", "could", "which", "any", "am", "should", "have", "would")
+_QUESTION_START = (
+    "what",
+    "what's",
+    "when",
+    "where",
+    "who",
+    "why",
+    "how",
+    "how's",
+    "is",
+    "are",
+    "do",
+    "does",
+    "will",
+    "can",
+    "could",
+    "which",
+    "any",
+    "am",
+    "should",
+    "have",
+    "would",
+)
 
 
 def _whisper_case(text: str, question: bool, pre: str) -> str:
     text = re.sub(r"\bi\b", "I", text)
     text = re.sub(r"\bi'(m|d|ll|ve)\b", lambda m: "I'" + m.group(1), text)
-    for name in CONTACTS + ["Jarvis", "Rome", "Lisbon", "Boston", "Dune", "Phoenix", "Spotify", "Firefox",
-                            "Chrome", "Slack", "Zoom", "Discord", "Steam", "Gmail", "Python", "Europe",
-                            "Canada", "Barcelona", "Spanish", "French", "German", "Japanese", "Italian"]:
+    for name in CONTACTS + [
+        "Jarvis",
+        "Rome",
+        "Lisbon",
+        "Boston",
+        "Dune",
+        "Phoenix",
+        "Spotify",
+        "Firefox",
+        "Chrome",
+        "Slack",
+        "Zoom",
+        "Discord",
+        "Steam",
+        "Gmail",
+        "Python",
+        "Europe",
+        "Canada",
+        "Barcelona",
+        "Spanish",
+        "French",
+        "German",
+        "Japanese",
+        "Italian",
+    ]:
         text = re.sub(rf"\b{re.escape(name.lower())}\b", name, text)
     text = text[0].upper() + text[1:]
     if pre and text.lower().startswith(pre) and "jarvis" in pre and len(text) > len(pre) + 1:
-        text = text[:len(pre)] + "," + text[len(pre):]
+        text = text[: len(pre)] + "," + text[len(pre) :]
     if text.endswith("."):
         text = text[:-1]
     return text + ("?" if question else rng_punct(text))
@@ -233,8 +323,9 @@ def _asr_case(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def render(intent: str, template: str | tuple[str, list[str]], rng: random.Random,
-           style: str) -> tuple[str, list[str], str]:
+def render(
+    intent: str, template: str | tuple[str, list[str]], rng: random.Random, style: str
+) -> tuple[str, list[str], str]:
     """Fill one template: returns ``(text, date_keys, payload)`` with labels from the slots.
 
     A template is a string, or ``(string, keys)`` when its own words hold a date ("what's the date today").
@@ -257,7 +348,7 @@ def render(intent: str, template: str | tuple[str, list[str]], rng: random.Rando
                 # keep the words next to a date slot intact, so a slip never changes the date keys
                 head = words[:1] if i > 0 and parts[i - 1] in DATE_SLOTS else []
                 tail = words[-1:] if i + 1 < len(parts) and parts[i + 1] in DATE_SLOTS and words else []
-                core = words[len(head):len(words) - len(tail)]
+                core = words[len(head) : len(words) - len(tail)]
                 words = head + _slip(core, rng) + tail
             pieces.append(" ".join(words))
             continue
@@ -305,8 +396,16 @@ def generate(n: int = 8000, seed: int = 13) -> list[dict]:
     rng = random.Random(seed)
     splits = template_ids()
     intents = list(TEMPLATES)
-    weights = {"reminder_set": 2.2, "calendar_set": 1.6, "alarm_set": 1.4, "timer_set": 1.0,
-               "schedule_query": 1.1, "schedule_remove": 1.1, "weather_query": 1.1, "general_chat": 2.4}
+    weights = {
+        "reminder_set": 2.2,
+        "calendar_set": 1.6,
+        "alarm_set": 1.4,
+        "timer_set": 1.0,
+        "schedule_query": 1.1,
+        "schedule_remove": 1.1,
+        "weather_query": 1.1,
+        "general_chat": 2.4,
+    }
     w = [weights.get(i, 0.8) for i in intents]
     rows: list[dict] = []
     seen: set[str] = set()
@@ -321,8 +420,16 @@ def generate(n: int = 8000, seed: int = 13) -> list[dict]:
             continue
         seen.add(text.lower())
         tid = f"{intent}/{ti:02d}"
-        rows.append({"text": text, "intent": intent, "date_keys": keys, "payload": payload,
-                     "template": tid, "split": splits[tid]})
+        rows.append(
+            {
+                "text": text,
+                "intent": intent,
+                "date_keys": keys,
+                "payload": payload,
+                "template": tid,
+                "split": splits[tid],
+            }
+        )
     return rows
 
 

@@ -41,48 +41,136 @@ class DateSpan:
 # ---------------------------------------------------------------------------------------------
 # word lists
 
-_FILLERS = frozenset("uh uhh uhm um umm hm hmm mm er erm ah eh please kindly like".split())
+_FILLERS = frozenset(["uh", "uhh", "uhm", "um", "umm", "hm", "hmm", "mm", "er", "erm", "ah", "eh", "please", "kindly", "like"])
 _WEEKDAYS = {d: d for d in vocab.WEEKDAYS}
 _WEEKDAYS.update({d + "s": d for d in vocab.WEEKDAYS})
 _WEEKDAYS.update({"tues": "tuesday", "weds": "wednesday", "thurs": "thursday", "wensday": "wednesday"})
-_PARTS = {"morning": "morning", "mornings": "morning", "afternoon": "afternoon", "afternoons": "afternoon",
-          "evening": "evening", "evenings": "evening", "night": "night", "nights": "night"}
+_PARTS = {
+    "morning": "morning",
+    "mornings": "morning",
+    "afternoon": "afternoon",
+    "afternoons": "afternoon",
+    "evening": "evening",
+    "evenings": "evening",
+    "night": "night",
+    "nights": "night",
+}
 _TOMORROW = frozenset({"tomorrow", "tomorow", "tommorow", "tommorrow", "tmrw", "tmr", "morrow"})
 _TONIGHT = frozenset({"tonight", "tonite", "tonigh"})
-_PERIOD_UNITS = {"week": "week", "weeks": "week", "weekend": "weekend", "weekends": "weekend",
-                 "month": "month", "months": "month", "year": "year", "years": "year"}
-_MEALS = {"breakfast": "breakfast", "brunch": "breakfast", "lunch": "lunch", "dinner": "dinner",
-          "supper": "dinner", "tea": None}
-_MEAL_TIME_WORDS = {"lunchtime": "during_lunch", "dinnertime": "at_dinner", "suppertime": "at_dinner",
-                    "breakfasttime": "at_breakfast"}
+_PERIOD_UNITS = {
+    "week": "week",
+    "weeks": "week",
+    "weekend": "weekend",
+    "weekends": "weekend",
+    "month": "month",
+    "months": "month",
+    "year": "year",
+    "years": "year",
+}
+_MEALS = {
+    "breakfast": "breakfast",
+    "brunch": "breakfast",
+    "lunch": "lunch",
+    "dinner": "dinner",
+    "supper": "dinner",
+    "tea": None,
+}
+_MEAL_TIME_WORDS = {
+    "lunchtime": "during_lunch",
+    "dinnertime": "at_dinner",
+    "suppertime": "at_dinner",
+    "breakfasttime": "at_breakfast",
+}
 _UNIT_SECONDS = {
-    "second": 1, "seconds": 1, "sec": 1, "secs": 1,
-    "minute": 60, "minutes": 60, "min": 60, "mins": 60, "minuite": 60, "minuites": 60,
-    "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600,
-    "day": 86400, "days": 86400,
-    "week": 604800, "weeks": 604800, "wk": 604800, "wks": 604800,
-    "fortnight": 1209600, "fortnights": 1209600,
+    "second": 1,
+    "seconds": 1,
+    "sec": 1,
+    "secs": 1,
+    "minute": 60,
+    "minutes": 60,
+    "min": 60,
+    "mins": 60,
+    "minuite": 60,
+    "minuites": 60,
+    "hour": 3600,
+    "hours": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "day": 86400,
+    "days": 86400,
+    "week": 604800,
+    "weeks": 604800,
+    "wk": 604800,
+    "wks": 604800,
+    "fortnight": 1209600,
+    "fortnights": 1209600,
 }
 #: single letters are units only when glued to digits ("10m", "2h", "30s")
 _UNIT_LETTERS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: units that cannot be written as in_N_minutes / in_N_days (months and years vary in length)
 _UNSUPPORTED_UNITS = frozenset({"month", "months", "year", "years", "decade", "decades"})
 _VAGUE_QTY = frozenset({"few", "several", "some", "couple", "many", "bunch", "number", "handful", "coupla"})
-_APPROX = frozenset({"about", "around", "roughly", "approximately", "approx", "just", "exactly",
-                     "precisely", "another", "only", "maybe", "perhaps", "abt"})
-_CLOCK_PREPS = frozenset({"at", "by", "around", "till", "til", "until", "before", "after", "from",
-                          "since", "@", "between", "to"})
-_NOT_AFTER_HOUR = frozenset(set(_UNIT_SECONDS) | _UNSUPPORTED_UNITS | {
-    "percent", "%", "per", "degrees", "degree", "times", "people", "persons", "dollars", "euros", "pounds",
-    "items", "things", "songs", "tracks", "of", "out", "more", "less", "point", "th", "st", "nd", "rd",
-    "x", "k", "gb", "mb", "kb"})
+_APPROX = frozenset(
+    {
+        "about",
+        "around",
+        "roughly",
+        "approximately",
+        "approx",
+        "just",
+        "exactly",
+        "precisely",
+        "another",
+        "only",
+        "maybe",
+        "perhaps",
+        "abt",
+    }
+)
+_CLOCK_PREPS = frozenset(
+    {"at", "by", "around", "till", "til", "until", "before", "after", "from", "since", "@", "between", "to"}
+)
+_NOT_AFTER_HOUR = frozenset(
+    set(_UNIT_SECONDS)
+    | _UNSUPPORTED_UNITS
+    | {
+        "percent",
+        "%",
+        "per",
+        "degrees",
+        "degree",
+        "times",
+        "people",
+        "persons",
+        "dollars",
+        "euros",
+        "pounds",
+        "items",
+        "things",
+        "songs",
+        "tracks",
+        "of",
+        "out",
+        "more",
+        "less",
+        "point",
+        "th",
+        "st",
+        "nd",
+        "rd",
+        "x",
+        "k",
+        "gb",
+        "mb",
+        "kb",
+    }
+)
 _NOON_WORDS = frozenset({"noon", "midday", "midnight"})
 _PLURAL_UNITS = frozenset({"seconds", "minutes", "hours", "days", "weeks", "months", "years"})
 #: words before a bare number that make "<n> in the morning" a count, not a clock time ("chapter four ...")
-_NOT_CLOCK_BEFORE = frozenset("""chapter chapters page pages episode episodes season level room floor row gate track
-number no part step section lesson unit volume book act scene bus route line platform table seat apartment flat
-building exit highway channel for the a an take takes took eat buy drink have get give top size version grade
-class year years age aged verse player team plus minus times of than only all those these first last""".split())
+_NOT_CLOCK_BEFORE = frozenset(
+    ["chapter", "chapters", "page", "pages", "episode", "episodes", "season", "level", "room", "floor", "row", "gate", "track", "number", "no", "part", "step", "section", "lesson", "unit", "volume", "book", "act", "scene", "bus", "route", "line", "platform", "table", "seat", "apartment", "flat", "building", "exit", "highway", "channel", "for", "the", "a", "an", "take", "takes", "took", "eat", "buy", "drink", "have", "get", "give", "top", "size", "version", "grade", "class", "year", "years", "age", "aged", "verse", "player", "team", "plus", "minus", "times", "of", "than", "only", "all", "those", "these", "first", "last"]
+)
 _TIMER_WORDS = frozenset({"timer", "timers", "countdown", "snooze", "stopwatch"})
 _WAKE_WORDS = frozenset({"wake", "waking", "wakeup", "woken"})
 _ALARM_WORDS = frozenset({"alarm", "alarms"}) | _WAKE_WORDS
@@ -260,8 +348,11 @@ class _Parser:
     # ----------------------------------------------------------------- durations
     def _unit(self, j: int) -> float | None:
         w = self.w(j)
-        if w == "day" and self.w(j + 1) in ("after", "before") and (
-                self.w(j + 2) in _TOMORROW or self.w(j + 2) == "yesterday"):
+        if (
+            w == "day"
+            and self.w(j + 1) in ("after", "before")
+            and (self.w(j + 2) in _TOMORROW or self.w(j + 2) == "yesterday")
+        ):
             return None  # "... four day after tomorrow": the day is a date, not a unit
         if w in _UNIT_SECONDS:
             return float(_UNIT_SECONDS[w])
@@ -363,8 +454,13 @@ class _Parser:
         if last_unit_hours:
             kk = k + 1 if self.w(k) == "and" else k
             m = self.num(kk)
-            if m is not None and 0 < m < 60 and self.t[kk].sep == "" and self._unit(kk + 1) is None \
-                    and self.w(kk + 1) not in ("am", "pm", "oclock"):
+            if (
+                m is not None
+                and 0 < m < 60
+                and self.t[kk].sep == ""
+                and self._unit(kk + 1) is None
+                and self.w(kk + 1) not in ("am", "pm", "oclock")
+            ):
                 secs += m * 60
                 k = kk + 1
                 days_only = False
@@ -395,7 +491,9 @@ class _Parser:
         if w not in ("in", "after", "within"):
             return None
         k = i + 1
-        while k < i + 3 and (self.w(k) in _APPROX or (self.w(k) == "the" and self.w(k + 1) == "next" and w == "within")):
+        while k < i + 3 and (
+            self.w(k) in _APPROX or (self.w(k) == "the" and self.w(k + 1) == "next" and w == "within")
+        ):
             k += 1
         d = self._dur(k)
         if d is None:
@@ -403,7 +501,8 @@ class _Parser:
         secs, k, days_only = d
         prev = self.w(i - 1)
         if prev in _PLURAL_UNITS or (
-                prev in ("are", "is", "there") and ("many" in self.ws[:i] or "much" in self.ws[:i])):
+            prev in ("are", "is", "there") and ("many" in self.ws[:i] or "much" in self.ws[:i])
+        ):
             return [_Item("void", None, i, k)]  # "how many minutes are in a day": a unit conversion
         vague, k = self._vague_tail(k)
         if self.w(k) in ("time", "times") or (self.w(k) == "from" and self.w(k + 1) in ("now", "today")):
@@ -431,9 +530,11 @@ class _Parser:
         secs, k, days_only = d
         vague, k = self._vague_tail(k)
         nw = self.w(k)
-        if nw in ("past", "to", "after", "till", "til", "before", "of") and self.t[k - 1].w in (
-                "minute", "minutes", "min", "mins") and (1 <= (self.num(k + 1) or 0) <= 12
-                                                         or self.w(k + 1) in _NOON_WORDS):
+        if (
+            nw in ("past", "to", "after", "till", "til", "before", "of")
+            and self.t[k - 1].w in ("minute", "minutes", "min", "mins")
+            and (1 <= (self.num(k + 1) or 0) <= 12 or self.w(k + 1) in _NOON_WORDS)
+        ):
             return None  # "five minutes past three" is a clock time
         if nw in ("ago", "back", "earlier", "before", "prior", "previously"):
             return [_Item("void", None, s, k + 1)]
@@ -468,13 +569,20 @@ class _Parser:
             rel, k = t.num, j + 1
             if self.w(k) in ("minutes", "minute", "min", "mins"):
                 k += 1
-            elif t.num % 5 or self.w(j - 1) in ("from", "between") or (
-                    self.w(k) in ("to", "till", "til", "before") and t.num not in (5, 10, 20, 25)):
+            elif (
+                t.num % 5
+                or self.w(j - 1) in ("from", "between")
+                or (self.w(k) in ("to", "till", "til", "before") and t.num not in (5, 10, 20, 25))
+            ):
                 rel = None  # "from 3 to 5" is a range, not "3 minutes to 5"
         if rel is not None:
             d = self.w(k)
-            if d in ("past", "after", "to", "till", "til", "of", "before") and (rel != 30 or d == "past") \
-                    and self.w(k + 1) in _NOON_WORDS and not (d == "of" and w not in ("quarter", "a")):
+            if (
+                d in ("past", "after", "to", "till", "til", "of", "before")
+                and (rel != 30 or d == "past")
+                and self.w(k + 1) in _NOON_WORDS
+                and not (d == "of" and w not in ("quarter", "a"))
+            ):
                 # "quarter to midnight" 23:45, "one minute to midnight" 23:59, "ten past noon" 12:10
                 mid = self.w(k + 1) == "midnight"
                 if d in ("past", "after"):
@@ -483,16 +591,20 @@ class _Parser:
             if d in ("past", "after", "to", "till", "til", "of", "before") and (rel != 30 or d == "past"):
                 hn = self.num(k + 1)
                 ht = self.t[k + 1] if k + 1 < self.n else None
-                if hn is not None and 1 <= hn <= 12 and ht is not None and ht.sep == "" \
-                        and self._unit(k + 2) is None:
+                if hn is not None and 1 <= hn <= 12 and ht is not None and ht.sep == "" and self._unit(k + 2) is None:
                     strength = 2 if w in ("half", "quarter", "a") or d == "past" or k > j + 1 else 1
                     if d in ("past", "after"):
                         return hn, rel, k + 2, strength, False
                     if d == "of" and w not in ("quarter", "a"):
                         return None
                     return (hn - 1) or 12, 60 - rel, k + 2, strength, False
-            if w == "half" and self.num(j + 1) is not None and 1 <= (self.num(j + 1) or 0) <= 12 \
-                    and j > 0 and self.w(j - 1) == "at":
+            if (
+                w == "half"
+                and self.num(j + 1) is not None
+                and 1 <= (self.num(j + 1) or 0) <= 12
+                and j > 0
+                and self.w(j - 1) == "at"
+            ):
                 return self.num(j + 1) or 0, 30, j + 2, 1, False  # British "at half seven"
             if w in ("half", "quarter", "a"):
                 return None
@@ -505,8 +617,13 @@ class _Parser:
         if t.num is None:
             return None
         v = t.num
-        if t.hm and not t.words and len(w) in (3, 4) and not (1900 <= v <= 2099 and self.w(j + 1) != "hours") \
-                and not (len(w) == 3 and v % 100 == 0 and self.w(j + 1) not in ("am", "pm", "hours")):
+        if (
+            t.hm
+            and not t.words
+            and len(w) in (3, 4)
+            and not (1900 <= v <= 2099 and self.w(j + 1) != "hours")
+            and not (len(w) == 3 and v % 100 == 0 and self.w(j + 1) not in ("am", "pm", "hours"))
+        ):
             h, m = t.hm  # "930", "1530", "0700" (not a year such as 2025)
             return h, m, j + 1, 1, h >= 13 or h == 0 or t.lead0
         if t.words and v >= 100 and t.hm:  # "nineteen hundred"
@@ -518,20 +635,32 @@ class _Parser:
         fixed = h >= 13 or h == 0 or (t.lead0 and not t.words)
         nt = self.t[j + 1] if j + 1 < self.n else None
         # "three thirty", "7 45", "nine oh five", "seven o five"
-        if nt is not None and nt.num is not None and nt.two and nt.sep == "" and not nt.hm \
-                and nt.num <= 59 and self._unit(j + 2) is None \
-                and not (self.w(j + 2) in ("to", "past", "after", "till") and self.num(j + 3) is not None):
+        if (
+            nt is not None
+            and nt.num is not None
+            and nt.two
+            and nt.sep == ""
+            and not nt.hm
+            and nt.num <= 59
+            and self._unit(j + 2) is None
+            and not (self.w(j + 2) in ("to", "past", "after", "till") and self.num(j + 3) is not None)
+        ):
             if nt.words or not t.words:
                 return h, nt.num, j + 2, 1, fixed
-        if nt is not None and nt.w in ("oh", "o", "zero") and self.num(j + 2) is not None \
-                and 0 <= (self.num(j + 2) or 0) <= 9 and self.t[j + 2].words:
+        if (
+            nt is not None
+            and nt.w in ("oh", "o", "zero")
+            and self.num(j + 2) is not None
+            and 0 <= (self.num(j + 2) or 0) <= 9
+            and self.t[j + 2].words
+        ):
             return h, self.num(j + 2) or 0, j + 3, 1, fixed
         if nt is not None and nt.w == "hundred":
             return h, 0, j + 2, 1, True
         return h, 0, j + 1, 0, fixed
 
     def _part_suffix(self, k: int) -> tuple[str, int] | None:
-        """"in the morning", "in the afternoon", "in the evening", "at night", "in the night"."""
+        """ "in the morning", "in the afternoon", "in the evening", "at night", "in the night"."""
         w = self.w(k)
         if w in ("in", "during") and self.w(k + 1) == "the":
             kk = k + 2
@@ -579,8 +708,13 @@ class _Parser:
             it.part = ps[0]
             strength = max(strength, 1)
             k = ps[1]
-            if not trig and strength < 2 and 1 <= h <= 12 and not fixed and (
-                    m or self.w(j - 1) not in _NOT_CLOCK_BEFORE):
+            if (
+                not trig
+                and strength < 2
+                and 1 <= h <= 12
+                and not fixed
+                and (m or self.w(j - 1) not in _NOT_CLOCK_BEFORE)
+            ):
                 strength = 2
         if strength == 0 and not trig:
             return None
@@ -599,10 +733,7 @@ class _Parser:
         w = self.w(i)
         trig = False
         j = i
-        if w in _CLOCK_PREPS and w != "to":
-            trig = True
-            j = i + 1
-        elif w == "for" and self.alarm:
+        if w in _CLOCK_PREPS and w != "to" or w == "for" and self.alarm:
             trig = True
             j = i + 1
         elif self.alarm and self.w(i - 1) in ("alarm", "alarms") and self.t[i].num is not None:
@@ -703,7 +834,7 @@ class _Parser:
         return None
 
     def _with_part(self, it: _Item) -> list[_Item]:
-        """"tomorrow morning", "today evening", "tomorrow at night" -> combined key."""
+        """ "tomorrow morning", "today evening", "tomorrow at night" -> combined key."""
         k = it.e
         p = None
         if self.w(k) in ("early", "late") and self.w(k + 1) in _PARTS:
@@ -826,8 +957,21 @@ class _Parser:
         w = self.w(i)
         k = i
         prep = False
-        if w in ("in", "during", "by", "until", "till", "at", "every", "each", "through", "throughout", "first",
-                 "early", "late"):
+        if w in (
+            "in",
+            "during",
+            "by",
+            "until",
+            "till",
+            "at",
+            "every",
+            "each",
+            "through",
+            "throughout",
+            "first",
+            "early",
+            "late",
+        ):
             prep = True
             k += 1
             if w == "first" and self.w(k) == "thing" and self.w(k + 1) == "in":
@@ -868,11 +1012,20 @@ class _Parser:
         if meal == "lunch":
             key = None if prep == "after" else "during_lunch"
         elif meal == "breakfast":
-            key = {"at": "at_breakfast", "during": "during_breakfast", "over": "during_breakfast",
-                   "with": "during_breakfast"}.get(prep)
+            key = {
+                "at": "at_breakfast",
+                "during": "during_breakfast",
+                "over": "during_breakfast",
+                "with": "during_breakfast",
+            }.get(prep)
         else:
-            key = {"at": "at_dinner", "during": "during_dinner", "over": "during_dinner", "with": "during_dinner",
-                   "after": "after_dinner"}.get(prep)
+            key = {
+                "at": "at_dinner",
+                "during": "during_dinner",
+                "over": "during_dinner",
+                "with": "during_dinner",
+                "after": "after_dinner",
+            }.get(prep)
         if key is None:
             return None
         return [_Item("key", key, i, k)]
@@ -880,8 +1033,17 @@ class _Parser:
     # ----------------------------------------------------------------- driver
     def parse(self) -> list[_Item]:
         items: list[_Item] = []
-        matchers = (self.m_in, self.m_day, self.m_noon, self.m_weekday, self.m_period, self.m_meal,
-                    self.m_duration, self.m_clock, self.m_part)
+        matchers = (
+            self.m_in,
+            self.m_day,
+            self.m_noon,
+            self.m_weekday,
+            self.m_period,
+            self.m_meal,
+            self.m_duration,
+            self.m_clock,
+            self.m_part,
+        )
         i = 0
         n = self.n
         ws = self.ws
@@ -900,13 +1062,35 @@ class _Parser:
         return items
 
 
-_BARE_NOON_PREPS = frozenset({"around", "about", "before", "by", "until", "till", "til", "after", "since", "near",
-                              "past", "towards", "toward", "from", "to", "approximately", "roughly", "nearly",
-                              "almost", "circa", "ish"})
+_BARE_NOON_PREPS = frozenset(
+    {
+        "around",
+        "about",
+        "before",
+        "by",
+        "until",
+        "till",
+        "til",
+        "after",
+        "since",
+        "near",
+        "past",
+        "towards",
+        "toward",
+        "from",
+        "to",
+        "approximately",
+        "roughly",
+        "nearly",
+        "almost",
+        "circa",
+        "ish",
+    }
+)
 #: words that never start a date expression (fast path)
-_SKIP_START = frozenset("""i me my you your it is are was be to and or but what what's whats which who how
-do does did can could would will should set remind reminder call open play please hey jarvis ok okay
-so of the an a that there then""".split()) - {"the", "a", "an", "to"}
+_SKIP_START = frozenset(
+    ["i", "me", "my", "you", "your", "it", "is", "are", "was", "be", "to", "and", "or", "but", "what", "what's", "whats", "which", "who", "how", "do", "does", "did", "can", "could", "would", "will", "should", "set", "remind", "reminder", "call", "open", "play", "please", "hey", "jarvis", "ok", "okay", "so", "of", "the", "an", "a", "that", "there", "then"]
+) - {"the", "a", "an", "to"}
 
 
 def _cues(parser: _Parser, items: list[_Item]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -937,9 +1121,12 @@ def _cues(parser: _Parser, items: list[_Item]) -> tuple[list[tuple[int, str]], l
     for j, w in enumerate(ws):
         if w in ("alarm", "alarms"):
             weak.append((j, "alarm"))
-        elif w in _WAKE_WORDS or w in ("awake", "rouse", "arise") or (
-                w in ("get", "be", "getting", "im", "i'm") and parser.w(j + 1) == "up") or (
-                w == "of" and parser.w(j + 1) == "bed" and parser.w(j - 1) == "out"):
+        elif (
+            w in _WAKE_WORDS
+            or w in ("awake", "rouse", "arise")
+            or (w in ("get", "be", "getting", "im", "i'm") and parser.w(j + 1) == "up")
+            or (w == "of" and parser.w(j + 1) == "bed" and parser.w(j - 1) == "out")
+        ):
             weak.append((j, "morning"))
         elif w in ("bed", "bedtime") and parser.w(j - 1) != "of":
             weak.append((j, "night"))
@@ -1049,8 +1236,10 @@ def extract_date_spans(text: str, intent: str | None = None) -> list[DateSpan]:
         for b in items:
             if b.kind == "part" and not b.attached:
                 b.drop = True
-    has_day_or_clock = any(not it.drop and it.kind in ("day", "clock", "part", "key") and it.key
-                           and not it.key.startswith("in_") for it in items)
+    has_day_or_clock = any(
+        not it.drop and it.kind in ("day", "clock", "part", "key") and it.key and not it.key.startswith("in_")
+        for it in items
+    )
     out: list[DateSpan] = []
     seen: set[str] = set()
     for it in items:

@@ -13,9 +13,8 @@ import re
 
 from jarvis_desktop.nlu.vocab import WEEKDAYS, clock_key
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-         "sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def number_words(n: int, hyphen: bool = False) -> str:
@@ -98,7 +97,7 @@ def clock_phrase(rng: random.Random, h24: int, m: int, style: str, mode: str) ->
     if style == "whisper" and rng.random() < 0.75:
         return f"{h12}:{m:02d}" if m else rng.choice([str(h12), f"{h12} o'clock", f"{h12}:00"])
     hw = _ONES[h12]
-    return (rng.choice([hw, f"{hw} o'clock"]) if m == 0 else f"{hw} {_minute_words(m)}")
+    return rng.choice([hw, f"{hw} o'clock"]) if m == 0 else f"{hw} {_minute_words(m)}"
 
 
 def random_minute(rng: random.Random) -> int:
@@ -126,8 +125,12 @@ def _bare_ok(h24: int, m: int) -> bool:
     return True
 
 
-def clock_expr(rng: random.Random, style: str, hours: list[int] | None = None,
-               modes: tuple[str, ...] = ("explicit", "explicit", "bare", "natural")) -> tuple[str, list[str]]:
+def clock_expr(
+    rng: random.Random,
+    style: str,
+    hours: list[int] | None = None,
+    modes: tuple[str, ...] = ("explicit", "explicit", "bare", "natural"),
+) -> tuple[str, list[str]]:
     """``"at 3 pm" -> ["at_3pm"]``; ``hours`` limits the 24-hour values drawn."""
     for _ in range(50):
         h24 = rng.choice(hours) if hours else rng.randrange(0, 24)
@@ -145,8 +148,7 @@ def clock_expr(rng: random.Random, style: str, hours: list[int] | None = None,
 
 def context_clock(rng: random.Random, style: str, half_of_day: str) -> tuple[str, list[str]]:
     """A bare clock time whose am/pm is given by a neighbouring part of day (spec rule 8)."""
-    ranges = {"morning": range(5, 12), "afternoon": range(13, 18), "evening": range(17, 24),
-              "night": range(19, 24)}
+    ranges = {"morning": range(5, 12), "afternoon": range(13, 18), "evening": range(17, 24), "night": range(19, 24)}
     h24 = rng.choice(list(ranges[half_of_day]))
     m = rng.choice([0, 0, 0, 30, 15])
     h12 = h24 % 12 or 12
@@ -159,34 +161,88 @@ def context_clock(rng: random.Random, style: str, half_of_day: str) -> tuple[str
     return f"at {t}", [clock_key(h24, m)]
 
 
-RELATIVE_DAYS = [("today", "today"), ("tomorrow", "tomorrow"), ("yesterday", "yesterday"),
-                 ("the day after tomorrow", "day_after_tomorrow"), ("day after tomorrow", "day_after_tomorrow"),
-                 ("the day before yesterday", "day_before_yesterday")]
+RELATIVE_DAYS = [
+    ("today", "today"),
+    ("tomorrow", "tomorrow"),
+    ("yesterday", "yesterday"),
+    ("the day after tomorrow", "day_after_tomorrow"),
+    ("day after tomorrow", "day_after_tomorrow"),
+    ("the day before yesterday", "day_before_yesterday"),
+]
 FUTURE_DAYS = [d for d in RELATIVE_DAYS if d[1] in ("today", "tomorrow", "day_after_tomorrow")]
-COMBINED = {"tonight": "night", "last night": "night", "tomorrow night": "night",
-            "tomorrow morning": "morning", "tomorrow afternoon": "afternoon", "tomorrow evening": "evening",
-            "yesterday morning": "morning", "yesterday afternoon": "afternoon",
-            "yesterday evening": "evening", "this morning": "morning", "this afternoon": "afternoon",
-            "this evening": "evening"}
-FUTURE_COMBINED = ["tonight", "tomorrow night", "tomorrow morning", "tomorrow afternoon", "tomorrow evening",
-                   "this morning", "this afternoon", "this evening"]
-TIME_OF_DAY = [("in the morning", "morning"), ("in the afternoon", "afternoon"), ("in the evening", "evening"),
-               ("at night", "night"), ("around noon", "noon"), ("before midnight", "midnight"),
-               ("at noon", "at_noon"), ("at midnight", "at_midnight"), ("by noon", "noon")]
-MEALS = [("at breakfast", "at_breakfast"), ("during breakfast", "during_breakfast"),
-         ("over breakfast", "during_breakfast"), ("at lunch", "during_lunch"), ("at lunchtime", "during_lunch"),
-         ("during lunch", "during_lunch"), ("at dinner", "at_dinner"), ("during dinner", "during_dinner"),
-         ("after dinner", "after_dinner")]
-PERIOD_PHRASES = {"this_week": ["this week"], "next_week": ["next week"], "last_week": ["last week"],
-                  "this_weekend": ["this weekend"], "next_weekend": ["next weekend"],
-                  "last_weekend": ["last weekend"], "this_month": ["this month"], "next_month": ["next month"],
-                  "last_month": ["last month"], "this_year": ["this year"], "next_year": ["next year"],
-                  "last_year": ["last year"]}
-FUTURE_PERIODS = ["this_week", "next_week", "this_weekend", "next_weekend", "this_month", "next_month",
-                  "next_year"]
+COMBINED = {
+    "tonight": "night",
+    "last night": "night",
+    "tomorrow night": "night",
+    "tomorrow morning": "morning",
+    "tomorrow afternoon": "afternoon",
+    "tomorrow evening": "evening",
+    "yesterday morning": "morning",
+    "yesterday afternoon": "afternoon",
+    "yesterday evening": "evening",
+    "this morning": "morning",
+    "this afternoon": "afternoon",
+    "this evening": "evening",
+}
+FUTURE_COMBINED = [
+    "tonight",
+    "tomorrow night",
+    "tomorrow morning",
+    "tomorrow afternoon",
+    "tomorrow evening",
+    "this morning",
+    "this afternoon",
+    "this evening",
+]
+TIME_OF_DAY = [
+    ("in the morning", "morning"),
+    ("in the afternoon", "afternoon"),
+    ("in the evening", "evening"),
+    ("at night", "night"),
+    ("around noon", "noon"),
+    ("before midnight", "midnight"),
+    ("at noon", "at_noon"),
+    ("at midnight", "at_midnight"),
+    ("by noon", "noon"),
+]
+MEALS = [
+    ("at breakfast", "at_breakfast"),
+    ("during breakfast", "during_breakfast"),
+    ("over breakfast", "during_breakfast"),
+    ("at lunch", "during_lunch"),
+    ("at lunchtime", "during_lunch"),
+    ("during lunch", "during_lunch"),
+    ("at dinner", "at_dinner"),
+    ("during dinner", "during_dinner"),
+    ("after dinner", "after_dinner"),
+]
+PERIOD_PHRASES = {
+    "this_week": ["this week"],
+    "next_week": ["next week"],
+    "last_week": ["last week"],
+    "this_weekend": ["this weekend"],
+    "next_weekend": ["next weekend"],
+    "last_weekend": ["last weekend"],
+    "this_month": ["this month"],
+    "next_month": ["next month"],
+    "last_month": ["last month"],
+    "this_year": ["this year"],
+    "next_year": ["next year"],
+    "last_year": ["last year"],
+}
+FUTURE_PERIODS = ["this_week", "next_week", "this_weekend", "next_weekend", "this_month", "next_month", "next_year"]
 
-VAGUE = ["in a bit", "later", "soon", "sometime", "in a few minutes", "at some point", "later on",
-         "in a little while", "some other time"]
+VAGUE = [
+    "in a bit",
+    "later",
+    "soon",
+    "sometime",
+    "in a few minutes",
+    "at some point",
+    "later on",
+    "in a little while",
+    "some other time",
+]
 DURATION_NEG_UNITS = [("minutes", 1, 90), ("hours", 2, 5)]
 
 
@@ -199,8 +255,15 @@ def weekday_expr(rng: random.Random, style: str, future: bool = True) -> tuple[s
     day = rng.choice(WEEKDAYS)
     prefixes = ["", "on ", "this ", "next ", "on next ", "this coming "] + ([] if future else ["last ", "last "])
     p = rng.choice(prefixes)
-    key = {"": "this", "on ": "this", "this ": "this", "this coming ": "this", "next ": "next",
-           "on next ": "next", "last ": "last"}[p]
+    key = {
+        "": "this",
+        "on ": "this",
+        "this ": "this",
+        "this coming ": "this",
+        "next ": "next",
+        "on next ": "next",
+        "last ": "last",
+    }[p]
     return f"{p}{_cap_day(day, style)}", [f"{key}_{day}"]
 
 
@@ -228,8 +291,16 @@ def offset_minutes_expr(rng: random.Random, style: str) -> tuple[str, int]:
         unit = "minute" if n == 1 else rng.choice(["minutes"] * 9 + ["mins"])
         return f"{num(rng, n, style) if n != 1 else rng.choice(['one', 'a', '1'])} {unit}", n
     if r < 0.70:
-        return rng.choice([("an hour", 60), ("one hour", 60), ("half an hour", 30), ("a half hour", 30),
-                           ("an hour and a half", 90), ("one and a half hours", 90)])
+        return rng.choice(
+            [
+                ("an hour", 60),
+                ("one hour", 60),
+                ("half an hour", 30),
+                ("a half hour", 30),
+                ("an hour and a half", 90),
+                ("one and a half hours", 90),
+            ]
+        )
     if r < 0.88:
         h = rng.choice([2, 2, 3, 4, 5, 6, 8, 12])
         return f"{num(rng, h, style)} hours", 60 * h
@@ -252,8 +323,14 @@ def in_days_expr(rng: random.Random, style: str) -> tuple[str, list[str]]:
         n = rng.choice([2, 3, 4, 5, 6, 10, 14, 30])
         return f"in {num(rng, n, style)} days", [f"in_{n}_days"]
     if r < 0.8:
-        return rng.choice([("in a week", ["in_7_days"]), ("in one week", ["in_7_days"]),
-                           ("in a day", ["in_1_days"]), ("in one day", ["in_1_days"])])
+        return rng.choice(
+            [
+                ("in a week", ["in_7_days"]),
+                ("in one week", ["in_7_days"]),
+                ("in a day", ["in_1_days"]),
+                ("in one day", ["in_1_days"]),
+            ]
+        )
     w = rng.choice([2, 3, 4])
     return f"in {num(rng, w, style)} weeks", [f"in_{7 * w}_days"]
 

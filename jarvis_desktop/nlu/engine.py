@@ -22,10 +22,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from jarvis_desktop.errors import ModelNotFoundError
 from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
@@ -78,8 +79,10 @@ def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BadInputError(f"unknown time zone in settings: {name!r}",
-                            hint="use an IANA name like Europe/Lisbon, or leave [nlu] timezone empty") from exc
+        raise BadInputError(
+            f"unknown time zone in settings: {name!r}",
+            hint="use an IANA name like Europe/Lisbon, or leave [nlu] timezone empty",
+        ) from exc
 
 
 class NluEngine:
@@ -95,9 +98,14 @@ class NluEngine:
             :data:`DEFAULT_THRESHOLD`.
     """
 
-    def __init__(self, model_dir: Path | None = None, tz: tzinfo | None = None, *,
-                 fallback: "LoraFallback | Callable[[str], str | None] | None" = None,
-                 fallback_threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        tz: tzinfo | None = None,
+        *,
+        fallback: LoraFallback | Callable[[str], str | None] | None = None,
+        fallback_threshold: float | None = None,
+    ) -> None:
         from jarvis_desktop.models import NLU_MODEL_DIR
 
         self.model_dir = Path(model_dir) if model_dir else NLU_MODEL_DIR
@@ -113,7 +121,7 @@ class NluEngine:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings) -> "NluEngine":
+    def from_settings(cls, settings) -> NluEngine:
         """Engine for ``settings`` (:class:`~jarvis_desktop.config.Settings`): ``[nlu] model_dir``,
         ``timezone``, ``fallback`` ("auto", "llama", "torch", "off"), ``adapter_dir`` and
         ``fallback_threshold`` (negative = the adapter's). Raises ModelNotFoundError / BadInputError for a
@@ -146,7 +154,7 @@ class NluEngine:
                     self._classifier = IntentClassifier.load(self.model_dir)
         return self._classifier
 
-    def load(self) -> "NluEngine":
+    def load(self) -> NluEngine:
         """Load the models now rather than on the first ``parse``; returns self."""
         _ = self.classifier
         return self
@@ -184,10 +192,17 @@ class NluEngine:
             now = now.astimezone(self.tz)
         when = format_when(resolve_when(keys, now)) if keys else None
         payload = extract_payload(text, intent, spans)
-        return ParseResult(text=text, intent=intent, date_keys=keys, when=when,
-                           confidence=round(confidence, 4), source=source, payload=payload)
+        return ParseResult(
+            text=text,
+            intent=intent,
+            date_keys=keys,
+            when=when,
+            confidence=round(confidence, 4),
+            source=source,
+            payload=payload,
+        )
 
-    def _ask_fallback(self, fallback: "LoraFallback", text: str, hint: str):
+    def _ask_fallback(self, fallback: LoraFallback, text: str, hint: str):
         """The fallback's answer (intent only), or None; a fallback that cannot load is switched off."""
         try:
             return fallback.answer(text, hint, intent_only=True)

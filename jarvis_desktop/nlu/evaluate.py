@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from jarvis_desktop.nlu import vocab
 
@@ -61,8 +61,12 @@ def _quantile(sorted_values: list[float], p: float) -> float:
 
 def _latency(values: list[float]) -> dict:
     values = sorted(values)
-    return {"n": len(values), "p50": _quantile(values, 0.5), "p95": _quantile(values, 0.95),
-            "mean": round(sum(values) / len(values), 3) if values else 0.0}
+    return {
+        "n": len(values),
+        "p50": _quantile(values, 0.5),
+        "p95": _quantile(values, 0.95),
+        "mean": round(sum(values) / len(values), 3) if values else 0.0,
+    }
 
 
 def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_examples: int = 40) -> dict:
@@ -107,8 +111,9 @@ def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_example
         else:
             confusions[(gold_i, res.intent)] += 1
             if len(intent_errors) < max_examples:
-                intent_errors.append({"text": row["text"], "gold": gold_i, "predicted": res.intent,
-                                      "confidence": res.confidence})
+                intent_errors.append(
+                    {"text": row["text"], "gold": gold_i, "predicted": res.intent, "confidence": res.confidence}
+                )
         invalid += sum(1 for k in res.date_keys if not vocab.is_valid_key(k))
         gold_k = list(row["date_keys"])
         cat = row_category(gold_k)
@@ -129,15 +134,18 @@ def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_example
             if normalize_payload(res.payload) == normalize_payload(row["payload"]):
                 pay_ok += 1
             elif len(payload_errors) < max_examples:
-                payload_errors.append({"text": row["text"], "intent": gold_i, "gold": row["payload"],
-                                       "predicted": res.payload})
+                payload_errors.append(
+                    {"text": row["text"], "intent": gold_i, "gold": row["payload"], "predicted": res.payload}
+                )
     n = len(rows)
     fallback = sum(len(v) for k, v in by_source.items() if k not in FAST_SOURCES)
     return {
         "n": n,
         "intent_accuracy": _pct(intent_ok, n),
-        "per_intent": {k: {"n": v[1], "accuracy": _pct(v[0], v[1]), "keys_accuracy": _pct(v[2], v[1])}
-                       for k, v in sorted(per_intent.items())},
+        "per_intent": {
+            k: {"n": v[1], "accuracy": _pct(v[0], v[1]), "keys_accuracy": _pct(v[2], v[1])}
+            for k, v in sorted(per_intent.items())
+        },
         "date_keys_accuracy": _pct(keys_ok, n),
         "per_key_category": {k: {"n": v[1], "accuracy": _pct(v[0], v[1])} for k, v in sorted(per_cat.items())},
         "when_accuracy": _pct(when_ok, n),
@@ -161,8 +169,8 @@ def format_report(report: dict, examples: int = 10) -> str:
         f"intent accuracy:     {report['intent_accuracy']:.2f} %",
         f"date-key exact set:  {report['date_keys_accuracy']:.2f} %",
         f"when accuracy:       {report['when_accuracy']:.2f} %",
-        "payload accuracy:    " + ("-  (no payload labels)" if report["payload_accuracy"] is None
-                                    else f"{report['payload_accuracy']:.2f} %"),
+        "payload accuracy:    "
+        + ("-  (no payload labels)" if report["payload_accuracy"] is None else f"{report['payload_accuracy']:.2f} %"),
         f"invalid keys:        {report['invalid_keys']}",
         f"fallback rate:       {report.get('fallback_rate', 0.0):.2f} %  "
         f"(sources: {', '.join(f'{k} {v}' for k, v in report.get('sources', {}).items())})",
@@ -171,15 +179,20 @@ def format_report(report: dict, examples: int = 10) -> str:
     for src, v in report.get("latency_by_source", {}).items():
         lines.append(f"  {src:<16} p50 {v['p50']:.3f} ms, p95 {v['p95']:.3f} ms  (n={v['n']})")
     lines += ["", "per intent:          intent     keys"]
-    lines += [f"  {k:<16} {v['accuracy']:6.2f} %  {v.get('keys_accuracy', 0.0):6.2f} %  (n={v['n']})"
-              for k, v in report["per_intent"].items()]
+    lines += [
+        f"  {k:<16} {v['accuracy']:6.2f} %  {v.get('keys_accuracy', 0.0):6.2f} %  (n={v['n']})"
+        for k, v in report["per_intent"].items()
+    ]
     lines.append("date keys per category:")
     lines += [f"  {k:<16} {v['accuracy']:6.2f} %  (n={v['n']})" for k, v in report["per_key_category"].items()]
     if report["confusions"]:
         lines.append("top confusions (gold -> predicted):")
         lines += [f"  {g} -> {p}: {c}" for g, p, c in report["confusions"]]
-    for name, label in (("intent_errors", "intent errors"), ("key_errors", "date-key errors"),
-                        ("payload_errors", "payload errors")):
+    for name, label in (
+        ("intent_errors", "intent errors"),
+        ("key_errors", "date-key errors"),
+        ("payload_errors", "payload errors"),
+    ):
         errs = report.get(name) or []
         if errs and examples:
             lines.append(f"{label} (first {min(examples, len(errs))}):")
@@ -220,8 +233,12 @@ def load_rows(path=None) -> list[dict]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadInputError(f"cannot read evaluation data {path}: {exc}") from exc
     for i, row in enumerate(rows, 1):
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or "intent" not in row \
-                or not isinstance(row.get("date_keys"), list):
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("text"), str)
+            or "intent" not in row
+            or not isinstance(row.get("date_keys"), list)
+        ):
             raise BadInputError(f"{path}:{i}: each line needs text, intent and date_keys")
     return rows
 
@@ -254,9 +271,15 @@ def threshold_table(rows: Iterable[dict], classifier=None, thresholds: Iterable[
     for t in thresholds:
         below = [ok for p, ok in scored if p < t]
         above = [ok for p, ok in scored if p >= t]
-        out.append({"threshold": t, "below_pct": _pct(len(below), n), "n_below": len(below),
-                    "acc_above": _pct(sum(above), len(above)) if above else None,
-                    "acc_below": _pct(sum(below), len(below)) if below else None})
+        out.append(
+            {
+                "threshold": t,
+                "below_pct": _pct(len(below), n),
+                "n_below": len(below),
+                "acc_above": _pct(sum(above), len(above)) if above else None,
+                "acc_below": _pct(sum(below), len(below)) if below else None,
+            }
+        )
     return out
 
 

@@ -36,7 +36,7 @@ class _Reader:
         n = self.take("<Q")
         if n > _MAX_COUNT or self.pos + n > len(self.data):
             raise ValueError("bad string length")
-        raw = self.data[self.pos:self.pos + n]
+        raw = self.data[self.pos : self.pos + n]
         self.pos += n
         return raw.decode("utf-8")
 
@@ -97,6 +97,7 @@ def check_lora_gguf(path: Path) -> dict:
             if start + offset + count * nbytes // per > len(data):
                 raise ValueError(f"tensor {name} lies outside the file (truncated?)")
     except (OSError, ValueError, UnicodeDecodeError, struct.error) as exc:
-        raise ModelNotFoundError(f"cannot load the LoRA adapter {path}: {exc}",
-                                 hint="retrain or reconvert it (see adapters/README.md)") from exc
+        raise ModelNotFoundError(
+            f"cannot load the LoRA adapter {path}: {exc}", hint="retrain or reconvert it (see adapters/README.md)"
+        ) from exc
     return meta

@@ -16,9 +16,9 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
 from jarvis_desktop.nlu.vocab import INTENTS, STATIC_KEY_SET
@@ -28,12 +28,10 @@ KEYS_FILE = "keys.ftz"
 META_FILE = "intent_model.json"
 PREPROCESS_VERSION = 2
 
-_NUMBER_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand"
-).split()
-_NUM_RE = re.compile(r"\b(?:\d+(?:[.:]\d+)?(?:st|nd|rd|th|s)?|(?:%s)(?:-(?:%s))?)\b"
-                     % ("|".join(_NUMBER_WORDS), "|".join(_NUMBER_WORDS)))
+_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand"]
+_NUM_RE = re.compile(
+    r"\b(?:\d+(?:[.:]\d+)?(?:st|nd|rd|th|s)?|(?:%s)(?:-(?:%s))?)\b" % ("|".join(_NUMBER_WORDS), "|".join(_NUMBER_WORDS))
+)
 _PUNCT_RE = re.compile(r"[^\w\s'<>]+|(?<!\w)'|'(?!\w)")
 _MULTI_NUM_RE = re.compile(r"<num>(?:\s+(?:and\s+)?<num>)+")
 _MULTI_DATE_RE = re.compile(r"<date>(?:\s+<date>)+")
@@ -89,8 +87,10 @@ class IntentTrainConfig:
     extra: dict = field(default_factory=dict)
 
     def fasttext_args(self) -> dict:
-        args = {k: getattr(self, k) for k in ("epoch", "lr", "dim", "wordNgrams", "minn", "maxn", "bucket",
-                                              "minCount", "thread", "seed")}
+        args = {
+            k: getattr(self, k)
+            for k in ("epoch", "lr", "dim", "wordNgrams", "minn", "maxn", "bucket", "minCount", "thread", "seed")
+        }
         args.update(self.extra)
         return args
 
@@ -123,8 +123,9 @@ def _train(lines: list[str], cfg: IntentTrainConfig, loss: str, out_path: Path):
     return model, lr
 
 
-def train_intent_model(rows: Iterable[dict], out_dir: str | Path, config: IntentTrainConfig | None = None,
-                       *, keys_model: bool = True) -> dict:
+def train_intent_model(
+    rows: Iterable[dict], out_dir: str | Path, config: IntentTrainConfig | None = None, *, keys_model: bool = True
+) -> dict:
     """Train ``intent.ftz`` (softmax over the 15 intents) and, with ``keys_model``, ``keys.ftz``
     (one-vs-all over the static date keys; ``__label__none`` for rows without one) on ``rows``
     (corpus rows with ``text``, ``intent``, ``date_keys``), and write ``intent_model.json``.
@@ -142,8 +143,13 @@ def train_intent_model(rows: Iterable[dict], out_dir: str | Path, config: Intent
             raise BadInputError(f"unknown intent in training data: {row['intent']!r}")
         lines.append(f"__label__{row['intent']} {normalize_for_model(row['text'])}")
     _, lr_used = _train(lines, cfg, "softmax", out_dir / INTENT_FILE)
-    meta = {"preprocess_version": PREPROCESS_VERSION, "mask_dates": True, "intent_config": cfg.fasttext_args(),
-            "intent_lr_used": lr_used, "train_rows": len(rows)}
+    meta = {
+        "preprocess_version": PREPROCESS_VERSION,
+        "mask_dates": True,
+        "intent_config": cfg.fasttext_args(),
+        "intent_lr_used": lr_used,
+        "train_rows": len(rows),
+    }
     if keys_model:
         klines = []
         for row in rows:
@@ -165,8 +171,9 @@ def _load_ft(path: Path):
     try:
         return fasttext.load_model(str(path))
     except (ValueError, RuntimeError) as exc:
-        raise ModelNotFoundError(f"NLU model unreadable: {path}: {exc}",
-                                 hint="retrain it with: jarvis-desktop train-nlu") from exc
+        raise ModelNotFoundError(
+            f"NLU model unreadable: {path}: {exc}", hint="retrain it with: jarvis-desktop train-nlu"
+        ) from exc
 
 
 class IntentClassifier:
@@ -177,7 +184,7 @@ class IntentClassifier:
         self.mask_dates = mask_dates
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> "IntentClassifier":
+    def load(cls, model_dir: str | Path) -> IntentClassifier:
         """Load ``intent.ftz`` from ``model_dir``. Raises ModelNotFoundError if missing or corrupt."""
         model_dir = Path(model_dir)
         meta_path = model_dir / META_FILE
@@ -187,12 +194,12 @@ class IntentClassifier:
     def predict(self, text: str) -> tuple[str, float]:
         """The most likely intent of ``text`` and its probability."""
         labels, probs = self._model.predict(normalize_for_model(text, mask_dates=self.mask_dates), k=1)
-        return labels[0][len("__label__"):], float(min(1.0, max(0.0, probs[0])))
+        return labels[0][len("__label__") :], float(min(1.0, max(0.0, probs[0])))
 
     def predict_top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` most likely intents with probabilities, best first."""
         labels, probs = self._model.predict(normalize_for_model(text, mask_dates=self.mask_dates), k=k)
-        return [(lab[len("__label__"):], float(p)) for lab, p in zip(labels, probs)]
+        return [(lab[len("__label__") :], float(p)) for lab, p in zip(labels, probs)]
 
 
 class StaticKeyModel:
@@ -207,15 +214,14 @@ class StaticKeyModel:
         self._model = model
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> "StaticKeyModel":
+    def load(cls, model_dir: str | Path) -> StaticKeyModel:
         """Load ``keys.ftz`` from ``model_dir``. Raises ModelNotFoundError if missing or corrupt."""
         return cls(_load_ft(Path(model_dir) / KEYS_FILE))
 
     def predict(self, text: str, threshold: float = 0.5) -> list[tuple[str, float]]:
         """Static keys whose probability is at least ``threshold``, most likely first (``none`` excluded)."""
-        labels, probs = self._model.predict(normalize_for_model(text, mask_dates=False), k=-1,
-                                            threshold=threshold)
-        out = [(lab[len("__label__"):], float(p)) for lab, p in zip(labels, probs)]
+        labels, probs = self._model.predict(normalize_for_model(text, mask_dates=False), k=-1, threshold=threshold)
+        out = [(lab[len("__label__") :], float(p)) for lab, p in zip(labels, probs)]
         return [(k, p) for k, p in out if k in STATIC_KEY_SET]
 
     def predict_keys(self, text: str, threshold: float = 0.5) -> dict[str, float]:

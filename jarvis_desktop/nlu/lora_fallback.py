@@ -50,29 +50,41 @@ class LlamaCppBackend:
             import numpy as np
             from llama_cpp import Llama
         except ImportError as exc:
-            raise ModelNotFoundError("the llama.cpp fallback backend needs llama-cpp-python",
-                                     hint="pip install llama-cpp-python, or set [nlu] fallback = \"torch\"") from exc
+            raise ModelNotFoundError(
+                "the llama.cpp fallback backend needs llama-cpp-python",
+                hint='pip install llama-cpp-python, or set [nlu] fallback = "torch"',
+            ) from exc
         if not self.adapter_gguf.is_file():
-            raise ModelNotFoundError(f"LoRA adapter not found: {self.adapter_gguf}",
-                                     hint="convert it with: python -m jarvis_desktop.training.gguf_export ADAPTER_DIR")
+            raise ModelNotFoundError(
+                f"LoRA adapter not found: {self.adapter_gguf}",
+                hint="convert it with: python -m jarvis_desktop.training.gguf_export ADAPTER_DIR",
+            )
         from jarvis_desktop.nlu.gguf_check import check_lora_gguf
 
         check_lora_gguf(self.adapter_gguf)  # llama.cpp segfaults on some corrupt files instead of failing
         try:
-            self._llm = Llama(model_path=str(self.base_gguf), lora_path=str(self.adapter_gguf), n_ctx=n_ctx,
-                              n_threads=auto_threads(n_threads, spare=0),
-                              n_threads_batch=auto_threads(n_threads, spare=0),
-                              n_batch=n_ctx, verbose=False)
+            self._llm = Llama(
+                model_path=str(self.base_gguf),
+                lora_path=str(self.adapter_gguf),
+                n_ctx=n_ctx,
+                n_threads=auto_threads(n_threads, spare=0),
+                n_threads_batch=auto_threads(n_threads, spare=0),
+                n_batch=n_ctx,
+                verbose=False,
+            )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelNotFoundError(f"cannot load the LoRA adapter {self.adapter_gguf}: {exc}",
-                                     hint="retrain or reconvert it (see adapters/README.md)") from exc
+            raise ModelNotFoundError(
+                f"cannot load the LoRA adapter {self.adapter_gguf}: {exc}",
+                hint="retrain or reconvert it (see adapters/README.md)",
+            ) from exc
         self._llama_cpp, self._np = llama_cpp, np
         self._n_vocab = self._llm.n_vocab()
 
     def complete(self, prompt: str, stop: str, max_tokens: int) -> str:
         """Greedy continuation of ``prompt``, cut before ``stop`` (excluded) or after ``max_tokens``."""
-        out = self._llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, top_k=1,
-                                          stop=[stop], echo=False)
+        out = self._llm.create_completion(
+            prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, stop=[stop], echo=False
+        )
         return out["choices"][0]["text"]
 
     def tokenize(self, text: str) -> list[int]:
@@ -110,16 +122,19 @@ class TorchBackend:
             from jarvis_desktop.training.batching import prompt_ids
             from jarvis_desktop.training.lora import load_base
         except ImportError as exc:
-            raise ModelNotFoundError("the PyTorch fallback backend needs torch, transformers and peft",
-                                     hint="pip install 'jarvis-desktop[train]', or set [nlu] fallback = \"llama\"") from exc
+            raise ModelNotFoundError(
+                "the PyTorch fallback backend needs torch, transformers and peft",
+                hint="pip install 'jarvis-desktop[train]', or set [nlu] fallback = \"llama\"",
+            ) from exc
         self._torch = torch
         self._prompt_ids = prompt_ids
         self._tok, base = load_base(auto_threads(n_threads, spare=0))
         try:
             model = PeftModel.from_pretrained(base, str(adapter_dir))
         except Exception as exc:  # a corrupt file fails in safetensors, json or torch with their own types
-            raise ModelNotFoundError(f"cannot load the LoRA adapter {adapter_dir}: {exc}",
-                                     hint="retrain it (see adapters/README.md)") from exc
+            raise ModelNotFoundError(
+                f"cannot load the LoRA adapter {adapter_dir}: {exc}", hint="retrain it (see adapters/README.md)"
+            ) from exc
         self._model = model.merge_and_unload().eval()
 
     def complete(self, prompt: str, stop: str, max_tokens: int) -> str:
@@ -137,9 +152,8 @@ class TorchBackend:
                 got.append(nxt)
                 text = self._tok.decode(got, skip_special_tokens=True)
                 if stop in text:
-                    return text[:text.index(stop)]
-                out = self._model(input_ids=torch.tensor([[nxt]]), past_key_values=out.past_key_values,
-                                  use_cache=True)
+                    return text[: text.index(stop)]
+                out = self._model(input_ids=torch.tensor([[nxt]]), past_key_values=out.past_key_values, use_cache=True)
         return text
 
     def tokenize(self, text: str) -> list[int]:
@@ -219,8 +233,14 @@ class LoraFallback:
         use_hint: put the FastText guess in the prompt (``Guess:`` line) when the engine gives one.
     """
 
-    def __init__(self, adapter_dir: Path | None = None, backend: str = "auto", base_gguf: Path | None = None,
-                 n_threads: int = 0, use_hint: bool = True) -> None:
+    def __init__(
+        self,
+        adapter_dir: Path | None = None,
+        backend: str = "auto",
+        base_gguf: Path | None = None,
+        n_threads: int = 0,
+        use_hint: bool = True,
+    ) -> None:
         self.adapter_dir = Path(adapter_dir) if adapter_dir else DEFAULT_ADAPTER_DIR
         self.requested_backend = backend
         self.base_gguf = base_gguf
@@ -232,7 +252,7 @@ class LoraFallback:
 
     @property
     def backend_name(self) -> str | None:
-        """"llama" or "torch" once loaded, else None."""
+        """ "llama" or "torch" once loaded, else None."""
         return self._backend.name if self._backend else None
 
     def metadata(self) -> dict:
@@ -242,7 +262,7 @@ class LoraFallback:
         except (OSError, ValueError):
             return {}
 
-    def load(self) -> "LoraFallback":
+    def load(self) -> LoraFallback:
         """Load the backend now and run one short warm-up completion (idempotent, thread-safe); returns self.
 
         Raises:
@@ -262,8 +282,10 @@ class LoraFallback:
 
     def _make_backend(self):
         if not self.adapter_dir.is_dir():
-            raise ModelNotFoundError(f"LoRA adapter directory not found: {self.adapter_dir}",
-                                     hint="set [nlu] adapter_dir, or [nlu] fallback = \"off\"")
+            raise ModelNotFoundError(
+                f"LoRA adapter directory not found: {self.adapter_dir}",
+                hint='set [nlu] adapter_dir, or [nlu] fallback = "off"',
+            )
         name = resolve_backend(self.requested_backend, self.adapter_dir)
         if name == "llama":
             from jarvis_desktop.models import embedded_chat_gguf
@@ -272,8 +294,10 @@ class LoraFallback:
             return LlamaCppBackend(base, self.adapter_dir / "adapter.gguf", n_threads=self.n_threads)
         for needed in ("adapter_config.json", "adapter_model.safetensors"):
             if not (self.adapter_dir / needed).is_file():
-                raise ModelNotFoundError(f"LoRA adapter incomplete: {self.adapter_dir} has no {needed}",
-                                         hint="retrain it (see adapters/README.md)")
+                raise ModelNotFoundError(
+                    f"LoRA adapter incomplete: {self.adapter_dir} has no {needed}",
+                    hint="retrain it (see adapters/README.md)",
+                )
         return TorchBackend(self.adapter_dir, n_threads=self.n_threads)
 
     def answer(self, text: str, hint: str | None = None, *, intent_only: bool = False) -> LoraAnswer | None:

@@ -59,7 +59,7 @@ def build_completion(intent: str, date_keys: list[str]) -> str:
     pre-filled :data:`ANSWER_PREFIX` removed)."""
     full = json.dumps({"intent": intent, "date_keys": list(date_keys)}, separators=(",", ":"))
     assert full.startswith(ANSWER_PREFIX)
-    return full[len(ANSWER_PREFIX):]
+    return full[len(ANSWER_PREFIX) :]
 
 
 def parse_answer(completion: str) -> LoraAnswer | None:

@@ -11,25 +11,65 @@ so the duration grammar in :mod:`jarvis_desktop.nlu.datekeys` decides that.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 UNITS: dict[str, int] = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
     "nine": 9,
 }
 TEENS: dict[str, int] = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 TENS: dict[str, int] = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 ORDINALS: dict[str, int] = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
-    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
-    "twentieth": 20, "thirtieth": 30,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
 }
 #: every word that can start or continue a number
 NUMBER_WORDS = frozenset(UNITS) | frozenset(TEENS) | frozenset(TENS) | {"hundred", "thousand"}
@@ -95,8 +135,12 @@ def parse_number(words: Sequence[str], start: int = 0) -> tuple[int, int] | None
             total = (current if got else 1) * 1000
             current = 0
             last = "thousand"
-        elif (w == "and" and last in ("hundred", "thousand") and j + 1 < n
-              and (words[j + 1] in UNITS or words[j + 1] in TEENS or words[j + 1] in TENS)):
+        elif (
+            w == "and"
+            and last in ("hundred", "thousand")
+            and j + 1 < n
+            and (words[j + 1] in UNITS or words[j + 1] in TEENS or words[j + 1] in TENS)
+        ):
             j += 1
             continue
         else:
@@ -142,15 +186,18 @@ def normalize_numbers(text: str) -> str:
     pos = 0
     i = 0
     while i < len(words):
-        if words[i] in NUMBER_WORDS or (words[i] in ("a", "an") and i + 1 < len(words)
-                                         and words[i + 1] in ("hundred", "thousand")):
+        if words[i] in NUMBER_WORDS or (
+            words[i] in ("a", "an") and i + 1 < len(words) and words[i + 1] in ("hundred", "thousand")
+        ):
             limit = i + 1  # a number never spans punctuation: "thirty. One" is 30 then 1
-            while limit < len(words) and re.fullmatch(r"[\s-]*", text[matches[limit - 1].end():matches[limit].start()]):
+            while limit < len(words) and re.fullmatch(
+                r"[\s-]*", text[matches[limit - 1].end() : matches[limit].start()]
+            ):
                 limit += 1
             parsed = parse_number(words[:limit], i)
             if parsed is not None:
                 value, end = parsed
-                out.append(text[pos:matches[i].start()])
+                out.append(text[pos : matches[i].start()])
                 out.append(str(value))
                 pos = matches[end - 1].end()
                 i = end

@@ -14,18 +14,23 @@ Intents without a payload (timers, alarms, queries, volume, chat, ...) give "". 
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 _FILLER_HEAD = re.compile(
     r"^(?:(?:hey|ok|okay|hi|so|uh|um|uhm|er|hmm|well|alright|jarvis|please|go ahead and|yo|listen|"
     r"excuse me|quick question|just|i'?d like you to|i want you to|would you mind|"
     r"(?:could|can|would|will) you)\b[\s,]*)+",
-    re.I)
+    re.I,
+)
 _FILLER_TAIL = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|jarvis|now please))+$", re.I)
-_EDGE_WORDS = r"(?:to|two|too|that|about|for|four|so|on|at|by|in|and|saying|called|named|of|with|this|next|" \
-              r"before|around|after|until)"
-_TAIL_EDGE_WORDS = r"(?:to|that|about|for|so|on|at|by|in|and|saying|called|named|of|with|this|next|before|" \
-                   r"around|after|until)"
+_EDGE_WORDS = (
+    r"(?:to|two|too|that|about|for|four|so|on|at|by|in|and|saying|called|named|of|with|this|next|"
+    r"before|around|after|until)"
+)
+_TAIL_EDGE_WORDS = (
+    r"(?:to|that|about|for|so|on|at|by|in|and|saying|called|named|of|with|this|next|before|"
+    r"around|after|until)"
+)
 _TO = r"(?:to|two|too)"
 _FOR = r"(?:for|four)"
 #: a preposition right before a cut-out date belongs to it ("call mom [at] <date>", "meeting [on] <date>")
@@ -39,79 +44,143 @@ def _rx(*alternatives: str) -> re.Pattern:
 _TRIGGERS: dict[str, list[re.Pattern]] = {
     "reminder_set": [
         # everything up to the first reminder word, then its connectors: "shoot me a reminder to", "jog my memory to"
-        re.compile(r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting|heads up|nudge|buzz me|flag it)\b"
-                   rf"(?:\s+(?:for me|for|me|us|{_TO}|about|that|of|so|i|it|need|have|should|must|will|once more|"
-                   r"when it'?s)\b)*\s*", re.I),
-        _rx(r"make sure (?:that )?i", r"(?:ping|nudge|alert|tell|text|shoot|message|notify|poke) me(?: about)?",
-            r"let me know(?: that)?", r"give me a shout"),
-        _rx(r"(?:again |once more )?(?:that says|says|to go and|go and|to not forget to|not forget to|"
-            r"the thing|again to|again)"),
-        _rx(rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|i'?ve got {_TO}|so (?:that )?i|{_TO})"),
+        re.compile(
+            r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting|heads up|nudge|buzz me|flag it)\b"
+            rf"(?:\s+(?:for me|for|me|us|{_TO}|about|that|of|so|i|it|need|have|should|must|will|once more|"
+            r"when it'?s)\b)*\s*",
+            re.I,
+        ),
+        _rx(
+            r"make sure (?:that )?i",
+            r"(?:ping|nudge|alert|tell|text|shoot|message|notify|poke) me(?: about)?",
+            r"let me know(?: that)?",
+            r"give me a shout",
+        ),
+        _rx(
+            r"(?:again |once more )?(?:that says|says|to go and|go and|to not forget to|not forget to|"
+            r"the thing|again to|again)"
+        ),
+        _rx(
+            rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|i'?ve got {_TO}|so (?:that )?i|{_TO})"
+        ),
     ],
     "note_create": [
-        _rx(r"(?:put|add)(?= .* (?:in|to) my notes$)", r"note it down", r"write this in a note", r"make note that",
-            r"make a note of this", r"take this down", r"take down", r"note for later", r"add(?= .* to my notes$)", r"note please",
-            r"(?:can you )?remember(?: this| that)?(?: for me)?", r"record that", r"keep a record that", r"file a note",
-            r"save this as a note", r"jot (?:this down|a note)", r"write (?:that|this) down", r"put down a note"),
-        re.compile(r"^(?:\S+\s+){0,5}?(?:notes?|memo|down|this(?: for me)?|remember that)\b"
-                   r"(?:\s+(?:saying|that|this|to self|down|for me|a note|note|(?:in|to|into) (?:my |the )?notes)\b)*\s*", re.I),
+        _rx(
+            r"(?:put|add)(?= .* (?:in|to) my notes$)",
+            r"note it down",
+            r"write this in a note",
+            r"make note that",
+            r"make a note of this",
+            r"take this down",
+            r"take down",
+            r"note for later",
+            r"add(?= .* to my notes$)",
+            r"note please",
+            r"(?:can you )?remember(?: this| that)?(?: for me)?",
+            r"record that",
+            r"keep a record that",
+            r"file a note",
+            r"save this as a note",
+            r"jot (?:this down|a note)",
+            r"write (?:that|this) down",
+            r"put down a note",
+        ),
+        re.compile(
+            r"^(?:\S+\s+){0,5}?(?:notes?|memo|down|this(?: for me)?|remember that)\b"
+            r"(?:\s+(?:saying|that|this|to self|down|for me|a note|note|(?:in|to|into) (?:my |the )?notes)\b)*\s*",
+            re.I,
+        ),
     ],
     "web_search": [
-        _rx(r"(?:i want to |can you |could you |please )?(?:do |run )?(?:a |an )?(?:web |internet |online |google )?"
+        _rx(
+            r"(?:i want to |can you |could you |please )?(?:do |run )?(?:a |an )?(?:web |internet |online |google )?"
             r"(?:search|query|look)(?:es)?(?: up| online| the web| the internet| google| the net| out)?"
             rf"(?: {_FOR}| on| about| into)?",
-            rf"(?:google|bing|duckduckgo)(?: search)?(?: {_FOR})?", rf"browse (?:the web|the internet|online) {_FOR}",
+            rf"(?:google|bing|duckduckgo)(?: search)?(?: {_FOR})?",
+            rf"browse (?:the web|the internet|online) {_FOR}",
             rf"find (?:out )?(?:me )?(?:some )?(?:articles|information|info|results|pages)? ?(?:about|on|{_FOR})?",
-            rf"check online {_FOR}", r"what does (?:the )?(?:internet|web|google) say about", rf"check the web {_FOR}",
-            rf"browse {_FOR}", r"web", r"find me", r"look online",
-            rf"(?:pull up|get me|show me) (?:the )?(?:search )?results (?:about|on|{_FOR})", r"look into",
-            r"hunt down", r"(?:do )?(?:some )?research(?: on| about)?"),
+            rf"check online {_FOR}",
+            r"what does (?:the )?(?:internet|web|google) say about",
+            rf"check the web {_FOR}",
+            rf"browse {_FOR}",
+            r"web",
+            r"find me",
+            r"look online",
+            rf"(?:pull up|get me|show me) (?:the )?(?:search )?results (?:about|on|{_FOR})",
+            r"look into",
+            r"hunt down",
+            r"(?:do )?(?:some )?research(?: on| about)?",
+        ),
     ],
     "app_open": [
-        _rx(r"(?:can you |could you |please |let'?s |i'?d like to |i want to |i wanna |i need to )?"
+        _rx(
+            r"(?:can you |could you |please |let'?s |i'?d like to |i want to |i wanna |i need to )?"
             r"(?:open a window of|open(?: up)?(?: the (?:app|program))?|"
             r"launch(?: up)?|start(?: me)?(?: up)?(?: the (?:app|program))?|fire up|bring up|pull up|boot up|spin up|run|"
             r"load(?: up)?|access|navigate to|pop open|get me into|get into|jump to|visit|kick off|fire|startup|switch over to|"
             r"go to the website|open the website|open new|open a new|show|let me use|put|"
             rf"go {_TO}|switch {_TO}|show me|take me {_TO}|use|get|can i get|need|i need|i want|have|display|execute|"
-            r"bring|open)"),
+            r"bring|open)"
+        ),
     ],
     "calendar_set": [
-        _rx(r"(?:reserve|save) the date(?: for)?", r"mark down", r"i'?m having", r"we have", r"there'?s",
-            r"(?:hold|keep(?: free)?|block(?! (?:out )?time)(?: out)?(?: in the calendar)?)(?: for)?", r"stick",
-            r"invite me to", r"calendar(?! event)", r"i need(?= an? )", r"put down"),
-        _rx(r"(?:can you |could you |please |i'?d like to |i want to |i need to )?(?:set up time for|put me down for|schedule|put|add|book(?: me)?|"
+        _rx(
+            r"(?:reserve|save) the date(?: for)?",
+            r"mark down",
+            r"i'?m having",
+            r"we have",
+            r"there'?s",
+            r"(?:hold|keep(?: free)?|block(?! (?:out )?time)(?: out)?(?: in the calendar)?)(?: for)?",
+            r"stick",
+            r"invite me to",
+            r"calendar(?! event)",
+            r"i need(?= an? )",
+            r"put down",
+        ),
+        _rx(
+            r"(?:can you |could you |please |i'?d like to |i want to |i need to )?(?:set up time for|put me down for|schedule|put|add|book(?: me)?|"
             r"set up|set|create|plan|block (?:out )?time for|arrange|organi[sz]e|pencil in|slot|save|enter|mark|make|"
             r"register|get|note|log|reserve|i'?ve got|new calendar event|calendar|i have)"
-            r"(?: an?)?(?: new)?(?: calendar)?(?: event| entry| appointment)?(?: called| named| for)?"),
+            r"(?: an?)?(?: new)?(?: calendar)?(?: event| entry| appointment)?(?: called| named| for)?"
+        ),
     ],
     "media_control": [
-        _rx(r"(?:can you |could you |please )?(?:start )?(?:play(?:ing)?|put on|i want to hear|queue(?: up)?|"
-            r"shuffle|listen to)(?: some)?(?: (?:something|anything|songs|music|stuff) by)?"),
+        _rx(
+            r"(?:can you |could you |please )?(?:start )?(?:play(?:ing)?|put on|i want to hear|queue(?: up)?|"
+            r"shuffle|listen to)(?: some)?(?: (?:something|anything|songs|music|stuff) by)?"
+        ),
     ],
 }
 _TAILS: dict[str, re.Pattern] = {
     "reminder_set": re.compile(
-        r"\s*\b(?:(?:can|could|would) you |please )?(?:remind me|set a reminder)(?: about it| of it)?$", re.I),
+        r"\s*\b(?:(?:can|could|would) you |please )?(?:remind me|set a reminder)(?: about it| of it)?$", re.I
+    ),
     "web_search": re.compile(r"\s*\b(?:online|on the web|on the internet|on google|on the net|up)$", re.I),
-    "app_open": re.compile(r"\s*\b(?:application|running|open|for me|please|going|up|now|to the front|window|"
-                           r"on the desktop|on the screen|quickly|program)$", re.I),
+    "app_open": re.compile(
+        r"\s*\b(?:application|running|open|for me|please|going|up|now|to the front|window|"
+        r"on the desktop|on the screen|quickly|program)$",
+        re.I,
+    ),
     "calendar_set": re.compile(
         r"\s*\b(?:(?:on|to|in|into|onto) (?:my|the) (?:calendar|schedule|agenda|diary)(?: for)?|add it|put it in|"
         r"(?:for|in) my calendar|booked|up(?: for)?|(?:add|put) it (?:in|on|to) (?:my |the )?calendar|"
         r"down(?: for)?)$",
-        re.I),
+        re.I,
+    ),
     "note_create": re.compile(r"\s*\b(?:in my notes|to my notes)$", re.I),
     "media_control": re.compile(r"\s*\b(?:on repeat|next|to the queue|in the queue)$", re.I),
 }
 _VAGUE = re.compile(
     r"\b(?:in a (?:bit|little while|while|moment)|in a few (?:minutes|hours|days)|at some point|"
-    r"some ?other time|sometime(?: soon)?|later(?: on| today)?|soon)\b", re.I)
+    r"some ?other time|sometime(?: soon)?|later(?: on| today)?|soon)\b",
+    re.I,
+)
 _DOUBLED = re.compile(r"\b(\w+)(?:\s+\1\b)+", re.I)
 _MEDIA_NO_PAYLOAD = re.compile(
     r"^(?:(?:the |my )?(?:next|previous|last|that|this)?\s*(?:one|song|track|music|episode)?|"
     r"(?:it|that|this|the song|the track)? ?again)$",
-    re.I)
+    re.I,
+)
 PAYLOAD_INTENTS = frozenset(_TRIGGERS)
 
 
@@ -131,10 +200,10 @@ def _remove_spans(text: str, spans: Sequence) -> str:
     for sp in sorted(spans, key=lambda s: s.start):
         if sp.start < pos:
             continue
-        out.append(_DATE_PREP.sub("", text[pos:sp.start]))
+        out.append(_DATE_PREP.sub("", text[pos : sp.start]))
         out.append(" ")
         pos = sp.end
-        if text[pos:pos + 2] in ("'s", "’s"):
+        if text[pos : pos + 2] in ("'s", "’s"):
             pos += 2
     out.append(text[pos:])
     return "".join(out)
@@ -177,7 +246,9 @@ def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
     if intent == "media_control" and _MEDIA_NO_PAYLOAD.match(s):
         return ""
     if intent == "media_control" and not re.match(
-            r"^(?:(?:can|could) you |please )?(?:start )?(?:play|put on|i want to hear|queue|shuffle|listen)",
-            _FILLER_HEAD.sub("", text.strip()), re.I):
+        r"^(?:(?:can|could) you |please )?(?:start )?(?:play|put on|i want to hear|queue|shuffle|listen)",
+        _FILLER_HEAD.sub("", text.strip()),
+        re.I,
+    ):
         return ""
     return re.sub(r"\s+", " ", s).strip(" .")

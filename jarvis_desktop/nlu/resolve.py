@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.nlu import vocab
@@ -22,19 +22,34 @@ __all__ = ["resolve_when", "format_when", "PART_TIMES", "DEFAULT_TIME"]
 DEFAULT_TIME = (9, 0)
 #: spec section 3: parts of day and meals -> (hour, minute); "midnight" is 00:00 of the following day
 PART_TIMES: dict[str, tuple[int, int]] = {
-    "morning": (9, 0), "afternoon": (15, 0), "evening": (19, 0), "night": (21, 0), "noon": (12, 0),
+    "morning": (9, 0),
+    "afternoon": (15, 0),
+    "evening": (19, 0),
+    "night": (21, 0),
+    "noon": (12, 0),
     "midnight": (0, 0),
-    "at_breakfast": (8, 0), "during_breakfast": (8, 0), "during_lunch": (12, 30), "at_dinner": (19, 0),
-    "during_dinner": (19, 0), "after_dinner": (20, 30),
+    "at_breakfast": (8, 0),
+    "during_breakfast": (8, 0),
+    "during_lunch": (12, 30),
+    "at_dinner": (19, 0),
+    "during_dinner": (19, 0),
+    "after_dinner": (20, 30),
 }
 _MEALS = frozenset(vocab.MEAL_KEYS)
 _PARTS = frozenset(("morning", "afternoon", "evening", "night"))
 #: combined keys -> (days from today, part of day)
 _COMBINED: dict[str, tuple[int, str]] = {
-    "tonight": (0, "night"), "last_night": (-1, "night"), "tomorrow_night": (1, "night"),
-    "tomorrow_morning": (1, "morning"), "tomorrow_afternoon": (1, "afternoon"), "tomorrow_evening": (1, "evening"),
-    "yesterday_morning": (-1, "morning"), "yesterday_afternoon": (-1, "afternoon"),
-    "yesterday_evening": (-1, "evening"), "this_morning": (0, "morning"), "this_afternoon": (0, "afternoon"),
+    "tonight": (0, "night"),
+    "last_night": (-1, "night"),
+    "tomorrow_night": (1, "night"),
+    "tomorrow_morning": (1, "morning"),
+    "tomorrow_afternoon": (1, "afternoon"),
+    "tomorrow_evening": (1, "evening"),
+    "yesterday_morning": (-1, "morning"),
+    "yesterday_afternoon": (-1, "afternoon"),
+    "yesterday_evening": (-1, "evening"),
+    "this_morning": (0, "morning"),
+    "this_afternoon": (0, "afternoon"),
     "this_evening": (0, "evening"),
 }
 _RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1, "day_after_tomorrow": 2, "day_before_yesterday": -2}
@@ -196,7 +211,11 @@ def _resolve(valid: list[str], now: datetime) -> datetime | None:
     if day is not None:
         if hm is None:
             hm = PART_TIMES[day_part] if day_part else DEFAULT_TIME
-        elif clock is not None and hm[0] < 5 and (day_part == "night" or (point_rank == 2 and point == PART_TIMES["night"])):
+        elif (
+            clock is not None
+            and hm[0] < 5
+            and (day_part == "night" or (point_rank == 2 and point == PART_TIMES["night"]))
+        ):
             day = day + timedelta(days=1)  # "tonight at 1 am" is after midnight
         return _wall(now, day, hm)
     if hm is None:

@@ -57,8 +57,13 @@ def compare_key_strategies(model_dir: Path, rows: list[dict]) -> dict:
     return out
 
 
-def train_nlu(out_dir: str | Path, n: int = DEFAULT_N, seed: int = DEFAULT_SEED,
-              config: IntentTrainConfig | None = None, write_corpus: bool = True) -> dict:
+def train_nlu(
+    out_dir: str | Path,
+    n: int = DEFAULT_N,
+    seed: int = DEFAULT_SEED,
+    config: IntentTrainConfig | None = None,
+    write_corpus: bool = True,
+) -> dict:
     """Generate ``n`` rows with ``seed``, train on the train split, evaluate on validation, and write
     ``intent.ftz``, ``keys.ftz``, ``intent_model.json``, ``training_metadata.json`` (and the corpus as
     ``corpus.train.jsonl`` / ``corpus.valid.jsonl`` when under 4 MB) into ``out_dir``.
@@ -84,16 +89,24 @@ def train_nlu(out_dir: str | Path, n: int = DEFAULT_N, seed: int = DEFAULT_SEED,
     strategies = compare_key_strategies(out_dir, valid)
     if write_corpus and len(blob) < MAX_CORPUS_BYTES:
         for name, part in (("corpus.train.jsonl", train), ("corpus.valid.jsonl", valid)):
-            (out_dir / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part),
-                                        encoding="utf-8")
-    import fasttext  # noqa: F401  (version for the record)
+            (out_dir / name).write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part), encoding="utf-8"
+            )
     from importlib.metadata import version
+
+    import fasttext  # noqa: F401  (version for the record)
 
     meta = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "corpus": {"n": len(rows), "train": len(train), "valid": len(valid), "seed": seed,
-                   "sha256": data_hash, "templates": len(datagen.template_ids()),
-                   "split": "by template, ~20% of each intent's templates held out"},
+        "corpus": {
+            "n": len(rows),
+            "train": len(train),
+            "valid": len(valid),
+            "seed": seed,
+            "sha256": data_hash,
+            "templates": len(datagen.template_ids()),
+            "split": "by template, ~20% of each intent's templates held out",
+        },
         "model": model_meta,
         "fasttext_version": version("fasttext-numpy2"),
         "python": platform.python_version(),
@@ -117,8 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = ap.parse_args(argv)
     meta = train_nlu(args.out, args.n, args.seed)
-    print(json.dumps({"validation": meta["validation"], "key_strategies": meta["key_strategies"],
-                      "files": meta["files"]}, indent=2))
+    print(
+        json.dumps(
+            {"validation": meta["validation"], "key_strategies": meta["key_strategies"], "files": meta["files"]},
+            indent=2,
+        )
+    )
     return 0
 
 

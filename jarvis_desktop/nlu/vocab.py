@@ -33,16 +33,23 @@ WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "frid
 
 RELATIVE_DAY_KEYS = ("today", "tomorrow", "yesterday", "day_after_tomorrow", "day_before_yesterday")
 COMBINED_KEYS = (
-    "tonight", "last_night", "tomorrow_night", "tomorrow_morning", "tomorrow_afternoon", "tomorrow_evening",
-    "yesterday_morning", "yesterday_afternoon", "yesterday_evening", "this_morning", "this_afternoon",
+    "tonight",
+    "last_night",
+    "tomorrow_night",
+    "tomorrow_morning",
+    "tomorrow_afternoon",
+    "tomorrow_evening",
+    "yesterday_morning",
+    "yesterday_afternoon",
+    "yesterday_evening",
+    "this_morning",
+    "this_afternoon",
     "this_evening",
 )
 TIME_OF_DAY_KEYS = ("morning", "afternoon", "evening", "night", "noon", "midnight", "at_noon", "at_midnight")
 MEAL_KEYS = ("at_breakfast", "during_breakfast", "during_lunch", "at_dinner", "during_dinner", "after_dinner")
 WEEKDAY_KEYS = tuple(f"{p}_{d}" for p in ("this", "next", "last") for d in WEEKDAYS)
-PERIOD_KEYS = tuple(
-    f"{p}_{u}" for u in ("week", "weekend", "month", "year") for p in ("this", "next", "last")
-)
+PERIOD_KEYS = tuple(f"{p}_{u}" for u in ("week", "weekend", "month", "year") for p in ("this", "next", "last"))
 
 STATIC_KEYS: tuple[str, ...] = (
     RELATIVE_DAY_KEYS + COMBINED_KEYS + TIME_OF_DAY_KEYS + MEAL_KEYS + WEEKDAY_KEYS + PERIOD_KEYS
@@ -121,10 +128,16 @@ def vocabulary_json() -> dict:
             "periods": list(PERIOD_KEYS),
         },
         "dynamic_patterns": [
-            {"name": "in_N_minutes", "regex": DYNAMIC_PATTERNS["in_minutes"],
-             "meaning": "now + N minutes; hours are flattened to minutes (in 2 hours -> in_120_minutes)"},
-            {"name": "in_N_days", "regex": DYNAMIC_PATTERNS["in_days"],
-             "meaning": "now + N days, keeping the clock time of now (in a week -> in_7_days)"},
+            {
+                "name": "in_N_minutes",
+                "regex": DYNAMIC_PATTERNS["in_minutes"],
+                "meaning": "now + N minutes; hours are flattened to minutes (in 2 hours -> in_120_minutes)",
+            },
+            {
+                "name": "in_N_days",
+                "regex": DYNAMIC_PATTERNS["in_days"],
+                "meaning": "now + N days, keeping the clock time of now (in a week -> in_7_days)",
+            },
         ],
         "clock_time_patterns": [
             {"name": "at_Ham/at_Hpm", "regex": CLOCK_PATTERNS["whole_hour"], "example": "at_3pm"},

@@ -13,5 +13,15 @@ from jarvis_desktop.store.history import ChatHistory, ChatMessageRecord
 from jarvis_desktop.store.notes import Note, NoteStore
 from jarvis_desktop.store.schedule import ScheduledItem, ScheduleStore
 
-__all__ = ["MIGRATIONS", "ActionLog", "ChatHistory", "ChatMessageRecord", "Database", "LoggedAction", "Note",
-           "NoteStore", "ScheduleStore", "ScheduledItem"]
+__all__ = [
+    "MIGRATIONS",
+    "ActionLog",
+    "ChatHistory",
+    "ChatMessageRecord",
+    "Database",
+    "LoggedAction",
+    "Note",
+    "NoteStore",
+    "ScheduleStore",
+    "ScheduledItem",
+]

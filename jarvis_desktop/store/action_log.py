@@ -34,9 +34,15 @@ def _logged(row: Any) -> LoggedAction:
         undo = json.loads(row["undo"]) if row["undo"] else None
     except json.JSONDecodeError:
         undo = None
-    return LoggedAction(id=int(row["id"]), intent=row["intent"], text=row["text"], summary=row["summary"],
-                        undo=undo if isinstance(undo, dict) else None,
-                        created_at=from_utc_text(row["created_at"]), undone_at=from_utc_text(row["undone_at"]))
+    return LoggedAction(
+        id=int(row["id"]),
+        intent=row["intent"],
+        text=row["text"],
+        summary=row["summary"],
+        undo=undo if isinstance(undo, dict) else None,
+        created_at=from_utc_text(row["created_at"]),
+        undone_at=from_utc_text(row["undone_at"]),
+    )
 
 
 class ActionLog:
@@ -59,14 +65,16 @@ class ActionLog:
 
     def last_undoable(self) -> LoggedAction | None:
         """The most recent action that can be undone and was not, or None."""
-        rows = self.db.query("SELECT * FROM action_log WHERE undo IS NOT NULL AND undone_at IS NULL "
-                             "ORDER BY id DESC LIMIT 1")
+        rows = self.db.query(
+            "SELECT * FROM action_log WHERE undo IS NOT NULL AND undone_at IS NULL ORDER BY id DESC LIMIT 1"
+        )
         return _logged(rows[0]) if rows else None
 
     def mark_undone(self, action_id: int) -> None:
         """Record that the action was undone (it is not offered again)."""
-        self.db.execute("UPDATE action_log SET undone_at = ? WHERE id = ?",
-                        (to_utc_text(datetime.now(timezone.utc)), action_id))
+        self.db.execute(
+            "UPDATE action_log SET undone_at = ? WHERE id = ?", (to_utc_text(datetime.now(timezone.utc)), action_id)
+        )
 
     def recent(self, limit: int = 20) -> list[LoggedAction]:
         """The last ``limit`` actions, newest first."""

@@ -222,8 +222,7 @@ class Database:
         current = conn.execute("PRAGMA user_version").fetchone()[0]
         if current > len(self._migrations):
             raise BadInputError(
-                f"{self.path} has schema version {current}, newer than this Jarvis knows "
-                f"({len(self._migrations)})",
+                f"{self.path} has schema version {current}, newer than this Jarvis knows ({len(self._migrations)})",
                 hint="update Jarvis, or move the file aside to start a new database",
             )
         for index in range(current, len(self._migrations)):
@@ -299,7 +298,7 @@ class Database:
         """True after :meth:`close`."""
         return self._conn is None
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -33,8 +33,12 @@ class Note:
 
 
 def _note(row: Any) -> Note:
-    return Note(id=int(row["id"]), text=row["text"], created_at=from_utc_text(row["created_at"]),
-                deleted_at=from_utc_text(row["deleted_at"]))
+    return Note(
+        id=int(row["id"]),
+        text=row["text"],
+        created_at=from_utc_text(row["created_at"]),
+        deleted_at=from_utc_text(row["deleted_at"]),
+    )
 
 
 class NoteStore:
@@ -74,12 +78,15 @@ class NoteStore:
 
     def delete(self, note_id: int) -> bool:
         """Hide a note (soft delete); True if it was there."""
-        cursor = self.db.execute("UPDATE notes SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
-                                 (to_utc_text(datetime.now(timezone.utc)), note_id))
+        cursor = self.db.execute(
+            "UPDATE notes SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+            (to_utc_text(datetime.now(timezone.utc)), note_id),
+        )
         return cursor.rowcount == 1
 
     def restore(self, note_id: int) -> bool:
         """Bring a deleted note back; True if it was deleted."""
-        cursor = self.db.execute("UPDATE notes SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL",
-                                 (note_id,))
+        cursor = self.db.execute(
+            "UPDATE notes SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL", (note_id,)
+        )
         return cursor.rowcount == 1

@@ -13,9 +13,10 @@ locked: see :func:`jarvis_desktop.store.db.map_sqlite_error`); nothing is droppe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
-from typing import Any, Iterable
+from typing import Any
 
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.store.db import Database
@@ -71,24 +72,46 @@ class ScheduledItem:
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         """JSON shape (``jarvis-desktop schedule --json``): times as local ISO 8601 with offset."""
+
         def iso(moment: datetime | None) -> str | None:
             if moment is None:
                 return None
             return (moment.astimezone(tz) if tz else moment.astimezone()).isoformat(timespec="seconds")
 
-        return {"id": self.id, "kind": self.kind, "title": self.title, "due_at": iso(self.due_at),
-                "end_at": iso(self.end_at), "all_day": self.all_day, "status": self.status,
-                "missed": self.missed, "fired_at": iso(self.fired_at), "location": self.location,
-                "description": self.description, "uid": self.uid, "source_text": self.source_text}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "due_at": iso(self.due_at),
+            "end_at": iso(self.end_at),
+            "all_day": self.all_day,
+            "status": self.status,
+            "missed": self.missed,
+            "fired_at": iso(self.fired_at),
+            "location": self.location,
+            "description": self.description,
+            "uid": self.uid,
+            "source_text": self.source_text,
+        }
 
 
 def _item(row: Any) -> ScheduledItem:
     return ScheduledItem(
-        id=int(row["id"]), kind=row["kind"], title=row["title"], due_at=from_utc_text(row["due_at"]),
-        status=row["status"], created_at=from_utc_text(row["created_at"]), end_at=from_utc_text(row["end_at"]),
-        all_day=bool(row["all_day"]), fired_at=from_utc_text(row["fired_at"]), missed=bool(row["missed"]),
-        cancelled_at=from_utc_text(row["cancelled_at"]), source_text=row["source_text"], uid=row["uid"],
-        location=row["location"], description=row["description"],
+        id=int(row["id"]),
+        kind=row["kind"],
+        title=row["title"],
+        due_at=from_utc_text(row["due_at"]),
+        status=row["status"],
+        created_at=from_utc_text(row["created_at"]),
+        end_at=from_utc_text(row["end_at"]),
+        all_day=bool(row["all_day"]),
+        fired_at=from_utc_text(row["fired_at"]),
+        missed=bool(row["missed"]),
+        cancelled_at=from_utc_text(row["cancelled_at"]),
+        source_text=row["source_text"],
+        uid=row["uid"],
+        location=row["location"],
+        description=row["description"],
     )
 
 
@@ -114,9 +137,20 @@ class ScheduleStore:
         self.db = db
 
     # ---- writing ---------------------------------------------------------------------------------
-    def add(self, kind: str, title: str, due_at: datetime, *, end_at: datetime | None = None,
-            all_day: bool = False, source_text: str = "", uid: str | None = None, location: str = "",
-            description: str = "", status: str = "pending") -> ScheduledItem:
+    def add(
+        self,
+        kind: str,
+        title: str,
+        due_at: datetime,
+        *,
+        end_at: datetime | None = None,
+        all_day: bool = False,
+        source_text: str = "",
+        uid: str | None = None,
+        location: str = "",
+        description: str = "",
+        status: str = "pending",
+    ) -> ScheduledItem:
         """Store a new item and return it (with its id). ``due_at``/``end_at``: aware, or naive local time."""
         if kind not in KINDS:
             raise BadInputError(f"unknown scheduled-item kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -130,8 +164,20 @@ class ScheduleStore:
         cursor = self.db.execute(
             "INSERT INTO scheduled_items (kind, title, due_at, end_at, all_day, status, created_at, fired_at, "
             "source_text, uid, location, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, title.strip(), to_utc_text(due_at), to_utc_text(end_at) if end_at else None, int(all_day),
-             status, now, now if status == "fired" else None, source_text, uid, location, description),
+            (
+                kind,
+                title.strip(),
+                to_utc_text(due_at),
+                to_utc_text(end_at) if end_at else None,
+                int(all_day),
+                status,
+                now,
+                now if status == "fired" else None,
+                source_text,
+                uid,
+                location,
+                description,
+            ),
         )
         item = self.get(int(cursor.lastrowid))
         assert item is not None
@@ -176,14 +222,17 @@ class ScheduleStore:
     def pending(self, kinds: Iterable[str] | None = None) -> list[ScheduledItem]:
         """Items still to fire, soonest first, optionally only of ``kinds``."""
         clause, params = _kinds_clause(kinds)
-        rows = self.db.query(f"SELECT * FROM scheduled_items WHERE status = 'pending'{clause} "
-                             "ORDER BY due_at, id", params)
+        rows = self.db.query(
+            f"SELECT * FROM scheduled_items WHERE status = 'pending'{clause} ORDER BY due_at, id", params
+        )
         return [_item(r) for r in rows]
 
     def due(self, now: datetime) -> list[ScheduledItem]:
         """Pending items whose time has come (``due_at <= now``), oldest first."""
-        rows = self.db.query("SELECT * FROM scheduled_items WHERE status = 'pending' AND due_at <= ? "
-                             "ORDER BY due_at, id", (to_utc_text(now),))
+        rows = self.db.query(
+            "SELECT * FROM scheduled_items WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id",
+            (to_utc_text(now),),
+        )
         return [_item(r) for r in rows]
 
     def next_due(self) -> datetime | None:
@@ -193,17 +242,21 @@ class ScheduleStore:
 
     def events(self) -> list[ScheduledItem]:
         """Every calendar event not cancelled (past ones too), by start time."""
-        rows = self.db.query("SELECT * FROM scheduled_items WHERE kind = 'event' AND status != 'cancelled' "
-                             "ORDER BY due_at, id")
+        rows = self.db.query(
+            "SELECT * FROM scheduled_items WHERE kind = 'event' AND status != 'cancelled' ORDER BY due_at, id"
+        )
         return [_item(r) for r in rows]
 
-    def upcoming(self, kinds: Iterable[str] | None = None, start: datetime | None = None,
-                 end: datetime | None = None) -> list[ScheduledItem]:
+    def upcoming(
+        self, kinds: Iterable[str] | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> list[ScheduledItem]:
         """Active items (pending, and events not yet over) starting in ``[start, end)``, soonest first;
         ``start``/``end`` None: no limit on that side."""
         clause, params = _kinds_clause(kinds)
-        sql = ("SELECT * FROM scheduled_items WHERE (status = 'pending' OR (kind = 'event' AND status = 'fired' "
-               "AND COALESCE(end_at, due_at) > ?))")
+        sql = (
+            "SELECT * FROM scheduled_items WHERE (status = 'pending' OR (kind = 'event' AND status = 'fired' "
+            "AND COALESCE(end_at, due_at) > ?))"
+        )
         args: list[Any] = [to_utc_text(utc_now())]
         if start is not None:
             sql += " AND due_at >= ?"
@@ -221,6 +274,9 @@ class ScheduleStore:
 
     def recent_fired(self, limit: int = 20) -> list[ScheduledItem]:
         """The last ``limit`` items that fired, newest first."""
-        rows = self.db.query("SELECT * FROM scheduled_items WHERE status = 'fired' AND fired_at IS NOT NULL "
-                             "ORDER BY fired_at DESC, id DESC LIMIT ?", (max(0, int(limit)),))
+        rows = self.db.query(
+            "SELECT * FROM scheduled_items WHERE status = 'fired' AND fired_at IS NOT NULL "
+            "ORDER BY fired_at DESC, id DESC LIMIT ?",
+            (max(0, int(limit)),),
+        )
         return [_item(r) for r in rows]

@@ -52,11 +52,39 @@ MIN_SNR_DB = 10.0
 
 HALLUCINATION_PHRASES = frozenset(
     {
-        "you", "thank you", "thank you very much", "thanks", "thank you so much", "thank you for watching",
-        "thanks for watching", "thank you for listening", "thanks for listening", "i hope you enjoyed this video",
-        "i hope you enjoyed the video", "see you next time", "well see you next time", "see you in the next video",
-        "please subscribe", "subscribe", "like and subscribe", "bye", "bye bye", "goodbye", "okay", "oh", "so",
-        "hmm", "um", "uh", "ah", "yeah", "the end", "music", "applause", "silence", "blank audio",
+        "you",
+        "thank you",
+        "thank you very much",
+        "thanks",
+        "thank you so much",
+        "thank you for watching",
+        "thanks for watching",
+        "thank you for listening",
+        "thanks for listening",
+        "i hope you enjoyed this video",
+        "i hope you enjoyed the video",
+        "see you next time",
+        "well see you next time",
+        "see you in the next video",
+        "please subscribe",
+        "subscribe",
+        "like and subscribe",
+        "bye",
+        "bye bye",
+        "goodbye",
+        "okay",
+        "oh",
+        "so",
+        "hmm",
+        "um",
+        "uh",
+        "ah",
+        "yeah",
+        "the end",
+        "music",
+        "applause",
+        "silence",
+        "blank audio",
     }
 )
 """Normalised texts (lowercase, no punctuation) tiny.en is known to produce on silence and noise."""
@@ -147,8 +175,13 @@ class SpeechToText:
         t0 = time.perf_counter()
         model = self._load()
         with self._run_lock:
-            segments, _ = model.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), language=self._language(),
-                                           beam_size=1, vad_filter=False, without_timestamps=True)
+            segments, _ = model.transcribe(
+                np.zeros(SAMPLE_RATE, dtype=np.float32),
+                language=self._language(),
+                beam_size=1,
+                vad_filter=False,
+                without_timestamps=True,
+            )
             list(segments)
         return time.perf_counter() - t0
 

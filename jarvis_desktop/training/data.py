@@ -41,8 +41,11 @@ def load_rows(path: Path) -> list[dict]:
         if not line.strip():
             continue
         row = json.loads(line)
-        if (not isinstance(row.get("text"), str) or row.get("intent") not in INTENTS
-                or not isinstance(row.get("date_keys"), list)):
+        if (
+            not isinstance(row.get("text"), str)
+            or row.get("intent") not in INTENTS
+            or not isinstance(row.get("date_keys"), list)
+        ):
             raise BadInputError(f"{path}:{lineno}: expected text, intent (one of the 15), date_keys")
         rows.append(row)
     if not rows:
@@ -55,8 +58,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def make_examples(rows: list[dict], seed: int, *, hint_share: float = 0.5,
-                  hint_wrong: float = 0.3) -> list[Example]:
+def make_examples(rows: list[dict], seed: int, *, hint_share: float = 0.5, hint_wrong: float = 0.3) -> list[Example]:
     """One :class:`Example` per row, in row order. With probability ``hint_share`` a row gets a
     ``Guess:`` line: the gold intent, or with probability ``hint_wrong`` a uniformly drawn other
     intent. Deterministic for a given ``seed``."""
@@ -68,7 +70,12 @@ def make_examples(rows: list[dict], seed: int, *, hint_share: float = 0.5,
             hint = row["intent"]
             if rng.random() < hint_wrong:
                 hint = rng.choice([i for i in INTENTS if i != row["intent"]])
-        out.append(Example(prompt=build_prompt(row["text"], hint),
-                           completion=build_completion(row["intent"], row["date_keys"]),
-                           intent=row["intent"], date_keys=tuple(row["date_keys"])))
+        out.append(
+            Example(
+                prompt=build_prompt(row["text"], hint),
+                completion=build_completion(row["intent"], row["date_keys"]),
+                intent=row["intent"],
+                date_keys=tuple(row["date_keys"]),
+            )
+        )
     return out

@@ -38,13 +38,25 @@ def llama_cpp_source(version: str = LLAMA_CPP_PYTHON_VERSION, cache_dir: Path | 
     root.mkdir(parents=True, exist_ok=True)
     tarballs = sorted(root.glob("llama_cpp_python-*.tar.gz"))
     if not tarballs:
-        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                               f"llama-cpp-python=={version}", "-d", str(root)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"llama-cpp-python=={version}",
+                "-d",
+                str(root),
+            ],
+            capture_output=True,
+            text=True,
+        )
         tarballs = sorted(root.glob("llama_cpp_python-*.tar.gz"))
         if proc.returncode != 0 or not tarballs:
-            raise JarvisError(f"could not download the llama-cpp-python {version} sdist: "
-                              f"{proc.stderr.strip()[-300:]}")
+            raise JarvisError(f"could not download the llama-cpp-python {version} sdist: {proc.stderr.strip()[-300:]}")
     with tarfile.open(tarballs[0]) as tar:
         tar.extractall(root, filter="data")
     found = sorted(root.glob(f"*/vendor/llama.cpp/{CONVERTER}"))
@@ -72,10 +84,20 @@ def export_gguf(adapter_dir: Path, out_path: Path | None = None, outtype: str = 
     out_path = Path(out_path) if out_path else adapter_dir / "adapter.gguf"
     src = llama_cpp_source()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    env["PYTHONPATH"] = os.pathsep.join([str(src / "gguf-py"), str(src)] +
-                                        ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    cmd = [sys.executable, str(src / CONVERTER), str(adapter_dir), "--base", str(hf_base_dir()),
-           "--outfile", str(out_path), "--outtype", outtype]
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(src / "gguf-py"), str(src)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
+    cmd = [
+        sys.executable,
+        str(src / CONVERTER),
+        str(adapter_dir),
+        "--base",
+        str(hf_base_dir()),
+        "--outfile",
+        str(out_path),
+        "--outtype",
+        outtype,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0 or not out_path.is_file():
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])

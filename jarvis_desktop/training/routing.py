@@ -44,8 +44,15 @@ def collect(rows: list[dict], engine, fallback, max_threshold: float = 0.99, use
         t0 = time.perf_counter()
         res = engine.parse(row["text"])
         fast_ms = (time.perf_counter() - t0) * 1000
-        rec = {"text": row["text"], "gold": row["intent"], "fasttext": res.intent, "confidence": res.confidence,
-               "fast_ms": fast_ms, "lora": None, "lora_ms": None}
+        rec = {
+            "text": row["text"],
+            "gold": row["intent"],
+            "fasttext": res.intent,
+            "confidence": res.confidence,
+            "fast_ms": fast_ms,
+            "lora": None,
+            "lora_ms": None,
+        }
         if res.confidence < max_threshold:
             t0 = time.perf_counter()
             ans = fallback.answer(row["text"], res.intent if use_hint else None, intent_only=True)
@@ -75,8 +82,15 @@ def sweep(records: list[dict], grid: tuple[float, ...] = GRID) -> list[dict]:
                     intent = r["lora"]
             ok += intent == r["gold"]
         mean_ms = fast_mean + extra_ms / n
-        out.append({"threshold": t, "accuracy": round(100 * ok / n, 2), "fallback_rate": round(100 * sent / n, 2),
-                    "mean_ms": round(mean_ms, 2), "utterances_per_s": round(1000 / mean_ms, 1)})
+        out.append(
+            {
+                "threshold": t,
+                "accuracy": round(100 * ok / n, 2),
+                "fallback_rate": round(100 * sent / n, 2),
+                "mean_ms": round(mean_ms, 2),
+                "utterances_per_s": round(1000 / mean_ms, 1),
+            }
+        )
     return out
 
 
@@ -122,13 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-mean-ms", type=float, default=MAX_MEAN_MS)
     p.add_argument("--min-utt-per-s", type=float, default=MIN_UTT_PER_S)
     p.add_argument("--records", help="write the per-row records to this JSONL file")
-    p.add_argument("--keys", type=int, default=0,
-                   help="also compare key policies on N rows (seeded sample; the LoRA model writes full answers)")
+    p.add_argument(
+        "--keys",
+        type=int,
+        default=0,
+        help="also compare key policies on N rows (seeded sample; the LoRA model writes full answers)",
+    )
     p.add_argument("--write", action="store_true", help="record the choice in the adapter's training_metadata.json")
     args = p.parse_args(argv)
     rows = load_rows(Path(args.data) if args.data else None)
     if args.limit:
-        rows = rows[:args.limit]
+        rows = rows[: args.limit]
     fallback = LoraFallback(adapter_dir=Path(args.adapter) if args.adapter else None, backend=args.backend)
     engine = NluEngine().load()
     records = collect(rows, engine, fallback, use_hint=not args.no_hint)
@@ -137,13 +155,22 @@ def main(argv: list[str] | None = None) -> int:
     table = sweep(records)
     best = choose(table, args.max_mean_ms, args.min_utt_per_s)
     lora_ms = sorted(r["lora_ms"] for r in records if r["lora_ms"] is not None)
-    routing = {"threshold": best["threshold"], "chosen": best, "max_mean_ms": args.max_mean_ms,
-               "min_utt_per_s": args.min_utt_per_s,
-               "backend": fallback.backend_name, "hint": not args.no_hint, "rows": len(rows),
-               "data": args.data or "models/nlu/corpus.valid.jsonl",
-               "lora_ms": {"n": len(lora_ms), "p50": round(lora_ms[len(lora_ms) // 2], 1) if lora_ms else None,
-                           "mean": round(statistics.fmean(lora_ms), 1) if lora_ms else None},
-               "sweep": table}
+    routing = {
+        "threshold": best["threshold"],
+        "chosen": best,
+        "max_mean_ms": args.max_mean_ms,
+        "min_utt_per_s": args.min_utt_per_s,
+        "backend": fallback.backend_name,
+        "hint": not args.no_hint,
+        "rows": len(rows),
+        "data": args.data or "models/nlu/corpus.valid.jsonl",
+        "lora_ms": {
+            "n": len(lora_ms),
+            "p50": round(lora_ms[len(lora_ms) // 2], 1) if lora_ms else None,
+            "mean": round(statistics.fmean(lora_ms), 1) if lora_ms else None,
+        },
+        "sweep": table,
+    }
     if args.keys:
         import random
 

@@ -11,8 +11,8 @@ so its intent and date keys can be read from them. One forward pass per batch of
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from jarvis_desktop.nlu.lora_format import build_completion, build_prompt, parse_answer
 from jarvis_desktop.training.batching import IGNORE, completion_hidden, encode, pack
@@ -49,8 +49,14 @@ def score_adapter_dir(adapter: str | Path, rows: list[dict], max_len: int = 96, 
     return score_teacher_forced(model, tok, rows, max_len)
 
 
-def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_size: int = 16,
-                         hint: Callable[[dict], str | None] | None = None) -> dict:
+def score_teacher_forced(
+    model,
+    tok,
+    rows: list[dict],
+    max_len: int = 96,
+    batch_size: int = 16,
+    hint: Callable[[dict], str | None] | None = None,
+) -> dict:
     """Score a PEFT model on corpus ``rows`` (``{"text", "intent", "date_keys"}``).
 
     Returns ``{"n", "intent_accuracy", "date_keys_accuracy", "exact_accuracy"`` (all in %), ``"loss"}``
@@ -66,9 +72,16 @@ def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_
     try:
         with torch.no_grad():
             for start in range(0, len(rows), batch_size):
-                chunk = rows[start:start + batch_size]
-                enc = [encode(tok, build_prompt(r["text"], hint(r) if hint else None),
-                              build_completion(r["intent"], r["date_keys"]), max_len) for r in chunk]
+                chunk = rows[start : start + batch_size]
+                enc = [
+                    encode(
+                        tok,
+                        build_prompt(r["text"], hint(r) if hint else None),
+                        build_completion(r["intent"], r["date_keys"]),
+                        max_len,
+                    )
+                    for r in chunk
+                ]
                 hidden, target = completion_hidden(model, *pack(enc))
                 logits = model.base_model.model.lm_head(hidden).float()
                 pred = logits.argmax(-1).tolist()
@@ -79,8 +92,9 @@ def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_
                 offset = 0
                 for row, (_, labels) in zip(chunk, enc):
                     count = sum(1 for lab in labels[1:] if lab != IGNORE)
-                    intent_ok, keys_ok = _judge(tok, row, pred[offset:offset + count],
-                                                targets[offset:offset + count])
+                    intent_ok, keys_ok = _judge(
+                        tok, row, pred[offset : offset + count], targets[offset : offset + count]
+                    )
                     offset += count
                     n_int += intent_ok
                     n_keys += keys_ok
@@ -88,10 +102,13 @@ def score_teacher_forced(model, tok, rows: list[dict], max_len: int = 96, batch_
     finally:
         model.train(was_training)
     n = len(rows)
-    return {"n": n, "intent_accuracy": round(100 * n_int / n, 2) if n else 0.0,
-            "date_keys_accuracy": round(100 * n_keys / n, 2) if n else 0.0,
-            "exact_accuracy": round(100 * n_exact / n, 2) if n else 0.0,
-            "loss": round(loss_sum / max(1, loss_tok), 5)}
+    return {
+        "n": n,
+        "intent_accuracy": round(100 * n_int / n, 2) if n else 0.0,
+        "date_keys_accuracy": round(100 * n_keys / n, 2) if n else 0.0,
+        "exact_accuracy": round(100 * n_exact / n, 2) if n else 0.0,
+        "loss": round(loss_sum / max(1, loss_tok), 5),
+    }
 
 
 def _judge(tok, row: dict, pred: list[int], target: list[int]) -> tuple[bool, bool]:
@@ -103,9 +120,11 @@ def _judge(tok, row: dict, pred: list[int], target: list[int]) -> tuple[bool, bo
             break
     text = tok.decode(got, skip_special_tokens=True)
     if "}" in text:
-        ans = parse_answer(text[:text.index("}") + 1])
-        return (ans is not None and ans.intent == row["intent"],
-                ans is not None and ans.date_keys == list(row["date_keys"]))
+        ans = parse_answer(text[: text.index("}") + 1])
+        return (
+            ans is not None and ans.intent == row["intent"],
+            ans is not None and ans.date_keys == list(row["date_keys"]),
+        )
     if '"' in text:
         ans = parse_answer(text.split('"')[0])
         return ans is not None and ans.intent == row["intent"], False

@@ -8,8 +8,9 @@ queues each :class:`~jarvis_desktop.actions.scheduler.Firing` to the GUI thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -94,8 +95,12 @@ class NoteDeleteWorker(Worker):
         note = ctx.notes.get(self.note_id)
         if note is None or not ctx.notes.delete(self.note_id):
             raise BadInputError(f"no note with id {self.note_id}")
-        ctx.action_log.record("note_delete", f"delete note #{self.note_id}", f"Deleted note: {note.text[:40]}",
-                              {"op": "restore_note", "ids": [self.note_id]})
+        ctx.action_log.record(
+            "note_delete",
+            f"delete note #{self.note_id}",
+            f"Deleted note: {note.text[:40]}",
+            {"op": "restore_note", "ids": [self.note_id]},
+        )
         self.finished.emit(self.note_id)
 
 

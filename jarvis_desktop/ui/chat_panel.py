@@ -12,7 +12,8 @@ The panel keeps the newest message in view while the user has not scrolled up.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextDocument
@@ -49,11 +50,11 @@ def format_badge(
         parts.append(intent)
     if kind in (None, "chat"):
         if backend:
-            parts.append(backend)          # where the chat model ran ("local", "remote", "remote → local")
+            parts.append(backend)  # where the chat model ran ("local", "remote", "remote → local")
     elif kind == "direct":
         parts.append("direct answer")
     else:
-        parts.append(kind)                 # "understood", "refused"
+        parts.append(kind)  # "understood", "refused"
     timings = timings_ms or {}
     for key, label in (("stt", "stt"), ("nlu", "nlu"), ("first_token", "first token"), ("total", "total")):
         text = _ms(timings.get(key)) if timings.get(key) is not None else None
@@ -99,9 +100,7 @@ class MessageBubble(QFrame):
         self.body.setObjectName("body")
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.body.setTextFormat(
-            Qt.TextFormat.MarkdownText if role == "assistant" else Qt.TextFormat.PlainText
-        )
+        self.body.setTextFormat(Qt.TextFormat.MarkdownText if role == "assistant" else Qt.TextFormat.PlainText)
         layout.addWidget(self.body)
         self.badge = QLabel()
         self.badge.setObjectName("badge")
@@ -173,9 +172,7 @@ class ChatPanel(QWidget):
         self.rows = QVBoxLayout(self.body)
         self.rows.setContentsMargins(14, 14, 14, 14)
         self.rows.setSpacing(10)
-        self.empty_hint = QLabel(
-            "Ask something: type below, hold the mic button and speak, or drop a WAV file here."
-        )
+        self.empty_hint = QLabel("Ask something: type below, hold the mic button and speak, or drop a WAV file here.")
         self.empty_hint.setObjectName("emptyHint")
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setWordWrap(True)
@@ -212,7 +209,7 @@ class ChatPanel(QWidget):
             row.addStretch(1)
         if not self.bubbles:
             self.empty_hint.hide()
-            self.rows.setStretch(self.rows.count() - 1, 0)   # messages sit at the bottom, like a chat
+            self.rows.setStretch(self.rows.count() - 1, 0)  # messages sit at the bottom, like a chat
         self.rows.insertLayout(self.rows.count() - 1, row)
         self.bubbles.append(bubble)
         self._fit(bubble)

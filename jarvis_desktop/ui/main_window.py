@@ -21,9 +21,10 @@ Test hooks (no Qt event needed): ``submit_text(text)``, ``open_audio_file(path)`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
@@ -87,10 +88,10 @@ class MainWindow(QMainWindow):
         use_tray: create a system-tray icon when the desktop has a tray.
     """
 
-    turn_finished = Signal(object)   # the engine's Turn
-    item_fired = Signal(object)      # a scheduler Firing, after it was shown
-    action_done = Signal(object)     # the ActionResult of a cancel / undo / note delete from the views
-    token_received = Signal(str)     # each streamed piece of a reply, as shown
+    turn_finished = Signal(object)  # the engine's Turn
+    item_fired = Signal(object)  # a scheduler Firing, after it was shown
+    action_done = Signal(object)  # the ActionResult of a cancel / undo / note delete from the views
+    token_received = Signal(str)  # each streamed piece of a reply, as shown
     error_shown = Signal(str)
 
     def __init__(
@@ -246,7 +247,9 @@ class MainWindow(QMainWindow):
         self.listen_action.triggered.connect(self.mic_button.toggle_recording)
         self.hands_free_action = QAction("Hands-free", self)
         self.hands_free_action.setCheckable(True)
-        self.hands_free_action.setToolTip("Listen continuously; each pause ends an utterance (voice activity detection)")
+        self.hands_free_action.setToolTip(
+            "Listen continuously; each pause ends an utterance (voice activity detection)"
+        )
         self.hands_free_action.toggled.connect(self._on_hands_free)
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -372,13 +375,16 @@ class MainWindow(QMainWindow):
         transcript = getattr(turn.transcript, "text", None) if turn.transcript is not None else None
         if transcript is not None:
             self._on_transcribed(turn.transcript)
-        self.strip.show_parse(turn.parse, transcript=transcript.strip() if transcript else None,
-                              typed=transcript is None)
+        self.strip.show_parse(
+            turn.parse, transcript=transcript.strip() if transcript else None, typed=transcript is None
+        )
         reply = turn.reply
         stats = getattr(reply, "stats", None)
         backend = "remote → local" if getattr(reply, "notice", "") else getattr(reply, "backend", None)
         badge = format_badge(
-            getattr(turn.parse, "intent", None), backend, turn.timings_ms,
+            getattr(turn.parse, "intent", None),
+            backend,
+            turn.timings_ms,
             tokens_per_s=getattr(stats, "tokens_per_s", None) if reply.kind == "chat" else None,
             kind=reply.kind,
         )
@@ -405,7 +411,7 @@ class MainWindow(QMainWindow):
         self.show_error(message)
 
     def _on_ask_done(self) -> None:
-        if self.chat.streaming:           # stopped before the turn finished
+        if self.chat.streaming:  # stopped before the turn finished
             self.chat.finish_reply(None, "stopped")
         if self._pending_user_bubble is not None:
             self._pending_user_bubble.set_text("(stopped)")
@@ -414,8 +420,9 @@ class MainWindow(QMainWindow):
         self.busy = False
         self._update_controls()
         if self.last_error is None and self.status_dot.property("state") == "busy":
-            self._set_status("ready" if self.engine_ready else "loading",
-                             "Ready" if self.engine_ready else "Loading models…")
+            self._set_status(
+                "ready" if self.engine_ready else "loading", "Ready" if self.engine_ready else "Loading models…"
+            )
 
     def show_error(self, message: str) -> None:
         """Show an error in the conversation and the status bar (never a dialog)."""
@@ -467,8 +474,11 @@ class MainWindow(QMainWindow):
     def export_notes(self, path: str) -> None:
         """Write all notes to ``path`` as Markdown."""
         worker = NotesExportWorker(path)
-        worker.finished.connect(lambda count, where: self._set_status(
-            "ready", f"Exported {count} note{'s' if count != 1 else ''} to {where}"))
+        worker.finished.connect(
+            lambda count, where: self._set_status(
+                "ready", f"Exported {count} note{'s' if count != 1 else ''} to {where}"
+            )
+        )
         self._submit(worker)
 
     def undo_last(self) -> None:
@@ -530,15 +540,17 @@ class MainWindow(QMainWindow):
             self._set_status("busy", "Still answering — press Stop to interrupt.")
             return
         self.mic.begin()
-        self._set_status("busy", "Listening… release (or click) to send" if self.mic.is_open
-                         else "Opening the microphone…")
+        self._set_status(
+            "busy", "Listening… release (or click) to send" if self.mic.is_open else "Opening the microphone…"
+        )
 
     def _on_mic_stop(self) -> None:
         self.mic.end()
         self.level_meter.set_level(0.0)
         if not self.busy:
-            self._set_status("ready" if self.engine_ready else "loading", "Ready" if self.engine_ready
-                             else "Loading models…")
+            self._set_status(
+                "ready" if self.engine_ready else "loading", "Ready" if self.engine_ready else "Loading models…"
+            )
 
     def _on_mic_opened(self) -> None:
         if self.mic_button.recording:
@@ -546,9 +558,10 @@ class MainWindow(QMainWindow):
 
     def _on_hands_free(self, on: bool) -> None:
         self.mic.set_hands_free(on)
-        self._set_status("busy" if on else ("ready" if self.engine_ready else "loading"),
-                         "Hands-free: listening — just speak" if on else
-                         ("Ready" if self.engine_ready else "Loading models…"))
+        self._set_status(
+            "busy" if on else ("ready" if self.engine_ready else "loading"),
+            "Hands-free: listening — just speak" if on else ("Ready" if self.engine_ready else "Loading models…"),
+        )
 
     def _on_mic_failed(self, message: str) -> None:
         self.mic_button.stop()

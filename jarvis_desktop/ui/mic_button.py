@@ -99,10 +99,10 @@ class MicButton(QPushButton):
         self._pressed_at = None
         if self._started_by_press:
             if held_ms >= self.HOLD_MS:
-                self.stop()            # push-to-talk: release ends the utterance
+                self.stop()  # push-to-talk: release ends the utterance
             # else: a click started a toggled recording; keep going until the next click
         else:
-            self.stop()                # click while recording: stop
+            self.stop()  # click while recording: stop
         event.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -122,8 +122,11 @@ class MicButton(QPushButton):
         colors = current_colors()
         self.setProperty("recording", "true" if self._recording else "false")
         self.setIcon(mic_icon("#ffffff" if self._recording else colors.accent))
-        self.setToolTip("Recording… release or click to send" if self._recording
-                        else "Hold to talk, or click to start and click again to stop")
+        self.setToolTip(
+            "Recording… release or click to send"
+            if self._recording
+            else "Hold to talk, or click to start and click again to stop"
+        )
         self.style().unpolish(self)
         self.style().polish(self)
 

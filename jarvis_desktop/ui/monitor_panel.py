@@ -12,12 +12,20 @@ shared monitor; ``MonitorPanel.stop()`` stops both the timer and the monitor thr
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QGridLayout, QHeaderView, QLabel, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -51,14 +59,18 @@ class Sparkline(QWidget):
         p.setPen(QPen(self.palette().mid().color(), 1))
         p.drawRoundedRect(r, 6, 6)
         p.setPen(self.palette().text().color())
-        p.drawText(r.adjusted(8, 4, -8, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                   f"{self.title}  {self.caption}")
+        p.drawText(
+            r.adjusted(8, 4, -8, 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+            f"{self.title}  {self.caption}",
+        )
         plot = r.adjusted(6, 24, -6, -6)
         if len(self.values) >= 2 and plot.width() > 4:
             step = plot.width() / (len(self.values) - 1)
-            pts = [QPointF(plot.left() + i * step,
-                           plot.bottom() - min(max(v / self.maximum, 0.0), 1.0) * plot.height())
-                   for i, v in enumerate(self.values)]
+            pts = [
+                QPointF(plot.left() + i * step, plot.bottom() - min(max(v / self.maximum, 0.0), 1.0) * plot.height())
+                for i, v in enumerate(self.values)
+            ]
             path = QPainterPath(pts[0])
             for pt in pts[1:]:
                 path.lineTo(pt)
@@ -120,13 +132,18 @@ class MonitorPanel(QWidget):
         s = snap.latest
         if s is None:
             return
-        hist = snap.history[-self.HISTORY_SHOWN:]
+        hist = snap.history[-self.HISTORY_SHOWN :]
         self.cpu_graph.set_values([h.cpu_percent for h in hist], f"{s.cpu_percent:.0f} %", 100.0)
         used = [(h.ram_total_mib - h.ram_available_mib) / 1024 for h in hist]
-        self.ram_graph.set_values(used, f"{used[-1]:.1f} / {s.ram_total_mib / 1024:.1f} GiB "
-                                        f"({s.ram_available_mib / 1024:.1f} GiB available)", s.ram_total_mib / 1024)
-        parts = [f"Swap {s.swap_used_mib / 1024:.1f} / {s.swap_total_mib / 1024:.1f} GiB",
-                 f"Jarvis process {s.process_rss_mib:.0f} MiB"]
+        self.ram_graph.set_values(
+            used,
+            f"{used[-1]:.1f} / {s.ram_total_mib / 1024:.1f} GiB ({s.ram_available_mib / 1024:.1f} GiB available)",
+            s.ram_total_mib / 1024,
+        )
+        parts = [
+            f"Swap {s.swap_used_mib / 1024:.1f} / {s.swap_total_mib / 1024:.1f} GiB",
+            f"Jarvis process {s.process_rss_mib:.0f} MiB",
+        ]
         if s.gpu_name:
             parts.append(f"GPU {s.gpu_name}: {s.gpu_used_mib / 1024:.1f} / {s.gpu_total_mib / 1024:.1f} GiB")
         if snap.remote_idle_min is not None:
@@ -138,9 +155,19 @@ class MonitorPanel(QWidget):
     def _fill_table(self, models: Sequence[Any]) -> None:
         self.table.setRowCount(len(models))
         for row, m in enumerate(models):
-            footprint = f"{m.footprint_mib:.0f} MiB" if m.footprint_mib is not None else f"~{m.estimate_mib:.0f} MiB (est.)"
-            cells = (m.name, m.placement, m.kind, f"{m.size_mib:.0f} MiB", footprint, m.state,
-                     _ago(m.last_used) + (f" ({m.last_backend})" if m.last_backend else ""), m.reason)
+            footprint = (
+                f"{m.footprint_mib:.0f} MiB" if m.footprint_mib is not None else f"~{m.estimate_mib:.0f} MiB (est.)"
+            )
+            cells = (
+                m.name,
+                m.placement,
+                m.kind,
+                f"{m.size_mib:.0f} MiB",
+                footprint,
+                m.state,
+                _ago(m.last_used) + (f" ({m.last_backend})" if m.last_backend else ""),
+                m.reason,
+            )
             for col, text in enumerate(cells):
                 item = self.table.item(row, col)
                 if item is None:

@@ -63,8 +63,9 @@ class ScheduleView(QWidget):
         for col in (0, 2, 3, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.tree, 1)
-        self.empty_hint = QLabel("Nothing scheduled. Try “remind me to call mom tomorrow at 3 pm” "
-                                 "or “set a timer for 10 minutes”.")
+        self.empty_hint = QLabel(
+            "Nothing scheduled. Try “remind me to call mom tomorrow at 3 pm” or “set a timer for 10 minutes”."
+        )
         self.empty_hint.setObjectName("emptyHint")
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -124,8 +125,15 @@ class ScheduleView(QWidget):
         out = []
         for i in range(self.tree.topLevelItemCount()):
             row = self.tree.topLevelItem(i)
-            out.append({"id": row.data(0, Qt.ItemDataRole.UserRole), "kind": row.text(0), "what": row.text(1),
-                        "when": row.text(2), "left": row.text(3)})
+            out.append(
+                {
+                    "id": row.data(0, Qt.ItemDataRole.UserRole),
+                    "kind": row.text(0),
+                    "what": row.text(1),
+                    "when": row.text(2),
+                    "left": row.text(3),
+                }
+            )
         return out
 
     def cancel_button(self, item_id: int) -> QPushButton | None:

@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
-    QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from jarvis_desktop.ui.workers import Worker
@@ -43,10 +54,11 @@ class SettingsDialog(QDialog):
     """
 
     saved = Signal(object)
-    _key_done = Signal(str)   # "" on success, else the error message
+    _key_done = Signal(str)  # "" on success, else the error message
 
-    def __init__(self, parent: QWidget | None = None, settings: Any = None,
-                 save: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, settings: Any = None, save: Callable[[Any], Any] | None = None
+    ) -> None:
         super().__init__(parent)
         from jarvis_desktop.config import load_settings, save_settings
 
@@ -127,14 +139,23 @@ class SettingsDialog(QDialog):
         if url and not url.startswith(("http://", "https://")):
             raise BadInputError(f"the base URL must start with http:// or https://, got {url!r}")
         remote = dataclasses.replace(
-            self._settings.remote, base_url=url, model=self.model.text().strip(),
-            placement=self.placement.currentData(), connect_timeout_s=self.connect_timeout.value(),
-            first_token_timeout_s=self.first_token_timeout.value(), retries=self.retries.value(),
-            fallback_local=self.fallback.isChecked())
+            self._settings.remote,
+            base_url=url,
+            model=self.model.text().strip(),
+            placement=self.placement.currentData(),
+            connect_timeout_s=self.connect_timeout.value(),
+            first_token_timeout_s=self.first_token_timeout.value(),
+            retries=self.retries.value(),
+            fallback_local=self.fallback.isChecked(),
+        )
         monitor = dataclasses.replace(
-            self._settings.monitor, buffer_gib=self.buffer_gib.value(), buffer_fraction=self.buffer_pct.value() / 100,
-            need_factor=self.need_factor.value(), hysteresis_gib=self.hysteresis.value(),
-            interval_s=self.interval.value())
+            self._settings.monitor,
+            buffer_gib=self.buffer_gib.value(),
+            buffer_fraction=self.buffer_pct.value() / 100,
+            need_factor=self.need_factor.value(),
+            hysteresis_gib=self.hysteresis.value(),
+            interval_s=self.interval.value(),
+        )
         return dataclasses.replace(self._settings, remote=remote, monitor=monitor)
 
     def save(self) -> None:

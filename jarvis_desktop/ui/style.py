@@ -21,28 +21,46 @@ class Colors:
     """Named colours (``#rrggbb``) for one theme."""
 
     window: str
-    surface: str          # panels: chat background, strip
-    surface_alt: str      # assistant bubbles, input line
+    surface: str  # panels: chat background, strip
+    surface_alt: str  # assistant bubbles, input line
     border: str
     text: str
     text_muted: str
-    accent: str           # user bubbles, primary buttons, the mic
+    accent: str  # user bubbles, primary buttons, the mic
     accent_text: str
-    danger: str           # stop, recording
+    danger: str  # stop, recording
     ok: str
     chip: str
     chip_text: str
 
 
 DARK = Colors(
-    window="#16181d", surface="#1d2027", surface_alt="#272b34", border="#323743",
-    text="#e8eaef", text_muted="#9aa1ad", accent="#5b7cfa", accent_text="#ffffff",
-    danger="#e5484d", ok="#3fb27f", chip="#2b3140", chip_text="#c9d3ff",
+    window="#16181d",
+    surface="#1d2027",
+    surface_alt="#272b34",
+    border="#323743",
+    text="#e8eaef",
+    text_muted="#9aa1ad",
+    accent="#5b7cfa",
+    accent_text="#ffffff",
+    danger="#e5484d",
+    ok="#3fb27f",
+    chip="#2b3140",
+    chip_text="#c9d3ff",
 )
 LIGHT = Colors(
-    window="#f3f4f7", surface="#ffffff", surface_alt="#eef0f4", border="#d9dce3",
-    text="#1b1e24", text_muted="#636b78", accent="#3d63f0", accent_text="#ffffff",
-    danger="#d93036", ok="#22935f", chip="#e7ecff", chip_text="#2a3f9e",
+    window="#f3f4f7",
+    surface="#ffffff",
+    surface_alt="#eef0f4",
+    border="#d9dce3",
+    text="#1b1e24",
+    text_muted="#636b78",
+    accent="#3d63f0",
+    accent_text="#ffffff",
+    danger="#d93036",
+    ok="#22935f",
+    chip="#e7ecff",
+    chip_text="#2a3f9e",
 )
 
 
@@ -69,10 +87,18 @@ def _palette(c: Colors) -> QPalette:
     pal = QPalette()
     role = QPalette.ColorRole
     for r, value in (
-        (role.Window, c.window), (role.WindowText, c.text), (role.Base, c.surface),
-        (role.AlternateBase, c.surface_alt), (role.Text, c.text), (role.Button, c.surface_alt),
-        (role.ButtonText, c.text), (role.Highlight, c.accent), (role.HighlightedText, c.accent_text),
-        (role.ToolTipBase, c.surface_alt), (role.ToolTipText, c.text), (role.PlaceholderText, c.text_muted),
+        (role.Window, c.window),
+        (role.WindowText, c.text),
+        (role.Base, c.surface),
+        (role.AlternateBase, c.surface_alt),
+        (role.Text, c.text),
+        (role.Button, c.surface_alt),
+        (role.ButtonText, c.text),
+        (role.Highlight, c.accent),
+        (role.HighlightedText, c.accent_text),
+        (role.ToolTipBase, c.surface_alt),
+        (role.ToolTipText, c.text),
+        (role.PlaceholderText, c.text_muted),
         (role.Link, c.accent),
     ):
         pal.setColor(r, QColor(value))

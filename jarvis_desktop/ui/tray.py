@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class JarvisTray(QSystemTrayIcon):
     """The tray icon and its menu; a left click toggles the window."""
 
-    def __init__(self, window: "MainWindow", icon: QIcon) -> None:
+    def __init__(self, window: MainWindow, icon: QIcon) -> None:
         super().__init__(icon, window)
         self.window = window
         self.setToolTip("Jarvis — offline voice assistant")
@@ -71,7 +71,7 @@ class JarvisTray(QSystemTrayIcon):
         self.showMessage(title, body, self.icon(), 30_000 if urgent else 10_000)
 
 
-def create_tray(window: "MainWindow", icon: QIcon) -> JarvisTray | None:
+def create_tray(window: MainWindow, icon: QIcon) -> JarvisTray | None:
     """A shown tray icon for ``window``, or None when the desktop has no system tray."""
     if QApplication.instance() is None or not QSystemTrayIcon.isSystemTrayAvailable():
         return None

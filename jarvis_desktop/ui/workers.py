@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -136,8 +137,9 @@ class AskWorker(Worker):
 
     def _ask_audio(self, assistant: Any) -> Any:
         """STT first (the transcript is shown before the reply streams), then the text pipeline."""
-        return assistant.ask_audio(self.audio, on_token=self.token.emit, cancel=self.cancel,
-                                   on_transcript=self.transcribed.emit)
+        return assistant.ask_audio(
+            self.audio, on_token=self.token.emit, cancel=self.cancel, on_transcript=self.transcribed.emit
+        )
 
 
 class TranscribeWorker(Worker):
@@ -308,8 +310,9 @@ class MicController(QObject):
                 from jarvis_desktop.config import load_settings
 
                 settings = load_settings().audio
-            capture = MicCapture(self.utterance.emit, on_level=self.level.emit, settings=settings,
-                                 on_error=self._on_capture_error)
+            capture = MicCapture(
+                self.utterance.emit, on_level=self.level.emit, settings=settings, on_error=self._on_capture_error
+            )
             capture.start()
             if not capture.first_block.wait(5.0):
                 capture.stop()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -88,6 +89,7 @@ class JobsController(QObject):
     # ---- actions (return at once) -----------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read jobs and adapters."""
+
         def read() -> None:
             from jarvis_desktop.jobs.adapters import AdapterRegistry
 
@@ -109,6 +111,7 @@ class JobsController(QObject):
 
     def check_dataset(self, path: str) -> None:
         """Validate a JSONL file line by line; answer with ``dataset_checked``."""
+
         def check() -> None:
             from jarvis_desktop.errors import JarvisError
             from jarvis_desktop.jobs.datasets import validate_dataset
@@ -122,11 +125,16 @@ class JobsController(QObject):
 
     def probe_device(self) -> None:
         """Ask a job process which device it would train on (torch is never imported here)."""
+
         def probe() -> None:
             import json
 
-            proc = subprocess.run([sys.executable, "-m", "jarvis_desktop", "train-adapter", "--probe-device",
-                                   "--json-progress"], capture_output=True, text=True, timeout=120)
+            proc = subprocess.run(
+                [sys.executable, "-m", "jarvis_desktop", "train-adapter", "--probe-device", "--json-progress"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             for line in proc.stdout.splitlines():
                 try:
                     obj = json.loads(line)
@@ -161,8 +169,12 @@ def default_runner() -> Any:
     from jarvis_desktop.store.db import Database
 
     training = load_settings().training
-    return JobRunner(Database(database_path()), make_backend(training.backend, nice=training.nice),
-                     max_concurrent=training.max_concurrent, cancel_timeout_s=training.cancel_timeout_s)
+    return JobRunner(
+        Database(database_path()),
+        make_backend(training.backend, nice=training.nice),
+        max_concurrent=training.max_concurrent,
+        cancel_timeout_s=training.cancel_timeout_s,
+    )
 
 
 def adapter_path_label(path: Path) -> str:

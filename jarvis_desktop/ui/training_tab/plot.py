@@ -61,13 +61,15 @@ class LossPlot(QWidget):
         x_max = max(self.max_steps, self.points[-1][0], 1)
 
         def at(step: float, loss: float) -> QPointF:
-            return QPointF(area.left() + area.width() * step / x_max,
-                           area.bottom() - area.height() * (loss - lo) / (hi - lo))
+            return QPointF(
+                area.left() + area.width() * step / x_max, area.bottom() - area.height() * (loss - lo) / (hi - lo)
+            )
 
         painter.drawText(QRectF(0, area.top() - 6, 40, 14), Qt.AlignmentFlag.AlignRight, f"{hi:.2f}")
         painter.drawText(QRectF(0, area.bottom() - 8, 40, 14), Qt.AlignmentFlag.AlignRight, f"{lo:.2f}")
-        painter.drawText(QRectF(area.left(), area.bottom() + 4, area.width(), 16), Qt.AlignmentFlag.AlignRight,
-                         f"step {x_max}")
+        painter.drawText(
+            QRectF(area.left(), area.bottom() + 4, area.width(), 16), Qt.AlignmentFlag.AlignRight, f"step {x_max}"
+        )
         path = QPainterPath(at(*self.points[0]))
         for step, loss in self.points[1:]:
             path.lineTo(at(step, loss))

@@ -74,8 +74,13 @@ class TrainingTab(QWidget):
     activate_requested = Signal(str)
     job_finished = Signal(str, str)
 
-    def __init__(self, controller: JobsController | None = None, parent: QWidget | None = None,
-                 auto_activate: bool | None = None, spec_defaults: dict | None = None) -> None:
+    def __init__(
+        self,
+        controller: JobsController | None = None,
+        parent: QWidget | None = None,
+        auto_activate: bool | None = None,
+        spec_defaults: dict | None = None,
+    ) -> None:
         super().__init__(parent)
         self.spec_defaults = dict(spec_defaults or {})
         self.setObjectName("trainingTab")
@@ -268,10 +273,17 @@ class TrainingTab(QWidget):
         """The :class:`~jarvis_desktop.jobs.spec.JobSpec` the form describes."""
         from jarvis_desktop.jobs.spec import JobSpec
 
-        form = dict(data=self._dataset_path if self.data_choice.currentIndex() == 1 else "",
-                    name=self.name_edit.text().strip(), epochs=self.epochs.value(),
-                    max_steps=self.max_steps.value(), batch_size=self.batch_size.value(), lr=self.lr.value(),
-                    rank=self.rank.value(), alpha=self.alpha.value(), max_len=self.max_len.value())
+        form = dict(
+            data=self._dataset_path if self.data_choice.currentIndex() == 1 else "",
+            name=self.name_edit.text().strip(),
+            epochs=self.epochs.value(),
+            max_steps=self.max_steps.value(),
+            batch_size=self.batch_size.value(),
+            lr=self.lr.value(),
+            rank=self.rank.value(),
+            alpha=self.alpha.value(),
+            max_len=self.max_len.value(),
+        )
         return JobSpec(**{**self.spec_defaults, **form})
 
     def start(self) -> bool:
@@ -336,8 +348,10 @@ class TrainingTab(QWidget):
         self.progress_bar.setRange(0, max(1, int(job.params.get("steps") or 1)))
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat(f"job #{job.id}: starting…")
-        self._log(f"Job #{job.id} queued: adapter {job.name}, {job.params.get('steps')} steps on "
-                  f"{job.params.get('rows')} rows.")
+        self._log(
+            f"Job #{job.id} queued: adapter {job.name}, {job.params.get('steps')} steps on "
+            f"{job.params.get('rows')} rows."
+        )
         self._update_buttons()
 
     def _on_failed(self, message: str) -> None:
@@ -356,8 +370,9 @@ class TrainingTab(QWidget):
             self.progress_bar.setRange(0, int(ev["max_steps"]))
             self.progress_bar.setValue(int(ev["step"]))
             self.progress_bar.setFormat(f"step {ev['step']}/{ev['max_steps']} (%p %)")
-            self.eta_label.setText(f"loss {ev['loss']:.3f} · {ev['tokens_per_s']:.0f} tokens/s · "
-                                   f"ETA {_eta(ev.get('eta_s'))}")
+            self.eta_label.setText(
+                f"loss {ev['loss']:.3f} · {ev['tokens_per_s']:.0f} tokens/s · ETA {_eta(ev.get('eta_s'))}"
+            )
         elif kind == "start" and ev.get("resumed_from_step"):
             self.progress_bar.setValue(int(ev["resumed_from_step"]))
         from jarvis_desktop.jobs.train_process import _human
@@ -402,8 +417,10 @@ class TrainingTab(QWidget):
             self._log(f"Job #{job.id} succeeded: {text}. Swapping it in.")
             self.activate_requested.emit(job.name)
             return text + " · swapped in"
-        self._log(f"Job #{job.id} succeeded: {text}. Kept the current adapter; activate the new one from the "
-                  "Adapters list to use it anyway.")
+        self._log(
+            f"Job #{job.id} succeeded: {text}. Kept the current adapter; activate the new one from the "
+            "Adapters list to use it anyway."
+        )
         return text + " · kept the current adapter"
 
     def _on_jobs(self, jobs: list) -> None:
@@ -414,11 +431,15 @@ class TrainingTab(QWidget):
         for row, job in enumerate(jobs):
             valid = job.result.get("validation") or {}
             prog = job.progress
-            cells = (str(job.id), job.status, job.name,
-                     f"{prog.get('step', 0)}/{job.params.get('steps', '?')}",
-                     f"{prog['loss']:.3f}" if "loss" in prog else "-",
-                     f"{_pct(valid.get('new'))} / {_pct(valid.get('baseline'))}" if valid else "-",
-                     job.created_at.astimezone().strftime("%d %b %H:%M"))
+            cells = (
+                str(job.id),
+                job.status,
+                job.name,
+                f"{prog.get('step', 0)}/{job.params.get('steps', '?')}",
+                f"{prog['loss']:.3f}" if "loss" in prog else "-",
+                f"{_pct(valid.get('new'))} / {_pct(valid.get('baseline'))}" if valid else "-",
+                job.created_at.astimezone().strftime("%d %b %H:%M"),
+            )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 1 and job.error:
@@ -434,8 +455,13 @@ class TrainingTab(QWidget):
         table.setRowCount(len(adapters))
         for row, a in enumerate(adapters):
             kind = "built-in" if a.builtin else (f"job #{a.job_id}" if a.job_id else "trained")
-            cells = (a.name, kind if a.present else kind + " (missing)", _pct(a.scores),
-                     _pct(a.scores, "intent_accuracy"), str(a.steps or "-"))
+            cells = (
+                a.name,
+                kind if a.present else kind + " (missing)",
+                _pct(a.scores),
+                _pct(a.scores, "intent_accuracy"),
+                str(a.steps or "-"),
+            )
             for col, text in enumerate(cells):
                 table.setItem(row, col, QTableWidgetItem(text))
             if a.active:
@@ -466,8 +492,10 @@ class TrainingTab(QWidget):
         if info.get("error"):
             self.device_label.setText(f"Device: unknown ({info['error']})")
         else:
-            self.device_label.setText(f"Device: {info['device'].upper()} · {info.get('name', '')} · "
-                                      f"{info.get('threads', '?')} threads · torch {info.get('torch', '?')}")
+            self.device_label.setText(
+                f"Device: {info['device'].upper()} · {info.get('name', '')} · "
+                f"{info.get('threads', '?')} threads · torch {info.get('torch', '?')}"
+            )
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

@@ -6,7 +6,8 @@ utterance being parsed: it happens between two engine jobs.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Signal
 
