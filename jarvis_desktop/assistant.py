@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from jarvis_desktop.actions import ActionContext, ActionResult, run_action
+from jarvis_desktop.actions.notes import delete_note, export_notes
+from jarvis_desktop.actions.schedule import cancel_by_id
+from jarvis_desktop.actions.undo import undo_last
 from jarvis_desktop.config import Settings, database_path, load_settings
 from jarvis_desktop.errors import BadInputError, Cancelled, NoSpeechError
 
@@ -233,11 +236,44 @@ class Assistant:
         if scheduler is not None:
             scheduler.stop()
 
+    # ---- operations the CLI and the GUI share ---------------------------------------------------
     def undo(self, now: datetime | None = None) -> ActionResult:
-        """Reverse the last undoable action (the GUI's Undo button; "undo" typed or said does the same)."""
-        from jarvis_desktop.actions.undo import undo_last
+        """Reverse the last undoable action: the one undo path (the GUI's Undo button, ``jarvis-desktop undo``;
+        "undo" typed or said goes through :func:`~jarvis_desktop.actions.run_action` to the same function).
 
+        Returns a "done" result, or "refused" when there is nothing to undo.
+
+        Raises:
+            BadInputError: the recorded step cannot be applied (e.g. no mixer to restore the volume).
+        """
         return undo_last(self.action_context(now))
+
+    def delete_note(self, note_id: int) -> ActionResult:
+        """Delete one note (soft delete) and record its undo in the action log ("done" result; ``data``:
+        ``deleted``, ``text``). See :func:`~jarvis_desktop.actions.notes.delete_note`.
+
+        Raises:
+            BadInputError: no note with that id.
+        """
+        return delete_note(note_id, self.action_context())
+
+    def cancel_schedule_item(self, item_id: int) -> ActionResult:
+        """Cancel one reminder, timer, alarm or event by id and record its undo ("done" result; ``data``:
+        ``cancelled``). See :func:`~jarvis_desktop.actions.schedule.cancel_by_id`.
+
+        Raises:
+            BadInputError: no active item with that id.
+        """
+        return cancel_by_id(item_id, self.action_context())
+
+    def export_notes(self, path: str | Path) -> int:
+        """Write every note to ``path`` as Markdown (in the user's zone); returns how many.
+
+        Raises:
+            JarvisError: the file cannot be written.
+        """
+        ctx = self.action_context()
+        return export_notes(ctx.notes, path, ctx.tz)
 
     def activate_adapter(self, name: str) -> dict[str, Any]:
         """Make the LoRA adapter ``name`` (see :class:`~jarvis_desktop.jobs.adapters.AdapterRegistry`) the NLU

@@ -34,9 +34,7 @@ def cmd_schedule(args) -> int:
     assistant = _assistant()
     try:
         if args.schedule_command == "cancel":
-            from jarvis_desktop.actions.schedule import cancel_by_id
-
-            result = cancel_by_id(args.id, assistant.action_context())
+            result = assistant.cancel_schedule_item(args.id)
             _print_json(result.to_dict()) if args.json else print(result.text)
             return 0
         if args.schedule_command == "run":
@@ -97,28 +95,16 @@ def _run_scheduler(args) -> int:
 
 # ---- notes ---------------------------------------------------------------------------------------
 def cmd_notes(args) -> int:
-    from jarvis_desktop.actions.notes import export_notes
-
     assistant = _assistant()
     try:
-        ctx = assistant.action_context()
         if args.notes_command == "export":
-            count = export_notes(ctx.notes, args.file, ctx.tz)
+            count = assistant.export_notes(args.file)
             print(f"Exported {count} note{'s' if count != 1 else ''} to {args.file}")
             return 0
         if args.notes_command == "delete":
-            from jarvis_desktop.errors import BadInputError
-
-            if not ctx.notes.delete(args.id):
-                raise BadInputError(f"no note with id {args.id}", hint="see: jarvis-desktop notes")
-            ctx.action_log.record(
-                "note_delete",
-                f"delete note #{args.id}",
-                f"Deleted note #{args.id}",
-                {"op": "restore_note", "ids": [args.id]},
-            )
-            print(f"Deleted note #{args.id}.")
+            print(assistant.delete_note(args.id).text)
             return 0
+        ctx = assistant.action_context()
         notes = ctx.notes.list()
         if args.json:
             _print_json([n.to_dict(ctx.tz) for n in notes])

@@ -9,7 +9,7 @@ from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
-from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.store.notes import Note, NoteStore
 
 
@@ -31,6 +31,33 @@ def create_note(parse: Any, ctx: ActionContext) -> ActionResult:
         summary=f"Note: {text}",
         data={"id": note.id, "text": text},
         undo={"op": "delete_note", "ids": [note.id]},
+    )
+
+
+def delete_note(note_id: int, ctx: ActionContext) -> ActionResult:
+    """Delete note ``note_id`` (soft delete) and record its undo (``restore_note``) in the action log.
+
+    The one path for the CLI's ``notes delete ID`` and the Notes view's delete button.
+    Reply: "Deleted note #3."; ``summary`` "Deleted note: <first 40 characters>"; ``data``: ``deleted``
+    (``[note_id]``), ``text`` (the note's text).
+
+    Raises:
+        BadInputError: no note with that id (or it is already deleted).
+        JarvisError: the database cannot be written.
+    """
+    note = ctx.notes.get(note_id)
+    if note is None or not ctx.notes.delete(note_id):
+        raise BadInputError(f"no note with id {note_id}", hint="see: jarvis-desktop notes")
+    undo = {"op": "restore_note", "ids": [note_id]}
+    summary = f"Deleted note: {note.text[:40]}"
+    ctx.action_log.record("note_delete", f"delete note #{note_id}", summary, undo)
+    return ActionResult(
+        intent="note_delete",
+        kind="done",
+        text=f"Deleted note #{note_id}.",
+        summary=summary,
+        data={"deleted": [note_id], "text": note.text},
+        undo=undo,
     )
 
 
