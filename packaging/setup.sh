@@ -3,7 +3,7 @@
 # dependencies and the embedded default models; then start the app, or (--test) run the whole test suite.
 #
 #   bash packaging/setup.sh            install, then start the GUI
-#   bash packaging/setup.sh --test     install with the test extras, then run pytest
+#   bash packaging/setup.sh --test     install with the test extras, run the checks (packaging/lint.sh), then pytest
 #   bash packaging/setup.sh --no-start install only
 #
 # llama-cpp-python has no Linux wheel on PyPI: the first set-up compiles it (about 5 minutes on 2 cores)
@@ -87,6 +87,8 @@ case "$MODE" in
     exec "$ROOT/.venv/bin/jarvis-desktop"
     ;;
   test)
+    log "running the checks: ruff, mypy, import contracts (packaging/lint.sh)"
+    bash "$ROOT/packaging/lint.sh"
     log "running the test suite"
     exec "$VPY" -m pytest -q -ra
     ;;
