@@ -227,7 +227,9 @@ def cmd_nlu_eval(args) -> int:
     from jarvis_desktop.nlu.evaluate import run_nlu_eval
 
     engine = Assistant(record_history=False).nlu
-    print(run_nlu_eval(engine, Path(args.data) if args.data else None, as_json=args.json, thresholds=args.thresholds))
+    data = Path(args.data) if args.data else None
+    rows_out = Path(args.rows_out) if args.rows_out else None
+    print(run_nlu_eval(engine, data, as_json=args.json, thresholds=args.thresholds, rows_out=rows_out))
     return 0
 
 
@@ -309,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="JSONL with text, intent, date_keys (default: the generated validation split)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--thresholds", action="store_true", help="also print the fast-path confidence threshold table")
+    s.add_argument(
+        "--rows-out", metavar="FILE", help="also write one JSON line per row (text, intent, keys, when, payload, source)"
+    )
     s.set_defaults(func=cmd_nlu_eval)
     return p
 

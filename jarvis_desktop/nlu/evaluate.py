@@ -69,7 +69,26 @@ def _latency(values: list[float]) -> dict:
     }
 
 
-def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_examples: int = 40) -> dict:
+def row_record(index: int, row: dict, now: datetime, result) -> dict:
+    """One line of ``nlu-eval --rows-out``: ``{"i", "text", "now" (ISO), "intent", "confidence",
+    "date_keys", "when", "payload", "source"}`` for row ``index`` parsed at ``now`` into ``result``
+    (a :class:`~jarvis_desktop.nlu.engine.ParseResult`)."""
+    return {
+        "i": index,
+        "text": row["text"],
+        "now": now.isoformat(),
+        "intent": result.intent,
+        "confidence": result.confidence,
+        "date_keys": list(result.date_keys),
+        "when": result.when,
+        "payload": result.payload,
+        "source": result.source,
+    }
+
+
+def evaluate(
+    engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_examples: int = 40, on_row=None
+) -> dict:
     """Run ``engine.parse`` on every row and compare with the labels.
 
     A row is ``{"text", "intent", "date_keys"}`` plus optional ``payload``, ``now`` (ISO local time that
@@ -83,7 +102,8 @@ def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_example
     ``sources`` {source: row count}, ``fallback_rate`` (% of rows answered by a source other than
     "fasttext"/"rules"), ``latency_ms`` {"n", "p50", "p95", "mean"} over all rows, ``latency_by_source``
     {source: {"n", "p50", "p95", "mean"}}, and examples ``intent_errors``, ``key_errors``,
-    ``payload_errors``. Latencies are wall-clock milliseconds of ``engine.parse``.
+    ``payload_errors``. Latencies are wall-clock milliseconds of ``engine.parse``. ``on_row``, if given,
+    is called with :func:`row_record` of every row, in order.
     """
     from jarvis_desktop.nlu.payload import normalize_payload
     from jarvis_desktop.nlu.resolve import format_when, resolve_when
@@ -96,11 +116,13 @@ def evaluate(engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_example
     confusions: Counter = Counter()
     lat: list[float] = []
     key_errors, intent_errors, payload_errors = [], [], []
-    for row in rows:
+    for index, row in enumerate(rows):
         row_now = datetime.fromisoformat(row["now"]) if row.get("now") else now
         t0 = time.perf_counter()
         res = engine.parse(row["text"], now=row_now)
         ms = (time.perf_counter() - t0) * 1000.0
+        if on_row is not None:
+            on_row(row_record(index, row, row_now, res))
         lat.append(ms)
         by_source[res.source].append(ms)
         gold_i = row["intent"]
@@ -293,14 +315,19 @@ def format_threshold_table(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_nlu_eval(engine, data=None, as_json: bool = False, thresholds: bool = False) -> str:
-    """What ``jarvis-desktop nlu-eval [--data FILE] [--json] [--thresholds]`` prints: the report of
-    :func:`evaluate` on :func:`load_rows` ``(data)``, plus with ``thresholds`` the :func:`threshold_table`.
+def run_nlu_eval(engine, data=None, as_json: bool = False, thresholds: bool = False, rows_out=None) -> str:
+    """What ``jarvis-desktop nlu-eval [--data FILE] [--json] [--thresholds] [--rows-out FILE]`` prints: the
+    report of :func:`evaluate` on :func:`load_rows` ``(data)``, plus with ``thresholds`` the
+    :func:`threshold_table`. ``rows_out``: a path that receives one JSON line per row (:func:`row_record`).
     Raises BadInputError for a bad data file."""
     import json
 
     rows = load_rows(data)
-    report = evaluate(engine, rows)
+    if rows_out is not None:
+        with open(rows_out, "w", encoding="utf-8") as fh:
+            report = evaluate(engine, rows, on_row=lambda rec: fh.write(json.dumps(rec, ensure_ascii=False) + "\n"))
+    else:
+        report = evaluate(engine, rows)
     table = threshold_table(rows, getattr(engine, "classifier", None)) if thresholds else None
     if as_json:
         if table is not None:
