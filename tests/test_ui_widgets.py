@@ -50,10 +50,10 @@ def test_chat_panel_streams_into_one_bubble_and_restores_history(qtbot):
     # a long reply wraps inside the panel instead of widening it
     long = panel.add_message("assistant", "word " * 400)
     qtbot.waitUntil(lambda: long.isVisible() and long.height() > 100, timeout=2000)
-    assert long.width() <= panel.scroll.viewport().width()
+    assert long.width() <= panel.scroll_area.viewport().width()
     # narrowing the window re-wraps the bubbles
     panel.resize(400, 400)
-    qtbot.waitUntil(lambda: long.width() <= panel.scroll.viewport().width(), timeout=2000)
+    qtbot.waitUntil(lambda: long.width() <= panel.scroll_area.viewport().width(), timeout=2000)
 
 
 def test_abandoned_empty_reply_leaves_no_bubble(qtbot):

@@ -4,17 +4,18 @@ Each job is a :class:`~jarvis_desktop.ui.workers.Worker` submitted with ``Engine
 the engine thread (never blocking the GUI) and reports with signals. The scheduler runs on its own
 thread; :class:`SchedulerBridge` is a GUI-thread QObject whose ``fired`` signal the scheduler emits, so Qt
 queues each :class:`~jarvis_desktop.actions.scheduler.Firing` to the GUI thread.
+
+The operations themselves (delete a note with its undo, cancel an item, undo, export) are the Assistant's,
+the same ones the CLI calls; these jobs only run them off the GUI thread and report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from jarvis_desktop.ui.workers import Worker
+from jarvis_desktop.ui.workers import AssistantGetter, Worker
 
 
 class SchedulerBridge(QObject):
@@ -27,7 +28,7 @@ class StartSchedulerWorker(Worker):
     """Starts the Assistant's scheduler with ``bridge.fired.emit`` as its callback.
 
     ``desktop_notify``: also use notify-send (the GUI passes False when its tray shows the message).
-    Assistants without a scheduler (test doubles) are skipped. Signal ``started()``.
+    Signal ``started()``.
     """
 
     started = Signal()
@@ -37,11 +38,9 @@ class StartSchedulerWorker(Worker):
         self.bridge = bridge
         self.desktop_notify = desktop_notify
 
-    def execute(self, get: Callable[[], Any]) -> None:
-        assistant = get()
-        if hasattr(assistant, "start_scheduler"):
-            assistant.start_scheduler(on_fire=self.bridge.fired.emit, desktop_notify=self.desktop_notify)
-            self.started.emit()
+    def execute(self, get: AssistantGetter) -> None:
+        get().start_scheduler(on_fire=self.bridge.fired.emit, desktop_notify=self.desktop_notify)
+        self.started.emit()
 
 
 class ScheduleListWorker(Worker):
@@ -49,7 +48,7 @@ class ScheduleListWorker(Worker):
 
     finished = Signal(list, object)
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         ctx = get().action_context()
         self.finished.emit(ctx.schedule.upcoming(), ctx.tz)
 
@@ -63,10 +62,8 @@ class CancelItemWorker(Worker):
         super().__init__()
         self.item_id = item_id
 
-    def execute(self, get: Callable[[], Any]) -> None:
-        from jarvis_desktop.actions.schedule import cancel_by_id
-
-        self.finished.emit(cancel_by_id(self.item_id, get().action_context()))
+    def execute(self, get: AssistantGetter) -> None:
+        self.finished.emit(get().cancel_schedule_item(self.item_id))
 
 
 class NotesListWorker(Worker):
@@ -74,13 +71,13 @@ class NotesListWorker(Worker):
 
     finished = Signal(list, object)
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         ctx = get().action_context()
         self.finished.emit(ctx.notes.list(), ctx.tz)
 
 
 class NoteDeleteWorker(Worker):
-    """Deletes one note (soft delete): ``finished(int)`` with its id."""
+    """Deletes one note (soft delete, undo recorded): ``finished(int)`` with its id; ``failed`` for an unknown id."""
 
     finished = Signal(int)
 
@@ -88,19 +85,8 @@ class NoteDeleteWorker(Worker):
         super().__init__()
         self.note_id = note_id
 
-    def execute(self, get: Callable[[], Any]) -> None:
-        from jarvis_desktop.errors import BadInputError
-
-        ctx = get().action_context()
-        note = ctx.notes.get(self.note_id)
-        if note is None or not ctx.notes.delete(self.note_id):
-            raise BadInputError(f"no note with id {self.note_id}")
-        ctx.action_log.record(
-            "note_delete",
-            f"delete note #{self.note_id}",
-            f"Deleted note: {note.text[:40]}",
-            {"op": "restore_note", "ids": [self.note_id]},
-        )
+    def execute(self, get: AssistantGetter) -> None:
+        get().delete_note(self.note_id)
         self.finished.emit(self.note_id)
 
 
@@ -113,11 +99,8 @@ class NotesExportWorker(Worker):
         super().__init__()
         self.path = str(path)
 
-    def execute(self, get: Callable[[], Any]) -> None:
-        from jarvis_desktop.actions.notes import export_notes
-
-        ctx = get().action_context()
-        self.finished.emit(export_notes(ctx.notes, self.path, ctx.tz), self.path)
+    def execute(self, get: AssistantGetter) -> None:
+        self.finished.emit(get().export_notes(self.path), self.path)
 
 
 class UndoWorker(Worker):
@@ -125,5 +108,5 @@ class UndoWorker(Worker):
 
     finished = Signal(object)
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         self.finished.emit(get().undo())

@@ -45,9 +45,13 @@ def app_icon() -> QIcon:
 
 def create_app(argv: Sequence[str] | None = None) -> QApplication:
     """The QApplication (reused if one exists), named, styled and with the app icon."""
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if existing is None:
         app = QApplication(list(argv) if argv else [sys.argv[0] if sys.argv else "jarvis-desktop"])
+    elif isinstance(existing, QApplication):
+        app = existing
+    else:
+        raise RuntimeError("a QCoreApplication without widgets already exists; the GUI needs a QApplication")
     app.setApplicationName("Jarvis")
     app.setApplicationDisplayName("Jarvis")
     app.setOrganizationName("jarvis-desktop")

@@ -65,12 +65,18 @@ def format_badge(
     return " · ".join(parts)
 
 
+def _section(meta: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``meta[key]`` when it is a mapping, else an empty one."""
+    value = meta.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def badge_from_meta(meta: Mapping[str, Any] | None) -> str:
     """Badge text for a history record's ``meta`` dict (keys as written by the Assistant, if present)."""
     if not meta:
         return ""
-    parse = meta.get("parse") if isinstance(meta.get("parse"), Mapping) else {}
-    reply = meta.get("reply") if isinstance(meta.get("reply"), Mapping) else {}
+    parse = _section(meta, "parse")
+    reply = _section(meta, "reply")
     intent = meta.get("intent") or parse.get("intent")
     backend = meta.get("backend") or reply.get("backend")
     if meta.get("notice") or reply.get("notice"):
@@ -163,10 +169,10 @@ class ChatPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("chatScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("chatScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.body = QWidget()
         self.body.setObjectName("chatBody")
         self.rows = QVBoxLayout(self.body)
@@ -179,15 +185,15 @@ class ChatPanel(QWidget):
         self.rows.addStretch(1)
         self.rows.addWidget(self.empty_hint)
         self.rows.addStretch(1)
-        self.scroll.setWidget(self.body)
+        self.scroll_area.setWidget(self.body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll)
+        outer.addWidget(self.scroll_area)
 
         self.bubbles: list[MessageBubble] = []
         self._streaming: MessageBubble | None = None
         self._follow = True
-        bar = self.scroll.verticalScrollBar()
+        bar = self.scroll_area.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
 
@@ -277,7 +283,7 @@ class ChatPanel(QWidget):
 
     # ---- layout ----------------------------------------------------------------------------------
     def _fit(self, bubble: MessageBubble) -> None:
-        width = max(240, int(self.scroll.viewport().width() * self.MAX_WIDTH_RATIO))
+        width = max(240, int(self.scroll_area.viewport().width() * self.MAX_WIDTH_RATIO))
         bubble.fit(width)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -286,7 +292,7 @@ class ChatPanel(QWidget):
             self._fit(bubble)
 
     def _on_scrolled(self, value: int) -> None:
-        bar = self.scroll.verticalScrollBar()
+        bar = self.scroll_area.verticalScrollBar()
         self._follow = value >= bar.maximum() - 24
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
@@ -294,5 +300,5 @@ class ChatPanel(QWidget):
             QTimer.singleShot(0, self.scroll_to_bottom)
 
     def scroll_to_bottom(self) -> None:
-        bar = self.scroll.verticalScrollBar()
+        bar = self.scroll_area.verticalScrollBar()
         bar.setValue(bar.maximum())

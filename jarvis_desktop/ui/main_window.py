@@ -7,28 +7,43 @@ the conversation and a status-bar note; the window never shows a blocking dialog
 the user asked for.
 
 Tabs: Chat (conversation + understanding strip), Schedule (:mod:`.schedule_view`), Notes
-(:mod:`.notes_view`) and Training (:mod:`.training_tab`: background LoRA jobs; a finished adapter is swapped
-into the engine by :meth:`MainWindow.activate_adapter`); the input row stays below them. The engine's scheduler starts with the window; each
-fired reminder/timer/alarm/event arrives through :class:`~jarvis_desktop.ui.action_workers.SchedulerBridge`
-and is shown in the chat and as a tray notification. The Undo button (or "undo" typed or said) reverses
-the last action.
+(:mod:`.notes_view`), Training (:mod:`.training_tab`: background LoRA jobs; a finished adapter is swapped
+into the engine by :meth:`MainWindow.activate_adapter`) and Monitor (:mod:`.monitor_panel`); the input row
+stays below them. The engine's scheduler starts with the window; each fired reminder/timer/alarm/event
+arrives through :class:`~jarvis_desktop.ui.action_workers.SchedulerBridge` and is shown in the chat and as a
+tray notification. The Undo button (or "undo" typed or said) reverses the last action.
 
 Test hooks (no Qt event needed): ``submit_text(text)``, ``open_audio_file(path)``, ``stop()``,
 ``undo_last()``, ``refresh_schedule()``, ``refresh_notes()``, ``cancel_item(id)``, ``delete_note(id)``,
-``export_notes(path)``, attributes ``engine_ready``, ``busy``, ``last_turn``, ``last_error``, ``last_fired``,
-``chat``, ``strip``, ``schedule_view``, ``notes_view``, ``tabs``.
+``export_notes(path)``, ``apply_settings(settings)``, attributes ``engine_ready``, ``busy``, ``closed``,
+``last_turn``, ``last_error``, ``last_fired``, ``chat``, ``strip``, ``schedule_view``, ``notes_view``,
+``monitor_panel``, ``settings_action``, ``tabs``.
+
+When a turn may start, when the microphone may open and what happens to an utterance while Jarvis is still
+answering is decided by :class:`~jarvis_desktop.voice.policy.VoiceTurnPolicy` (no Qt, unit-tested on its own);
+this window only renders its decisions. The Monitor tab (:mod:`.monitor_panel`) and the Tools → Settings…
+action (:mod:`.settings_dialog`) are built here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -51,6 +66,14 @@ import jarvis_desktop.actions  # noqa: E402,F401  isort: skip
 import jarvis_desktop.actions.scheduler  # noqa: E402,F401  isort: skip
 import jarvis_desktop.jobs.runner  # noqa: E402,F401  isort: skip
 import jarvis_desktop.store  # noqa: E402,F401  isort: skip
+from jarvis_desktop.actions.result import ActionResult
+from jarvis_desktop.actions.scheduler import Firing
+from jarvis_desktop.assistant import Assistant, Reply, Turn
+from jarvis_desktop.config import Settings
+from jarvis_desktop.monitor.resource_monitor import shared_monitor
+from jarvis_desktop.store.notes import Note
+from jarvis_desktop.store.schedule import ScheduledItem
+from jarvis_desktop.stt.transcript import Transcript
 from jarvis_desktop.ui.action_workers import (
     CancelItemWorker,
     NoteDeleteWorker,
@@ -61,20 +84,24 @@ from jarvis_desktop.ui.action_workers import (
     StartSchedulerWorker,
     UndoWorker,
 )
-from jarvis_desktop.ui.chat_panel import ChatPanel, format_badge
+from jarvis_desktop.ui.chat_panel import ChatPanel, MessageBubble, format_badge
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
+from jarvis_desktop.ui.monitor_panel import MonitorPanel
 from jarvis_desktop.ui.notes_view import NotesView
 from jarvis_desktop.ui.schedule_view import ScheduleView
+from jarvis_desktop.ui.settings_dialog import ApplySettingsWorker, SettingsDialog
 from jarvis_desktop.ui.training_tab import TrainingTab
+from jarvis_desktop.ui.training_tab.workers import ActivateAdapterWorker
+from jarvis_desktop.ui.tray import create_tray
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
-from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker
+from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker, Worker
+from jarvis_desktop.voice.policy import TRANSCRIBING, Indicator, Status, TurnDecision, TurnVerdict, VoiceTurnPolicy
 
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)"
 
 
-def _default_assistant(settings: Any = None) -> Any:
-    from jarvis_desktop.assistant import Assistant
-
+def _default_assistant(settings: Settings | None = None) -> Assistant:
+    """The real Assistant (built on the engine thread: its database and models live there)."""
     return Assistant(settings)
 
 
@@ -96,8 +123,8 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        settings: Any = None,
-        assistant_factory: Callable[[], Any] | None = None,
+        settings: Settings | None = None,
+        assistant_factory: Callable[[], Assistant] | None = None,
         icon: QIcon | None = None,
         use_tray: bool = True,
     ) -> None:
@@ -110,29 +137,25 @@ class MainWindow(QMainWindow):
         if icon is not None:
             self.setWindowIcon(icon)
 
-        self.engine_ready = False
-        self.busy = False
-        self.last_turn: Any = None
+        self.voice = VoiceTurnPolicy()  # busy / hands-free decisions; this window renders them
+        self.last_turn: Turn | None = None
         self.last_error: str | None = None
-        self.last_fired: Any = None
-        self._tz: Any = None
+        self.last_fired: Firing | None = None
+        self._tz: tzinfo | None = None
         self._ask: AskWorker | None = None
-        self._pending_user_bubble = None
+        self._pending_user_bubble: MessageBubble | None = None
         self._quitting = False
         self._told_about_tray = False
-        self._closed = False
 
         self._build_ui()
         self._build_actions()
 
         self.engine = EngineThread(assistant_factory or partial(_default_assistant, settings), self)
-        self.mic = MicController(getattr(settings, "audio", None), self)
+        self.mic = MicController(settings.audio if settings is not None else None, self)
         self.mic.utterance.connect(self._on_utterance)
         self.mic.level.connect(self.level_meter.set_level)
         self.mic.failed.connect(self._on_mic_failed)
         self.mic.opened.connect(self._on_mic_opened)
-
-        from jarvis_desktop.ui.tray import create_tray
 
         self.tray = create_tray(self, icon or self.windowIcon()) if use_tray else None
 
@@ -142,11 +165,9 @@ class MainWindow(QMainWindow):
         self.engine.submit(StartSchedulerWorker(self.scheduler_bridge, desktop_notify=self.tray is None))
         self.refresh_schedule()
         self.refresh_notes()
-        from jarvis_desktop.ui.monitor_panel import install_monitor
+        self.monitor_panel = self._build_monitor_tab(settings)  # docs/offload.md
 
-        self.monitor_panel = install_monitor(self, settings)  # Monitor tab + Settings… (docs/offload.md)
-
-        self._set_status("loading", "Loading models…")
+        self._show(self.voice.idle_status())
         warm = WarmUpWorker()
         warm.history.connect(self._on_history)
         warm.ready.connect(self._on_ready)
@@ -251,6 +272,9 @@ class MainWindow(QMainWindow):
             "Listen continuously; each pause ends an utterance (voice activity detection)"
         )
         self.hands_free_action.toggled.connect(self._on_hands_free)
+        self.settings_action = QAction("Settings…", self)
+        self.settings_action.setToolTip("Remote endpoint, API key, placement and memory thresholds")
+        self.settings_action.triggered.connect(self._open_settings)
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.quit_app)
@@ -265,6 +289,7 @@ class MainWindow(QMainWindow):
         conv.addAction(self.listen_action)
         conv.addAction(self.hands_free_action)
         conv.addAction(self.stop_action)
+        self.menuBar().addMenu("&Tools").addAction(self.settings_action)
 
         toolbar = QToolBar("Main")
         toolbar.setMovable(False)
@@ -284,8 +309,17 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(spacer)
         toolbar.addAction(self.open_action)
         toolbar.addAction(self.hands_free_action)
+        toolbar.addAction(self.settings_action)
         self.addToolBar(toolbar)
         self.toolbar = toolbar
+
+    def _build_monitor_tab(self, settings: Settings | None) -> MonitorPanel:
+        """The Monitor tab over the process-wide resource monitor, which starts sampling (its own thread)."""
+        monitor = shared_monitor(settings)
+        panel = MonitorPanel(monitor, int(monitor.interval_s * 1000))
+        self.tabs.addTab(panel, "Monitor")
+        monitor.start()
+        return panel
 
     # ---- public actions --------------------------------------------------------------------------
     def submit_text(self, text: str) -> bool:
@@ -294,27 +328,30 @@ class MainWindow(QMainWindow):
         if not text:
             self._set_status(None, "Type a question first.")
             return False
-        if not self._can_start():
+        if not self._allowed(self.voice.request_turn("Thinking…")):
             return False
         self.chat.add_message("user", text)
-        self._start_ask(AskWorker(text=text), "Thinking…")
+        self._start_ask(AskWorker(text=text))
         return True
 
     def open_audio_file(self, path: str | Path) -> bool:
         """Run a recording through the voice pipeline (STT, understanding, reply)."""
         path = Path(path)
-        if not self._can_start():
+        if not self._allowed(self.voice.request_turn(f"Transcribing {path.name}…")):
             return False
         self._pending_user_bubble = self.chat.add_message("user", "Transcribing…", f"voice · {path.name}")
-        self._start_ask(AskWorker(audio=path), f"Transcribing {path.name}…")
+        self._start_ask(AskWorker(audio=path))
         return True
 
     def ask_audio(self, audio: np.ndarray) -> bool:
         """Run a microphone utterance (float32 mono 16 kHz) through the voice pipeline."""
-        if not self._can_start():
+        return self._ask_utterance(audio, self.voice.request_turn(TRANSCRIBING))
+
+    def _ask_utterance(self, audio: np.ndarray, decision: TurnDecision) -> bool:
+        if not self._allowed(decision):
             return False
         self._pending_user_bubble = self.chat.add_message("user", "Transcribing…", "voice · microphone")
-        self._start_ask(AskWorker(audio=audio), "Transcribing…")
+        self._start_ask(AskWorker(audio=audio))
         return True
 
     def stop(self) -> None:
@@ -331,17 +368,29 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.quit()
 
-    # ---- turn lifecycle --------------------------------------------------------------------------
-    def _can_start(self) -> bool:
-        if self._closed:
-            return False
-        if self.busy:
-            self._set_status("busy", "Still answering — press Stop to interrupt.")
-            return False
-        return True
+    @property
+    def busy(self) -> bool:
+        """True while a turn runs (typed, file or microphone)."""
+        return self.voice.answering
 
-    def _start_ask(self, worker: AskWorker, status: str) -> None:
-        self.busy = True
+    @property
+    def engine_ready(self) -> bool:
+        """True once the models are loaded."""
+        return self.voice.engine_ready
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`shutdown` ran."""
+        return self.voice.closed
+
+    # ---- turn lifecycle --------------------------------------------------------------------------
+    def _allowed(self, decision: TurnDecision) -> bool:
+        """Show the policy's status for a turn request; True if the turn starts."""
+        self._show(decision.status)
+        return decision.start
+
+    def _start_ask(self, worker: AskWorker) -> None:
+        """Run an allowed turn (the policy is already ANSWERING and its status shown)."""
         self._ask = worker
         self.last_error = None
         worker.transcribed.connect(self._on_transcribed)
@@ -350,13 +399,10 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self._on_ask_failed)
         worker.done.connect(self._on_ask_done)
         self._update_controls()
-        if not self.engine_ready:
-            status = "Loading models… your request will run when they are ready."
-        self._set_status("busy", status)
         self.engine.submit(worker)
 
-    def _on_transcribed(self, transcript: Any) -> None:
-        text = getattr(transcript, "text", str(transcript)).strip()
+    def _on_transcribed(self, transcript: Transcript) -> None:
+        text = transcript.text.strip()
         if self._pending_user_bubble is not None:
             self._pending_user_bubble.set_text(text)
             self._pending_user_bubble = None
@@ -370,31 +416,19 @@ class MainWindow(QMainWindow):
         self.chat.append_token(piece)
         self.token_received.emit(piece)
 
-    def _on_turn(self, turn: Any) -> None:
+    def _on_turn(self, turn: Turn) -> None:
         self.last_turn = turn
-        transcript = getattr(turn.transcript, "text", None) if turn.transcript is not None else None
-        if transcript is not None:
+        transcript = turn.transcript.text if turn.transcript is not None else None
+        if turn.transcript is not None:
             self._on_transcribed(turn.transcript)
         self.strip.show_parse(
             turn.parse, transcript=transcript.strip() if transcript else None, typed=transcript is None
         )
         reply = turn.reply
-        stats = getattr(reply, "stats", None)
-        backend = "remote → local" if getattr(reply, "notice", "") else getattr(reply, "backend", None)
-        badge = format_badge(
-            getattr(turn.parse, "intent", None),
-            backend,
-            turn.timings_ms,
-            tokens_per_s=getattr(stats, "tokens_per_s", None) if reply.kind == "chat" else None,
-            kind=reply.kind,
-        )
-        if getattr(reply, "cancelled", False):
-            badge = (badge + " · stopped") if badge else "stopped"
-        text = reply.text if reply.text else ("(stopped)" if getattr(reply, "cancelled", False) else "(no reply)")
-        bubble = self.chat.finish_reply(text, badge)
-        if bubble is not None and getattr(reply, "reason", ""):
+        bubble = self.chat.finish_reply(self._reply_text(reply), self._reply_badge(turn))
+        if bubble is not None and reply.reason:
             bubble.badge.setToolTip(f"ran {reply.backend}: {reply.reason}")
-        if getattr(reply, "notice", ""):
+        if reply.notice:
             self.chat.add_system(reply.notice)
         total = turn.timings_ms.get("total")
         self._set_status("ready", f"Ready · last turn {total / 1000:.2f} s" if total else "Ready")
@@ -402,6 +436,29 @@ class MainWindow(QMainWindow):
             self.refresh_schedule()
             self.refresh_notes()
         self.turn_finished.emit(turn)
+
+    @staticmethod
+    def _reply_text(reply: Reply) -> str:
+        """The reply bubble's text ("(stopped)" / "(no reply)" when nothing arrived)."""
+        if reply.text:
+            return reply.text
+        return "(stopped)" if reply.cancelled else "(no reply)"
+
+    @staticmethod
+    def _reply_badge(turn: Turn) -> str:
+        """The reply bubble's badge: intent, where it ran, timings, speed; "stopped" when cancelled."""
+        reply = turn.reply
+        stats = reply.stats if reply.kind == "chat" else None
+        badge = format_badge(
+            turn.parse.intent,
+            "remote → local" if reply.notice else reply.backend,
+            turn.timings_ms,
+            tokens_per_s=stats.tokens_per_s if stats is not None else None,
+            kind=reply.kind,
+        )
+        if reply.cancelled:
+            badge = (badge + " · stopped") if badge else "stopped"
+        return badge
 
     def _on_ask_failed(self, message: str) -> None:
         self.chat.abandon_reply()
@@ -417,12 +474,8 @@ class MainWindow(QMainWindow):
             self._pending_user_bubble.set_text("(stopped)")
             self._pending_user_bubble = None
         self._ask = None
-        self.busy = False
+        self._show(self.voice.turn_done(self.last_error is not None, self._indicator()))
         self._update_controls()
-        if self.last_error is None and self.status_dot.property("state") == "busy":
-            self._set_status(
-                "ready" if self.engine_ready else "loading", "Ready" if self.engine_ready else "Loading models…"
-            )
 
     def show_error(self, message: str) -> None:
         """Show an error in the conversation and the status bar (never a dialog)."""
@@ -432,8 +485,8 @@ class MainWindow(QMainWindow):
         self.error_shown.emit(message)
 
     # ---- schedule, notes, undo (engine jobs; the views only show) ---------------------------------
-    def _submit(self, worker: Any) -> bool:
-        if self._closed:
+    def _submit(self, worker: Worker) -> bool:
+        if self.closed:
             return False
         worker.failed.connect(self.show_error)
         self.engine.submit(worker)
@@ -445,7 +498,7 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_schedule_list)
         self._submit(worker)
 
-    def _on_schedule_list(self, items: list, tz: Any) -> None:
+    def _on_schedule_list(self, items: list[ScheduledItem], tz: tzinfo | None) -> None:
         self._tz = tz
         self.schedule_view.set_items(items, tz)
         self.tabs.setTabText(1, f"Schedule ({len(items)})" if items else "Schedule")
@@ -456,7 +509,7 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_notes_list)
         self._submit(worker)
 
-    def _on_notes_list(self, notes: list, tz: Any) -> None:
+    def _on_notes_list(self, notes: list[Note], tz: tzinfo | None) -> None:
         self.notes_view.set_notes(notes, tz)
 
     def cancel_item(self, item_id: int) -> None:
@@ -487,14 +540,14 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_action_result)
         self._submit(worker)
 
-    def _on_action_result(self, result: Any) -> None:
+    def _on_action_result(self, result: ActionResult) -> None:
         self.chat.add_message("assistant", result.text, result.intent.replace("_", " ") + " · " + result.kind)
         self._set_status("ready", result.summary or result.text)
         self.refresh_schedule()
         self.refresh_notes()
         self.action_done.emit(result)
 
-    def _on_fired(self, firing: Any) -> None:
+    def _on_fired(self, firing: Firing) -> None:
         """A reminder, timer, alarm or event fired (delivered on the GUI thread)."""
         self.last_fired = firing
         badge = f"{firing.item.kind} · {'missed' if firing.missed else 'now'}"
@@ -507,14 +560,22 @@ class MainWindow(QMainWindow):
     def activate_adapter(self, name: str) -> None:
         """Swap the LoRA adapter ``name`` into the running NLU engine (Training tab: Activate, or a new adapter
         that validated at least as well as the current one)."""
-        from jarvis_desktop.ui.training_tab.workers import ActivateAdapterWorker
-
-        if self._closed:
+        if self.closed:
             return
         worker = ActivateAdapterWorker(name)
         worker.finished.connect(self.training_tab.on_activated)
         worker.failed.connect(self.training_tab.on_activate_failed)
         self.engine.submit(worker)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Hand new [remote]/[monitor] settings to the engine thread's router (no wait on the GUI thread)."""
+        if not self.closed:
+            self.engine.submit(ApplySettingsWorker(settings))
+
+    def _open_settings(self) -> None:
+        dialog = SettingsDialog(self)
+        dialog.saved.connect(self.apply_settings)
+        dialog.open()
 
     def _on_training_finished(self, title: str, body: str) -> None:
         if self.tray is not None:
@@ -526,55 +587,48 @@ class MainWindow(QMainWindow):
         self.chat.load_history(records)
 
     def _on_ready(self) -> None:
-        self.engine_ready = True
-        if not self.busy:
-            self._set_status("ready", "Ready")
+        self._show(self.voice.models_ready())
 
     def _on_warm_failed(self, message: str) -> None:
         self.show_error(f"Could not load the models: {message}")
 
     # ---- microphone ------------------------------------------------------------------------------
     def _on_mic_start(self) -> None:
-        if self.busy:
+        decision = self.voice.mic_pressed(self.mic.is_open)
+        if decision.open_mic:
+            self.mic.begin()
+        else:
             self.mic_button.stop()
-            self._set_status("busy", "Still answering — press Stop to interrupt.")
-            return
-        self.mic.begin()
-        self._set_status(
-            "busy", "Listening… release (or click) to send" if self.mic.is_open else "Opening the microphone…"
-        )
+        self._show(decision.status)
 
     def _on_mic_stop(self) -> None:
         self.mic.end()
         self.level_meter.set_level(0.0)
-        if not self.busy:
-            self._set_status(
-                "ready" if self.engine_ready else "loading", "Ready" if self.engine_ready else "Loading models…"
-            )
+        self._show(self.voice.mic_released())
 
     def _on_mic_opened(self) -> None:
-        if self.mic_button.recording:
-            self._set_status("busy", "Listening… release (or click) to send")
+        self._show(self.voice.mic_opened())
 
     def _on_hands_free(self, on: bool) -> None:
         self.mic.set_hands_free(on)
-        self._set_status(
-            "busy" if on else ("ready" if self.engine_ready else "loading"),
-            "Hands-free: listening — just speak" if on else ("Ready" if self.engine_ready else "Loading models…"),
-        )
+        self._show(self.voice.hands_free_toggled(on))
 
     def _on_mic_failed(self, message: str) -> None:
+        failure = self.voice.mic_failed()
         self.mic_button.stop()
-        if self.hands_free_action.isChecked():
+        if failure.uncheck_hands_free:
             self.hands_free_action.blockSignals(True)
             self.hands_free_action.setChecked(False)
             self.hands_free_action.blockSignals(False)
         self.show_error(f"Microphone: {message}")
 
-    def _on_utterance(self, audio: Any) -> None:
-        if audio is None or len(audio) == 0:
-            return
-        self.ask_audio(np.asarray(audio, dtype=np.float32))
+    def _on_utterance(self, audio: np.ndarray | None) -> None:
+        """An utterance from the microphone (push-to-talk release or a hands-free pause): asked, or dropped while
+        answering (never queued), as the policy decides."""
+        samples = np.asarray(audio if audio is not None else (), dtype=np.float32)
+        decision = self.voice.utterance_arrived(len(samples))
+        if decision.verdict is not TurnVerdict.EMPTY:
+            self._ask_utterance(samples, decision)
 
     # ---- files: dialog and drag-and-drop ---------------------------------------------------------
     def _choose_audio_file(self) -> None:
@@ -583,7 +637,7 @@ class MainWindow(QMainWindow):
             self.open_audio_file(path)
 
     @staticmethod
-    def _local_file(event: Any) -> str | None:
+    def _local_file(event: QDropEvent) -> str | None:
         mime = event.mimeData()
         if mime is None or not mime.hasUrls():
             return None
@@ -592,16 +646,20 @@ class MainWindow(QMainWindow):
                 return url.toLocalFile()
         return None
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        self._accept_audio_drag(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt override
+        self._accept_audio_drag(event)
+
+    def _accept_audio_drag(self, event: QDragMoveEvent) -> None:
+        """Accept a drag that carries a local file (QDragEnterEvent is a QDragMoveEvent)."""
         if self._local_file(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         path = self._local_file(event)
         if path:
             event.acceptProposedAction()
@@ -618,6 +676,16 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(self.busy)
         self.send_button.setEnabled(not self.busy)
         self.open_action.setEnabled(not self.busy)
+
+    def _show(self, status: Status | None) -> None:
+        """Render a policy status (None: leave the status bar as it is)."""
+        if status is not None:
+            self._set_status(status.indicator.value if status.indicator is not None else None, status.text)
+
+    def _indicator(self) -> Indicator | None:
+        """The status dot's current state as an :class:`Indicator` (None before the first status)."""
+        state = self.status_dot.property("state")
+        return Indicator(state) if state in {i.value for i in Indicator} else None
 
     def _set_status(self, state: str | None, text: str) -> None:
         if state is not None:
@@ -642,9 +710,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the engine thread and the microphone (idempotent)."""
-        if self._closed:
+        if not self.voice.close():
             return
-        self._closed = True
         self.mic.close()
         self.training_tab.controller.close()  # running jobs checkpoint and show as interrupted (resumable)
         self.monitor_panel.stop()

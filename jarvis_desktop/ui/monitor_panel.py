@@ -5,8 +5,9 @@ The GUI thread never samples: a QTimer polls :meth:`ResourceMonitor.snapshot` (a
 the sampling runs on the monitor's own thread), every ``[monitor] interval_s``. No QtCharts (not in
 PySide6-Essentials): :class:`Sparkline` draws with QPainter.
 
-``install_monitor(window, settings)`` adds the tab and a "Settings…" action to the main window and starts the
-shared monitor; ``MonitorPanel.stop()`` stops both the timer and the monitor thread (the window's shutdown).
+A plain widget: ``MonitorPanel(monitor, interval_ms)`` shows any monitor; the main window builds the tab over
+the process-wide one (and the Tools → Settings… action) itself. ``MonitorPanel.stop()`` stops both the
+timer and the monitor thread (the window's shutdown).
 """
 
 from __future__ import annotations
@@ -180,38 +181,3 @@ class MonitorPanel(QWidget):
         """Stop refreshing and stop the monitor thread (waits at most one sampling interval)."""
         self.timer.stop()
         self.monitor.stop()
-
-
-def install_monitor(window: Any, settings: Any = None) -> MonitorPanel:
-    """Add the Monitor tab and a Settings… action (menu and toolbar) to ``window``; start the shared monitor."""
-    from PySide6.QtGui import QAction
-
-    from jarvis_desktop.monitor.resource_monitor import shared_monitor
-
-    monitor = shared_monitor(settings)
-    panel = MonitorPanel(monitor, int(monitor.interval_s * 1000))
-    window.tabs.addTab(panel, "Monitor")
-    monitor.start()
-    action = QAction("Settings…", window)
-    action.setToolTip("Remote endpoint, API key, placement and memory thresholds")
-
-    def open_settings() -> None:
-        from jarvis_desktop.ui.settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(window)
-        dialog.saved.connect(lambda new: apply_settings(window, new))
-        dialog.open()
-
-    action.triggered.connect(open_settings)
-    window.menuBar().addMenu("&Tools").addAction(action)
-    window.toolbar.addAction(action)
-    window.settings_action = action
-    return panel
-
-
-def apply_settings(window: Any, settings: Any) -> None:
-    """Hand new [remote]/[monitor] settings to the engine thread's router (no wait on the GUI thread)."""
-    from jarvis_desktop.ui.settings_dialog import ApplySettingsWorker
-
-    if not getattr(window, "_closed", False):
-        window.engine.submit(ApplySettingsWorker(settings))

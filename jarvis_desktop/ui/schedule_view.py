@@ -125,6 +125,8 @@ class ScheduleView(QWidget):
         out = []
         for i in range(self.tree.topLevelItemCount()):
             row = self.tree.topLevelItem(i)
+            if row is None:
+                continue
             out.append(
                 {
                     "id": row.data(0, Qt.ItemDataRole.UserRole),

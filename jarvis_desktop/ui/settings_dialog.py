@@ -3,7 +3,7 @@
 
 Save writes ``[remote]`` and ``[monitor]`` into ``settings.toml`` (other sections are kept as they are in
 the file), stores the key on a short background thread (a keyring may wait on D-Bus; the GUI does not),
-then emits ``saved(Settings)``; :func:`jarvis_desktop.ui.monitor_panel.apply_settings` hands the new
+then emits ``saved(Settings)``; :meth:`jarvis_desktop.ui.main_window.MainWindow.apply_settings` hands the new
 sections to the engine thread with :class:`ApplySettingsWorker`. Errors show in the dialog, in red.
 """
 

@@ -69,7 +69,9 @@ def is_dark(app: QApplication | None = None) -> bool:
     forced = os.environ.get("JARVIS_THEME", "").strip().lower()
     if forced in ("dark", "light"):
         return forced == "dark"
-    app = app or QApplication.instance()
+    if app is None:
+        instance = QApplication.instance()
+        app = instance if isinstance(instance, QApplication) else None
     if app is None:
         return False
     hints = app.styleHints()
@@ -114,7 +116,9 @@ QMainWindow, QWidget#central {{ background: {c.window}; }}
 QWidget {{ font-size: 10.5pt; }}
 QToolTip {{ color: {c.text}; background: {c.surface_alt}; border: 1px solid {c.border}; padding: 4px; }}
 
-QToolBar {{ background: {c.window}; border: none; border-bottom: 1px solid {c.border}; padding: 4px 8px; spacing: 6px; }}
+QToolBar {{
+    background: {c.window}; border: none; border-bottom: 1px solid {c.border}; padding: 4px 8px; spacing: 6px;
+}}
 QToolBar QToolButton {{ color: {c.text}; padding: 5px 10px; border-radius: 6px; }}
 QToolBar QToolButton:hover {{ background: {c.surface_alt}; }}
 QToolBar QToolButton:checked {{ background: {c.chip}; color: {c.chip_text}; }}

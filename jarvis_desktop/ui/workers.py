@@ -19,18 +19,21 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-AssistantFactory = Callable[[], Any]
+from jarvis_desktop.assistant import Assistant, Turn
+from jarvis_desktop.audio.capture import MicCapture
+from jarvis_desktop.config import AudioSettings, load_settings
+from jarvis_desktop.errors import Cancelled, JarvisError
+
+AssistantFactory = Callable[[], Assistant]  # builds the engine thread's Assistant (called on that thread)
+AssistantGetter = Callable[[], Assistant]  # a job's access to it (creates it on first use)
 
 
 def describe_error(exc: BaseException) -> str:
     """One line for the user: ``JarvisError.user_message()``, else ``internal error: <type>: <msg>``."""
-    from jarvis_desktop.errors import JarvisError
-
     if isinstance(exc, JarvisError):
         return exc.user_message()
     return f"internal error: {type(exc).__name__}: {exc}"
@@ -41,9 +44,9 @@ class _Holder:
 
     def __init__(self, factory: AssistantFactory) -> None:
         self._factory = factory
-        self.assistant: Any = None
+        self.assistant: Assistant | None = None
 
-    def get(self) -> Any:
+    def get(self) -> Assistant:
         if self.assistant is None:
             self.assistant = self._factory()
         return self.assistant
@@ -59,7 +62,7 @@ class Worker(QObject):
         super().__init__()
         self.holder: _Holder | None = None
 
-    def execute(self, assistant_getter: Callable[[], Any]) -> None:  # pragma: no cover - overridden
+    def execute(self, assistant_getter: AssistantGetter) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     @Slot()
@@ -69,8 +72,6 @@ class Worker(QObject):
             assert self.holder is not None, "submit the worker through EngineThread.submit()"
             self.execute(self.holder.get)
         except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
-            from jarvis_desktop.errors import Cancelled, JarvisError
-
             if isinstance(exc, Cancelled):  # the user pressed Stop between STT and the reply
                 return
             if not isinstance(exc, JarvisError):  # expected errors are shown to the user, not logged
@@ -94,7 +95,7 @@ class WarmUpWorker(Worker):
         super().__init__()
         self.history_limit = history_limit
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         assistant = get()
         self.history.emit(list(assistant.history.recent(self.history_limit)))
         assistant.warm_up()
@@ -125,20 +126,21 @@ class AskWorker(Worker):
         """Ask the engine to stop streaming (safe from any thread)."""
         self.cancel.set()
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         assistant = get()
         if self.cancel.is_set():
             return
-        if self.text is not None:
-            turn = assistant.ask_text(self.text, on_token=self.token.emit, cancel=self.cancel)
+        if self.audio is not None:
+            turn = self._ask_audio(assistant, self.audio)
         else:
-            turn = self._ask_audio(assistant)
+            assert self.text is not None  # __init__ takes exactly one of text and audio
+            turn = assistant.ask_text(self.text, on_token=self.token.emit, cancel=self.cancel)
         self.finished.emit(turn)
 
-    def _ask_audio(self, assistant: Any) -> Any:
+    def _ask_audio(self, assistant: Assistant, audio: np.ndarray | str | Path) -> Turn:
         """STT first (the transcript is shown before the reply streams), then the text pipeline."""
         return assistant.ask_audio(
-            self.audio, on_token=self.token.emit, cancel=self.cancel, on_transcript=self.transcribed.emit
+            audio, on_token=self.token.emit, cancel=self.cancel, on_transcript=self.transcribed.emit
         )
 
 
@@ -151,7 +153,7 @@ class TranscribeWorker(Worker):
         super().__init__()
         self.audio = audio
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         self.finished.emit(get().transcribe(self.audio))
 
 
@@ -164,14 +166,14 @@ class HistoryWorker(Worker):
         super().__init__()
         self.limit = limit
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         self.finished.emit(list(get().history.recent(self.limit)))
 
 
 class CloseWorker(Worker):
     """Closes the Assistant (models, database) if one was created."""
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         assert self.holder is not None
         if self.holder.assistant is not None:
             self.holder.assistant.close()
@@ -257,10 +259,10 @@ class MicController(QObject):
     opened = Signal()
     _opened_internal = Signal(object)
 
-    def __init__(self, settings: Any = None, parent: QObject | None = None) -> None:
+    def __init__(self, settings: AudioSettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._settings = settings
-        self._capture: Any = None
+        self._settings = settings  # None: read settings.toml's [audio] on the opening thread
+        self._capture: MicCapture | None = None
         self._opening = False
         self._want_utterance = False
         self._hands_free = False
@@ -303,13 +305,7 @@ class MicController(QObject):
 
     def _open(self) -> None:
         try:
-            from jarvis_desktop.audio.capture import MicCapture
-
-            settings = self._settings
-            if settings is None:
-                from jarvis_desktop.config import load_settings
-
-                settings = load_settings().audio
+            settings = self._settings if self._settings is not None else load_settings().audio
             capture = MicCapture(
                 self.utterance.emit, on_level=self.level.emit, settings=settings, on_error=self._on_capture_error
             )
@@ -327,7 +323,7 @@ class MicController(QObject):
         self.failed.emit(describe_error(error))
 
     @Slot(object)
-    def _on_opened(self, capture: Any) -> None:
+    def _on_opened(self, capture: MicCapture) -> None:
         self._opening = False
         self._capture = capture
         capture.hands_free = self._hands_free
@@ -335,7 +331,7 @@ class MicController(QObject):
         if self._want_utterance:
             self._safe(capture.begin_utterance)
 
-    def _safe(self, fn: Callable[[], Any]) -> None:
+    def _safe(self, fn: Callable[[], object]) -> None:
         try:
             fn()
         except Exception as exc:  # noqa: BLE001
