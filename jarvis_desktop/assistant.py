@@ -14,15 +14,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from jarvis_desktop.actions import ActionContext, ActionResult, run_action
+from jarvis_desktop.actions import ActionContext, ActionResult, notify, run_action
 from jarvis_desktop.actions.notes import delete_note, export_notes
 from jarvis_desktop.actions.schedule import cancel_by_id
+from jarvis_desktop.actions.scheduler import Firing, Scheduler
 from jarvis_desktop.actions.undo import undo_last
 from jarvis_desktop.config import Settings, database_path, load_settings
 from jarvis_desktop.errors import BadInputError, Cancelled, NoSpeechError
+from jarvis_desktop.jobs.adapters import AdapterRegistry, swap_fallback
+from jarvis_desktop.llm.backends import LocalChatBackend, make_local_backend
+from jarvis_desktop.llm.router import ChatRouter
+from jarvis_desktop.llm.types import ChatMessage, ChatStats
+from jarvis_desktop.nlu.engine import NluEngine, ParseResult
+from jarvis_desktop.store.db import Database
+from jarvis_desktop.store.history import ChatHistory
+from jarvis_desktop.store.schedule import ScheduleStore
+from jarvis_desktop.stt.transcript import SpeechRecognizer, Transcript
+from jarvis_desktop.stt.whisper import SpeechToText
 
 TokenCallback = Callable[[str], None]
 
@@ -35,6 +47,7 @@ class Reply:
     own kind: "done" (carried out), "refused" (not possible as said; nothing changed), "failed" (tried,
     the system said no), "dry_run" (described only); see :class:`~jarvis_desktop.actions.ActionResult`.
     ``backend``: where a chat reply ran ("local" or "remote"; see :class:`~jarvis_desktop.llm.router.ChatRouter`),
+    ``runtime``: what ran it ("llama.cpp", "mlx" or "remote"; "" for an action),
     ``reason``: why (the placement policy's words), ``notice``: a fallback the user is told about ("" if none).
     ``stats``: chat model figures, or None.
     ``cancelled``: the user stopped the stream; ``text`` holds what had arrived.
@@ -44,19 +57,15 @@ class Reply:
     kind: str
     action: dict[str, Any] = field(default_factory=dict)
     backend: str = "local"
-    stats: Any = None
+    stats: ChatStats | None = None
     cancelled: bool = False
     reason: str = ""
     notice: str = ""
+    runtime: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        stats = None
-        if self.stats is not None:
-            stats = {
-                k: getattr(self.stats, k)
-                for k in ("prompt_tokens", "completion_tokens", "first_token_s", "total_s", "tokens_per_s")
-                if hasattr(self.stats, k)
-            }
+        """JSON shape of a reply (``ask --json``'s ``reply``); ``stats`` unrounded figures or None."""
+        stats = self.stats.figures() if self.stats is not None else None
         return {
             "text": self.text,
             "kind": self.kind,
@@ -66,6 +75,7 @@ class Reply:
             "cancelled": self.cancelled,
             "reason": self.reason,
             "notice": self.notice,
+            "runtime": self.runtime,
         }
 
 
@@ -74,8 +84,8 @@ class Turn:
     """One exchange: optional transcript, the parse, the reply, and per-stage timings in ms
     (``stt``, ``nlu``, ``first_token`` (chat only), ``total``)."""
 
-    transcript: Any
-    parse: Any
+    transcript: Transcript | None
+    parse: ParseResult
     reply: Reply
     timings_ms: dict[str, float]
 
@@ -103,73 +113,61 @@ class Assistant:
         self.settings = settings or load_settings()
         self.record_history = record_history
         self._lock = threading.Lock()
-        self._stt = None
-        self._nlu = None
-        self._chat = None
-        self._router = None
-        self._history = None
-        self._db = None
-        self._scheduler = None
+        self._stt: SpeechRecognizer | None = None
+        self._nlu: NluEngine | None = None
+        self._chat: LocalChatBackend | None = None
+        self._router: ChatRouter | None = None
+        self._history: ChatHistory | None = None
+        self._db: Database | None = None
+        self._scheduler: Scheduler | None = None
 
     # ---- lazily built components -------------------------------------------------------------
     @property
-    def stt(self):
-        """The :class:`~jarvis_desktop.stt.whisper.SpeechToText` (built on first use)."""
+    def stt(self) -> SpeechRecognizer:
+        """The speech-to-text model (:class:`~jarvis_desktop.stt.whisper.SpeechToText`, built on first use)."""
         with self._lock:
             if self._stt is None:
-                from jarvis_desktop.stt.whisper import SpeechToText
-
                 self._stt = SpeechToText.from_settings(self.settings)
             return self._stt
 
     @property
-    def nlu(self):
+    def nlu(self) -> NluEngine:
         """The :class:`~jarvis_desktop.nlu.engine.NluEngine` (built on first use)."""
         with self._lock:
             if self._nlu is None:
-                from jarvis_desktop.nlu.engine import NluEngine
-
                 self._nlu = NluEngine.from_settings(self.settings)
             return self._nlu
 
     @property
-    def chat(self):
+    def chat(self) -> LocalChatBackend:
         """The local chat model (llama.cpp :class:`~jarvis_desktop.llm.chat.LocalChatModel`, or mlx per
         ``[chat] backend``; built on first use)."""
         with self._lock:
             if self._chat is None:
-                from jarvis_desktop.llm.backends import make_local_backend
-
                 self._chat = make_local_backend(self.settings)
             return self._chat
 
     @property
-    def chat_router(self):
+    def chat_router(self) -> ChatRouter:
         """The :class:`~jarvis_desktop.llm.router.ChatRouter`: local or remote per the placement policy."""
         with self._lock:
             if self._router is None:
-                from jarvis_desktop.llm.router import ChatRouter
-
-                self._router = ChatRouter(self.settings, local=lambda: self.chat)
+                self._router = ChatRouter(self.settings, local_factory=lambda: self.chat)
             return self._router
 
-    def database(self):
+    def database(self) -> Database:
         """The app's open :class:`~jarvis_desktop.store.db.Database` (opened on first use; thread-safe)."""
         with self._lock:
             if self._db is None:
-                from jarvis_desktop.store.db import Database
-
                 self._db = Database(database_path())
             return self._db
 
     @property
-    def history(self):
+    def history(self) -> ChatHistory:
         """The :class:`~jarvis_desktop.store.history.ChatHistory` in the app's database."""
         db = self.database()
         with self._lock:
             if self._history is None:
-                from jarvis_desktop.store.history import ChatHistory
-
                 self._history = ChatHistory(db)
             return self._history
 
@@ -188,8 +186,8 @@ class Assistant:
 
     # ---- scheduler ---------------------------------------------------------------------------------
     def start_scheduler(
-        self, on_fire: Callable[[Any], None] | None = None, desktop_notify: bool = True, poll_s: float = 30.0
-    ):
+        self, on_fire: Callable[[Firing], None] | None = None, desktop_notify: bool = True, poll_s: float = 30.0
+    ) -> Scheduler:
         """Start firing reminders, timers, alarms and events (missed ones fire at once, marked missed).
 
         Each :class:`~jarvis_desktop.actions.scheduler.Firing` is logged in the chat history as a system
@@ -198,16 +196,11 @@ class Assistant:
         (the GUI passes a Qt signal's ``emit``). Returns the running
         :class:`~jarvis_desktop.actions.scheduler.Scheduler`; calling it again returns the same one.
         """
-        from jarvis_desktop.actions.scheduler import Scheduler
-        from jarvis_desktop.store.schedule import ScheduleStore
-
         if self._scheduler is not None:
             return self._scheduler
         tz = self.timezone()
 
-        def fired(firing) -> None:
-            from jarvis_desktop.actions import notify
-
+        def fired(firing: Firing) -> None:
             if self.record_history:
                 self.history.add(
                     "system",
@@ -226,9 +219,10 @@ class Assistant:
             if on_fire is not None:
                 on_fire(firing)
 
-        self._scheduler = Scheduler(ScheduleStore(self.database()), fired, poll_s=poll_s)
-        self._scheduler.start()
-        return self._scheduler
+        scheduler = Scheduler(ScheduleStore(self.database()), fired, poll_s=poll_s)
+        self._scheduler = scheduler
+        scheduler.start()
+        return scheduler
 
     def stop_scheduler(self) -> None:
         """Stop the scheduler thread (items stay stored and fire at the next start)."""
@@ -275,7 +269,7 @@ class Assistant:
         ctx = self.action_context()
         return export_notes(ctx.notes, path, ctx.tz)
 
-    def activate_adapter(self, name: str) -> dict[str, Any]:
+    def activate_adapter(self, name: str) -> dict[str, str | float]:
         """Make the LoRA adapter ``name`` (see :class:`~jarvis_desktop.jobs.adapters.AdapterRegistry`) the NLU
         fallback's: loaded and swapped into the running engine (no restart), then persisted in
         ``settings.toml`` for the next start. Returns ``{"name", "path", "swap_s"}`` (load + swap seconds).
@@ -283,8 +277,6 @@ class Assistant:
         Raises:
             BadInputError: unknown adapter. ModelNotFoundError: it cannot be loaded (the current one stays).
         """
-        from jarvis_desktop.jobs.adapters import AdapterRegistry, swap_fallback
-
         registry = AdapterRegistry()
         info = registry.get(name)
         swap_s = swap_fallback(self.nlu, info.path, self.settings)
@@ -295,8 +287,6 @@ class Assistant:
         """The configured IANA zone (``[nlu] timezone``), or None for the system's local zone."""
         if not self.settings.nlu.timezone:
             return None
-        from zoneinfo import ZoneInfo
-
         return ZoneInfo(self.settings.nlu.timezone)
 
     def now(self) -> datetime:
@@ -305,26 +295,25 @@ class Assistant:
         return datetime.now(tz) if tz else datetime.now().replace(second=0, microsecond=0)
 
     def loaded_models(self) -> list[str]:
-        """Names of the models currently in memory."""
+        """Names of the models currently in memory; the chat model is labelled by the runtime that holds it
+        ("chat (llama.cpp)", "chat (mlx)")."""
         names = []
-        if self._stt is not None and getattr(self._stt, "loaded", True):
+        if self._stt is not None and self._stt.loaded:
             names.append("speech-to-text (Whisper)")
         if self._nlu is not None:
             names.append("intent model (FastText)")
-        if self._chat is not None and getattr(self._chat, "loaded", True):
-            names.append("chat (llama.cpp)")
+        if self._chat is not None and self._chat.loaded:
+            names.append(f"chat ({self._chat.kind})")
         return names
 
     def warm_up(self) -> None:
         """Load every model now (the GUI calls this in a worker at start-up)."""
         self.nlu.parse("hello")
-        for component in (self.stt, self.chat_router):
-            warm = getattr(component, "warm_up", None)
-            if warm:
-                warm()
+        self.stt.warm_up()
+        self.chat_router.warm_up()
 
     # ---- the pipeline ------------------------------------------------------------------------
-    def transcribe(self, audio: np.ndarray | str | Path):
+    def transcribe(self, audio: np.ndarray | str | Path) -> Transcript:
         """Speech-to-text on a file path or a float32 16 kHz mono array.
 
         Raises:
@@ -336,13 +325,13 @@ class Assistant:
             raise NoSpeechError(f"no speech detected{where}")
         return transcript
 
-    def understand(self, text: str, now: datetime | None = None):
+    def understand(self, text: str, now: datetime | None = None) -> ParseResult:
         """Intent, date keys, ``when`` and payload of ``text`` (a :class:`ParseResult`)."""
         return self.nlu.parse(text, now=now or self.now())
 
-    def chat_messages(self, text: str) -> list[dict[str, str]]:
+    def chat_messages(self, text: str) -> list[ChatMessage]:
         """The messages sent to the chat model: recent history (if recorded) plus ``text``."""
-        messages: list[dict[str, str]] = []
+        messages: list[ChatMessage] = []
         if self.record_history:
             messages.extend(self.history.conversation(self.settings.chat.history_turns))
         messages.append({"role": "user", "content": text})
@@ -350,7 +339,7 @@ class Assistant:
 
     def respond(
         self,
-        parse,
+        parse: ParseResult,
         now: datetime | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
@@ -385,6 +374,7 @@ class Assistant:
                 on_token(delta)
         cancelled = bool(cancel and cancel.is_set())
         route = router.last
+        assert route is not None  # set by router.stream()
         return Reply(
             text="".join(chunks).strip(),
             kind="chat",
@@ -393,6 +383,7 @@ class Assistant:
             cancelled=cancelled,
             reason=route.reason,
             notice=route.notice,
+            runtime=route.runtime,
         )
 
     def ask_text(
@@ -401,7 +392,7 @@ class Assistant:
         now: datetime | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
-        _transcript=None,
+        _transcript: Transcript | None = None,
         _timings: dict[str, float] | None = None,
         dry_run: bool = False,
     ) -> Turn:
@@ -419,24 +410,11 @@ class Assistant:
         parse = self.understand(text, now)
         timings["nlu"] = (time.perf_counter() - t0) * 1000
         if self.record_history:
-            meta = {"input": "voice" if _transcript is not None else "text"}
-            self.history.add("user", text, meta)
+            self.history.add("user", text, {"input": "voice" if _transcript is not None else "text"})
         reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings, dry_run=dry_run)
         timings["total"] = (time.perf_counter() - t0) * 1000 + timings.get("stt", 0.0)
         if self.record_history:
-            meta = {
-                "intent": parse.intent,
-                "date_keys": list(parse.date_keys),
-                "when": parse.when,
-                "source": parse.source,
-                "kind": reply.kind,
-                "backend": reply.backend,
-                "reason": reply.reason,
-                "notice": reply.notice,
-                "cancelled": reply.cancelled,
-                "timings_ms": {k: round(v, 1) for k, v in timings.items()},
-            }
-            self.history.add("assistant", reply.text, meta)
+            self.history.add("assistant", reply.text, _reply_meta(parse, reply, timings))
         return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings)
 
     def ask_audio(
@@ -445,7 +423,7 @@ class Assistant:
         now: datetime | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
-        on_transcript: Callable[[Any], None] | None = None,
+        on_transcript: Callable[[Transcript], None] | None = None,
     ) -> Turn:
         """The whole voice pipeline on a recording: STT, then :meth:`ask_text` on the transcript.
 
@@ -475,3 +453,20 @@ class Assistant:
                 self._db.close()
                 self._db = None
                 self._history = None
+
+
+def _reply_meta(parse: ParseResult, reply: Reply, timings: dict[str, float]) -> dict[str, Any]:
+    """The chat-history ``meta`` of an assistant message (what the GUI's badge is rebuilt from)."""
+    return {
+        "intent": parse.intent,
+        "date_keys": list(parse.date_keys),
+        "when": parse.when,
+        "source": parse.source,
+        "kind": reply.kind,
+        "backend": reply.backend,
+        "runtime": reply.runtime,
+        "reason": reply.reason,
+        "notice": reply.notice,
+        "cancelled": reply.cancelled,
+        "timings_ms": {k: round(v, 1) for k, v in timings.items()},
+    }

@@ -14,6 +14,7 @@ from jarvis_desktop.config import Settings
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.nlu import datagen
 from jarvis_desktop.nlu.engine import NluEngine, ParseResult
+from jarvis_desktop.nlu.fallback import HookFallback
 from jarvis_desktop.nlu.evaluate import evaluate, format_report
 from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
 
@@ -211,10 +212,10 @@ def test_low_confidence_hook_is_used_only_below_the_threshold():
         calls.append(text)
         return "general_chat"
 
-    always = NluEngine(fallback_threshold=1.01, fallback=fallback)
+    always = NluEngine(fallback_threshold=1.01, fallback=HookFallback(fallback))
     r = always.parse("set a timer for ten minutes", now=NOW)
     assert (r.intent, r.source, calls) == ("general_chat", "fallback", ["set a timer for ten minutes"])
-    never = NluEngine(fallback_threshold=0.0, fallback=fallback)
+    never = NluEngine(fallback_threshold=0.0, fallback=HookFallback(fallback))
     assert never.parse("set a timer for ten minutes", now=NOW).source == "fasttext"
 
 

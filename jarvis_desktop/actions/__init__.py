@@ -34,17 +34,18 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult
 from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.nlu.result import ParseResult
 
 __all__ = ["ActionContext", "ActionResult", "HANDLERS", "run_action"]
 
 
-def _datetime(parse: Any, ctx: ActionContext) -> ActionResult:
+def _datetime(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     from jarvis_desktop.actions.clock import answer_datetime
 
     return answer_datetime(parse, ctx.now)
 
 
-def _status(parse: Any, ctx: ActionContext) -> ActionResult:
+def _status(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     from jarvis_desktop.actions.system_status import answer_system_status
 
     return answer_system_status(parse.text, ctx.loaded_models)
@@ -53,7 +54,7 @@ def _status(parse: Any, ctx: ActionContext) -> ActionResult:
 def _lazy(module: str, name: str) -> Callable[[Any, ActionContext], ActionResult]:
     """A handler imported on first use (keeps ``import jarvis_desktop.actions`` light)."""
 
-    def handler(parse: Any, ctx: ActionContext) -> ActionResult:
+    def handler(parse: ParseResult, ctx: ActionContext) -> ActionResult:
         import importlib
 
         return getattr(importlib.import_module(f"jarvis_desktop.actions.{module}"), name)(parse, ctx)
@@ -81,7 +82,7 @@ HANDLERS: dict[str, Callable[[Any, ActionContext], ActionResult]] = {
 
 
 def run_action(
-    parse: Any, now: datetime, loaded_models: list[str] | None = None, *, context: ActionContext | None = None
+    parse: ParseResult, now: datetime, loaded_models: list[str] | None = None, *, context: ActionContext | None = None
 ) -> ActionResult | None:
     """Run the action for a parsed utterance.
 
@@ -126,7 +127,7 @@ def run_action(
             ctx.close()
 
 
-def _log(result: ActionResult, parse: Any, ctx: ActionContext) -> None:
+def _log(result: ActionResult, parse: ParseResult, ctx: ActionContext) -> None:
     """Record a carried-out action; if the log cannot be written the action stands, only undo is lost."""
     try:
         ctx.action_log.record(result.intent, parse.text, result.summary, result.undo)

@@ -19,12 +19,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.desktop_entries import AppEntry, exec_argv, installed_apps
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.nlu.result import ParseResult
 
 MIN_SCORE = 0.75
 _SAFE_NAME = re.compile(r"^[\w .+'\-]+$")
@@ -152,7 +152,7 @@ def open_url(url: str) -> bool:
     return webbrowser.open(url if "://" in url else f"https://{url}")
 
 
-def open_app(parse: Any, ctx: ActionContext) -> ActionResult:
+def open_app(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Open what ``parse.payload`` names ("firefox", "the terminal", "youtube.com").
 
     ``data``: ``app`` (name), ``desktop_id``, ``pid``, ``score``; or ``url``.

@@ -23,6 +23,7 @@ from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.timefmt import describe_moment
 from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.nlu.result import ParseResult
 from jarvis_desktop.store.schedule import ScheduleStore, utc_now
 
 DEFAULT_DURATION = timedelta(hours=1)
@@ -34,7 +35,7 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@jarvis-desktop"
 
 
-def add_event(parse: Any, ctx: ActionContext) -> ActionResult:
+def add_event(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Store "meeting with Ana" at ``when`` (a day alone means 09:00), lasting one hour.
 
     Reply: "Event added: meeting with Ana — Tuesday 14:00." ``data``: ``id``, ``uid``, ``start``, ``end``.

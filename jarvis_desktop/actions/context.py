@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from jarvis_desktop.config import Settings
+from jarvis_desktop.nlu.result import ParseResult
 
 
 @dataclass
@@ -96,7 +97,7 @@ class ActionContext:
         local = moment.astimezone(self.tz) if self.tz else moment.astimezone()
         return local if self.now.tzinfo else local.replace(tzinfo=None)
 
-    def when(self, parse: Any) -> datetime | None:
+    def when(self, parse: ParseResult) -> datetime | None:
         """The parse's ``when`` ("YYYY-MM-DDTHH:MM", local) as a datetime in the form of ``now``, or None."""
         if not getattr(parse, "when", None):
             return None

@@ -13,6 +13,7 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.tools import available, run_tool
+from jarvis_desktop.nlu.result import ParseResult
 
 NOT_SUPPORTED = "Media control is not supported here: install playerctl."
 #: command -> (playerctl verb, reply)
@@ -42,7 +43,7 @@ def parse_command(text: str) -> str:
     return "toggle"
 
 
-def control_media(parse: Any, ctx: ActionContext) -> ActionResult:
+def control_media(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Send the command to the player. ``data``: ``command``, ``player`` (when known)."""
     command = parse_command(parse.text or "")
     payload = (parse.payload or "").strip()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.nlu.result import ParseResult
 from jarvis_desktop.store.notes import Note, NoteStore
 
 
-def create_note(parse: Any, ctx: ActionContext) -> ActionResult:
+def create_note(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Save ``parse.payload`` ("buy milk") as a note.
 
     Reply: "Noted: buy milk." ``data``: ``id``, ``text``. Refused when there is nothing to write down.

@@ -19,6 +19,7 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.timefmt import describe_moment
+from jarvis_desktop.nlu.result import ParseResult
 
 _IN_MINUTES = re.compile(r"^in_(\d+)_minutes$")
 _TIME_OF_DAY = re.compile(
@@ -52,7 +53,7 @@ def format_duration(minutes: int) -> str:
     return " ".join(parts)
 
 
-def _due(parse: Any, ctx: ActionContext) -> datetime | None:
+def _due(parse: ParseResult, ctx: ActionContext) -> datetime | None:
     """When the item fires, in the form of ``ctx.now``: minute offsets from the clock, else ``when``."""
     minutes = offset_minutes(list(parse.date_keys))
     if minutes is not None and len(parse.date_keys) == 1:
@@ -65,7 +66,14 @@ def _is_past(due: datetime, ctx: ActionContext) -> bool:
 
 
 def _store(
-    kind: str, title: str, due: datetime, parse: Any, ctx: ActionContext, summary: str, text: str, data: dict[str, Any]
+    kind: str,
+    title: str,
+    due: datetime,
+    parse: ParseResult,
+    ctx: ActionContext,
+    summary: str,
+    text: str,
+    data: dict[str, Any],
 ) -> ActionResult:
     """Dry-run or save the item, wake the scheduler and build the "done" result with its undo."""
     data = {**data, "kind": kind, "due_at": due.isoformat(timespec="seconds")}
@@ -85,7 +93,7 @@ def _store(
     )
 
 
-def set_reminder(parse: Any, ctx: ActionContext) -> ActionResult:
+def set_reminder(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Store a reminder for ``parse.payload`` at ``when``.
 
     Reply: "Reminder set: call mom — tomorrow 15:00." (one sentence). ``data``: ``id``, ``kind``,
@@ -119,7 +127,7 @@ def set_reminder(parse: Any, ctx: ActionContext) -> ActionResult:
     )
 
 
-def set_timer(parse: Any, ctx: ActionContext) -> ActionResult:
+def set_timer(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Start a countdown of ``in_<N>_minutes``.
 
     Reply: "Timer set: 10 minutes — today 18:15." ``data``: ``id``, ``minutes``, ``due_at``.
@@ -148,7 +156,7 @@ def set_timer(parse: Any, ctx: ActionContext) -> ActionResult:
     )
 
 
-def set_alarm(parse: Any, ctx: ActionContext) -> ActionResult:
+def set_alarm(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Set an alarm at a clock time (or part of day) on an optional day.
 
     Reply: "Alarm set for tomorrow 06:30." ``data``: ``id``, ``due_at``.

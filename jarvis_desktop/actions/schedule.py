@@ -22,6 +22,7 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.timefmt import describe_moment
+from jarvis_desktop.nlu.result import ParseResult
 from jarvis_desktop.store.schedule import ScheduledItem
 
 _KIND_WORDS = {
@@ -56,9 +57,16 @@ _KIND_ONLY = {
     "calendar",
     "wake",
 }
-_STOP = set(
-    ["cancel", "cancelled", "delete", "remove", "stop", "clear", "drop", "kill", "scrap", "forget", "dismiss", "unset", "turn", "off", "disable", "switch", "halt", "end", "abort", "erase", "get", "rid", "of", "take", "out", "don't", "dont", "do", "not", "remind", "me", "my", "the", "a", "an", "all", "every", "everything", "any", "please", "for", "about", "to", "at", "on", "in", "set", "i", "i'd", "had", "have", "has", "that", "this", "it", "its", "which", "next", "upcoming", "jarvis", "hey", "ok", "okay", "can", "you", "could", "would", "will", "is", "are", "was", "were", "there", "what", "whats", "what's", "do", "does", "show", "list", "tell", "give", "read", "out", "up", "anything", "planned", "scheduled", "schedule", "got", "coming", "from", "with", "by", "and", "or", "so", "just", "one", "ones", "up", "well", "um", "uh", "er", "erm", "hmm", "oh", "ah", "like", "actually", "really", "now", "then", "also", "yeah", "yes", "right", "alright", "hi", "hello"]
-)
+#: Words that say how to remove, not what: left out when matching an item's title.
+_STOP_WORDS = """
+    cancel cancelled delete remove stop clear drop kill scrap forget dismiss unset turn off disable switch halt
+    end abort erase get rid of take out don't dont do not remind me my the a an all every everything any please
+    for about to at on in set i i'd had have has that this it its which next upcoming jarvis hey ok okay can you
+    could would will is are was were there what whats what's do does show list tell give read out up anything
+    planned scheduled schedule got coming from with by and or so just one ones up well um uh er erm hmm oh ah like
+    actually really now then also yeah yes right alright hi hello
+"""
+_STOP = set(_STOP_WORDS.split())
 _ALL = re.compile(r"\b(?:all|every|everything|each)\b", re.I)
 _NEXT = re.compile(r"\b(?:next|upcoming|soonest|first)\s+(?:alarm|timer|reminder|event|meeting|one)\b", re.I)
 _PERIOD_DAYS = {
@@ -99,7 +107,7 @@ def _word_match(word: str, title: str) -> bool:
     return any(t == word or difflib.SequenceMatcher(None, word, t).ratio() >= 0.8 for t in tokens)
 
 
-def day_range(parse: Any, ctx: ActionContext) -> tuple[date, date] | None:
+def day_range(parse: ParseResult, ctx: ActionContext) -> tuple[date, date] | None:
     """[first, last) local dates the sentence's day keys cover, or None when it names no day."""
     day_keys = [k for k in parse.date_keys if not _TIME_KEY.search(k)]
     when = ctx.when(parse)
@@ -115,13 +123,13 @@ def day_range(parse: Any, ctx: ActionContext) -> tuple[date, date] | None:
     return first, first + timedelta(days=_PERIOD_DAYS.get(key) or 1)
 
 
-def _clock(parse: Any) -> tuple[int, int] | None:
+def _clock(parse: ParseResult) -> tuple[int, int] | None:
     from jarvis_desktop.nlu.vocab import parse_clock_key
 
     return next((hm for k in parse.date_keys if (hm := parse_clock_key(k)) is not None), None)
 
 
-def select(parse: Any, ctx: ActionContext) -> tuple[list[ScheduledItem], dict[str, Any]]:
+def select(parse: ParseResult, ctx: ActionContext) -> tuple[list[ScheduledItem], dict[str, Any]]:
     """The active items the sentence refers to, soonest first, and the filters used (for the reply)."""
     kinds = _kinds(parse.text)
     items = ctx.schedule.upcoming(kinds or None)
@@ -159,7 +167,7 @@ def _what(filters: dict[str, Any]) -> str:
     return " or ".join(f"{k}s" for k in kinds) if kinds else "scheduled"
 
 
-def query_schedule(parse: Any, ctx: ActionContext) -> ActionResult:
+def query_schedule(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Answer "what do I have on friday", "which alarms are set".
 
     ``data``: ``items`` (list of :meth:`ScheduledItem.to_dict`), ``filters``.
@@ -179,7 +187,7 @@ def query_schedule(parse: Any, ctx: ActionContext) -> ActionResult:
     )
 
 
-def remove_from_schedule(parse: Any, ctx: ActionContext) -> ActionResult:
+def remove_from_schedule(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Cancel what "cancel my 7 am alarm", "stop the timer", "delete all reminders" refers to.
 
     ``data``: ``cancelled`` (ids) or, when ambiguous, ``candidates``. Undo restores the cancelled items.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote_plus
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.nlu.result import ParseResult
 
 
 def search_url(template: str, query: str) -> str:
@@ -21,7 +21,7 @@ def search_url(template: str, query: str) -> str:
     return template.replace("{query}", quote_plus(query))
 
 
-def web_search(parse: Any, ctx: ActionContext) -> ActionResult:
+def web_search(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Search for ``parse.payload``. ``data``: ``query``, ``url``."""
     import webbrowser
 

@@ -16,6 +16,7 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.tools import available, run_tool
+from jarvis_desktop.nlu.result import ParseResult
 
 STEP = 10
 NOT_SUPPORTED = "Volume control is not supported here: install pactl (pulseaudio-utils) or wpctl (wireplumber)."
@@ -112,7 +113,7 @@ class Mixer:
         return "" if run.ok else (run.err or f"{self.backend} failed")
 
 
-def set_volume(parse: Any, ctx: ActionContext) -> ActionResult:
+def set_volume(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Carry out a volume command. ``data``: ``backend``, ``op``, ``before``/``volume`` (%), ``muted``."""
     request = parse_request(parse.text or "")
     mixer = Mixer.find()

@@ -21,6 +21,7 @@ from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused
+from jarvis_desktop.nlu.result import ParseResult
 
 WMO_CODES = {
     0: "clear sky",
@@ -163,7 +164,7 @@ def _day_text(d: DayForecast, today: date) -> str:
     return f"{name}: {d.condition}, {d.low:.0f} to {d.high:.0f} °C{rain}"
 
 
-def answer_weather(parse: Any, ctx: ActionContext) -> ActionResult:
+def answer_weather(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Answer "what's the weather", "will it rain this weekend", "weather in Paris tomorrow".
 
     ``data``: ``place``, ``current`` and/or ``days`` (list of {date, condition, low, high, rain_chance}).

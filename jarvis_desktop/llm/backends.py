@@ -3,7 +3,7 @@
 Backends: ``llama.cpp`` (:class:`~.chat.LocalChatModel`, the default), ``mlx``
 (:class:`~.mlx_chat.MlxChatModel`, automatic on macOS arm64 when ``[chat] mlx_model_path`` is set and mlx-lm
 is installed) and ``remote`` (:class:`~.remote.RemoteChatModel`). :class:`~.router.ChatRouter` picks local or
-remote per request.
+remote per request. All three satisfy :class:`ChatBackend`; the two local ones also :class:`LocalChatBackend`.
 """
 
 from __future__ import annotations
@@ -13,19 +13,28 @@ import platform
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Protocol
 
 from jarvis_desktop.config import Settings
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.llm.chat import LocalChatModel
+from jarvis_desktop.llm.mlx_chat import MlxChatModel
+from jarvis_desktop.llm.types import ChatMessage, ChatStats
 
 LOCAL_KINDS = ("auto", "llama.cpp", "mlx")
 
 
 class ChatBackend(Protocol):
-    """What the router needs from a backend. ``kind``: "llama.cpp", "mlx" or "remote"."""
+    """What the router needs from any backend.
+
+    ``kind``: "llama.cpp", "mlx" or "remote" (the label shown for the model); ``last_stats``: the figures of
+    the last finished stream (None before the first); ``name``: display name of the model; ``loaded``: the
+    weights are in memory (always True for remote).
+    """
 
     kind: str
-    last_stats: Any
+    last_stats: ChatStats | None
 
     @property
     def name(self) -> str: ...
@@ -33,20 +42,40 @@ class ChatBackend(Protocol):
     @property
     def loaded(self) -> bool: ...
 
-    def unload(self) -> None: ...
+    def unload(self) -> None:
+        """Free the weights (nothing for remote)."""
 
     def stream(
         self,
-        messages: Sequence[dict],
+        messages: Sequence[ChatMessage],
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
         cancel: threading.Event | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]: ...
+    ) -> Iterator[str]:
+        """Start a reply and return its text deltas (see :meth:`.chat.LocalChatModel.stream`)."""
+        ...
+
+
+class LocalChatBackend(ChatBackend, Protocol):
+    """A backend whose weights live in this process: ``model_path`` (file or directory), ``load_seconds``
+    (seconds the last load took, None before), :meth:`load` and :meth:`warm_up`."""
+
+    model_path: Path
+    load_seconds: float | None
+
+    def load(self) -> object:
+        """Load the weights once (thread-safe); returns the framework's model object."""
+        ...
+
+    def warm_up(self) -> None:
+        """Load and run one tiny generation, so the first real reply starts fast."""
+        ...
 
 
 def is_apple_silicon() -> bool:
+    """True on macOS arm64 (where mlx runs on the GPU)."""
     return sys.platform == "darwin" and platform.machine() == "arm64"
 
 
@@ -71,12 +100,12 @@ def local_backend_kind(settings: Settings) -> str:
     return wanted
 
 
-def make_local_backend(settings: Settings) -> Any:
-    """The local chat model for ``settings`` (not loaded yet)."""
+def make_local_backend(settings: Settings) -> LocalChatBackend:
+    """The local chat model for ``settings`` (not loaded yet).
+
+    Raises:
+        BadInputError: a bad ``[chat] backend``. ModelNotFoundError: the model file/directory is missing.
+    """
     if local_backend_kind(settings) == "mlx":
-        from jarvis_desktop.llm.mlx_chat import MlxChatModel
-
         return MlxChatModel(settings.chat.mlx_model_path, settings.chat)
-    from jarvis_desktop.llm.chat import LocalChatModel
-
     return LocalChatModel.from_settings(settings)

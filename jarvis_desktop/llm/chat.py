@@ -12,15 +12,19 @@ another thread waits for the first to finish or be cancelled. ``llama_cpp`` is i
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from jarvis_desktop.config import ChatSettings, Settings, auto_threads
 from jarvis_desktop.errors import BadInputError, JarvisError, ModelNotFoundError
+from jarvis_desktop.llm.types import ROLES, ChatMessage, ChatStats, validate_messages
+from jarvis_desktop.models import chat_model_path
+
+__all__ = ["ROLES", "ChatStats", "LocalChatModel", "STOP_SEQUENCES", "validate_messages"]
 
 GGUF_MAGIC = b"GGUF"
 #: Sampling for a tiny model: low temperature and a mild repeat penalty keep it on topic and stop loops.
@@ -30,38 +34,6 @@ TOP_P = 0.9
 STOP_SEQUENCES = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "\nUser:", "\nuser\n"]
 #: Tokens kept free between prompt and reply budget (template tokens the estimate may miss).
 SAFETY_TOKENS = 8
-ROLES = ("system", "user", "assistant")
-
-
-@dataclass
-class ChatStats:
-    """Timings of one reply.
-
-    ``prompt_tokens``: tokens of the rendered prompt; ``completion_tokens``: tokens generated;
-    ``first_token_s``: seconds from the call to the first text delta (prompt building and evaluation
-    included; a first call's model loading is not: see ``LocalChatModel.load_seconds``);
-    ``total_s``: seconds from the call to the end of the stream;
-    ``tokens_per_s``: decoding speed after the first token, (completion_tokens - 1) / (total_s - first_token_s)
-    (completion_tokens / total_s for a one-token reply).
-    """
-
-    prompt_tokens: int
-    completion_tokens: int
-    first_token_s: float
-    total_s: float
-    tokens_per_s: float
-    cancelled: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict for chat-history meta / JSON output (seconds rounded to ms)."""
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "first_token_s": round(self.first_token_s, 3),
-            "total_s": round(self.total_s, 3),
-            "tokens_per_s": round(self.tokens_per_s, 1),
-            "cancelled": self.cancelled,
-        }
 
 
 def _check_gguf(path: Path) -> None:
@@ -83,22 +55,6 @@ def _check_gguf(path: Path) -> None:
         )
 
 
-def _validate_messages(messages: Sequence[dict]) -> list[dict[str, str]]:
-    if not isinstance(messages, (list, tuple)) or not messages:
-        raise BadInputError("chat messages must be a non-empty list of {'role', 'content'} dicts")
-    clean: list[dict[str, str]] = []
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise BadInputError(f"chat message {index} needs a role among {', '.join(ROLES)}: {message!r}")
-        content = message.get("content")
-        if not isinstance(content, str):
-            raise BadInputError(f"chat message {index} content must be text, got {type(content).__name__}")
-        clean.append({"role": message["role"], "content": content})
-    if clean[-1]["role"] == "assistant":
-        raise BadInputError("the last chat message must be the user's (or system's), not the assistant's")
-    return clean
-
-
 class LocalChatModel:
     """A GGUF chat model run by llama.cpp on the CPU.
 
@@ -114,8 +70,6 @@ class LocalChatModel:
     def __init__(self, model_path: Path | str | None = None, options: ChatSettings | None = None) -> None:
         self.options = options or ChatSettings()
         if model_path is None:
-            from jarvis_desktop.models import chat_model_path
-
             model_path = chat_model_path(Settings(chat=self.options))
         self.model_path = Path(model_path).expanduser()
         _check_gguf(self.model_path)
@@ -129,8 +83,6 @@ class LocalChatModel:
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalChatModel:
         """The model configured in ``settings.chat`` (embedded SmolLM2 when ``model_path`` is empty)."""
-        from jarvis_desktop.models import chat_model_path
-
         return cls(chat_model_path(settings), settings.chat)
 
     # -- loading ----------------------------------------------------------------------------------
@@ -151,12 +103,8 @@ class LocalChatModel:
         with self._load_lock, self._generate_lock:
             llm, self._llm, self._formatter = self._llm, None, None
         if llm is not None:
-            close = getattr(llm, "close", None)
-            if close is not None:
-                close()
+            llm.close()
             del llm
-            import gc
-
             gc.collect()
 
     def load(self) -> Any:
@@ -213,7 +161,7 @@ class LocalChatModel:
         self.complete([{"role": "user", "content": "Hi"}], max_tokens=1)
 
     # -- prompt -----------------------------------------------------------------------------------
-    def render(self, messages: Sequence[dict[str, str]]) -> str:
+    def render(self, messages: Sequence[ChatMessage]) -> str:
         """``messages`` rendered as prompt text with the model's chat template, generation prompt included."""
         self.load()
         if self._formatter is not None:
@@ -222,13 +170,13 @@ class LocalChatModel:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
         return text + "<|im_start|>assistant\n"
 
-    def count_tokens(self, messages: Sequence[dict[str, str]]) -> int:
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         """Tokens of ``messages`` rendered with the model's chat template, generation prompt included."""
         llm = self.load()
         text = self.render(messages)
         return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def build_prompt(self, messages: Sequence[dict], max_tokens: int | None = None) -> list[dict[str, str]]:
+    def build_prompt(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> list[dict[str, str]]:
         """The messages actually sent: the settings' system prompt first (unless ``messages`` starts with
         its own), then the newest turns that fit ``n_ctx - max_tokens``; oldest turns are dropped first, and
         a last message too long on its own is cut in the middle.
@@ -236,7 +184,7 @@ class LocalChatModel:
         Raises:
             BadInputError: malformed messages (unknown role, non-text content, empty list).
         """
-        messages = _validate_messages(messages)
+        messages = validate_messages(messages)
         reply_budget = self._reply_budget(max_tokens)
         budget = self.options.n_ctx - reply_budget - SAFETY_TOKENS
         system: list[dict[str, str]] = []
@@ -279,7 +227,7 @@ class LocalChatModel:
     # -- generation -------------------------------------------------------------------------------
     def stream(
         self,
-        messages: Sequence[dict],
+        messages: Sequence[ChatMessage],
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
@@ -326,7 +274,7 @@ class LocalChatModel:
         with self._generate_lock:
             if cancel is not None and cancel.is_set():
                 cancelled = True
-                chunks: Iterator[dict] = iter(())
+                chunks: Generator[dict[str, Any], None, None] = _checked(iter(()))
             elif raw is not None:  # continue a reply begun elsewhere: plain completion on the rendered prompt
                 chunks = _checked(
                     llm.create_completion(
@@ -367,9 +315,7 @@ class LocalChatModel:
                     pieces.append(text)
                     yield text
             finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()  # stops llama.cpp's decoding loop when the caller breaks off
+                chunks.close()  # stops llama.cpp's decoding loop when the caller breaks off
                 self.last_stats = self._stats(llm, prompt_tokens, "".join(pieces), start, first_token_s, cancelled)
 
     @staticmethod
@@ -386,12 +332,12 @@ class LocalChatModel:
             rate = completion_tokens / total_s if total_s > 0 else 0.0
         return ChatStats(prompt_tokens, completion_tokens, first, total_s, rate, cancelled)
 
-    def complete(self, messages: Sequence[dict], **kwargs: Any) -> str:
+    def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
         """The whole reply as one string (``stream`` joined and stripped); same arguments and errors."""
         return "".join(self.stream(messages, **kwargs)).strip()
 
 
-def _checked(chunks: Iterator[dict]) -> Iterator[dict]:
+def _checked(chunks: Iterator[dict[str, Any]]) -> Generator[dict[str, Any], None, None]:
     """Pass llama-cpp-python's stream through, turning its ValueError (e.g. a prompt longer than the
     context window) into BadInputError."""
     try:

@@ -10,6 +10,7 @@ The model is an HF-format directory (``config.json`` + ``*.safetensors`` + token
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -18,7 +19,8 @@ from typing import Any
 
 from jarvis_desktop.config import ChatSettings
 from jarvis_desktop.errors import BadInputError, JarvisError, ModelNotFoundError
-from jarvis_desktop.llm.chat import REPEAT_PENALTY, STOP_SEQUENCES, TOP_P, ChatStats, _validate_messages
+from jarvis_desktop.llm.chat import REPEAT_PENALTY, STOP_SEQUENCES, TOP_P
+from jarvis_desktop.llm.types import ChatMessage, ChatStats, validate_messages
 
 
 class MlxChatModel:
@@ -52,10 +54,12 @@ class MlxChatModel:
 
     @property
     def name(self) -> str:
+        """Display name for the monitor: the model directory's name."""
         return self.model_path.name
 
     @property
     def loaded(self) -> bool:
+        """True once the weights are in memory."""
         return self._model is not None
 
     def load(self) -> Any:
@@ -68,7 +72,8 @@ class MlxChatModel:
                 except ImportError as exc:
                     raise JarvisError("mlx-lm is not installed", hint='pip install "jarvis-desktop[mlx]"') from exc
                 try:
-                    self._model, self._tokenizer = mlx_lm.load(str(self.model_path))
+                    loaded = mlx_lm.load(str(self.model_path))  # (model, tokenizer[, config])
+                    self._model, self._tokenizer = loaded[0], loaded[1]
                 except (ValueError, OSError, RuntimeError, KeyError) as exc:
                     raise ModelNotFoundError(f"mlx cannot load {self.model_path}: {exc}") from exc
                 self.load_seconds = time.perf_counter() - start
@@ -78,21 +83,20 @@ class MlxChatModel:
         """Free the weights (after a running generation); the next ``stream`` reloads them."""
         with self._load_lock, self._generate_lock:
             self._model = self._tokenizer = None
-        import gc
-
         gc.collect()
 
     def warm_up(self) -> None:
+        """Load the model and generate one token, so the first real reply starts fast."""
         self.complete([{"role": "user", "content": "Hi"}], max_tokens=1)
 
-    def render(self, messages: Sequence[dict[str, str]]) -> str:
+    def render(self, messages: Sequence[ChatMessage]) -> str:
         """Prompt text from the tokenizer's chat template, generation prompt included."""
         self.load()
         return self._tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
 
-    def build_prompt(self, messages: Sequence[dict], max_tokens: int) -> list[dict[str, str]]:
+    def build_prompt(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[dict[str, str]]:
         """System prompt first, then the newest turns that fit ``n_ctx - max_tokens`` tokens."""
-        messages = _validate_messages(messages)
+        messages = validate_messages(messages)
         system: list[dict[str, str]] = []
         if messages[0]["role"] == "system":
             system, messages = [messages[0]], messages[1:]
@@ -110,7 +114,7 @@ class MlxChatModel:
 
     def stream(
         self,
-        messages: Sequence[dict],
+        messages: Sequence[ChatMessage],
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
@@ -186,5 +190,6 @@ class MlxChatModel:
                 )
                 self.last_stats = ChatStats(prompt_tokens, completion, f, total, rate, cancelled)
 
-    def complete(self, messages: Sequence[dict], **kwargs: Any) -> str:
+    def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
+        """The whole reply as one string (``stream`` joined and stripped); same arguments and errors."""
         return "".join(self.stream(messages, **kwargs)).strip()

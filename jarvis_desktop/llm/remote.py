@@ -17,18 +17,32 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jarvis_desktop.config import ChatSettings, RemoteSettings, Settings
 from jarvis_desktop.errors import BadInputError, JarvisError
-from jarvis_desktop.llm.chat import ChatStats, _validate_messages
+from jarvis_desktop.llm.keys import get_api_key
+from jarvis_desktop.llm.types import ChatMessage, ChatStats, validate_messages
+from jarvis_desktop.monitor.idle import record_remote_activity
+
+if TYPE_CHECKING:
+    from openai import OpenAI, Stream
+    from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 ENV_BASE_URL = "JARVIS_REMOTE_BASE_URL"
 ENV_MODEL = "JARVIS_REMOTE_MODEL"
 
 
 class RemoteError(JarvisError):
-    """The remote endpoint could not answer (after retries); nothing was streamed."""
+    """The remote endpoint could not answer (after retries); nothing was streamed.
+
+    ``retryable``: True when another attempt may succeed (connection error, timeout, HTTP 429/5xx, no first
+    token); False for a bad key, an unknown model or a malformed request.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, retryable: bool = False) -> None:
+        super().__init__(message, hint)
+        self.retryable = retryable
 
 
 class RemoteAuthError(RemoteError):
@@ -77,11 +91,9 @@ class RemoteChatModel:
         self.remote = remote
         self.options = chat or ChatSettings()
         if api_key is None:
-            from jarvis_desktop.llm.keys import get_api_key
-
             api_key = get_api_key()
         self._api_key = api_key or "no-key"  # the openai client insists on one; servers without auth ignore it
-        self._client: Any = None
+        self._client: OpenAI | None = None
         self.last_stats: ChatStats | None = None
         self.attempts = 0  # attempts made by the last stream() call
 
@@ -96,10 +108,11 @@ class RemoteChatModel:
 
     @property
     def name(self) -> str:
+        """Display name: the served model's id, or "remote"."""
         return self.remote.model or "remote"
 
     @property
-    def client(self) -> Any:
+    def client(self) -> OpenAI:
         """The ``openai.OpenAI`` client (created on first use, no client-side retries: ours are explicit)."""
         if self._client is None:
             import openai
@@ -127,7 +140,7 @@ class RemoteChatModel:
     # ---- streaming -------------------------------------------------------------------------------
     def stream(
         self,
-        messages: Sequence[dict],
+        messages: Sequence[ChatMessage],
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
@@ -144,9 +157,9 @@ class RemoteChatModel:
         """
         if assistant_prefix:
             raise BadInputError("the remote backend cannot continue a partial reply")
-        messages = _validate_messages(messages)
-        if messages[0]["role"] != "system" and self.options.system_prompt.strip():
-            messages = [{"role": "system", "content": self.options.system_prompt.strip()}] + messages
+        clean = validate_messages(messages)
+        if clean[0]["role"] != "system" and self.options.system_prompt.strip():
+            clean = [{"role": "system", "content": self.options.system_prompt.strip()}] + clean
         budget = self.options.max_tokens if max_tokens is None else max_tokens
         if budget <= 0:
             raise BadInputError(f"max_tokens must be positive, got {budget}")
@@ -161,11 +174,11 @@ class RemoteChatModel:
                 time.sleep(self.remote.backoff_s * (2 ** (attempt - 1)))
             self.attempts = attempt + 1
             try:
-                chunks, first = self._open(messages, budget, temp, start)
+                chunks, first = self._open(clean, budget, temp, start)
                 return self._rest(chunks, first, start, cancel)
             except RemoteError as exc:
                 last = exc
-                if not getattr(exc, "retryable", False):
+                if not exc.retryable:
                     raise
         assert last is not None
         raise RemoteError(
@@ -173,14 +186,15 @@ class RemoteChatModel:
         )
 
     def _open(
-        self, messages: list[dict[str, str]], max_tokens: int, temperature: float, start: float
-    ) -> tuple[Any, str]:
+        self, messages: list[ChatMessage], max_tokens: int, temperature: float, start: float
+    ) -> tuple[Stream[ChatCompletionChunk], str]:
         """Start a request and read up to its first text delta; returns (open stream, first text)."""
         attempt_start = time.perf_counter()
         try:
             chunks = self.client.chat.completions.create(
                 model=self.remote.model or "default",
-                messages=messages,
+                # validated {"role", "content"} dicts: exactly the shape of openai's message TypedDicts
+                messages=cast("list[ChatCompletionMessageParam]", messages),
                 stream=True,
                 max_tokens=max_tokens,
                 temperature=temperature,
@@ -191,15 +205,17 @@ class RemoteChatModel:
                     return chunks, text.lstrip()
                 if time.perf_counter() - attempt_start > self.remote.first_token_timeout_s:
                     chunks.close()
-                    raise _retryable(RemoteError(f"no first token within {self.remote.first_token_timeout_s:g} s"))
+                    raise RemoteError(f"no first token within {self.remote.first_token_timeout_s:g} s", retryable=True)
             chunks.close()
-            raise _retryable(RemoteError("the endpoint closed the stream without any text"))
+            raise RemoteError("the endpoint closed the stream without any text", retryable=True)
         except RemoteError:
             raise
         except Exception as exc:  # noqa: BLE001 - openai/httpx errors, mapped below
             raise self._describe(exc) from exc
 
-    def _rest(self, chunks: Any, first: str, start: float, cancel: threading.Event | None) -> Iterator[str]:
+    def _rest(
+        self, chunks: Stream[ChatCompletionChunk], first: str, start: float, cancel: threading.Event | None
+    ) -> Iterator[str]:
         pieces = [first]
         first_s = time.perf_counter() - start
         cancelled = False
@@ -231,11 +247,10 @@ class RemoteChatModel:
             rate = (tokens - 1) / (total - first_s) if tokens >= 2 and total > first_s else 0.0
             self.last_stats = ChatStats(0, tokens, first_s, total, rate, cancelled)
             if self.remote.track_idle:
-                from jarvis_desktop.monitor.idle import record_remote_activity
-
                 record_remote_activity(self.remote.base_url, self.remote.model)
 
-    def complete(self, messages: Sequence[dict], **kwargs: Any) -> str:
+    def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
+        """The whole reply as one string (``stream`` joined and stripped); same arguments and errors."""
         return "".join(self.stream(messages, **kwargs)).strip()
 
     def _describe(self, exc: BaseException) -> RemoteError:
@@ -243,7 +258,7 @@ class RemoteChatModel:
         import openai
 
         url = self.remote.base_url
-        status = getattr(exc, "status_code", None)
+        status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             return RemoteAuthError(
                 f"the remote endpoint {url} rejected the API key (HTTP {status})",
@@ -255,26 +270,21 @@ class RemoteChatModel:
                 hint="check [remote] model (jarvis-desktop doctor lists the served models)",
             )
         if isinstance(exc, openai.APITimeoutError):
-            return _retryable(RemoteError(f"remote endpoint {url} timed out"))
+            return RemoteError(f"remote endpoint {url} timed out", retryable=True)
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc
-            return _retryable(RemoteError(f"remote endpoint {url} unreachable ({type(cause).__name__})"))
+            return RemoteError(f"remote endpoint {url} unreachable ({type(cause).__name__})", retryable=True)
         if isinstance(exc, openai.APIStatusError):
-            err = RemoteError(f"remote endpoint {url} answered HTTP {status}")
-            return _retryable(err) if status is not None and (status >= 500 or status == 429) else err
+            retry = exc.status_code >= 500 or exc.status_code == 429
+            return RemoteError(f"remote endpoint {url} answered HTTP {status}", retryable=retry)
         name = type(exc).__name__
         if "Timeout" in name:
-            return _retryable(RemoteError(f"remote endpoint {url} timed out ({name})"))
-        return _retryable(RemoteError(f"remote endpoint {url} failed: {name}: {exc}"))
+            return RemoteError(f"remote endpoint {url} timed out ({name})", retryable=True)
+        return RemoteError(f"remote endpoint {url} failed: {name}: {exc}", retryable=True)
 
 
-def _retryable(err: RemoteError) -> RemoteError:
-    err.retryable = True  # type: ignore[attr-defined]
-    return err
-
-
-def _delta(chunk: Any) -> str:
-    if not getattr(chunk, "choices", None):
+def _delta(chunk: ChatCompletionChunk) -> str:
+    """The text a streamed chunk adds ("" for a chunk without choices or content)."""
+    if not chunk.choices:
         return ""
-    delta = getattr(chunk.choices[0], "delta", None)
-    return (getattr(delta, "content", None) or "") if delta is not None else ""
+    return chunk.choices[0].delta.content or ""

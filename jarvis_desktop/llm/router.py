@@ -19,13 +19,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, TypedDict
 
-from jarvis_desktop.config import Settings
+from jarvis_desktop.config import MonitorSettings, RemoteSettings, Settings
 from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.llm.backends import ChatBackend, LocalChatBackend, make_local_backend
+from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, RemoteInterrupted
+from jarvis_desktop.llm.types import ChatMessage, ChatStats
 from jarvis_desktop.monitor.policy import MemoryState, ModelState, Placement, PolicyConfig, place
+from jarvis_desktop.monitor.resource_monitor import ResourceMonitor, shared_monitor
+from jarvis_desktop.monitor.sample import Sample
 
 NoticeCallback = Callable[[str], None]
+#: ``ChatRouter(remote=FROM_SETTINGS)``: build the remote backend from ``[remote]`` / the environment.
+FROM_SETTINGS: Literal["settings"] = "settings"
+
+
+class _StreamOptions(TypedDict):
+    max_tokens: int | None
+    temperature: float | None
+    cancel: threading.Event | None
 
 
 @dataclass
@@ -33,17 +46,20 @@ class RouteInfo:
     """Where the last request ran. ``backend``: "local"/"remote" (where the answer finished);
     ``reason``: the policy's reason; ``notice``: what the user is told about a fallback ("" if none);
     ``fallback``: the remote failed and the local model answered (all or part); ``stats``: ChatStats
-    of the backend that finished; ``switch_s``: seconds spent unloading/loading before the request."""
+    of the backend that finished; ``switch_s``: seconds spent unloading/loading before the request;
+    ``runtime``: the kind of backend that finished the answer ("llama.cpp", "mlx" or "remote")."""
 
     backend: str
     reason: str
     notice: str = ""
     fallback: bool = False
-    stats: Any = None
+    stats: ChatStats | None = None
     switch_s: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    runtime: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | bool | float]:
+        """``{"backend", "reason", "notice", "fallback", "switch_s"}`` (JSON-ready)."""
         return {
             "backend": self.backend,
             "reason": self.reason,
@@ -60,23 +76,27 @@ class ChatRouter:
         settings: ``[chat]``, ``[remote]``, ``[monitor]`` sections.
         monitor: a :class:`~jarvis_desktop.monitor.ResourceMonitor` (its registry gets the model rows);
             None = the shared one.
-        local: the local backend, or a zero-argument factory for it (default: :func:`.backends.make_local_backend`).
-        remote: the remote backend (default: from ``[remote]`` / env; None = no remote).
+        local: the local backend; None = built on first use by ``local_factory``.
+        local_factory: a zero-argument factory for the local backend (default:
+            :func:`.backends.make_local_backend` of ``settings``); used only when ``local`` is None.
+        remote: the remote backend (default :data:`FROM_SETTINGS`: from ``[remote]`` / env; None = no remote).
     """
 
-    def __init__(self, settings: Settings, monitor: Any = None, local: Any = None, remote: Any = "settings") -> None:
-        from jarvis_desktop.monitor.resource_monitor import shared_monitor
-
+    def __init__(
+        self,
+        settings: Settings,
+        monitor: ResourceMonitor | None = None,
+        local: LocalChatBackend | None = None,
+        remote: ChatBackend | Literal["settings"] | None = FROM_SETTINGS,
+        *,
+        local_factory: Callable[[], LocalChatBackend] | None = None,
+    ) -> None:
         self.settings = settings
         self.monitor = monitor or shared_monitor(settings)
         self.registry = self.monitor.registry
-        self._local_factory = local if callable(local) and not hasattr(local, "stream") else None
-        self._local = None if self._local_factory else local
-        if remote == "settings":
-            from jarvis_desktop.llm.remote import RemoteChatModel
-
-            remote = RemoteChatModel.from_settings(settings)
-        self.remote = remote
+        self._local_factory = local_factory or (lambda: make_local_backend(settings))
+        self._local = local
+        self.remote: ChatBackend | None = RemoteChatModel.from_settings(settings) if remote == FROM_SETTINGS else remote
         self._placement = "local"
         self._lock = threading.Lock()
         self._unloading = False
@@ -88,25 +108,20 @@ class ChatRouter:
 
     # ---- the local model -------------------------------------------------------------------------
     @property
-    def local(self) -> Any:
+    def local(self) -> LocalChatBackend:
         """The local backend (created on first use; not loaded)."""
         if self._local is None:
-            if self._local_factory is not None:
-                self._local = self._local_factory()
-            else:
-                from jarvis_desktop.llm.backends import make_local_backend
-
-                self._local = make_local_backend(self.settings)
+            self._local = self._local_factory()
         if not self._registered:
             self._registered = True
-            path = getattr(self._local, "model_path", None)
-            self.registry.register(self.model_name, self._local.kind, path)
+            self.registry.register(self.model_name, self._local.kind, self._local.model_path)
             if self._local.loaded:
                 self.registry.update(self.model_name, state="loaded")
         return self._local
 
     @property
     def model_name(self) -> str:
+        """The chat model's row in the registry: "chat: <model name>" ("chat" before the backend exists)."""
         return f"chat: {self._local.name}" if self._local is not None else "chat"
 
     def load_local(self) -> float:
@@ -166,14 +181,13 @@ class ChatRouter:
             self.monitor.add_listener(self._on_sample)
 
     def unwatch(self) -> None:
+        """Stop re-running the policy on monitor samples."""
         self._watching = False
         self.monitor.remove_listener(self._on_sample)
 
-    def reconfigure(self, remote: Any = None, monitor: Any = None) -> None:
+    def reconfigure(self, remote: RemoteSettings | None = None, monitor: MonitorSettings | None = None) -> None:
         """Apply new ``[remote]`` / ``[monitor]`` settings (the GUI's Settings dialog): rebuilds the remote
         client (re-reading the key) and sets the monitor's interval. Call it on the engine thread."""
-        from jarvis_desktop.llm.remote import RemoteChatModel
-
         if monitor is not None:
             self.settings.monitor = monitor
             self.monitor.interval_s = monitor.interval_s
@@ -181,7 +195,7 @@ class ChatRouter:
             self.settings.remote = remote
             self.remote = RemoteChatModel.from_settings(self.settings)
 
-    def _on_sample(self, sample: Any) -> None:
+    def _on_sample(self, sample: Sample) -> None:
         if self._local is None or self._unloading:
             return
         decision = self.decide(memory=MemoryState(sample.ram_available_mib, sample.ram_total_mib))
@@ -204,13 +218,11 @@ class ChatRouter:
         decision, _ = self.apply()
         if decision.where == "local":
             self.load_local()
-            warm = getattr(self.local, "warm_up", None)
-            if warm:
-                warm()
+            self.local.warm_up()
 
     def stream(
         self,
-        messages: Sequence[dict],
+        messages: Sequence[ChatMessage],
         *,
         placement: str | None = None,
         cancel: threading.Event | None = None,
@@ -229,17 +241,17 @@ class ChatRouter:
         """
         t0 = time.perf_counter()
         decision, spent = self.apply(placement)
-        kwargs = {"max_tokens": max_tokens, "temperature": temperature, "cancel": cancel}
+        kwargs: _StreamOptions = {"max_tokens": max_tokens, "temperature": temperature, "cancel": cancel}
         info = RouteInfo(decision.where, decision.reason, switch_s=spent)
         self.last = info
-        if decision.where == "remote":
-            from jarvis_desktop.llm.remote import RemoteError
-
+        if decision.where == "remote" and self.remote is not None:
+            remote = self.remote
             try:
-                deltas = self.remote.stream(messages, **kwargs)
+                deltas = remote.stream(messages, **kwargs)
+                info.runtime = remote.kind
                 info.timings["connect_s"] = time.perf_counter() - t0
                 self.registry.used(self.model_name, "remote")
-                return self._remote_then_local(deltas, messages, kwargs, info, on_notice)
+                return self._remote_then_local(remote, deltas, messages, kwargs, info, on_notice)
             except RemoteError as exc:
                 if not self.settings.remote.fallback_local:
                     raise
@@ -247,6 +259,7 @@ class ChatRouter:
         info.switch_s += self.load_local()
         self.registry.used(self.model_name, "local")
         deltas = self.local.stream(messages, **kwargs)
+        info.runtime = self.local.kind
         return self._finish(deltas, self.local, info)
 
     def _notice(self, info: RouteInfo, text: str, on_notice: NoticeCallback | None) -> None:
@@ -254,7 +267,8 @@ class ChatRouter:
         if on_notice is not None:
             on_notice(text)
 
-    def _finish(self, deltas: Iterator[str], backend: Any, info: RouteInfo) -> Iterator[str]:
+    def _finish(self, deltas: Iterator[str], backend: ChatBackend, info: RouteInfo) -> Iterator[str]:
+        info.runtime = backend.kind
         try:
             yield from deltas
         finally:
@@ -262,17 +276,16 @@ class ChatRouter:
 
     def _remote_then_local(
         self,
+        remote: ChatBackend,
         deltas: Iterator[str],
-        messages: Sequence[dict],
-        kwargs: dict,
+        messages: Sequence[ChatMessage],
+        kwargs: _StreamOptions,
         info: RouteInfo,
         on_notice: NoticeCallback | None,
     ) -> Iterator[str]:
-        from jarvis_desktop.llm.remote import RemoteInterrupted
-
         try:
             yield from deltas
-            info.stats = self.remote.last_stats
+            info.stats = remote.last_stats
             return
         except RemoteInterrupted as exc:
             if not self.settings.remote.fallback_local:

@@ -22,17 +22,23 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jarvis_desktop.errors import ModelNotFoundError
+from jarvis_desktop.config import Settings
+from jarvis_desktop.errors import BadInputError, ModelNotFoundError
+from jarvis_desktop.models import NLU_MODEL_DIR, nlu_model_dir
+from jarvis_desktop.nlu.datekeys import extract_date_spans
+from jarvis_desktop.nlu.fallback import FallbackDecision, HookFallback, IntentFallback
+from jarvis_desktop.nlu.intent_model import IntentClassifier
+from jarvis_desktop.nlu.lora_fallback import LoraFallback
+from jarvis_desktop.nlu.payload import extract_payload
+from jarvis_desktop.nlu.resolve import format_when, resolve_when
+from jarvis_desktop.nlu.result import ParseResult
 from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
 
-if TYPE_CHECKING:
-    from jarvis_desktop.nlu.lora_fallback import LoraFallback
+__all__ = ["FallbackDecision", "HookFallback", "IntentFallback", "NluEngine", "ParseResult"]
 
 log = logging.getLogger(__name__)
 
@@ -44,38 +50,13 @@ FALLBACK_INTENT = "general_chat"
 DEFAULT_THRESHOLD = 0.5
 
 
-@dataclass
-class ParseResult:
-    """What the engine understood of one utterance.
-
-    ``date_keys``: spec keys in order of appearance; ``when``: local ``YYYY-MM-DDTHH:MM`` or None;
-    ``confidence``: FastText's intent probability in [0, 1] (also when the LoRA model decided: the low
-    value is why it was asked); ``source``: "fasttext", "lora" (the LoRA fallback decided the intent),
-    "rules" (guard rail) or "fallback" (a plain hook callable decided); ``payload``: e.g. "call mom" ("" when the intent has none).
-    """
-
-    text: str
-    intent: str
-    date_keys: list[str] = field(default_factory=list)
-    when: str | None = None
-    confidence: float = 0.0
-    source: str = "rules"
-    payload: str = ""
-
-    def to_dict(self) -> dict:
-        """``{"text","intent","date_keys","when","confidence","source","payload"}`` (JSON-ready)."""
-        return asdict(self)
-
-
 def _local_tz() -> tzinfo:
-    return datetime.now().astimezone().tzinfo
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None  # astimezone() always gives an aware datetime
+    return zone
 
 
 def _zone(name: str) -> tzinfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from jarvis_desktop.errors import BadInputError
-
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -91,44 +72,40 @@ class NluEngine:
     Args:
         model_dir: directory with ``intent.ftz``; None = the shipped ``models/nlu``.
         tz: the user's time zone for ``when``; None = the system's local zone.
-        fallback: the LoRA model (:class:`.lora_fallback.LoraFallback`) asked below the threshold, or a
-            plain ``callable(text) -> intent | None`` hook (``source="fallback"``); None = FastText alone.
+        fallback: an :class:`~.fallback.IntentFallback` asked below the threshold: the LoRA model
+            (:class:`.lora_fallback.LoraFallback`, ``source="lora"``) or a plain hook wrapped in
+            :class:`~.fallback.HookFallback` (``source="fallback"``); None = FastText alone.
         fallback_threshold: FastText probability below which ``fallback`` decides the intent; None = the
-            threshold recorded with the adapter (``training_metadata.json`` ``routing.threshold``), else
+            fallback's own (an adapter's ``training_metadata.json`` ``routing.threshold``), else
             :data:`DEFAULT_THRESHOLD`.
     """
 
     def __init__(
         self,
-        model_dir: Path | None = None,
+        model_dir: Path | str | None = None,
         tz: tzinfo | None = None,
         *,
-        fallback: LoraFallback | Callable[[str], str | None] | None = None,
+        fallback: IntentFallback | None = None,
         fallback_threshold: float | None = None,
     ) -> None:
-        from jarvis_desktop.models import NLU_MODEL_DIR
-
         self.model_dir = Path(model_dir) if model_dir else NLU_MODEL_DIR
         self.tz = tz or _local_tz()
         self.fallback = fallback
         if fallback_threshold is None:
-            routing = fallback.metadata().get("routing", {}) if hasattr(fallback, "metadata") else {}
-            fallback_threshold = float(routing.get("threshold", DEFAULT_THRESHOLD))
-        self.fallback_threshold = fallback_threshold
+            own = fallback.routing_threshold() if fallback is not None else None
+            fallback_threshold = own if own is not None else DEFAULT_THRESHOLD
+        self.fallback_threshold = float(fallback_threshold)
         #: Why the fallback was switched off (None while it works or was never set).
         self.fallback_error: str | None = None
-        self._classifier = None
+        self._classifier: IntentClassifier | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings) -> NluEngine:
+    def from_settings(cls, settings: Settings) -> NluEngine:
         """Engine for ``settings`` (:class:`~jarvis_desktop.config.Settings`): ``[nlu] model_dir``,
         ``timezone``, ``fallback`` ("auto", "llama", "torch", "off"), ``adapter_dir`` and
         ``fallback_threshold`` (negative = the adapter's). Raises ModelNotFoundError / BadInputError for a
         bad model path, zone or fallback name; a bad adapter only shows on first use (then degrades)."""
-        from jarvis_desktop.errors import BadInputError
-        from jarvis_desktop.models import nlu_model_dir
-
         nlu = settings.nlu
         tz = _zone(nlu.timezone) if nlu.timezone else None
         mode = (nlu.fallback or "auto").strip().lower()
@@ -136,21 +113,17 @@ class NluEngine:
             raise BadInputError(f"[nlu] fallback must be auto, llama, torch or off, got {nlu.fallback!r}")
         fallback = None
         if mode != "off":
-            from jarvis_desktop.nlu.lora_fallback import LoraFallback
-
             adapter = Path(nlu.adapter_dir).expanduser() if nlu.adapter_dir else None
             fallback = LoraFallback(adapter_dir=adapter, backend=mode)
         threshold = nlu.fallback_threshold if nlu.fallback_threshold >= 0 else None
         return cls(model_dir=nlu_model_dir(settings), tz=tz, fallback=fallback, fallback_threshold=threshold)
 
     @property
-    def classifier(self):
+    def classifier(self) -> IntentClassifier:
         """The loaded :class:`~.intent_model.IntentClassifier` (loads on first use; ModelNotFoundError)."""
         if self._classifier is None:
             with self._lock:
                 if self._classifier is None:
-                    from jarvis_desktop.nlu.intent_model import IntentClassifier
-
                     self._classifier = IntentClassifier.load(self.model_dir)
         return self._classifier
 
@@ -170,20 +143,11 @@ class NluEngine:
         source = "fasttext"
         fallback = self.fallback
         if fallback is not None and confidence < self.fallback_threshold:
-            if hasattr(fallback, "answer"):
-                answer = self._ask_fallback(fallback, text, intent)
-                if answer is not None and answer.intent in INTENTS:
-                    intent, source = answer.intent, "lora"
-            else:  # a plain ``callable(text) -> intent | None`` hook
-                alt = fallback(text)
-                if alt in INTENTS:
-                    intent, source = alt, "fallback"
+            decision = self._ask_fallback(fallback, text, intent)
+            if decision is not None and decision.intent in INTENTS:
+                intent, source = decision.intent, decision.source
         if intent not in INTENTS:
             intent = FALLBACK_INTENT
-        from jarvis_desktop.nlu.datekeys import extract_date_spans
-        from jarvis_desktop.nlu.payload import extract_payload
-        from jarvis_desktop.nlu.resolve import format_when, resolve_when
-
         spans = extract_date_spans(text, intent)
         keys = [s.key for s in spans if is_valid_key(s.key)]
         if now is None:
@@ -202,10 +166,10 @@ class NluEngine:
             payload=payload,
         )
 
-    def _ask_fallback(self, fallback: LoraFallback, text: str, hint: str):
-        """The fallback's answer (intent only), or None; a fallback that cannot load is switched off."""
+    def _ask_fallback(self, fallback: IntentFallback, text: str, hint: str) -> FallbackDecision | None:
+        """The fallback's decision, or None; a fallback that cannot load is switched off."""
         try:
-            return fallback.answer(text, hint, intent_only=True)
+            return fallback.decide(text, hint)
         except ModelNotFoundError as exc:
             with self._lock:
                 if self.fallback is not None:

@@ -18,12 +18,20 @@ A missing or corrupt adapter, or a missing backend library, raises
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol, SupportsFloat
+
+import numpy as np
 
 from jarvis_desktop.config import auto_threads
 from jarvis_desktop.errors import ModelNotFoundError
+from jarvis_desktop.models import embedded_chat_gguf
+from jarvis_desktop.nlu.fallback import FallbackDecision
+from jarvis_desktop.nlu.gguf_check import check_lora_gguf
 from jarvis_desktop.nlu.lora_format import ANSWER_STOP, INTENT_STOP, LoraAnswer, build_prompt, parse_answer
 from jarvis_desktop.nlu.vocab import INTENTS
 
@@ -32,6 +40,37 @@ BACKENDS = ("llama", "torch")
 DEFAULT_ADAPTER_DIR = Path(__file__).resolve().parent.parent.parent / "adapters" / "date-intent"
 #: Token budget of a full answer; the longest validation answer is far shorter (~40 tokens).
 MAX_ANSWER_TOKENS = 64
+
+
+class Scores(Protocol):
+    """Next-token scores indexable by token id (a numpy row or a torch tensor row)."""
+
+    def __getitem__(self, token_id: int, /) -> SupportsFloat: ...
+
+
+#: ``logits(forced) -> scores``: feed the tokens ``forced`` to the model, get next-token scores by token id.
+LogitsFn = Callable[[list[int]], Scores]
+
+
+class LoraBackend(Protocol):
+    """What :class:`LoraFallback` needs from a model runtime (:class:`LlamaCppBackend`, :class:`TorchBackend`).
+
+    ``name``: "llama" or "torch".
+    """
+
+    name: str
+
+    def complete(self, prompt: str, stop: str, max_tokens: int) -> str:
+        """Greedy continuation of ``prompt``, cut before ``stop`` or after ``max_tokens`` tokens."""
+        ...
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of ``text`` alone (no BOS)."""
+        ...
+
+    def choose(self, prompt: str, options: dict[str, list[int]]) -> str:
+        """The option (name -> token ids) greedy decoding constrained to ``options`` picks after ``prompt``."""
+        ...
 
 
 class LlamaCppBackend:
@@ -47,7 +86,6 @@ class LlamaCppBackend:
         self.base_gguf, self.adapter_gguf = Path(base_gguf), Path(adapter_gguf)
         try:
             import llama_cpp
-            import numpy as np
             from llama_cpp import Llama
         except ImportError as exc:
             raise ModelNotFoundError(
@@ -59,8 +97,6 @@ class LlamaCppBackend:
                 f"LoRA adapter not found: {self.adapter_gguf}",
                 hint="convert it with: python -m jarvis_desktop.training.gguf_export ADAPTER_DIR",
             )
-        from jarvis_desktop.nlu.gguf_check import check_lora_gguf
-
         check_lora_gguf(self.adapter_gguf)  # llama.cpp segfaults on some corrupt files instead of failing
         try:
             self._llm = Llama(
@@ -77,7 +113,7 @@ class LlamaCppBackend:
                 f"cannot load the LoRA adapter {self.adapter_gguf}: {exc}",
                 hint="retrain or reconvert it (see adapters/README.md)",
             ) from exc
-        self._llama_cpp, self._np = llama_cpp, np
+        self._llama_cpp = llama_cpp
         self._n_vocab = self._llm.n_vocab()
 
     def complete(self, prompt: str, stop: str, max_tokens: int) -> str:
@@ -85,6 +121,7 @@ class LlamaCppBackend:
         out = self._llm.create_completion(
             prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, stop=[stop], echo=False
         )
+        assert isinstance(out, dict)  # stream=False: one response, not an iterator
         return out["choices"][0]["text"]
 
     def tokenize(self, text: str) -> list[int]:
@@ -98,12 +135,13 @@ class LlamaCppBackend:
         llm.reset()
         llm.eval(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
 
-        def logits(forced: list[int]):
+        def logits(forced: list[int]) -> Scores:
             if forced:
                 llm.eval(forced)
             # Llama.eval no longer keeps logits unless logits_all: read the last token's row from the context
             ptr = self._llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
-            return self._np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
+            row: np.ndarray = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
+            return row
 
         return constrained_greedy(options, logits)
 
@@ -163,9 +201,9 @@ class TorchBackend:
     def choose(self, prompt: str, options: dict[str, list[int]]) -> str:
         """The option :func:`constrained_greedy` picks after ``prompt`` (KV cache kept between calls)."""
         torch = self._torch
-        state: dict = {}
+        state: dict[str, Any] = {}
 
-        def logits(forced: list[int]):
+        def logits(forced: list[int]) -> Scores:
             ids = ([] if state else self._prompt_ids(self._tok, prompt)) + forced
             out = self._model(input_ids=torch.tensor([ids]), past_key_values=state.get("past"), use_cache=True)
             state["past"] = out.past_key_values
@@ -175,7 +213,7 @@ class TorchBackend:
             return constrained_greedy(options, logits)
 
 
-def constrained_greedy(options: dict[str, list[int]], logits) -> str:
+def constrained_greedy(options: dict[str, list[int]], logits: LogitsFn) -> str:
     """Greedy decoding restricted to ``options`` (name -> token ids): at each step the highest-scoring
     next token among those that continue some option; stops as soon as one option is left.
 
@@ -212,15 +250,14 @@ def resolve_backend(name: str, adapter_dir: Path) -> str:
         return name
     if name != "auto":
         raise ModelNotFoundError(f"unknown fallback backend {name!r}", hint="use auto, llama or torch")
-    import importlib.util
-
     if importlib.util.find_spec("llama_cpp") is not None and (Path(adapter_dir) / "adapter.gguf").is_file():
         return "llama"
     return "torch"
 
 
 class LoraFallback:
-    """The adapter, loaded on first need and kept warm.
+    """The adapter, loaded on first need and kept warm; the engine's :class:`~.fallback.IntentFallback`
+    (``source="lora"``).
 
     Args:
         adapter_dir: directory with ``adapter.gguf`` (llama) and/or ``adapter_config.json`` +
@@ -246,7 +283,7 @@ class LoraFallback:
         self.base_gguf = base_gguf
         self.n_threads = n_threads
         self.use_hint = use_hint
-        self._backend = None
+        self._backend: LoraBackend | None = None
         self._intent_tokens: dict[str, list[int]] = {}
         self._lock = threading.Lock()
 
@@ -255,12 +292,27 @@ class LoraFallback:
         """ "llama" or "torch" once loaded, else None."""
         return self._backend.name if self._backend else None
 
-    def metadata(self) -> dict:
-        """The adapter's ``training_metadata.json`` ({} when absent or unreadable)."""
+    def metadata(self) -> dict[str, Any]:
+        """The adapter's ``training_metadata.json`` ({} when absent, unreadable or not an object)."""
         try:
-            return json.loads((self.adapter_dir / "training_metadata.json").read_text(encoding="utf-8"))
+            data = json.loads((self.adapter_dir / "training_metadata.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        return data if isinstance(data, dict) else {}
+
+    def routing_threshold(self) -> float | None:
+        """The routing threshold recorded with the adapter (``routing.threshold``), or None."""
+        routing = self.metadata().get("routing")
+        threshold = routing.get("threshold") if isinstance(routing, dict) else None
+        return float(threshold) if isinstance(threshold, (int, float)) else None
+
+    def decide(self, text: str, hint: str) -> FallbackDecision | None:
+        """The engine's question: the intent of ``text`` by constrained decoding (``answer(intent_only=True)``),
+        ``source="lora"``. Raises ModelNotFoundError (first call) when the adapter cannot be loaded."""
+        answer = self.answer(text, hint, intent_only=True)
+        if answer is None or answer.intent is None:
+            return None
+        return FallbackDecision(answer.intent, "lora")
 
     def load(self) -> LoraFallback:
         """Load the backend now and run one short warm-up completion (idempotent, thread-safe); returns self.
@@ -280,7 +332,7 @@ class LoraFallback:
                 self._backend = backend
         return self
 
-    def _make_backend(self):
+    def _make_backend(self) -> LoraBackend:
         if not self.adapter_dir.is_dir():
             raise ModelNotFoundError(
                 f"LoRA adapter directory not found: {self.adapter_dir}",
@@ -288,8 +340,6 @@ class LoraFallback:
             )
         name = resolve_backend(self.requested_backend, self.adapter_dir)
         if name == "llama":
-            from jarvis_desktop.models import embedded_chat_gguf
-
             base = Path(self.base_gguf) if self.base_gguf else embedded_chat_gguf()
             return LlamaCppBackend(base, self.adapter_dir / "adapter.gguf", n_threads=self.n_threads)
         for needed in ("adapter_config.json", "adapter_model.safetensors"):
@@ -308,11 +358,12 @@ class LoraFallback:
 
         Raises ModelNotFoundError (first call) when the adapter cannot be loaded.
         """
-        self.load()
+        backend = self.load()._backend
+        assert backend is not None  # load() sets it or raises
         prompt = build_prompt(text, hint if self.use_hint else None)
         with self._lock:
             if intent_only:
-                intent = self._backend.choose(prompt, self._intent_tokens)
+                intent = backend.choose(prompt, self._intent_tokens)
                 return LoraAnswer(intent=intent, date_keys=None, raw=intent)
-            completion = self._backend.complete(prompt, ANSWER_STOP, MAX_ANSWER_TOKENS)
+            completion = backend.complete(prompt, ANSWER_STOP, MAX_ANSWER_TOKENS)
         return parse_answer(completion + ANSWER_STOP)

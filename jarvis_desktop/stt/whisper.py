@@ -24,19 +24,19 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from jarvis_desktop.audio.vad import frame_levels_dbfs
 from jarvis_desktop.audio.wav import SAMPLE_RATE, load_audio
-from jarvis_desktop.config import SttSettings
+from jarvis_desktop.config import Settings, SttSettings
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
+from jarvis_desktop.models import embedded_whisper_path, whisper_model_path
+from jarvis_desktop.stt.transcript import Segment, Transcript
 
-if TYPE_CHECKING:
-    from jarvis_desktop.config import Settings
+__all__ = ["SpeechToText", "Segment", "Transcript", "filter_hallucinations", "max_new_tokens"]
 
 VERY_LOW_LOGPROB = -1.6
 """Segments whose mean token log-probability is below this are dropped (the decoder is guessing)."""
@@ -92,38 +92,6 @@ HALLUCINATION_PHRASES = frozenset(
 _ANNOTATION = re.compile(r"^\s*[\[(*♪].*[\])*♪]\s*$")
 
 
-@dataclass
-class Segment:
-    """One decoded stretch of speech. ``start``/``end`` in seconds from the clip start; ``no_speech_prob`` in
-    [0, 1]; ``avg_logprob`` the mean token log-probability (natural log, <= 0)."""
-
-    start: float
-    end: float
-    text: str
-    no_speech_prob: float
-    avg_logprob: float
-
-
-@dataclass
-class Transcript:
-    """The result of :meth:`SpeechToText.transcribe`.
-
-    ``text``: the kept segments joined by spaces; ``""`` when the audio holds no speech.
-    ``duration_s``: audio length in seconds. ``stt_seconds``: wall-clock decoding time in seconds.
-    ``segments``: the kept segments (dropped hallucinations are not listed).
-    """
-
-    text: str
-    duration_s: float
-    stt_seconds: float
-    segments: list[Segment] = field(default_factory=list)
-
-    @property
-    def real_time_factor(self) -> float:
-        """``stt_seconds / duration_s`` (below 1 is faster than real time); 0.0 for empty audio."""
-        return self.stt_seconds / self.duration_s if self.duration_s > 0 else 0.0
-
-
 class SpeechToText:
     """Transcribe 16 kHz mono speech with a local CTranslate2 Whisper model.
 
@@ -145,20 +113,16 @@ class SpeechToText:
         if model_path is None and self.options.model_path:
             model_path = self.options.model_path
         if model_path is None:
-            from jarvis_desktop.models import embedded_whisper_path
-
             model_path = embedded_whisper_path()
         self.model_path = Path(model_path).expanduser()
         _check_model_dir(self.model_path)
-        self._model = None
+        self._model: Any = None  # faster_whisper.WhisperModel (untyped library)
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SpeechToText:
         """Build from the user's settings (``[stt]``; the model path via ``models.whisper_model_path``)."""
-        from jarvis_desktop.models import whisper_model_path
-
         return cls(whisper_model_path(settings), settings.stt)
 
     @property
@@ -226,7 +190,7 @@ class SpeechToText:
     def _language(self) -> str | None:
         return self.options.language or None
 
-    def _load(self):
+    def _load(self) -> Any:
         if self._model is not None:
             return self._model
         with self._load_lock:

@@ -1,0 +1,64 @@
+"""What speech-to-text hands on: :class:`Transcript` (with its :class:`Segment` s) and the
+:class:`SpeechRecognizer` interface a speech-to-text model offers (:class:`~.whisper.SpeechToText` is the one
+the app ships)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass
+class Segment:
+    """One decoded stretch of speech. ``start``/``end`` in seconds from the clip start; ``no_speech_prob`` in
+    [0, 1]; ``avg_logprob`` the mean token log-probability (natural log, <= 0)."""
+
+    start: float
+    end: float
+    text: str
+    no_speech_prob: float
+    avg_logprob: float
+
+
+@dataclass
+class Transcript:
+    """The result of :meth:`SpeechToText.transcribe`.
+
+    ``text``: the kept segments joined by spaces; ``""`` when the audio holds no speech.
+    ``duration_s``: audio length in seconds. ``stt_seconds``: wall-clock decoding time in seconds.
+    ``segments``: the kept segments (dropped hallucinations are not listed).
+    """
+
+    text: str
+    duration_s: float
+    stt_seconds: float
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def real_time_factor(self) -> float:
+        """``stt_seconds / duration_s`` (below 1 is faster than real time); 0.0 for empty audio."""
+        return self.stt_seconds / self.duration_s if self.duration_s > 0 else 0.0
+
+
+class SpeechRecognizer(Protocol):
+    """A speech-to-text model: lazily loaded, thread-safe.
+
+    ``loaded``: the model is in memory. :meth:`warm_up` loads it now and returns the seconds it took.
+    :meth:`transcribe` takes float32 ``(n,)`` mono 16 kHz samples in [-1, 1] or an audio file path and returns
+    a :class:`Transcript` (``text == ""`` for silence); it raises BadInputError for unusable audio and
+    ModelNotFoundError when the model cannot load.
+    """
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def warm_up(self) -> float:
+        """Load the model now; returns seconds spent."""
+        ...
+
+    def transcribe(self, audio: np.ndarray | str | os.PathLike[str]) -> Transcript:
+        """Transcribe one utterance or recording."""
+        ...
