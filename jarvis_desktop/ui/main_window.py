@@ -59,13 +59,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# Engine packages that the engine thread and the Training tab's thread both import, imported once here on
-# the GUI thread before either starts: two threads importing one package at the same time can get it
-# half-initialised (Python's import locks hand out the partial module to avoid a deadlock). ~0.1 s, no models.
-import jarvis_desktop.actions  # noqa: E402,F401  isort: skip
-import jarvis_desktop.actions.scheduler  # noqa: E402,F401  isort: skip
-import jarvis_desktop.jobs.runner  # noqa: E402,F401  isort: skip
-import jarvis_desktop.store  # noqa: E402,F401  isort: skip
 from jarvis_desktop.actions.result import ActionResult
 from jarvis_desktop.actions.scheduler import Firing
 from jarvis_desktop.assistant import Assistant, Reply, Turn
