@@ -42,7 +42,7 @@ def bench_backend(name: str, rows: list[dict], hints: list[str], adapter_dir: Pa
     fb.answer(rows[0]["text"], hints[0])  # warm-up
     full_ms, int_ms = [], []
     ok_int = ok_keys = ok_fast_int = unparsed = 0
-    for row, hint in zip(rows, hints):
+    for row, hint in zip(rows, hints, strict=False):
         t0 = time.perf_counter()
         ans = fb.answer(row["text"], hint)
         full_ms.append((time.perf_counter() - t0) * 1000)

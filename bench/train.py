@@ -20,6 +20,7 @@ into a running :class:`~jarvis_desktop.nlu.engine.NluEngine` (llama.cpp backend)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -70,10 +71,8 @@ def _sample_rss(peak: list[float], stop: threading.Event) -> None:
     while not stop.wait(0.2):
         total = 0
         for child in me.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += child.memory_info().rss
-            except psutil.Error:
-                pass
         peak[0] = max(peak[0], total / 2**20)
 
 
@@ -95,6 +94,7 @@ def main() -> int:
 
     from jarvis_desktop.config import Settings
     from jarvis_desktop.jobs.adapters import builtin_dir, swap_fallback
+    from jarvis_desktop.jobs.events import JobEvent, ProgressEvent, StartEvent
     from jarvis_desktop.jobs.runner import JobRunner
     from jarvis_desktop.jobs.spec import JobSpec
     from jarvis_desktop.models import NLU_MODEL_DIR
@@ -111,14 +111,13 @@ def main() -> int:
     marks: dict[str, float] = {}
     progress: list[dict] = []
 
-    def on_event(job_id: int, ev: dict) -> None:
+    def on_event(job_id: int, ev: JobEvent) -> None:
         now = time.perf_counter()
-        kind = ev.get("event")
-        if kind == "start":
+        if isinstance(ev, StartEvent):
             marks.setdefault("start", now)
-        elif kind == "progress":
+        elif isinstance(ev, ProgressEvent):
             marks.setdefault("first_step", now)
-            progress.append(dict(ev, t=now))
+            progress.append(dict(ev.to_dict(), t=now))
 
     runner.add_listener(on_event)
     spec = JobSpec(

@@ -7,8 +7,9 @@ Offscreen Qt (``QT_QPA_PLATFORM=offscreen`` unless a display is set), a throw-aw
 The tab's default form (built-in corpus, 400 steps of batch 8, LoRA r 8 on layers 14-29) is submitted with
 ``TrainingTab.start()``; the job runs as its own ``train-adapter`` process. A 10 ms ``QTimer`` probe records
 the gap between its ticks: a stall is ``gap - 10 ms``. The job process's peak RSS (this process's children) is
-sampled with psutil every second on a Python thread. Scores are the job's own validation (``result["validation"]``: exact intent+keys match,
-greedy answers, the same rows for the new and the current adapter).
+sampled with psutil every second on a Python thread. Scores are the job's own validation
+(``result["validation"]``: exact intent+keys match, greedy answers, the same rows for the new and the current
+adapter).
 
 Run: .venv/bin/python bench/training_gui.py [--steps N] [--json]     (default N = the tab's default)
 """
@@ -30,6 +31,8 @@ if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import contextlib
+
 import psutil  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -43,10 +46,8 @@ def children_rss_mib() -> float:
     """RSS of this process's children (the job process and anything it started), MiB."""
     total = 0
     for child in psutil.Process().children(recursive=True):
-        try:
+        with contextlib.suppress(psutil.Error):
             total += child.memory_info().rss
-        except psutil.Error:
-            pass
     return total / 2**20
 
 

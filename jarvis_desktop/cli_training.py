@@ -14,21 +14,30 @@ that ended cancelled or interrupted.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from typing import Any
+import threading
+
+from jarvis_desktop.config import database_path, load_settings
+from jarvis_desktop.jobs.adapters import AdapterRegistry, activate_adapter
+from jarvis_desktop.jobs.backends import make_backend
+from jarvis_desktop.jobs.events import JobEvent, StatusEvent
+from jarvis_desktop.jobs.runner import JobRunner, log_tail
+from jarvis_desktop.jobs.spec import JobSpec
+from jarvis_desktop.jobs.store import JobRecord
+from jarvis_desktop.jobs.train_process import add_arguments as add_train_arguments
+from jarvis_desktop.jobs.train_process import main as train_process_main
+from jarvis_desktop.store.db import Database
+from jarvis_desktop.training.options import add_arguments as add_option_arguments
+from jarvis_desktop.training.options import given_values
 
 
-def _print_json(obj: Any) -> None:
+def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False, default=str))
 
 
-def _runner(recover: bool = True):
-    from jarvis_desktop.config import database_path, load_settings
-    from jarvis_desktop.jobs.backends import make_backend
-    from jarvis_desktop.jobs.runner import JobRunner
-    from jarvis_desktop.store.db import Database
-
+def _runner(recover: bool = True) -> JobRunner:
     training = load_settings().training
     return JobRunner(
         Database(database_path()),
@@ -39,13 +48,13 @@ def _runner(recover: bool = True):
     )
 
 
-def _score(scores: dict | None) -> str:
+def _score(scores: dict[str, float] | None) -> str:
     if not scores:
         return "-"
     return f"exact {scores.get('exact_accuracy', 0):.1f} % · intent {scores.get('intent_accuracy', 0):.1f} %"
 
 
-def job_line(job) -> str:
+def job_line(job: JobRecord) -> str:
     """One line per job: id, status, name, progress, scores / error."""
     prog = job.progress
     step = f"{prog.get('step', 0)}/{prog.get('max_steps', job.params.get('steps', '?'))}"
@@ -60,37 +69,25 @@ def job_line(job) -> str:
     return f"#{job.id:<4} {job.status:<11} {created}  {job.name:<22} step {step}{loss}{extra}"
 
 
-def cmd_train_adapter(args) -> int:
-    from jarvis_desktop.jobs.train_process import main
-
-    return main(args)
+def cmd_train_adapter(args: argparse.Namespace) -> int:
+    return train_process_main(args)
 
 
-def _follow(runner, job_id: int, as_json: bool) -> int:
+def _follow(runner: JobRunner, job_id: int, as_json: bool) -> int:
     """Print the job's events until it ends; Ctrl-C interrupts it (resumable). Returns the exit code."""
-    import threading
-
-    from jarvis_desktop.jobs.train_process import _human
-
     ended = threading.Event()
 
-    def show(jid: int, ev: dict) -> None:
+    def show(jid: int, ev: JobEvent) -> None:
         if jid != job_id:
             return
-        if ev.get("event") == "status":
-            job = ev["job"]
-            if as_json:
-                _print_json({"event": "status", "status": job.status, "id": job.id})
-            else:
-                print(f"job #{job.id}: {job.status}", flush=True)
-            if job.final:
-                ended.set()
-        elif as_json:
-            _print_json(ev)
+        if as_json:
+            _print_json(ev.to_dict())
         else:
-            text = _human(str(ev.get("event")), {k: v for k, v in ev.items() if k != "event"})
+            text = ev.human()
             if text:
                 print(text, flush=True)
+        if isinstance(ev, StatusEvent) and ev.job.final:
+            ended.set()
 
     runner.add_listener(show)
     if runner.get(job_id).final:
@@ -107,7 +104,38 @@ def _follow(runner, job_id: int, as_json: bool) -> int:
     return 0 if job.status == "succeeded" else 3
 
 
-def cmd_jobs(args) -> int:
+def _start_job(runner: JobRunner, args: argparse.Namespace) -> int:
+    """``jobs start``: queue a job with the options given (the rest: :class:`~.jobs.spec.JobSpec`'s defaults)."""
+    spec = JobSpec().updated(given_values(args, JobSpec))
+    job = runner.submit(spec)
+    if not args.json:
+        print(f"job #{job.id} queued: adapter {job.name}", flush=True)
+    return _follow(runner, job.id, args.json)
+
+
+def _show_job(runner: JobRunner, args: argparse.Namespace) -> int:
+    job = runner.get(args.id)
+    if args.json:
+        _print_json(dict(job.to_dict(), log_tail=log_tail(job, 40)))
+    else:
+        print(job_line(job))
+        print(f"log: {job.log_path}\noutput: {job.output_path}\n{log_tail(job, 20)}")
+    return 0
+
+
+def _list_jobs(runner: JobRunner, args: argparse.Namespace) -> int:
+    jobs = runner.list_jobs()
+    if args.json:
+        _print_json([j.to_dict() for j in jobs])
+    elif not jobs:
+        print("No training jobs.")
+    else:
+        for job in jobs:
+            print(job_line(job))
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
     runner = _runner()
     try:
         sub = args.jobs_command
@@ -119,65 +147,19 @@ def cmd_jobs(args) -> int:
             runner.resume(args.id)
             return _follow(runner, args.id, args.json)
         if sub == "start":
-            from jarvis_desktop.jobs.spec import JobSpec
-
-            spec = JobSpec(
-                data=args.data or "",
-                valid=args.valid or "",
-                name=args.name or "",
-                epochs=args.epochs if args.epochs is not None else 1.0,
-                max_steps=args.max_steps
-                if args.max_steps is not None
-                else (0 if args.epochs is not None else JobSpec().max_steps),
-            )
-            for key in (
-                "batch_size",
-                "lr",
-                "rank",
-                "alpha",
-                "max_len",
-                "first_layer",
-                "eval_rows",
-                "checkpoint_every",
-                "threads",
-            ):
-                if getattr(args, key) is not None:
-                    setattr(spec, key, getattr(args, key))
-            spec.gguf = not args.no_gguf
-            job = runner.submit(spec)
-            if not args.json:
-                print(f"job #{job.id} queued: adapter {job.name}", flush=True)
-            return _follow(runner, job.id, args.json)
+            return _start_job(runner, args)
         if sub == "show":
-            from jarvis_desktop.jobs.runner import log_tail
-
-            job = runner.get(args.id)
-            if args.json:
-                _print_json(dict(job.to_dict(), log_tail=log_tail(job, 40)))
-            else:
-                print(job_line(job))
-                print(f"log: {job.log_path}\noutput: {job.output_path}\n{log_tail(job, 20)}")
-            return 0
-        jobs = runner.list()
-        if args.json:
-            _print_json([j.to_dict() for j in jobs])
-        elif not jobs:
-            print("No training jobs.")
-        else:
-            for job in jobs:
-                print(job_line(job))
-        return 0
+            return _show_job(runner, args)
+        return _list_jobs(runner, args)
     finally:
         runner.close()
         runner.store.db.close()
 
 
-def cmd_adapters(args) -> int:
-    from jarvis_desktop.jobs.adapters import AdapterRegistry
-
+def cmd_adapters(args: argparse.Namespace) -> int:
     registry = AdapterRegistry()
     if args.adapters_command == "activate":
-        info = registry.activate(args.name)
+        info = activate_adapter(args.name, registry=registry).info
         if args.json:
             _print_json(info.to_dict())
         else:
@@ -186,7 +168,7 @@ def cmd_adapters(args) -> int:
                 "or at once when activated from the Training tab."
             )
         return 0
-    items = registry.list()
+    items = registry.list_adapters()
     if args.json:
         _print_json([a.to_dict() for a in items])
         return 0
@@ -198,12 +180,11 @@ def cmd_adapters(args) -> int:
     return 0
 
 
-def add_parsers(sub) -> None:
-    """Add ``train-adapter``, ``jobs`` and ``adapters`` to the CLI's sub-parsers."""
-    from jarvis_desktop.jobs.train_process import add_arguments
-
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add ``train-adapter``, ``jobs`` and ``adapters`` to the CLI's sub-parsers. ``train-adapter`` and ``jobs
+    start`` take the same training options, both derived from :class:`~.jobs.spec.JobSpec`."""
     s = sub.add_parser("train-adapter", help="train a LoRA adapter for the NLU fallback (foreground)")
-    add_arguments(s)
+    add_train_arguments(s)
     s.set_defaults(func=cmd_train_adapter)
 
     s = sub.add_parser("jobs", help="background training jobs: list, show, cancel, resume, start")
@@ -218,21 +199,7 @@ def add_parsers(sub) -> None:
         c.add_argument("id", type=int, metavar="ID")
         c.add_argument("--json", action="store_true")
     st = inner.add_parser("start", help="queue a job and follow it until it ends")
-    st.add_argument("--data", help="training JSONL (default: the built-in corpus)")
-    st.add_argument("--valid")
-    st.add_argument("--name", help="adapter name (default: job-<id>)")
-    st.add_argument("--epochs", type=float)
-    st.add_argument("--max-steps", type=int)
-    st.add_argument("--batch-size", type=int)
-    st.add_argument("--lr", type=float)
-    st.add_argument("--rank", type=int)
-    st.add_argument("--alpha", type=int)
-    st.add_argument("--max-len", type=int)
-    st.add_argument("--first-layer", type=int)
-    st.add_argument("--eval-rows", type=int)
-    st.add_argument("--checkpoint-every", type=int)
-    st.add_argument("--threads", type=int)
-    st.add_argument("--no-gguf", action="store_true")
+    add_option_arguments(st, JobSpec, none_defaults=True)
     st.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_jobs, jobs_command=None)
 

@@ -47,7 +47,7 @@ def _fake_previous_adapter(home: Path) -> Path:
 def test_a_job_runs_as_its_own_process_and_succeeds_with_progress_stored(runner, tmp_path):
     data = tiny_dataset(tmp_path / "tiny.jsonl")
     seen = []
-    runner.add_listener(lambda job_id, ev: seen.append(ev.get("event")))
+    runner.add_listener(lambda job_id, ev: seen.append(ev.kind))
     job = runner.submit(tiny_spec(data, name="my-phrasings"))
     assert job.status == "running" and job.pid and job.pid != os.getpid()
 
@@ -65,7 +65,7 @@ def test_a_job_runs_as_its_own_process_and_succeeds_with_progress_stored(runner,
     for name in ("adapter_config.json", "adapter_model.safetensors", "training_metadata.json", "tokenizer.json"):
         assert (out / name).is_file(), name
     assert done.result["validation"]["new"]["n"] == 2
-    names = [a.name for a in AdapterRegistry().list()]
+    names = [a.name for a in AdapterRegistry().list_adapters()]
     assert "my-phrasings" in names
     assert {"start", "progress", "validation", "done", "status"} <= set(seen)
 
@@ -117,7 +117,7 @@ def test_a_data_file_with_a_bad_line_is_rejected_with_its_line_number_before_any
     (tmp_path / "broken.jsonl").write_text('{"text": "hi", "intent": "greeting", "date_keys": []}\n{"text": \n')
     with pytest.raises(BadInputError, match="line 2: not valid JSON"):
         runner.submit(tiny_spec(tmp_path / "broken.jsonl"))
-    assert runner.list() == []
+    assert runner.list_jobs() == []
 
 
 def _mount_tiny_tmpfs(path: Path, size: str) -> bool:

@@ -60,7 +60,7 @@ def test_a_job_of_a_crashed_app_shows_interrupted_and_resumes_from_its_checkpoin
     db = Database(home / "jarvis.sqlite3")
     store = JobStore(db)
     try:
-        job = wait_for(lambda: (store.list() or [None])[0], timeout=60, what="the job row")
+        job = wait_for(lambda: (store.list_jobs() or [None])[0], timeout=60, what="the job row")
         wait_for(lambda: store.events(job.id, "checkpoint"), timeout=240, what="the first checkpoint")
         job = store.get(job.id)
         assert job.status == "running" and job.owner_pid == app.pid

@@ -26,7 +26,8 @@ COMMANDS = [
 def tok_model():
     from peft import LoraConfig, get_peft_model
 
-    from jarvis_desktop.training.lora import LoraTrainConfig, load_base
+    from jarvis_desktop.nlu.hf_base import load_base
+    from jarvis_desktop.training.recipe import LoraTrainConfig
 
     recipe = LoraTrainConfig()
     torch.manual_seed(7)
@@ -96,8 +97,9 @@ def test_packed_dropout_draws_the_padded_batchs_mask_for_the_real_tokens():
 def test_teacher_forced_scores_match_what_greedy_decoding_really_writes():
     from peft import PeftModel
 
+    from jarvis_desktop.nlu.hf_base import load_base
     from jarvis_desktop.training.data import load_rows
-    from jarvis_desktop.training.lora import LoraTrainConfig, load_base
+    from jarvis_desktop.training.recipe import LoraTrainConfig
     from jarvis_desktop.training.scoring import score_teacher_forced
 
     rows = random.Random(5).sample(load_rows(LoraTrainConfig().valid_path), 12)

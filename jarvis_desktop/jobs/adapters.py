@@ -6,7 +6,9 @@
   (``adapter_config.json``, ``adapter_model.safetensors``), tokenizer files, ``training_metadata.json``,
   ``adapter.gguf`` (llama.cpp) and optionally ``adapter.zip``. Kept after another one is activated.
 * Active: ``[nlu] adapter_dir`` in ``settings.toml`` (empty = built-in), which the NLU engine reads at start.
-  :meth:`AdapterRegistry.activate` persists the choice; :func:`swap_fallback` puts it into a running engine.
+  :func:`activate_adapter` is the one way to activate one (the CLI and the Training tab both call it): with a
+  running engine it first loads and swaps it in (:func:`swap_fallback`), then
+  :meth:`AdapterRegistry.activate` persists the choice.
 
 Scores: ``training_metadata.json`` ``job_validation`` (written by the job: the new adapter and the one it was
 compared with, on the same validation rows), else ``validation_teacher_forced``. All in %, higher is better.
@@ -20,7 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jarvis_desktop.config import Settings, data_dir, load_settings, save_settings
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.nlu.engine import NluEngine
+from jarvis_desktop.nlu.lora_fallback import DEFAULT_ADAPTER_DIR, LoraFallback
 
 #: Name of the built-in adapter (the repo's ``adapters/date-intent``).
 BUILTIN_NAME = "date-intent"
@@ -30,15 +35,11 @@ SCORE_ORDER = ("exact_accuracy", "intent_accuracy", "date_keys_accuracy")
 
 def builtin_dir() -> Path:
     """The shipped adapter's directory (it may be missing in a development checkout)."""
-    from jarvis_desktop.nlu.lora_fallback import DEFAULT_ADAPTER_DIR
-
     return DEFAULT_ADAPTER_DIR
 
 
 def adapters_root() -> Path:
     """``<data dir>/adapters`` (created on first use)."""
-    from jarvis_desktop.config import data_dir
-
     root = data_dir() / "adapters"
     root.mkdir(parents=True, exist_ok=True)
     return root
@@ -131,12 +132,10 @@ class AdapterRegistry:
         self.root = Path(root) if root else adapters_root()
         self.settings_file = settings_file
 
-    def _settings(self):
-        from jarvis_desktop.config import load_settings
-
+    def _settings(self) -> Settings:
         return load_settings(self.settings_file)
 
-    def list(self) -> list[AdapterInfo]:
+    def list_adapters(self) -> list[AdapterInfo]:
         """The built-in adapter first, then trained ones, newest first; ``active`` set on the active one."""
         items = [_info(BUILTIN_NAME, builtin_dir(), True)]
         trained = [
@@ -155,7 +154,7 @@ class AdapterRegistry:
 
     def get(self, name: str) -> AdapterInfo:
         """The adapter called ``name``. Raises BadInputError when there is none."""
-        for item in self.list():
+        for item in self.list_adapters():
             if item.name == name:
                 return item
         raise BadInputError(f"no adapter called {name!r}", hint="see: jarvis-desktop adapters")
@@ -166,14 +165,14 @@ class AdapterRegistry:
         return Path(configured).expanduser() if configured else builtin_dir()
 
     def active(self) -> AdapterInfo:
-        """The active adapter (one made up from the path when it is not in :meth:`list`)."""
-        for item in self.list():
+        """The active adapter (one made up from the path when it is not in :meth:`list_adapters`)."""
+        for item in self.list_adapters():
             if item.active:
                 return item
         path = self.active_path()
         return _info(path.name, path, False)
 
-    def activate(self, name: str, settings: Any = None) -> AdapterInfo:
+    def activate(self, name: str, settings: Settings | None = None) -> AdapterInfo:
         """Make ``name`` the active adapter: written to ``settings.toml`` (atomically) and, when given, into
         the in-memory ``settings`` of a running app. Returns it with ``active`` True.
 
@@ -181,8 +180,6 @@ class AdapterRegistry:
             BadInputError: unknown name, or its directory is missing.
             JarvisError: the settings file cannot be written.
         """
-        from jarvis_desktop.config import save_settings
-
         info = self.get(name)
         if not info.present:
             raise BadInputError(f"adapter {name!r} is missing on disk: {info.path}")
@@ -212,7 +209,7 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def swap_fallback(engine: Any, adapter_dir: Path, settings: Any = None) -> float:
+def swap_fallback(engine: NluEngine, adapter_dir: Path, settings: Settings | None = None) -> float:
     """Load the adapter in ``adapter_dir`` and make it the running ``engine``'s LoRA fallback (no restart).
 
     The new :class:`~jarvis_desktop.nlu.lora_fallback.LoraFallback` is loaded first (the engine keeps
@@ -227,10 +224,8 @@ def swap_fallback(engine: Any, adapter_dir: Path, settings: Any = None) -> float
     Raises:
         ModelNotFoundError: the adapter cannot be loaded; the engine keeps its current fallback.
     """
-    from jarvis_desktop.nlu.lora_fallback import LoraFallback
-
     t0 = time.perf_counter()
-    nlu = getattr(settings, "nlu", None)
+    nlu = settings.nlu if settings is not None else None
     mode = ((nlu.fallback if nlu else "auto") or "auto").strip().lower()
     if mode == "off":
         return 0.0
@@ -244,3 +239,34 @@ def swap_fallback(engine: Any, adapter_dir: Path, settings: Any = None) -> float
     engine.fallback = fallback
     engine.fallback_error = None
     return time.perf_counter() - t0
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An adapter made active: its ``info`` (``active`` True), and ``swap_s`` seconds the load + swap into the
+    running engine took (None when there was no running engine: it is used from the next start)."""
+
+    info: AdapterInfo
+    swap_s: float | None
+
+
+def activate_adapter(
+    name: str,
+    engine: NluEngine | None = None,
+    settings: Settings | None = None,
+    registry: AdapterRegistry | None = None,
+) -> Activation:
+    """Make adapter ``name`` the NLU fallback's: with a running ``engine``, load it and swap it in first
+    (:func:`swap_fallback`; a failed load leaves everything as it was), then persist the choice in
+    ``settings.toml`` (and in the running app's ``settings``). The one activation of both the CLI
+    (``adapters activate``) and the Training tab.
+
+    Raises:
+        BadInputError: unknown adapter, or its directory is missing.
+        ModelNotFoundError: it cannot be loaded into ``engine`` (the current one stays active).
+        JarvisError: the settings file cannot be written.
+    """
+    registry = registry or AdapterRegistry()
+    info = registry.get(name)
+    swap_s = swap_fallback(engine, info.path, settings) if engine is not None else None
+    return Activation(registry.activate(name, settings=settings), swap_s)

@@ -13,7 +13,6 @@ See docs/training.md.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -22,6 +21,11 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
+
+from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.jobs.events import JobEvent, from_json
 
 #: Environment variable telling the job process which process to watch: when it dies the job checkpoints
 #: and exits (interrupted), so a crashed app never leaves an orphan training run.
@@ -54,9 +58,9 @@ class JobHandle(ABC):
         """The exit code once the job ended, else None (never blocks)."""
 
     @abstractmethod
-    def read_events(self) -> list[dict]:
-        """The JSON lines the job wrote since the last call, parsed (lines that are not JSON objects are
-        returned as ``{"event": "text", "text": line}``)."""
+    def read_events(self) -> list[JobEvent]:
+        """The events the job wrote since the last call (:func:`~.events.from_json`: a line that is not JSON is
+        a ``TextEvent``, a bad JSON line a ``ProtocolErrorEvent``)."""
 
     @abstractmethod
     def terminate(self) -> None:
@@ -112,8 +116,8 @@ class JsonLinesReader:
         self._partial = b""
         self._lock = threading.Lock()
 
-    def read(self) -> list[dict]:
-        """Complete lines added since the last call (thread-safe)."""
+    def read(self) -> list[JobEvent]:
+        """The events of the complete lines added since the last call (thread-safe)."""
         with self._lock:
             try:
                 with open(self.path, "rb") as fh:
@@ -124,17 +128,8 @@ class JsonLinesReader:
             self.offset += len(data)
             data = self._partial + data
             *lines, self._partial = data.split(b"\n")
-        out = []
-        for raw in lines:
-            line = raw.decode("utf-8", "replace").strip()
-            if not line:
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                obj = None
-            out.append(obj if isinstance(obj, dict) else {"event": "text", "text": line})
-        return out
+        texts = (raw.decode("utf-8", "replace").strip() for raw in lines)
+        return [from_json(text) for text in texts if text]
 
 
 class LocalProcessHandle(JobHandle):
@@ -150,7 +145,7 @@ class LocalProcessHandle(JobHandle):
     def poll(self) -> int | None:
         return self.proc.poll()
 
-    def read_events(self) -> list[dict]:
+    def read_events(self) -> list[JobEvent]:
         return self.reader.read()
 
     def terminate(self) -> None:
@@ -166,8 +161,6 @@ class LocalProcessHandle(JobHandle):
 
 
 def _create_time(pid: int) -> float | None:
-    import psutil
-
     try:
         return psutil.Process(pid).create_time()
     except psutil.Error:
@@ -191,8 +184,6 @@ class LocalProcessBackend(Backend):
         return [self.python, "-m", "jarvis_desktop", "train-adapter", *args, "--json-progress"]
 
     def launch(self, request: LaunchRequest) -> LocalProcessHandle:
-        from jarvis_desktop.errors import JarvisError
-
         request.work_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -223,8 +214,6 @@ class LocalProcessBackend(Backend):
         return LocalProcessHandle(proc, request, reader)
 
     def alive(self, pid: int | None, started: float | None) -> bool:
-        import psutil
-
         if not pid:
             return False
         try:
@@ -236,22 +225,21 @@ class LocalProcessBackend(Backend):
             return False
 
     def signal(self, pid: int | None, started: float | None, sig: int) -> bool:
-        if not self.alive(pid, started):
+        if pid is None or not self.alive(pid, started):
             return False
         try:
-            os.kill(int(pid), sig)
+            os.kill(pid, sig)
             return True
         except OSError:
             return False
 
 
-def make_backend(name: str = "local", **options) -> Backend:
-    """The backend for the ``[training] backend`` setting. Only "local" is built; "ray" and "ssh" are
-    described in docs/training.md. Raises BadInputError for another name."""
-    from jarvis_desktop.errors import BadInputError
-
+def make_backend(name: str = "local", nice: int = 10) -> Backend:
+    """The backend for the ``[training] backend`` setting (``nice``: the job's CPU priority increment). Only
+    "local" is built; "ray" and "ssh" are described in docs/training.md. Raises BadInputError for another
+    name."""
     if name in ("", "local"):
-        return LocalProcessBackend(**options)
+        return LocalProcessBackend(nice=nice)
     raise BadInputError(
         f"training backend {name!r} is not available in this version",
         hint='set [training] backend = "local" (remote backends: see docs/training.md)',

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.models import NLU_MODEL_DIR
+from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
 
 #: Name shown for the built-in corpus (``models/nlu/corpus.train.jsonl``).
 BUILTIN_NAME = "built-in corpus"
@@ -24,15 +26,11 @@ MAX_REPORTED = 5
 
 def builtin_train_path() -> Path:
     """The shipped generated corpus' train split (models/nlu/corpus.train.jsonl)."""
-    from jarvis_desktop.models import NLU_MODEL_DIR
-
     return NLU_MODEL_DIR / "corpus.train.jsonl"
 
 
 def builtin_valid_path() -> Path:
     """The shipped corpus' validation split (used to score every adapter unless a job names another)."""
-    from jarvis_desktop.models import NLU_MODEL_DIR
-
     return NLU_MODEL_DIR / "corpus.valid.jsonl"
 
 
@@ -46,14 +44,12 @@ class DatasetInfo:
     sha256: str
     intents: dict[str, int] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "rows": self.rows, "sha256": self.sha256, "intents": self.intents}
 
 
 def check_row(obj: object) -> str | None:
     """Why ``obj`` (one parsed JSON line) is not a training row, or None when it is one."""
-    from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
-
     if not isinstance(obj, dict):
         return "expected a JSON object"
     text = obj.get("text")
@@ -95,12 +91,12 @@ def validate_dataset(path: str | Path) -> DatasetInfo:
     errors: list[str] = []
     intents: dict[str, int] = {}
     rows = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+    for lineno, content in enumerate(text.splitlines(), 1):
+        if not content.strip():
             continue
         try:
-            obj = json.loads(line)
-        except ValueError as exc:
+            obj = json.loads(content)
+        except json.JSONDecodeError as exc:
             errors.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
         problem = check_row(obj)

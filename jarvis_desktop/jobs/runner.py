@@ -20,17 +20,44 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import psutil
+
+from jarvis_desktop.config import data_dir
 from jarvis_desktop.errors import BadInputError
-from jarvis_desktop.jobs.backends import Backend, JobHandle, LaunchRequest, LocalProcessBackend, tail_text
+from jarvis_desktop.jobs.adapters import AdapterRegistry
+from jarvis_desktop.jobs.backends import (
+    Backend,
+    JobHandle,
+    JsonLinesReader,
+    LaunchRequest,
+    LocalProcessBackend,
+    tail_text,
+)
+from jarvis_desktop.jobs.datasets import builtin_train_path, validate_dataset
+from jarvis_desktop.jobs.events import (
+    DoneEvent,
+    ErrorEvent,
+    InterruptedEvent,
+    JobEvent,
+    ProgressEvent,
+    StartEvent,
+    StatusEvent,
+    StoppedEvent,
+    TextEvent,
+)
 from jarvis_desktop.jobs.spec import JobSpec
 from jarvis_desktop.jobs.store import RESUMABLE, JobRecord, JobStore
+from jarvis_desktop.jobs.train_process import latest_checkpoint
 from jarvis_desktop.store.db import Database
 
-EventListener = Callable[[int, dict], None]
+#: Called with ``(job_id, event)`` for each event of a job (:mod:`.events`), on the runner's monitor thread.
+EventListener = Callable[[int, JobEvent], None]
 #: Log lines kept in a failed job's ``error``.
 TAIL_LINES = 12
 
@@ -47,8 +74,6 @@ class _Running:
 
 def jobs_root() -> Path:
     """``<data dir>/jobs``: one work directory per job (checkpoints, ``progress.jsonl``, ``job.log``)."""
-    from jarvis_desktop.config import data_dir
-
     return data_dir() / "jobs"
 
 
@@ -97,22 +122,20 @@ class JobRunner:
     # ---- listeners ----------------------------------------------------------------------------------
     def add_listener(self, listener: EventListener) -> None:
         """Call ``listener(job_id, event)`` for each job event (on the monitor thread). Besides the job's own
-        lines (``start``, ``progress``, ``checkpoint``, ``validation``, ``done`` ...) the runner sends
-        ``{"event": "status", "status": ..., "job": JobRecord}`` on every status change."""
+        events (:mod:`.events`: start, progress, checkpoint, validation, done ...) the runner sends a
+        :class:`~.events.StatusEvent` (the new :class:`~.store.JobRecord`) on every status change."""
         self._listeners.append(listener)
 
-    def _notify(self, job_id: int, event: dict) -> None:
+    def _notify(self, job_id: int, event: JobEvent) -> None:
         for listener in list(self._listeners):
             try:
                 listener(job_id, event)
-            except Exception:  # noqa: BLE001 - a listener never stops the runner
-                import traceback
-
+            except Exception:  # a listener never stops the runner
                 traceback.print_exc()
 
-    def _status(self, job_id: int, **values) -> JobRecord:
+    def _status(self, job_id: int, **values: Any) -> JobRecord:
         record = self.store.update(job_id, **values)
-        self._notify(job_id, {"event": "status", "status": record.status, "job": record})
+        self._notify(job_id, StatusEvent(record))
         return record
 
     # ---- queue --------------------------------------------------------------------------------------
@@ -122,9 +145,6 @@ class JobRunner:
         Raises:
             BadInputError: bad parameters, or a bad data file (the message names the line).
         """
-        from jarvis_desktop.jobs.adapters import AdapterRegistry
-        from jarvis_desktop.jobs.datasets import builtin_train_path, validate_dataset
-
         spec.check()
         data = Path(spec.data).expanduser().resolve() if spec.data else builtin_train_path()
         info = validate_dataset(data)
@@ -146,7 +166,7 @@ class JobRunner:
             output_path=str(registry.root / name),
             owner_pid=os.getpid(),
         )
-        self._notify(record.id, {"event": "status", "status": "queued", "job": self.store.get(record.id)})
+        self._notify(record.id, StatusEvent(self.store.get(record.id)))
         self._pump()
         return self.store.get(record.id)
 
@@ -156,8 +176,6 @@ class JobRunner:
         Raises:
             BadInputError: unknown id, a job that is not over or already succeeded, or one without checkpoint.
         """
-        from jarvis_desktop.jobs.train_process import latest_checkpoint
-
         record = self.store.get(job_id)
         if record.status not in RESUMABLE:
             raise BadInputError(f"job {job_id} is {record.status}; only {', '.join(RESUMABLE)} jobs can be resumed")
@@ -219,9 +237,9 @@ class JobRunner:
         """The job (BadInputError when unknown)."""
         return self.store.get(job_id)
 
-    def list(self, limit: int = 200) -> list[JobRecord]:
+    def list_jobs(self, limit: int = 200) -> list[JobRecord]:
         """Jobs, newest first."""
-        return self.store.list(limit=limit)
+        return self.store.list_jobs(limit=limit)
 
     def wait(self, job_id: int, timeout: float | None = None) -> JobRecord:
         """Block until the job is over (or ``timeout`` seconds passed); returns its record."""
@@ -237,7 +255,7 @@ class JobRunner:
         """Mark jobs left behind by a dead app as interrupted: ``running`` ones whose process is gone,
         ``queued`` ones whose owner process is gone. Returns them."""
         changed = []
-        for record in self.store.list(("running", "queued")):
+        for record in self.store.list_jobs(("running", "queued")):
             if record.id in self._running:
                 continue
             if record.status == "running":
@@ -275,8 +293,6 @@ class JobRunner:
 
     @staticmethod
     def _resume_hint(record: JobRecord) -> str:
-        from jarvis_desktop.jobs.train_process import latest_checkpoint
-
         if latest_checkpoint(Path(record.work_dir) / "checkpoints") is not None:
             return f"; resume it with: jarvis-desktop jobs resume {record.id}"
         return ""
@@ -288,7 +304,7 @@ class JobRunner:
             if self._closed:
                 return
             while len(self._running) < self.max_concurrent:
-                queued = [r for r in self.store.list(("queued",)) if r.owner_pid == os.getpid()]
+                queued = [r for r in self.store.list_jobs(("queued",)) if r.owner_pid == os.getpid()]
                 if not queued:
                     break
                 self._start(min(queued, key=lambda r: r.id))
@@ -296,20 +312,24 @@ class JobRunner:
                 self._thread = threading.Thread(target=self._monitor, name="jarvis-jobs", daemon=True)
                 self._thread.start()
 
-    def _start(self, record: JobRecord) -> None:
-        from jarvis_desktop.jobs.adapters import AdapterRegistry
-
-        spec = JobSpec.from_dict(record.params)
+    def _job_args(self, record: JobRecord) -> list[str]:
+        """The ``train-adapter`` arguments of the job's next attempt: ``--resume`` of its work directory once
+        it ran, else its spec (:meth:`~.spec.JobSpec.train_args`) with its data file and, on the first attempt,
+        the active adapter as baseline."""
         work = Path(record.work_dir)
-        args = spec.train_args(record.output_path, int(record.params.get("steps") or spec.max_steps or 1))
-        args += ["--work-dir", str(work)]
         if record.attempts > 0 and (work / "job.json").is_file():
-            args = ["--resume", str(work), "--output", record.output_path]
-        elif not spec.data:
-            args += ["--data", record.data_path]
-        if "--baseline" not in args and record.attempts == 0:
+            return ["--resume", str(work), "--output", record.output_path]
+        spec = JobSpec.from_dict(record.params)
+        spec.data = spec.data or record.data_path
+        if not spec.baseline and record.attempts == 0:
             active = AdapterRegistry(self._adapters_dir).active_path()
-            args += ["--baseline", str(active) if (active / "adapter_config.json").is_file() else "none"]
+            spec.baseline = str(active) if (active / "adapter_config.json").is_file() else "none"
+        steps = int(record.params.get("steps") or spec.max_steps or 1)
+        return [*spec.train_args(record.output_path, steps), "--work-dir", str(work)]
+
+    def _start(self, record: JobRecord) -> None:
+        work = Path(record.work_dir)
+        args = self._job_args(record)
         request = LaunchRequest(
             job_id=record.id,
             args=args,
@@ -320,7 +340,7 @@ class JobRunner:
         )
         try:
             handle = self.backend.launch(request)
-        except Exception as exc:  # noqa: BLE001 - a job that cannot start fails; the app goes on
+        except Exception as exc:  # a job that cannot start fails; the app goes on
             self._status(record.id, status="failed", finished_at="now", error=str(exc))
             return
         self._running[record.id] = _Running(handle)
@@ -343,9 +363,7 @@ class JobRunner:
             for job_id, running in items:
                 try:
                     self._poll(job_id, running)
-                except Exception:  # noqa: BLE001 - keep monitoring the other jobs
-                    import traceback
-
+                except Exception:  # keep monitoring the other jobs
                     traceback.print_exc()
             self._pump()
             self._wake.wait(self.poll_s)
@@ -365,24 +383,23 @@ class JobRunner:
         self._take_events(job_id, running, handle.read_events())
         self._finish(job_id, running, code)
 
-    def _take_events(self, job_id: int, running: _Running, events: list[dict]) -> None:
+    def _take_events(self, job_id: int, running: _Running, events: list[JobEvent]) -> None:
         if not events:
             return
-        self.store.add_events(job_id, [e for e in events if e.get("event") != "text"])
-        updates: dict = {}
+        self.store.add_events(job_id, [e.to_dict() for e in events if not isinstance(e, TextEvent)])
+        updates: dict[str, Any] = {}
         for ev in events:
-            kind = ev.get("event")
-            if kind == "progress":
-                updates["progress"] = {k: v for k, v in ev.items() if k != "event"}
-            elif kind == "start":
-                updates["data_sha256"] = ev.get("data_sha256", "")
-            elif kind == "done":
+            if isinstance(ev, ProgressEvent):
+                updates["progress"] = {k: v for k, v in ev.to_dict().items() if k != "event"}
+            elif isinstance(ev, StartEvent):
+                updates["data_sha256"] = ev.data_sha256
+            elif isinstance(ev, DoneEvent):
                 running.saw_done = True
                 updates["result"] = _result_of(ev)
-            elif kind == "error":
-                running.last_error = str(ev.get("message", ""))
-            elif kind in ("cancelled", "interrupted"):
-                running.stopped_event = kind
+            elif isinstance(ev, ErrorEvent):
+                running.last_error = ev.message
+            elif isinstance(ev, StoppedEvent):
+                running.stopped_event = ev.kind
         if updates:
             self.store.update(job_id, **updates)
         for ev in events:
@@ -407,7 +424,7 @@ class JobRunner:
                 error="cancelled by the user" + self._resume_hint(record),
             )
             return
-        if running.closing or running.stopped_event == "interrupted":
+        if running.closing or running.stopped_event == InterruptedEvent.kind:
             self._status(
                 job_id,
                 status="interrupted",
@@ -460,8 +477,9 @@ class JobRunner:
                 while running.handle.poll() is None:
                     time.sleep(0.05)
             self._take_events(job_id, running, running.handle.read_events())
-            self._finish(job_id, running, running.handle.poll())
-        for record in self.store.list(("queued",)):
+            code = running.handle.poll()
+            self._finish(job_id, running, -9 if code is None else code)
+        for record in self.store.list_jobs(("queued",)):
             if record.owner_pid == os.getpid():
                 self._status(
                     record.id, status="interrupted", finished_at="now", error="Jarvis was closed before the job started"
@@ -471,30 +489,27 @@ class JobRunner:
             self._thread.join(timeout=2.0)
 
 
-def _result_of(done: dict) -> dict:
-    """The job row's ``result`` from its ``done`` line."""
-    return {key: done.get(key) for key in ("validation", "files", "output", "steps", "wall_seconds")}
+def _result_of(done: DoneEvent) -> dict[str, Any]:
+    """The job row's ``result`` from its ``done`` event."""
+    data = done.to_dict()
+    return {key: data.get(key) for key in ("validation", "files", "output", "steps", "wall_seconds")}
 
 
-def _finished_line(record: JobRecord) -> dict | None:
-    """The ``done`` line of the job's last attempt in its progress file, or None."""
-    from jarvis_desktop.jobs.backends import JsonLinesReader
-
+def _finished_line(record: JobRecord) -> DoneEvent | None:
+    """The ``done`` event of the job's last attempt in its progress file, or None."""
     path = Path(record.work_dir) / "progress.jsonl"
     if not record.work_dir or not path.is_file():
         return None
     done = None
     for ev in JsonLinesReader(path, offset=0).read():
-        if ev.get("event") == "start":
+        if isinstance(ev, StartEvent):
             done = None
-        elif ev.get("event") == "done":
+        elif isinstance(ev, DoneEvent):
             done = ev
     return done
 
 
 def _pid_alive(pid: int) -> bool:
-    import psutil
-
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:

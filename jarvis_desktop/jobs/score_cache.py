@@ -11,11 +11,14 @@ Stdlib only; a corrupt or unwritable cache file is ignored (the scores are then 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+from jarvis_desktop.config import data_dir
 
 #: Part of every key: change it when :func:`jarvis_desktop.training.scoring.score_teacher_forced` changes.
 SCORER_VERSION = 1
@@ -26,8 +29,6 @@ MAX_ENTRIES = 200
 
 def cache_path() -> Path:
     """``<data dir>/cache/adapter-scores.json`` (see :func:`jarvis_desktop.config.data_dir`)."""
-    from jarvis_desktop.config import data_dir
-
     return data_dir() / "cache" / "adapter-scores.json"
 
 
@@ -76,7 +77,5 @@ def put(key: str, scores: dict[str, Any], adapter: Path, path: Path | None = Non
         tmp.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
-        try:
+        with contextlib.suppress(OSError):  # best effort: a leftover temp file is harmless
             tmp.unlink()
-        except OSError:
-            pass

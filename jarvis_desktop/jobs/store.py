@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.store.db import Database
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
@@ -116,7 +116,7 @@ def _record(row: Any) -> JobRecord:
         error=row["error"],
         progress=json.loads(row["progress"] or "{}"),
         result=json.loads(row["result"] or "{}"),
-        created_at=_time(row["created_at"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
         started_at=_time(row["started_at"]),
         finished_at=_time(row["finished_at"]),
     )
@@ -172,7 +172,9 @@ class JobStore:
             " created_at) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
             (name, backend, json.dumps(params), data_path, data_sha256, work_dir, log_path, _now()),
         )
-        return self.get(int(cur.lastrowid))
+        if cur.lastrowid is None:
+            raise JarvisError("the training job could not be stored")
+        return self.get(cur.lastrowid)
 
     def update(self, job_id: int, **values: Any) -> JobRecord:
         """Set columns of one job (dicts are stored as JSON; ``started_at``/``finished_at`` may be "now")."""
@@ -201,7 +203,7 @@ class JobStore:
             raise BadInputError(f"no training job with id {job_id}", hint="see: jarvis-desktop jobs")
         return _record(rows[0])
 
-    def list(self, statuses: tuple[str, ...] | None = None, limit: int = 200) -> list[JobRecord]:
+    def list_jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 200) -> list[JobRecord]:
         """Jobs, newest first (only ``statuses`` when given)."""
         if statuses:
             marks = ", ".join("?" for _ in statuses)
@@ -212,8 +214,9 @@ class JobStore:
             rows = self.db.query("SELECT * FROM training_jobs ORDER BY id DESC LIMIT ?", (limit,))
         return [_record(r) for r in rows]
 
-    def add_events(self, job_id: int, events: list[dict[str, Any]]) -> None:
-        """Store the job's JSON lines (each a dict with an ``event`` key), in one transaction."""
+    def add_events(self, job_id: int, events: list[dict[str, object]]) -> None:
+        """Store the job's events (each :meth:`~.events.JobEvent.to_dict`: a dict with an ``event`` key), in
+        one transaction."""
         if not events:
             return
         now = _now()

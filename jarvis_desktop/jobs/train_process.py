@@ -6,8 +6,10 @@ checkpointing every N steps into ``<work dir>/checkpoints`` (the last 2 kept) ->
 ``training_metadata.json``, ``adapter.gguf``, optionally ``adapter.zip``) to a temporary sibling of ``--output``
 renamed into place at the end, so ``--output`` is either complete or absent.
 
-Output: ``--json-progress`` writes one JSON object per line on stdout (``start``, ``progress``, ``checkpoint``,
-``validation``, ``artifact``, ``done`` | ``cancelled`` | ``interrupted`` | ``error``) and a human log on stderr;
+Options: those of :class:`~.spec.JobSpec` (the training recipe and the job's files), derived from its fields.
+Output: ``--json-progress`` writes one JSON object per line on stdout (:mod:`.events`: ``start``, ``progress``,
+``checkpoint``, ``validation``, ``artifact``, ``done`` | ``cancelled`` | ``interrupted`` | ``error``) and a human
+log on stderr;
 without it the human log goes to stdout. Exit codes: 0 done, 2 bad input, 3 cancelled or interrupted (a
 checkpoint was saved: ``--resume WORK_DIR`` continues), 1 internal failure.
 
@@ -19,20 +21,49 @@ peft) happen only in this process, inside the functions.
 from __future__ import annotations
 
 import argparse
-import inspect
+import contextlib
+import errno
 import json
 import os
+import platform
 import shutil
 import signal
 import sys
 import threading
 import time
+import traceback
 import zipfile
-from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.jobs import score_cache
+from jarvis_desktop.jobs.adapters import AdapterRegistry, adapters_root, not_worse, read_metadata
+from jarvis_desktop.jobs.datasets import builtin_train_path, builtin_valid_path, validate_dataset
+from jarvis_desktop.jobs.events import (
+    ArtifactEvent,
+    CancelledEvent,
+    CheckpointEvent,
+    DeviceEvent,
+    DoneEvent,
+    ErrorEvent,
+    InterruptedEvent,
+    JobEvent,
+    JobValidation,
+    ProgressEvent,
+    StartEvent,
+    StoppedEvent,
+    ValidationEvent,
+)
+from jarvis_desktop.jobs.spec import JOB_ONLY, JobSpec
+from jarvis_desktop.nlu.hf_base import hf_base_dir
+from jarvis_desktop.training.gguf_export import export_gguf
+from jarvis_desktop.training.lora import train_adapter
+from jarvis_desktop.training.options import add_arguments as add_option_arguments
+from jarvis_desktop.training.options import given_values
+from jarvis_desktop.training.recipe import LoraTrainConfig
+from jarvis_desktop.training.scoring import score_adapter_dir, validation_rows
 
 EXIT_STOPPED = 3
 #: Tokenizer files copied from the base model next to the adapter (those that exist).
@@ -40,25 +71,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 #: Files of the PEFT adapter that make up the artifact.
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "training_metadata.json")
 JOB_FILE = "job.json"
-HYPER = (
-    "max_steps",
-    "batch_size",
-    "lr",
-    "rank",
-    "alpha",
-    "dropout",
-    "max_len",
-    "first_layer",
-    "seed",
-    "eval_rows",
-    "checkpoint_every",
-    "keep_checkpoints",
-    "threads",
-    "data",
-    "valid",
-    "baseline",
-    "epochs",
-)
+#: The event a stop reason ends the job with.
+STOPPED: dict[str, type[StoppedEvent]] = {"cancelled": CancelledEvent, "interrupted": InterruptedEvent}
 
 
 class Emitter:
@@ -68,11 +82,11 @@ class Emitter:
         self.json_progress = json_progress
         self.log_stream = sys.stderr if json_progress else sys.stdout
 
-    def __call__(self, event: str, **data: Any) -> None:
+    def __call__(self, event: JobEvent) -> None:
         if self.json_progress:
-            sys.stdout.write(json.dumps({"event": event, **data}) + "\n")
+            sys.stdout.write(event.to_json() + "\n")
             sys.stdout.flush()
-        self.log(_human(event, data))
+        self.log(event.human())
 
     def log(self, text: str) -> None:
         if text:
@@ -80,76 +94,29 @@ class Emitter:
             self.log_stream.flush()
 
 
-def _human(event: str, d: dict) -> str:
-    if event == "progress":
-        return (
-            f"step {d['step']}/{d['max_steps']} epoch {d['epoch']:.3f} loss {d['loss']:.4f} lr {d['lr']:.2e} "
-            f"{d['tokens_per_s']:.0f} tok/s eta {d['eta_s']:.0f} s"
-        )
-    if event == "start":
-        return f"training {d['rows']} rows for {d['max_steps']} steps on {d['device']}" + (
-            f", resuming at step {d['resumed_from_step']}" if d.get("resumed_from_step") else ""
-        )
-    if event == "checkpoint":
-        return f"checkpoint at step {d['step']}: {d['path']}"
-    if event == "validation":
-        new, base = d.get("new") or {}, d.get("baseline") or {}
-        text = f"validation: exact {new.get('exact_accuracy')} % intent {new.get('intent_accuracy')} %"
-        if base:
-            text += (
-                f" (current adapter: exact {base.get('exact_accuracy')} %"
-                + (", scored by an earlier job" if d.get("baseline_cached") else "")
-                + ")"
-            )
-        return text
-    if event in ("done", "cancelled", "interrupted", "error", "artifact", "warning"):
-        return f"{event}: " + ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("validation",))
-    return ""
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``train-adapter`` options (hyper-parameters default to None: the resumed job's, else the spec's)."""
-    p.add_argument("--data", help="training JSONL (default: the built-in generated corpus)")
-    p.add_argument("--valid", help="validation JSONL (default: the built-in validation split)")
+    """The ``train-adapter`` options: every :class:`~.spec.JobSpec` option but the adapter name (derived from
+    its fields; they default to None: the resumed job's value, else the spec's default), then the process's."""
+    add_option_arguments(p, JobSpec, exclude=JOB_ONLY, none_defaults=True)
     p.add_argument("--output", help="adapter directory to create (default: <data dir>/adapters/<new name>)")
     p.add_argument("--work-dir", help="checkpoints and scratch (default: a hidden sibling of --output)")
     p.add_argument("--resume", metavar="DIR", help="continue the run whose work directory is DIR")
-    p.add_argument("--epochs", type=float, help="passes over the data (default 1; --max-steps overrides)")
-    p.add_argument("--max-steps", type=int, help="optimiser steps")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float, help="peak learning rate")
-    p.add_argument("--rank", type=int, help="LoRA r")
-    p.add_argument("--alpha", type=int, help="LoRA alpha")
-    p.add_argument("--dropout", type=float, help="LoRA dropout probability")
-    p.add_argument("--max-len", type=int, help="tokens per example")
-    p.add_argument("--first-layer", type=int, help="LoRA on decoder layers from this one up")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    p.add_argument("--eval-rows", type=int, help="validation rows scored (-1 all, 0 none)")
-    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (0 none)")
-    p.add_argument("--keep-checkpoints", type=int, help="checkpoints kept (default 2)")
-    p.add_argument("--baseline", help="adapter directory to compare with (default: the active adapter)")
-    p.add_argument("--no-gguf", action="store_true", help="skip the llama.cpp GGUF LoRA")
-    p.add_argument("--zip", action="store_true", help="also write adapter.zip (PEFT files + GGUF)")
     p.add_argument("--json-progress", action="store_true", help="JSON lines on stdout, human log on stderr")
     p.add_argument("--probe-device", action="store_true", help="print the training device and exit")
 
 
 # ---- device -------------------------------------------------------------------------------------
-def probe_device() -> dict[str, Any]:
-    """``{"device": "cuda"|"mps"|"cpu", "name", "threads", "torch"}``: what this process can train on."""
+def probe_device() -> DeviceEvent:
+    """What this process can train on: device "cuda", "mps" or "cpu", its name, CPU threads, torch version."""
     import torch
 
-    info: dict[str, Any] = {"torch": torch.__version__, "threads": os.cpu_count() or 1}
+    threads, version = os.cpu_count() or 1, str(torch.__version__)
     if torch.cuda.is_available():
-        info.update(device="cuda", name=torch.cuda.get_device_name(0))
-    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        info.update(device="mps", name="Apple GPU (Metal)")
-    else:
-        import platform
-
-        info.update(device="cpu", name=platform.processor() or platform.machine())
-    return info
+        return DeviceEvent("cuda", torch.cuda.get_device_name(0), threads, version)
+    mps = getattr(torch.backends, "mps", None)  # absent from some torch builds
+    if mps is not None and mps.is_available():
+        return DeviceEvent("mps", "Apple GPU (Metal)", threads, version)
+    return DeviceEvent("cpu", platform.processor() or platform.machine(), threads, version)
 
 
 # ---- stopping -----------------------------------------------------------------------------------
@@ -181,38 +148,43 @@ class StopFlag:
 
 
 # ---- options ------------------------------------------------------------------------------------
-def _resolve(args: argparse.Namespace) -> dict[str, Any]:
-    """Effective options: command line, else the resumed job's ``job.json``, else :class:`~.spec.JobSpec`."""
-    from jarvis_desktop.jobs.spec import JobSpec
+@dataclass(frozen=True)
+class JobOptions:
+    """A run's effective options: the :class:`~.spec.JobSpec`, ``output`` and ``work_dir`` as given (None:
+    the defaults of :func:`_paths`), and whether it resumes a stored job."""
 
+    spec: JobSpec
+    output: str | None
+    work_dir: str | None
+    resuming: bool
+
+
+def resolve_options(args: argparse.Namespace) -> JobOptions:
+    """Effective options: command line, else the resumed job's ``job.json``, else :class:`~.spec.JobSpec`'s
+    defaults. Raises BadInputError when ``--resume`` names a directory without ``job.json``."""
     stored: dict[str, Any] = {}
     if args.resume:
         job_file = Path(args.resume).expanduser() / JOB_FILE
         if not job_file.is_file():
             raise BadInputError(f"--resume: {args.resume} is not a training work directory (no {JOB_FILE})")
         stored = json.loads(job_file.read_text(encoding="utf-8"))
-    spec = JobSpec()
-    opts: dict[str, Any] = {}
-    for key in HYPER:
-        given = getattr(args, key, None)
-        opts[key] = given if given is not None else stored.get(key, getattr(spec, key, None))
-    if args.epochs is not None and args.max_steps is None and not stored:
-        opts["max_steps"] = 0  # --epochs alone means whole passes over the data
-    opts["output"] = args.output or stored.get("output")
-    opts["work_dir"] = args.work_dir or (args.resume if args.resume else None) or stored.get("work_dir")
-    opts["gguf"] = not args.no_gguf and stored.get("gguf", True)
-    opts["zip"] = args.zip or stored.get("zip", False)
-    return opts
+    given = given_values(args, JobSpec, exclude=JOB_ONLY)
+    if stored:
+        given.pop("epochs", None)  # the stored max_steps already counts the epochs
+    return JobOptions(
+        spec=JobSpec.from_dict(stored).updated(given),
+        output=args.output or stored.get("output"),
+        work_dir=args.work_dir or args.resume or stored.get("work_dir"),
+        resuming=bool(args.resume),
+    )
 
 
-def _paths(opts: dict[str, Any]) -> tuple[Path, Path]:
-    from jarvis_desktop.jobs.adapters import AdapterRegistry, adapters_root
-
-    if opts["output"]:
-        output = Path(opts["output"]).expanduser().resolve()
+def _paths(opts: JobOptions) -> tuple[Path, Path]:
+    if opts.output:
+        output = Path(opts.output).expanduser().resolve()
     else:
         output = adapters_root() / AdapterRegistry().unique_name(time.strftime("adapter-%Y%m%d-%H%M%S"))
-    work = Path(opts["work_dir"]).expanduser().resolve() if opts["work_dir"] else output.parent / f".{output.name}.work"
+    work = Path(opts.work_dir).expanduser().resolve() if opts.work_dir else output.parent / f".{output.name}.work"
     return output, work
 
 
@@ -238,8 +210,6 @@ def preflight(output: Path, work: Path) -> None:
 
 
 def _os_reason(exc: OSError) -> str:
-    import errno
-
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "no space left on the device (the disk is full)"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -248,93 +218,107 @@ def _os_reason(exc: OSError) -> str:
 
 
 # ---- the run ------------------------------------------------------------------------------------
+def _config(spec: JobSpec, data: Path, valid: Path) -> LoraTrainConfig:
+    """The trainer's configuration for a job: the spec's recipe, a progress line every step, warm-up over a
+    tenth of the steps (at most 40, the shipped recipe's)."""
+    return replace(
+        LoraTrainConfig().recipe_of(spec),
+        train_path=str(data),
+        valid_path=str(valid),
+        threads=spec.cpu_threads(),
+        log_every=1,
+        warmup_steps=min(40, max(1, spec.max_steps // 10)),
+    )
+
+
+def _resume_point(opts: JobOptions, checkpoints: Path) -> Path | None:
+    if not opts.resuming:
+        return None
+    found = latest_checkpoint(checkpoints)
+    if found is None:
+        raise BadInputError(
+            f"--resume: no checkpoint in {checkpoints} (the job stopped before its first one)",
+            hint="start it again instead",
+        )
+    return found
+
+
 def run(args: argparse.Namespace, emit: Emitter, stop: StopFlag) -> int:
     """One job; returns the exit code (see the module docstring). Raises JarvisError on bad input/failure."""
-    from jarvis_desktop.jobs.datasets import builtin_train_path, builtin_valid_path, validate_dataset
-
-    opts = _resolve(args)
-    data = Path(opts["data"]).expanduser().resolve() if opts["data"] else builtin_train_path()
-    valid = Path(opts["valid"]).expanduser().resolve() if opts["valid"] else builtin_valid_path()
+    opts = resolve_options(args)
+    spec = opts.spec
+    data = Path(spec.data).expanduser().resolve() if spec.data else builtin_train_path()
+    valid = Path(spec.valid).expanduser().resolve() if spec.valid else builtin_valid_path()
     info = validate_dataset(data)
-    if int(opts["eval_rows"] or 0) != 0:
+    if spec.eval_rows != 0:
         validate_dataset(valid)
     output, work = _paths(opts)
-    if not opts["max_steps"]:
-        import math
-
-        opts["max_steps"] = max(1, math.ceil(float(opts["epochs"] or 1.0) * info.rows / int(opts["batch_size"])))
-    baseline = _baseline(opts["baseline"])
+    spec = replace(spec, max_steps=spec.steps_for(info.rows))
+    baseline = _baseline(spec.baseline)
     preflight(output, work)
     record = {
-        **opts,
+        **spec.to_dict(),
         "data": str(data),
         "valid": str(valid),
         "output": str(output),
         "work_dir": str(work),
         "data_sha256": info.sha256,
-        "baseline": str(baseline) if baseline else "",
+        "baseline": str(baseline) if baseline else "none",
     }
     _write_json(work / JOB_FILE, record)
-
-    from jarvis_desktop.training.lora import LoraTrainConfig, train_adapter
-
-    threads = int(opts["threads"] or 0) or (os.cpu_count() or 1)
-    cfg = LoraTrainConfig(
-        train_path=str(data),
-        valid_path=str(valid),
-        max_steps=int(opts["max_steps"]),
-        batch_size=int(opts["batch_size"]),
-        lr=float(opts["lr"]),
-        r=int(opts["rank"]),
-        alpha=int(opts["alpha"]),
-        dropout=float(opts["dropout"]),
-        max_len=int(opts["max_len"]),
-        first_layer=int(opts["first_layer"]),
-        seed=int(opts["seed"]),
-        threads=threads,
-        eval_rows=int(opts["eval_rows"]),
-        log_every=1,
-        save_every=int(opts["checkpoint_every"] or 0),
-        warmup_steps=min(40, max(1, int(opts["max_steps"]) // 10)),
-    )
+    cfg = _config(spec, data, valid)
     checkpoints = work / "checkpoints"
-    resume_from = latest_checkpoint(checkpoints) if args.resume else None
-    if args.resume and resume_from is None:
-        raise BadInputError(
-            f"--resume: no checkpoint in {checkpoints} (the job stopped before its first one)",
-            hint="start it again instead",
-        )
+    resume_from = _resume_point(opts, checkpoints)
     device = probe_device()
     emit(
-        "start",
-        pid=os.getpid(),
-        rows=info.rows,
-        data=str(data),
-        data_sha256=info.sha256,
-        max_steps=cfg.max_steps,
-        output=str(output),
-        work_dir=str(work),
-        device=device["device"],
-        device_name=device.get("name", ""),
-        threads=threads,
-        resumed_from_step=_checkpoint_step(resume_from) if resume_from else 0,
+        StartEvent(
+            pid=os.getpid(),
+            rows=info.rows,
+            data=str(data),
+            data_sha256=info.sha256,
+            max_steps=cfg.max_steps,
+            output=str(output),
+            work_dir=str(work),
+            device=device.device,
+            device_name=device.name,
+            threads=cfg.threads,
+            resumed_from_step=_checkpoint_step(resume_from) if resume_from else 0,
+        )
     )
     t0 = time.perf_counter()
-    meta = _train(
-        train_adapter, cfg, work / "adapter", emit, stop, checkpoints, resume_from, int(opts["keep_checkpoints"] or 2)
+    meta = train_adapter(
+        cfg,
+        work / "adapter",
+        progress=lambda p: emit(ProgressEvent.of(p)),
+        cancel=stop.event,
+        checkpoint_dir=checkpoints,
+        resume_from=resume_from,
+        on_checkpoint=lambda step, path: emit(CheckpointEvent(step, str(path))),
     )
     if meta.get("cancelled"):
-        reason = stop.reason or "cancelled"
-        emit(
-            reason,
-            step=meta.get("steps"),
-            checkpoint=str(latest_checkpoint(checkpoints) or ""),
-            resume=f"--resume {work}",
-        )
+        last = latest_checkpoint(checkpoints)
+        emit(STOPPED[stop.reason or "cancelled"](meta.get("steps"), str(last or ""), f"--resume {work}"))
         return EXIT_STOPPED
     validation = job_validation(work / "adapter", baseline, cfg, meta)
-    emit("validation", **validation)
-    meta["job_validation"] = validation
+    emit(ValidationEvent.of(validation))
+    files = _finish(spec, meta, validation, baseline, data, work, output, t0, emit)
+    emit(DoneEvent(str(output), meta.get("steps"), tuple(files), validation, round(time.perf_counter() - t0, 1)))
+    return 0
+
+
+def _finish(
+    spec: JobSpec,
+    meta: dict[str, Any],
+    validation: JobValidation,
+    baseline: Path | None,
+    data: Path,
+    work: Path,
+    output: Path,
+    t0: float,
+    emit: Emitter,
+) -> list[str]:
+    """Complete the metadata, install the artifacts at ``output``, remove the scratch; returns the files."""
+    meta["job_validation"] = asdict(validation)
     routing = inherited_routing(baseline)
     if routing:
         meta["routing"] = routing
@@ -345,20 +329,12 @@ def run(args: argparse.Namespace, emit: Emitter, stop: StopFlag) -> int:
         "train_seconds_total": round(time.perf_counter() - t0, 1),
     }
     _write_json(work / "adapter" / "training_metadata.json", meta)
-    files = install_artifacts(work / "adapter", output, gguf=opts["gguf"], zip_it=opts["zip"], emit=emit)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    files = install_artifacts(work / "adapter", output, gguf=spec.gguf, zip_it=spec.zip, emit=emit)
+    shutil.rmtree(work / "checkpoints", ignore_errors=True)
     shutil.rmtree(work / "adapter", ignore_errors=True)
     if work == output.parent / f".{output.name}.work":  # the default scratch dir of a terminal run
         shutil.rmtree(work, ignore_errors=True)
-    emit(
-        "done",
-        output=str(output),
-        steps=meta.get("steps"),
-        files=files,
-        validation=validation,
-        wall_seconds=round(time.perf_counter() - t0, 1),
-    )
-    return 0
+    return files
 
 
 def _int_env(name: str) -> int | None:
@@ -366,46 +342,16 @@ def _int_env(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _baseline(given: str | None) -> Path | None:
+def _baseline(given: str) -> Path | None:
     """The adapter to compare with: ``given`` ("none" = no comparison), else the active one (if it has PEFT
     files; a GGUF-only adapter cannot be scored with PyTorch)."""
     if given == "none":
         return None
-    if given:
-        path = Path(given).expanduser()
-    else:
-        from jarvis_desktop.jobs.adapters import AdapterRegistry
-
-        path = AdapterRegistry().active_path()
+    path = Path(given).expanduser() if given else AdapterRegistry().active_path()
     ok = (path / "adapter_config.json").is_file() and (path / "adapter_model.safetensors").is_file()
     if given and not ok:
         raise BadInputError(f"--baseline {given}: not a PEFT adapter directory")
     return path.resolve() if ok else None
-
-
-def _train(
-    train_adapter: Callable,
-    cfg,
-    out: Path,
-    emit: Emitter,
-    stop: StopFlag,
-    checkpoints: Path,
-    resume_from: Path | None,
-    keep: int,
-) -> dict:
-    """Call ``train_adapter`` with checkpoint/resume options when it supports them."""
-    kwargs: dict[str, Any] = {"progress": lambda ev: emit("progress", **ev), "cancel": stop.event}
-    params = inspect.signature(train_adapter).parameters
-    if "checkpoint_dir" in params:
-        kwargs.update(
-            checkpoint_dir=checkpoints,
-            keep_checkpoints=keep,
-            resume_from=resume_from,
-            on_checkpoint=lambda step, path: emit("checkpoint", step=step, path=str(path)),
-        )
-    elif resume_from is not None:
-        raise BadInputError("this version of the trainer cannot resume from a checkpoint")
-    return train_adapter(cfg, out, **kwargs)
 
 
 def latest_checkpoint(checkpoints: Path) -> Path | None:
@@ -423,14 +369,10 @@ def _checkpoint_step(path: Path) -> int:
         return -1
 
 
-def job_validation(adapter: Path, baseline: Path | None, cfg, meta: dict) -> dict[str, Any]:
-    """``{"new", "baseline", "baseline_path", "baseline_cached", "rows", "not_worse"}``: the new adapter's
-    scores (from training) and the baseline's on the same validation rows
+def job_validation(adapter: Path, baseline: Path | None, cfg: LoraTrainConfig, meta: dict[str, Any]) -> JobValidation:
+    """The new adapter's scores (from training) and the baseline's on the same validation rows
     (:func:`~jarvis_desktop.training.scoring.score_teacher_forced`), read from :mod:`.score_cache` when
     that adapter was already scored on them. The new adapter's scores are stored there too."""
-    from jarvis_desktop.jobs import score_cache
-    from jarvis_desktop.jobs.adapters import not_worse
-
     new = meta.get("validation_teacher_forced") or {}
     if new:
         _cache_put(adapter, cfg, new)
@@ -443,28 +385,24 @@ def job_validation(adapter: Path, baseline: Path | None, cfg, meta: dict) -> dic
             base_scores = score_adapter(baseline, cfg)
             if key:
                 score_cache.put(key, base_scores, baseline)
-    return {
-        "new": new,
-        "baseline": base_scores,
-        "baseline_path": str(baseline) if baseline else "",
-        "baseline_cached": cached,
-        "rows": new.get("n", 0),
-        "not_worse": not_worse(new, base_scores),
-    }
+    return JobValidation(
+        new=new,
+        baseline=base_scores,
+        baseline_path=str(baseline) if baseline else "",
+        baseline_cached=cached,
+        rows=int(new.get("n", 0)),
+        not_worse=not_worse(new, base_scores),
+    )
 
 
-def _score_key(adapter: Path, cfg) -> str | None:
-    from jarvis_desktop.jobs import score_cache
-
+def _score_key(adapter: Path, cfg: LoraTrainConfig) -> str | None:
     try:
         return score_cache.score_key(adapter, Path(cfg.valid_path), cfg.eval_rows, cfg.seed, cfg.max_len)
     except OSError:
         return None
 
 
-def _cache_put(adapter: Path, cfg, scores: dict) -> None:
-    from jarvis_desktop.jobs import score_cache
-
+def _cache_put(adapter: Path, cfg: LoraTrainConfig, scores: dict[str, Any]) -> None:
     key = _score_key(adapter, cfg)
     if key:
         score_cache.put(key, scores, adapter)
@@ -479,8 +417,6 @@ def inherited_routing(baseline: Path | None) -> dict[str, Any] | None:
     minutes of llama.cpp calls. Measured: the default job's adapter with the inherited 0.65 gives the hybrid
     engine 97.62 % intent accuracy on the validation split, as the shipped adapter does; with 0.5, 97.31 %.
     """
-    from jarvis_desktop.jobs.adapters import read_metadata
-
     if baseline is None:
         return None
     threshold = (read_metadata(baseline).get("routing") or {}).get("threshold")
@@ -493,10 +429,8 @@ def inherited_routing(baseline: Path | None) -> dict[str, Any] | None:
     }
 
 
-def score_adapter(adapter: Path, cfg) -> dict[str, Any]:
+def score_adapter(adapter: Path, cfg: LoraTrainConfig) -> dict[str, Any]:
     """Teacher-forced scores of the PEFT adapter in ``adapter`` on the rows ``cfg`` validates on (same sample)."""
-    from jarvis_desktop.training.scoring import score_adapter_dir, validation_rows
-
     rows = validation_rows(cfg.valid_path, cfg.eval_rows, cfg.seed)
     return score_adapter_dir(adapter, rows, cfg.max_len, cfg.threads)
 
@@ -509,8 +443,6 @@ def install_artifacts(adapter: Path, output: Path, *, gguf: bool, zip_it: bool, 
         JarvisError: writing failed (full disk, read-only); the temporary directory is removed, ``output`` is
             not created.
     """
-    from jarvis_desktop.training.base_model import hf_base_dir
-
     staging = output.parent / f".{output.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -522,8 +454,6 @@ def install_artifacts(adapter: Path, output: Path, *, gguf: bool, zip_it: bool, 
             if (base / name).is_file():
                 shutil.copy2(base / name, staging / name)
         if gguf:
-            from jarvis_desktop.training.gguf_export import export_gguf
-
             export_gguf(staging)
         if zip_it:
             with zipfile.ZipFile(staging / "adapter.zip", "w", zipfile.ZIP_DEFLATED) as zf:
@@ -542,7 +472,7 @@ def install_artifacts(adapter: Path, output: Path, *, gguf: bool, zip_it: bool, 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     files = sorted(p.name for p in output.iterdir())
-    emit("artifact", path=str(output), files=files)
+    emit(ArtifactEvent(str(output), tuple(files)))
     return files
 
 
@@ -552,7 +482,7 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fh.fileno())
 
 
-def _write_json(path: Path, obj: dict) -> None:
+def _write_json(path: Path, obj: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -565,26 +495,22 @@ def main(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     nice = os.environ.get("JARVIS_JOB_NICE", "")
     if nice.isdigit() and int(nice) > 0:
-        try:
+        with contextlib.suppress(OSError):  # not allowed here: run at normal priority
             os.nice(int(nice))
-        except OSError:
-            pass
     try:
         if args.probe_device:
-            emit("device", **probe_device())
+            emit(probe_device())
             return 0
         stop = StopFlag()
         stop.install()
         return run(args, emit, stop)
     except JarvisError as exc:
-        emit("error", message=exc.user_message(), exit_code=exc.exit_code)
+        emit(ErrorEvent(exc.user_message(), exc.exit_code))
         return exc.exit_code
     except MemoryError:
-        emit("error", message="out of memory: try a smaller batch size or max length", exit_code=1)
+        emit(ErrorEvent("out of memory: try a smaller batch size or max length", 1))
         return 1
     except Exception as exc:  # internal failure: one JSON line and the traceback in the log
-        import traceback
-
         traceback.print_exc(file=emit.log_stream)
-        emit("error", message=f"internal failure: {type(exc).__name__}: {exc}", exit_code=1)
+        emit(ErrorEvent(f"internal failure: {type(exc).__name__}: {exc}", 1))
         return 1

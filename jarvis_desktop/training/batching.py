@@ -9,17 +9,10 @@ another and the loss is the padded batch's (equal to 1e-6 on those batches) for 
 
 from __future__ import annotations
 
+from jarvis_desktop.nlu.hf_base import prompt_ids
+
 #: Label of a position that is not trained on (the prompt): PyTorch's ``cross_entropy`` ``ignore_index``.
 IGNORE = -100
-
-
-def prompt_ids(tok, prompt: str) -> list[int]:
-    """The prompt's token ids, with the tokenizer's BOS when it declares one to add (SmolLM2 does not,
-    and neither does llama.cpp on its GGUF; a test checks both agree)."""
-    ids = tok(prompt, add_special_tokens=False)["input_ids"]
-    if getattr(tok, "add_bos_token", False) and tok.bos_token_id is not None:
-        ids = [tok.bos_token_id] + ids
-    return ids
 
 
 def encode(tok, prompt: str, completion: str | None, max_len: int) -> tuple[list[int], list[int]]:

@@ -4,11 +4,12 @@
 (``vendor/llama.cpp/``, beside its ``conversion/`` package and the ``gguf-py/`` it needs). The sdist of
 the llama-cpp-python version the app runs is fetched once with pip (not committed) into
 ``<data dir>/cache``; the converter runs in a subprocess with ``--base`` pointing at the base model's
-``config.json`` (:func:`.base_model.hf_base_dir`), so it never reaches for the model hub.
+``config.json`` (:func:`jarvis_desktop.nlu.hf_base.hf_base_dir`), so it never reaches for the model hub.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import tarfile
 from pathlib import Path
 
 from jarvis_desktop.errors import JarvisError, ModelNotFoundError
+from jarvis_desktop.nlu.hf_base import default_cache_dir, hf_base_dir
 
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 CONVERTER = "convert_lora_to_gguf.py"
@@ -28,8 +30,6 @@ def llama_cpp_source(version: str = LLAMA_CPP_PYTHON_VERSION, cache_dir: Path | 
     Raises:
         JarvisError: pip could not fetch the sdist, or it holds no converter.
     """
-    from jarvis_desktop.training.base_model import default_cache_dir
-
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     root = cache / f"llama-cpp-python-{version}"
     src = root / f"llama_cpp_python-{version}" / "vendor" / "llama.cpp"
@@ -75,8 +75,6 @@ def export_gguf(adapter_dir: Path, out_path: Path | None = None, outtype: str = 
         ModelNotFoundError: ``adapter_dir`` has no ``adapter_config.json`` / ``adapter_model.safetensors``.
         JarvisError: the converter failed (its last stderr lines are in the message).
     """
-    from jarvis_desktop.training.base_model import hf_base_dir
-
     adapter_dir = Path(adapter_dir)
     for name in ("adapter_config.json", "adapter_model.safetensors"):
         if not (adapter_dir / name).is_file():
@@ -107,8 +105,6 @@ def export_gguf(adapter_dir: Path, out_path: Path | None = None, outtype: str = 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m jarvis_desktop.training.gguf_export ADAPTER_DIR [--outtype f16]``: prints the path."""
-    import argparse
-
     p = argparse.ArgumentParser(prog="python -m jarvis_desktop.training.gguf_export")
     p.add_argument("adapter_dir")
     p.add_argument("--outtype", default="f16", choices=["f16", "f32", "bf16", "q8_0"])

