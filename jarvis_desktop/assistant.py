@@ -25,7 +25,7 @@ from jarvis_desktop.actions.scheduler import Firing, Scheduler
 from jarvis_desktop.actions.undo import undo_last
 from jarvis_desktop.config import Settings, database_path, load_settings
 from jarvis_desktop.errors import BadInputError, Cancelled, NoSpeechError
-from jarvis_desktop.jobs.adapters import AdapterRegistry, swap_fallback
+from jarvis_desktop.jobs.adapters import Activation, activate_adapter
 from jarvis_desktop.llm.backends import LocalChatBackend, make_local_backend
 from jarvis_desktop.llm.router import ChatRouter
 from jarvis_desktop.llm.types import ChatMessage, ChatStats
@@ -269,19 +269,14 @@ class Assistant:
         ctx = self.action_context()
         return export_notes(ctx.notes, path, ctx.tz)
 
-    def activate_adapter(self, name: str) -> dict[str, str | float]:
-        """Make the LoRA adapter ``name`` (see :class:`~jarvis_desktop.jobs.adapters.AdapterRegistry`) the NLU
-        fallback's: loaded and swapped into the running engine (no restart), then persisted in
-        ``settings.toml`` for the next start. Returns ``{"name", "path", "swap_s"}`` (load + swap seconds).
+    def activate_adapter(self, name: str) -> Activation:
+        """Make the LoRA adapter ``name`` the NLU fallback's: swapped into the running engine (no restart),
+        then persisted for the next start (:func:`~jarvis_desktop.jobs.adapters.activate_adapter`).
 
         Raises:
             BadInputError: unknown adapter. ModelNotFoundError: it cannot be loaded (the current one stays).
         """
-        registry = AdapterRegistry()
-        info = registry.get(name)
-        swap_s = swap_fallback(self.nlu, info.path, self.settings)
-        registry.activate(name, settings=self.settings)
-        return {"name": info.name, "path": str(info.path), "swap_s": swap_s}
+        return activate_adapter(name, engine=self.nlu, settings=self.settings)
 
     def timezone(self) -> tzinfo | None:
         """The configured IANA zone (``[nlu] timezone``), or None for the system's local zone."""
@@ -290,9 +285,9 @@ class Assistant:
         return ZoneInfo(self.settings.nlu.timezone)
 
     def now(self) -> datetime:
-        """Current time in the user's zone (aware when a zone is configured, else naive local)."""
-        tz = self.timezone()
-        return datetime.now(tz) if tz else datetime.now().replace(second=0, microsecond=0)
+        """Current time in the user's zone, seconds included (aware when a zone is configured, else naive
+        local). Actions compare stored minutes against it themselves (a time earlier this minute is not past)."""
+        return datetime.now(self.timezone())
 
     def loaded_models(self) -> list[str]:
         """Names of the models currently in memory; the chat model is labelled by the runtime that holds it

@@ -121,8 +121,7 @@ def test_training_tokenization_matches_llama_cpp(llama_fallback):
     pytest.importorskip("transformers")
     from transformers import AutoTokenizer
 
-    from jarvis_desktop.training.base_model import hf_base_dir
-    from jarvis_desktop.training.batching import prompt_ids
+    from jarvis_desktop.nlu.hf_base import hf_base_dir, prompt_ids
 
     tok = AutoTokenizer.from_pretrained(str(hf_base_dir()))
     llm = llama_fallback._backend._llm

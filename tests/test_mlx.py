@@ -1,5 +1,5 @@
 """The mlx-lm backend on Linux (``mlx[cpu]``) with the embedded SmolLM2 converted once to HF safetensors
-(:func:`jarvis_desktop.training.base_model.hf_base_dir`, run in a subprocess so torch stays out of this
+(:func:`jarvis_desktop.nlu.hf_base.hf_base_dir`, run in a subprocess so torch stays out of this
 process; cached under the test home's ``cache/``, or ``JARVIS_BASE_CACHE`` to keep it across sessions)."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ OPTIONS = ChatSettings(n_threads=1, max_tokens=24)
 def hf_dir() -> Path:
     if importlib.util.find_spec("transformers") is None or importlib.util.find_spec("torch") is None:
         pytest.skip("converting the GGUF to safetensors needs transformers + torch (jarvis-desktop[train])")
-    code = "from jarvis_desktop.training.base_model import hf_base_dir; print(hf_base_dir())"
+    code = "from jarvis_desktop.nlu.hf_base import hf_base_dir; print(hf_base_dir())"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=dict(os.environ)
     )

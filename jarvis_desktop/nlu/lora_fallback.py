@@ -10,7 +10,7 @@ Backends (same adapter, same answers up to float rounding):
   torch import. The default (``"auto"``) because it is the faster one: see adapters/README.md for the
   figures and ``bench/lora_backends.py`` for the command.
 * ``"torch"``: transformers + PEFT on the float32 base (the GGUF converted once to safetensors, see
-  :mod:`jarvis_desktop.training.base_model`), LoRA merged into the weights. Needs the ``[train]`` extra.
+  :mod:`.hf_base`), LoRA merged into the weights. Needs the ``[train]`` extra.
 
 A missing or corrupt adapter, or a missing backend library, raises
 :class:`~jarvis_desktop.errors.ModelNotFoundError` from :meth:`LoraFallback.load` / :meth:`LoraFallback.answer`.
@@ -95,7 +95,7 @@ class LlamaCppBackend:
         if not self.adapter_gguf.is_file():
             raise ModelNotFoundError(
                 f"LoRA adapter not found: {self.adapter_gguf}",
-                hint="convert it with: python -m jarvis_desktop.training.gguf_export ADAPTER_DIR",
+                hint="convert its PEFT files with the trainer's gguf_export (see adapters/README.md)",
             )
         check_lora_gguf(self.adapter_gguf)  # llama.cpp segfaults on some corrupt files instead of failing
         try:
@@ -157,8 +157,7 @@ class TorchBackend:
             import torch
             from peft import PeftModel
 
-            from jarvis_desktop.training.batching import prompt_ids
-            from jarvis_desktop.training.lora import load_base
+            from jarvis_desktop.nlu.hf_base import load_base, prompt_ids
         except ImportError as exc:
             raise ModelNotFoundError(
                 "the PyTorch fallback backend needs torch, transformers and peft",

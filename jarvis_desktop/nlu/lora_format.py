@@ -1,6 +1,6 @@
 """The LoRA fallback's text format: the prompt it reads and the JSON answer it writes.
 
-Shared by training (:mod:`jarvis_desktop.training.lora`) and inference (:mod:`.lora_fallback`) so both see
+Shared by training (``training/lora.py``) and inference (:mod:`.lora_fallback`) so both see
 exactly the same strings. No heavy imports.
 
 Prompt (short on purpose: training cost and latency grow with the sequence length)::
