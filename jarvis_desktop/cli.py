@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
+from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
+from jarvis_desktop.cli_training import add_parsers as add_training_parsers
 from jarvis_desktop.errors import BadInputError, JarvisError
+
+DEBUG_HELP = "on an internal failure, show the traceback (also JARVIS_DEBUG=1)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -233,15 +240,13 @@ def cmd_nlu_eval(args) -> int:
     return 0
 
 
-def cmd_gui(args) -> int:
-    from jarvis_desktop.ui.app import run_gui
-
-    return run_gui(sys.argv[:1])
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    p = _Parser(prog="jarvis-desktop", description="Offline desktop voice assistant.")
+    p = _Parser(
+        prog="jarvis-desktop",
+        description="Offline desktop voice assistant. Without a sub-command the GUI starts.",
+    )
+    p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     s = sub.add_parser("transcribe", help="speech-to-text on audio files")
@@ -271,8 +276,6 @@ def build_parser() -> argparse.ArgumentParser:
         func=lambda a: _ask(a, lambda asst, now, cb: asst.ask_text(a.text, now=now, on_token=cb, dry_run=a.dry_run))
     )
 
-    from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
-
     add_action_parsers(sub)  # schedule, notes, calendar, undo
 
     s = sub.add_parser("chat", help="stream the chat model's reply (local or remote, see docs/offload.md)")
@@ -286,11 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_chat)
 
-    from jarvis_desktop.monitor.cli import add_parser as add_monitor_parser
-
     add_monitor_parser(sub)  # monitor
-
-    from jarvis_desktop.cli_training import add_parsers as add_training_parsers
 
     add_training_parsers(sub)  # train-adapter, jobs, adapters
 
@@ -312,19 +311,45 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--thresholds", action="store_true", help="also print the fast-path confidence threshold table")
     s.add_argument(
-        "--rows-out", metavar="FILE", help="also write one JSON line per row (text, intent, keys, when, payload, source)"
+        "--rows-out",
+        metavar="FILE",
+        help="also write one JSON line per row (text, intent, keys, when, payload, source)",
     )
     s.set_defaults(func=cmd_nlu_eval)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``jarvis-desktop``; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    if not getattr(args, "func", None):
-        return cmd_gui(args)
+def _accept_debug_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``--debug`` also follow a sub-command (``jarvis-desktop parse x --debug``), at every depth.
+    ``default=SUPPRESS``: a sub-parser that did not see the flag leaves the top-level value alone."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                if "--debug" not in child._option_string_actions:
+                    child.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+                _accept_debug_everywhere(child)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (``sys.argv[1:]`` when None). ``command`` is None when no sub-command was given
+    (:mod:`jarvis_desktop.entry` then starts the GUI). Bad usage exits 2 with one ``error:`` line."""
+    parser = build_parser()
+    _accept_debug_everywhere(parser)
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed sub-command; returns the exit code (the CLI contract: 0 ok, 2 bad input, 1 internal).
+
+    An internal failure prints one ``error: internal failure: ...`` line; with ``--debug`` (or
+    ``JARVIS_DEBUG=1``) its traceback is raised instead.
+    """
+    func: Callable[[argparse.Namespace], int | None] | None = getattr(args, "func", None)
+    if func is None:
+        sys.stderr.write("error: no sub-command given (see jarvis-desktop --help; without one the GUI starts)\n")
+        return 2
     try:
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except JarvisError as exc:
         sys.stderr.write(f"error: {exc.user_message()}\n")
         return exc.exit_code
@@ -335,9 +360,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # internal failure: say what, not a traceback wall
         sys.stderr.write(f"error: internal failure: {type(exc).__name__}: {exc}\n")
-        if "--debug" in sys.argv or __import__("os").environ.get("JARVIS_DEBUG"):
+        if args.debug or os.environ.get("JARVIS_DEBUG"):
             raise
         return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line without the GUI: parse ``argv`` and run the sub-command; returns the exit code.
+    ``jarvis-desktop`` itself is :func:`jarvis_desktop.entry.main` (the GUI when no sub-command is given)."""
+    return run(parse_args(argv))
 
 
 if __name__ == "__main__":

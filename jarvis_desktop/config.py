@@ -5,11 +5,16 @@
 * ``JARVIS_DESKTOP_HOME=/some/dir`` puts both in that one directory (tests and portable installs use it).
 
 Every model path left empty means "use the embedded default" (see :mod:`jarvis_desktop.models`).
+
+``[embeddings]`` (:class:`EmbeddingSettings`) is reserved: nothing reads it yet; the knowledge features of a
+later issue will (sentence embeddings). Settings that were removed (:data:`RETIRED_KEYS`) are still accepted
+in old files: their values are ignored with a warning in the log; any other unknown key is an error.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -25,6 +30,8 @@ import platformdirs
 import tomli_w
 
 from jarvis_desktop.errors import BadInputError
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "jarvis-desktop"
 HOME_ENV = "JARVIS_DESKTOP_HOME"
@@ -110,7 +117,10 @@ class ChatSettings:
 
 @dataclass
 class EmbeddingSettings:
-    """Sentence embeddings (sentence-transformers); empty = embedded all-MiniLM-L6-v2."""
+    """Sentence embeddings (sentence-transformers); empty = embedded all-MiniLM-L6-v2.
+
+    Reserved: nothing reads this section yet (a later issue's knowledge features will).
+    """
 
     model_path: str = ""
 
@@ -140,14 +150,13 @@ class AudioSettings:
     """Microphone capture.
 
     ``device``: sounddevice input device name or index as text; empty = system default.
-    ``sample_rate``: Hz of the captured stream handed to STT (Whisper wants 16000).
+    Audio is always captured at 16 kHz mono (:data:`jarvis_desktop.audio.wav.SAMPLE_RATE`, what Whisper takes).
     ``vad_threshold_db``: speech starts when the frame level exceeds the noise floor by this many dB.
     ``endpoint_silence_ms``: trailing silence that ends an utterance in hands-free mode.
     ``max_utterance_s``: an utterance is cut after this many seconds.
     """
 
     device: str = ""
-    sample_rate: int = 16000
     vad_threshold_db: float = 12.0
     endpoint_silence_ms: int = 800
     max_utterance_s: float = 15.0
@@ -233,15 +242,14 @@ class MonitorSettings:
 class TrainingSettings:
     """Background LoRA training jobs (the Training tab, ``jarvis-desktop jobs``; see docs/training.md).
 
-    ``backend``: where jobs run: "local" (a process on this machine; the only one built), later "ray" (a Ray
-    Jobs cluster at ``remote_address``, e.g. ``http://head:8265``) or "ssh" (``remote_address`` = ``user@gpu-host``).
+    ``backend``: where jobs run: "local" (a process on this machine; the only one built; remote backends such
+    as Ray or SSH will bring their own address setting when they are built).
     ``max_concurrent``: jobs run at once. ``cancel_timeout_s``: seconds from SIGTERM to SIGKILL.
     ``auto_activate``: swap a finished adapter in when it scores at least as well as the active one.
     ``nice``: CPU priority increment of the job process (0-19; keeps the assistant responsive).
     """
 
     backend: str = "local"
-    remote_address: str = ""
     max_concurrent: int = 1
     cancel_timeout_s: float = 10.0
     auto_activate: bool = True
@@ -268,9 +276,20 @@ class Settings:
         return dataclasses.asdict(self)
 
 
-def _merge(section: Any, values: dict[str, Any], where: str) -> None:
+#: Settings that existed once and were removed (nothing read them): ``{section: {key, ...}}``. An old settings
+#: file that still holds one loads fine; the value is ignored (logged) and dropped at the next save.
+RETIRED_KEYS: dict[str, frozenset[str]] = {
+    "audio": frozenset({"sample_rate"}),
+    "training": frozenset({"remote_address"}),
+}
+
+
+def _merge(section: Any, values: dict[str, Any], where: str, retired: frozenset[str] = frozenset()) -> None:
     known = {f.name: f for f in dataclasses.fields(section)}
     for key, value in values.items():
+        if key in retired and key not in known:
+            log.warning("%s: setting '%s' is no longer used; ignored", where, key)
+            continue
         if key not in known:
             raise BadInputError(f"{where}: unknown setting '{key}'")
         current = getattr(section, key)
@@ -299,7 +318,7 @@ def load_settings(path: Path | None = None) -> Settings:
         section = getattr(settings, name, None)
         if section is None or not isinstance(values, dict):
             raise BadInputError(f"{path}: unknown section [{name}]")
-        _merge(section, values, f"{path} [{name}]")
+        _merge(section, values, f"{path} [{name}]", RETIRED_KEYS.get(name, frozenset()))
     return settings
 
 

@@ -1,7 +1,9 @@
 """``jarvis-desktop doctor``: what is installed and found, and the fix for what is missing.
 
-Checks run without loading any model or importing Qt (the Qt check reads the plugin files and
-asks ``ldd`` which shared libraries are missing), so doctor works even when the GUI cannot start.
+Checks run without loading any model or importing Qt into this process (the Qt check finds PySide6 with
+``importlib.util.find_spec``, reads the plugin files, asks ``ldd`` which shared libraries are missing, and
+imports ``PySide6.QtWidgets`` in a short child process with ``QT_QPA_PLATFORM=offscreen``), so doctor works
+even when the GUI cannot start.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 
 from jarvis_desktop import config, models
 from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.llm.keys import key_source
+from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, remote_settings
 
 
 @dataclass
@@ -29,8 +33,29 @@ class Check:
     detail: str
     fix: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str]:
+        """``{"name", "status", "detail", "fix"}`` (``doctor --json``)."""
         return asdict(self)
+
+
+#: Seconds the child process that imports Qt may take (a cold import is ~0.5 s; a hang means a broken install).
+QT_PROBE_TIMEOUT_S = 20.0
+_QT_PROBE = "import PySide6.QtWidgets as w, PySide6; print(PySide6.__version__)"
+
+
+def _qt_import_probe() -> Check:
+    """Import ``PySide6.QtWidgets`` in a child process (offscreen platform, :data:`QT_PROBE_TIMEOUT_S`)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    try:
+        res = subprocess.run(
+            [sys.executable, "-c", _QT_PROBE], capture_output=True, text=True, timeout=QT_PROBE_TIMEOUT_S, env=env
+        )
+    except subprocess.TimeoutExpired:
+        return Check("Qt import", "warn", f"importing PySide6.QtWidgets took over {QT_PROBE_TIMEOUT_S:g} s")
+    if res.returncode != 0:
+        last = (res.stderr.strip().splitlines() or ["no output"])[-1]
+        return Check("Qt import", "missing", f"PySide6.QtWidgets cannot be imported: {last}", "run packaging/setup.sh")
+    return Check("Qt import", "ok", f"PySide6 {res.stdout.strip()} imports (offscreen)")
 
 
 def _version(dist: str) -> str | None:
@@ -117,16 +142,17 @@ def _qt() -> list[Check]:
     plugins = sorted(p.stem.replace("libq", "") for p in plugin_dir.glob("libq*.so")) if plugin_dir.is_dir() else []
     platform_env = os.environ.get("QT_QPA_PLATFORM", "")
     display = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY")
+    where = f"QT_QPA_PLATFORM={platform_env or '(auto)'}, display={display or 'none'}"
+    usable = bool(display or platform_env)
     out = [
         Check(
             "Qt platform",
-            "ok" if (display or platform_env) else "warn",
-            f"QT_QPA_PLATFORM={platform_env or '(auto)'}, display={display or 'none'}, plugins: {', '.join(plugins) or '?'}",
-            ""
-            if display or platform_env
-            else "no display: run under a desktop session, or set QT_QPA_PLATFORM=offscreen",
+            "ok" if usable else "warn",
+            f"{where}, plugins: {', '.join(plugins) or '?'}",
+            "" if usable else "no display: run under a desktop session, or set QT_QPA_PLATFORM=offscreen",
         )
     ]
+    out.append(_qt_import_probe())
     xcb = plugin_dir / "libqxcb.so"
     if sys.platform.startswith("linux") and xcb.exists() and shutil.which("ldd"):
         res = subprocess.run(["ldd", str(xcb)], capture_output=True, text=True, timeout=10)
@@ -194,9 +220,6 @@ def _dirs() -> list[Check]:
 
 def _remote() -> list[Check]:
     """The remote chat endpoint ([remote] / JARVIS_REMOTE_*): reachable? which models? (3 s connect timeout)."""
-    from jarvis_desktop.llm.keys import key_source
-    from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, remote_settings
-
     settings = config.load_settings()
     remote = remote_settings(settings)
     if not remote.base_url:

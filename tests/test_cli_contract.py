@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
+import pytest
 from cli_helpers import run_cli
 
+from jarvis_desktop import cli
 from jarvis_desktop.nlu.vocab import STATIC_KEYS, is_valid_key
 
 
@@ -15,6 +19,49 @@ def test_usage_error_is_one_line_and_exit_2():
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:")
+
+
+def test_debug_flag_is_accepted_before_or_after_the_sub_command_and_shows_the_traceback(monkeypatch, capsys):
+    """``--debug`` used to be rejected by argparse before main() could look for it."""
+    monkeypatch.delenv("JARVIS_DEBUG", raising=False)
+
+    def boom(args):
+        raise RuntimeError("kaputt")
+
+    for argv in (["--debug", "date-keys"], ["date-keys", "--debug"], ["schedule", "cancel", "3", "--debug"]):
+        args = cli.parse_args(argv)
+        assert args.debug is True, argv
+        args.func = boom
+        with pytest.raises(RuntimeError, match="kaputt"):
+            cli.run(args)
+    capsys.readouterr()
+    quiet = cli.parse_args(["date-keys"])
+    assert quiet.debug is False
+    quiet.func = boom
+    assert cli.run(quiet) == 1
+    assert capsys.readouterr().err.strip() == "error: internal failure: RuntimeError: kaputt"
+
+
+def test_debug_flag_through_the_real_entry_point():
+    res = run_cli("--debug", "date-keys")
+    assert res.returncode == 0 and json.loads(res.stdout)["version"] == "2.0"
+    assert run_cli("date-keys", "--debug").returncode == 0
+
+
+def test_cli_never_starts_the_gui():
+    """No sub-command: the entry point starts the GUI; cli.main itself says what is missing (exit 2)."""
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from jarvis_desktop import cli; rc = cli.main([]); "
+            "sys.exit(rc if 'PySide6' not in sys.modules else 99)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2 and res.stderr.startswith("error: no sub-command")
 
 
 def test_date_keys_prints_the_vocabulary():

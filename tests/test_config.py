@@ -62,3 +62,17 @@ def test_embedded_defaults_are_found():
     s = Settings()
     assert models.chat_model_path(s).suffix == ".gguf"
     assert (models.whisper_model_path(s) / "model.bin").is_file()
+
+
+def test_old_settings_file_with_removed_keys_still_loads(tmp_path, caplog):
+    """``[audio] sample_rate`` and ``[training] remote_address`` were removed (nothing read them): a file written
+    before still loads, the values are ignored with a warning, and the next save drops them."""
+    path = tmp_path / "settings.toml"
+    path.write_text("[audio]\nsample_rate = 16000\ndevice = 'mic'\n[training]\nremote_address = 'user@gpu'\nnice = 5\n")
+    with caplog.at_level("WARNING", logger="jarvis_desktop.config"):
+        s = load_settings(path)
+    assert s.audio.device == "mic" and s.training.nice == 5
+    assert "sample_rate" in caplog.text and "remote_address" in caplog.text
+    saved = save_settings(s, tmp_path / "again.toml").read_text()
+    assert "sample_rate" not in saved and "remote_address" not in saved
+    assert not hasattr(s.audio, "sample_rate") and not hasattr(s.training, "remote_address")

@@ -4,15 +4,20 @@ sample (the shape of :meth:`MonitorSnapshot.to_dict`)."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import sys
 import time
 from typing import Any
 
+from jarvis_desktop.config import Settings, load_settings
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.llm.router import ChatRouter
+from jarvis_desktop.monitor.resource_monitor import MonitorSnapshot, ResourceMonitor
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     """Register the ``monitor`` sub-command on the CLI's sub-parsers."""
     s = sub.add_parser("monitor", help="live CPU, RAM, swap, GPU and model footprints")
     s.add_argument("--json", action="store_true", help="one JSON object per sample")
@@ -22,54 +27,64 @@ def add_parser(sub: Any) -> None:
     s.set_defaults(func=cmd_monitor)
 
 
-def format_line(snap: Any) -> str:
-    """One human line: CPU %, RAM available/total, swap, process RSS, GPU, remote idle."""
+def format_line(snap: MonitorSnapshot) -> str:
+    """One human line: CPU %, RAM available/total, swap, process RSS, GPU, remote idle ("" before a sample)."""
     s = snap.latest
+    if s is None:
+        return ""
     parts = [
         f"cpu {s.cpu_percent:5.1f} %",
         f"ram {s.ram_available_mib / 1024:.1f}/{s.ram_total_mib / 1024:.1f} GiB free",
         f"swap {s.swap_used_mib / 1024:.1f}/{s.swap_total_mib / 1024:.1f} GiB",
         f"rss {s.process_rss_mib:.0f} MiB",
     ]
-    if s.gpu_name:
+    if s.gpu_name and s.gpu_used_mib is not None and s.gpu_total_mib is not None:
         parts.append(f"gpu {s.gpu_name} {s.gpu_used_mib / 1024:.1f}/{s.gpu_total_mib / 1024:.1f} GiB")
     if snap.remote_idle_min is not None:
         parts.append(f"remote idle {snap.remote_idle_min:.0f} min")
     return " | ".join(parts)
 
 
-def cmd_monitor(args: Any) -> int:
-    from jarvis_desktop.config import load_settings
-    from jarvis_desktop.llm.router import ChatRouter
-    from jarvis_desktop.monitor.resource_monitor import ResourceMonitor
+def _add_chat_row(settings: Settings, monitor: ResourceMonitor) -> None:
+    """The chat model's row: size, estimate and where the policy would run it now (nothing is loaded).
+    A missing or unusable model must not stop the monitor: the row is then left out."""
+    with contextlib.suppress(Exception):  # any failure: the monitor runs without the row
+        router = ChatRouter(settings, monitor=monitor)
+        decision = router.decide()
+        monitor.registry.update(router.model_name, placement=decision.where, reason=decision.reason)
 
+
+def _print_snapshot(snap: MonitorSnapshot, as_json: bool, with_models: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(snap.to_dict()) + "\n")
+    else:
+        print(format_line(snap))
+        if with_models:
+            for m in snap.models:
+                size = m.footprint_mib if m.footprint_mib is not None else m.estimate_mib
+                print(f"  model {m.name} [{m.kind}] {m.state}, {size:.0f} MiB, runs {m.placement}: {m.reason}")
+    sys.stdout.flush()
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """``jarvis-desktop monitor``: sample until Ctrl-C (or ``--once`` / ``--count``); exit code 0.
+
+    Raises:
+        BadInputError: ``--interval`` not above 0.
+    """
     settings = load_settings()
     interval = args.interval if args.interval is not None else settings.monitor.interval_s
     if interval <= 0:
         raise BadInputError(f"--interval must be > 0 s, got {interval}")
     monitor = ResourceMonitor(interval, settings.monitor.history_len)
-    try:  # the chat model's row: size, estimate and where the policy would run it now (nothing is loaded)
-        router = ChatRouter(settings, monitor=monitor)
-        decision = router.decide()
-        monitor.registry.update(router.model_name, placement=decision.where, reason=decision.reason)
-    except Exception:  # noqa: BLE001 - a missing model must not stop the monitor
-        pass
+    _add_chat_row(settings, monitor)
     monitor.sample_now()  # primes psutil's CPU counter (its first reading is 0.0)
     time.sleep(min(interval, 0.5))
     n = 0
     try:
         while True:
             monitor.sample_now()
-            snap = monitor.snapshot()
-            if args.json:
-                sys.stdout.write(json.dumps(snap.to_dict()) + "\n")
-            else:
-                print(format_line(snap))
-                if n == 0 or args.once:
-                    for m in snap.models:
-                        size = m.footprint_mib if m.footprint_mib is not None else m.estimate_mib
-                        print(f"  model {m.name} [{m.kind}] {m.state}, {size:.0f} MiB, runs {m.placement}: {m.reason}")
-            sys.stdout.flush()
+            _print_snapshot(monitor.snapshot(), args.json, with_models=n == 0 or args.once)
             n += 1
             if args.once or (args.count and n >= args.count):
                 return 0
