@@ -5,12 +5,13 @@ generator itself: a template knows its intent, each date slot knows the keys of 
 (:mod:`.datephrases`), and the payload is the slot filler. The rule extractor is never consulted, so the corpus
 measures it.
 
-Variety: 80-340 templates per intent (in :mod:`.templates`), slot fillers, number words vs digits, fillers ("uh", "hey jarvis",
-"could you"), two surface styles (``asr``: lowercase, no punctuation; ``whisper``: capitalised, punctuated,
+Variety: 80-340 templates per intent (in ``jarvis_desktop/data/nlu_templates.json``, read by :mod:`.templates`),
+slot fillers, number words vs digits, fillers ("uh", "hey jarvis", "could you"), two surface styles (``asr``: lowercase, no punctuation; ``whisper``: capitalised, punctuated,
 ``3 p.m.``), small recognition slips (dropped/duplicated short words, to/two/too, for/four) applied only to
 the template words, and negatives (no date, vague times, durations, past offsets, meals as topics).
 
-The train/validation split is by template: every template id (``"reminder_set/07"``) lands wholly in one
+The train/validation split is by template: every template id (``"reminder_set/07"``, stable, written in the
+data file) lands wholly in one
 split, about 20 % of each intent's templates in validation, chosen by a hash of the template text (not
 the corpus seed), so the split does not move when the corpus seed changes or a template is added.
 """
@@ -21,34 +22,20 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from jarvis_desktop.nlu import datephrases as dg
-from jarvis_desktop.nlu.templates import (  # noqa: F401  (re-exported for callers and tests)
-    APPS,
-    CONCEPTS,
-    CONTACTS,
-    COUNTRIES,
-    EVENT_PATTERNS,
-    EVENTS,
-    FILLER_POST,
-    FILLER_PRE,
-    IMPERATIVE,
-    LANGUAGES,
-    NOTES,
-    PAYLOAD_SLOT,
-    POLITE_PRE,
-    QUERIES,
-    RESOURCES,
-    SCHEDULE_OBJECTS,
-    SLOT_FILLERS,
-    SONGS,
-    TASKS,
-    TEMPLATES,
-    VOLUME_OBJECTS,
-    WEATHER_CONDITIONS,
-)
+from jarvis_desktop.nlu.templates import Template, TemplateBook, shipped_book
 
+#: the shipped templates and fillers (jarvis_desktop/data/nlu_templates.json)
+BOOK: TemplateBook = shipped_book()
+#: intent -> the slot whose filler is the payload
+PAYLOAD_SLOT: dict[str, str] = BOOK.payload_slot
+
+#: size and seed of the shipped corpus (``train-nlu`` defaults)
+DEFAULT_N = 18000
+DEFAULT_SEED = 13
 VALID_FRACTION = 0.2
 SPLIT_SEED = 20240607
 DATE_SLOTS = {"date", "when", "day", "pday", "clock", "dur", "durx", "aw", "dweek", "dayp", "negdur", "negago"}
@@ -57,22 +44,12 @@ DATE_SLOTS = {"date", "when", "day", "pday", "clock", "dur", "durx", "aw", "dwee
 def template_ids() -> dict[str, str]:
     """``{template_id: split}`` for every template; about 20 % of each intent's templates are validation."""
     out: dict[str, str] = {}
-    for intent, temps in TEMPLATES.items():
-        ids = [f"{intent}/{i:02d}" for i in range(len(temps))]
+    for temps in BOOK.templates.values():
         # rank by a hash of the template's own text: adding a template does not reshuffle the others
-        rank = sorted(
-            ids,
-            key=lambda t: hashlib.sha1(
-                f"{SPLIT_SEED}:{_template_text(TEMPLATES[intent][int(t.split('/')[1])])}".encode()
-            ).hexdigest(),
-        )
-        valid = set(rank[: max(2, round(VALID_FRACTION * len(ids)))])
-        out.update({t: ("valid" if t in valid else "train") for t in ids})
+        rank = sorted(temps, key=lambda t: hashlib.sha1(f"{SPLIT_SEED}:{t.text}".encode()).hexdigest())
+        valid = {t.id for t in rank[: max(2, round(VALID_FRACTION * len(temps)))]}
+        out.update({t.id: ("valid" if t.id in valid else "train") for t in temps})
     return out
-
-
-def _template_text(template: str | tuple[str, list[str]]) -> str:
-    return template[0] if isinstance(template, tuple) else template
 
 
 # --------------------------------------------------------------------------------------------- date slots
@@ -108,11 +85,11 @@ def _date_for(intent: str, rng: random.Random, style: str) -> tuple[str, list[st
     if kind == "in_days":
         return dg.in_days_expr(rng, style)
     if kind == "tod":
-        t, k = rng.choice(dg.TIME_OF_DAY)
-        return t, [k]
+        phrase, key = rng.choice(dg.TIME_OF_DAY)
+        return phrase, [key]
     if kind == "meal":
-        t, k = rng.choice(dg.MEALS)
-        return t, [k]
+        phrase, key = rng.choice(dg.MEALS)
+        return phrase, [key]
     if kind == "negative":
         return rng.choice(dg.VAGUE), []
     return "", []
@@ -155,65 +132,115 @@ def _alarm_clock(rng: random.Random, style: str, intent: str) -> tuple[str, list
     return dg.clock_phrase(rng, h24, m, style, "explicit"), [dg.clock_key(h24, m)]
 
 
-def _slot_date(slot: str, intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
-    if slot == "date":
-        return _date_for(intent, rng, style)
-    if slot == "when":
-        for _ in range(20):
-            t, k = _date_for(intent, rng, style)
-            if t and (k or intent != "reminder_set" or rng.random() < 0.3):
-                return t, k
-        return "tomorrow", ["tomorrow"]
-    if slot == "day":
-        for _ in range(20):  # an alarm's "{clock} {day}": no day-part that would flip am/pm
-            t, k, fam = dg.day_expr(rng, style)
-            if intent != "alarm_set" or fam in ("relative_days", "weekdays"):
-                return t, k
-        return "tomorrow", ["tomorrow"]
-    if slot == "pday":
-        if rng.random() < 0.3:
-            t, k = rng.choice(
-                [
-                    ("yesterday", ["yesterday"]),
-                    ("last night", ["last_night"]),
-                    ("yesterday morning", ["yesterday_morning"]),
-                    ("last week", ["last_week"]),
-                ]
-            )
+def _when(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{when}``: a date that is never empty (a reminder mostly with keys)."""
+    for _ in range(20):
+        t, k = _date_for(intent, rng, style)
+        if t and (k or intent != "reminder_set" or rng.random() < 0.3):
             return t, k
-        t, k, _ = dg.day_expr(rng, style, future=False)
+    return "tomorrow", ["tomorrow"]
+
+
+def _future_day(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{day}``: a future day; an alarm's "{clock} {day}" gets no day-part that would flip am/pm."""
+    for _ in range(20):
+        t, k, fam = dg.day_expr(rng, style)
+        if intent != "alarm_set" or fam in ("relative_days", "weekdays"):
+            return t, k
+    return "tomorrow", ["tomorrow"]
+
+
+def _past_day(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{pday}``: a past or present day."""
+    if rng.random() < 0.3:
+        t, k = rng.choice(
+            [
+                ("yesterday", ["yesterday"]),
+                ("last night", ["last_night"]),
+                ("yesterday morning", ["yesterday_morning"]),
+                ("last week", ["last_week"]),
+            ]
+        )
         return t, k
-    if slot == "dweek":
-        return dg.weekday_expr(rng, style)
-    if slot == "dayp":  # possessive day: "tomorrow's", "friday's"
-        if rng.random() < 0.5:
-            t, k = rng.choice([("today", "today"), ("tomorrow", "tomorrow")])
-            return f"{t}'s", [k]
-        day = rng.choice(dg.WEEKDAYS)
-        return f"{dg._cap_day(day, style)}'s", [f"this_{day}"]
-    if slot == "clock":
-        return _alarm_clock(rng, style, intent)
-    if slot == "aw":
-        return _alarm_when(rng, style)
-    if slot == "negdur":
-        n = rng.choice([10, 15, 20, 30, 45, 2, 3])
-        return f"for {dg.num(rng, n, style)} {'hours' if n < 5 else 'minutes'}", []
-    if slot == "negago":
-        n = rng.choice([2, 3, 5, 10, 20])
-        return f"{dg.num(rng, n, style)} {rng.choice(['hours', 'days', 'minutes', 'weeks', 'years'])} ago", []
-    if slot in ("dur", "durx"):
-        return _timer_duration(rng, style, adjective=slot == "durx")
-    raise KeyError(slot)
+    t, k, _ = dg.day_expr(rng, style, future=False)
+    return t, k
+
+
+def _weekday(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{dweek}``: a weekday expression."""
+    return dg.weekday_expr(rng, style)
+
+
+def _possessive_day(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{dayp}``: "tomorrow's", "friday's"."""
+    if rng.random() < 0.5:
+        t, k = rng.choice([("today", "today"), ("tomorrow", "tomorrow")])
+        return f"{t}'s", [k]
+    day = rng.choice(dg.WEEKDAYS)
+    return f"{dg._cap_day(day, style)}'s", [f"this_{day}"]
+
+
+def _clock(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{clock}``: a clock time without "at"."""
+    return _alarm_clock(rng, style, intent)
+
+
+def _alarm_time(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{aw}``: when an alarm goes off."""
+    return _alarm_when(rng, style)
+
+
+def _negative_duration(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{negdur}``: "for ten minutes" (no key)."""
+    n = rng.choice([10, 15, 20, 30, 45, 2, 3])
+    return f"for {dg.num(rng, n, style)} {'hours' if n < 5 else 'minutes'}", []
+
+
+def _negative_ago(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{negago}``: "three days ago" (no key)."""
+    n = rng.choice([2, 3, 5, 10, 20])
+    return f"{dg.num(rng, n, style)} {rng.choice(['hours', 'days', 'minutes', 'weeks', 'years'])} ago", []
+
+
+def _timer_length(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{dur}``: a timer's length."""
+    return _timer_duration(rng, style, adjective=False)
+
+
+def _timer_adjective(intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """``{durx}``: a timer's length as an adjective ("a ten-minute timer")."""
+    return _timer_duration(rng, style, adjective=True)
+
+
+_SLOT_DRAWS: dict[str, Callable[[str, random.Random, str], tuple[str, list[str]]]] = {
+    "date": _date_for,
+    "when": _when,
+    "day": _future_day,
+    "pday": _past_day,
+    "dweek": _weekday,
+    "dayp": _possessive_day,
+    "clock": _clock,
+    "aw": _alarm_time,
+    "negdur": _negative_duration,
+    "negago": _negative_ago,
+    "dur": _timer_length,
+    "durx": _timer_adjective,
+}
+
+
+def _slot_date(slot: str, intent: str, rng: random.Random, style: str) -> tuple[str, list[str]]:
+    """The labelled date phrase of a date slot. Raises KeyError for an unknown slot."""
+    return _SLOT_DRAWS[slot](intent, rng, style)
 
 
 def _filler(slot: str, rng: random.Random) -> str:
     if slot == "event":
         if rng.random() < 0.5:
-            return rng.choice(EVENT_PATTERNS).format(c=rng.choice(CONTACTS))
-        return rng.choice(EVENTS)
+            return rng.choice(BOOK.event_patterns).format(c=rng.choice(BOOK.contacts))
+        return rng.choice(BOOK.events)
     if slot == "n":
         return str(rng.choice([10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100, 3, 5, 7]))
-    return rng.choice(SLOT_FILLERS[slot])
+    return rng.choice(BOOK.slot_fillers[slot])
 
 
 # --------------------------------------------------------------------------------------------- surface
@@ -278,7 +305,7 @@ _QUESTION_START = (
 def _whisper_case(text: str, question: bool, pre: str) -> str:
     text = re.sub(r"\bi\b", "I", text)
     text = re.sub(r"\bi'(m|d|ll|ve)\b", lambda m: "I'" + m.group(1), text)
-    for name in CONTACTS + [
+    for name in BOOK.contacts + [
         "Jarvis",
         "Rome",
         "Lisbon",
@@ -323,36 +350,31 @@ def _asr_case(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def render(
-    intent: str, template: str | tuple[str, list[str]], rng: random.Random, style: str
-) -> tuple[str, list[str], str]:
-    """Fill one template: returns ``(text, date_keys, payload)`` with labels from the slots.
+def _template_words(parts: list[str], i: int, slip: bool, rng: random.Random) -> str:
+    """The template words ``parts[i]``, with one recognition slip when ``slip``; the words next to a date
+    slot stay intact, so a slip never changes the date keys."""
+    words = parts[i].split()
+    if slip:
+        head = words[:1] if i > 0 and parts[i - 1] in DATE_SLOTS else []
+        tail = words[-1:] if i + 1 < len(parts) and parts[i + 1] in DATE_SLOTS and words else []
+        core = words[len(head) : len(words) - len(tail)]
+        words = head + _slip(core, rng) + tail
+    return " ".join(words)
 
-    A template is a string, or ``(string, keys)`` when its own words hold a date ("what's the date today").
-    """
-    if isinstance(template, tuple):
-        template, literal = template
-    else:
-        literal = []
-    parts = re.split(r"\{(\w+)\}", template)
-    keys: list[str] = list(literal)
+
+def _fill(intent: str, template: Template, rng: random.Random, style: str) -> tuple[str, list[str], str]:
+    """The template's slots filled: ``(text, date_keys, payload)`` before fillers and surface style."""
+    parts = re.split(r"\{(\w+)\}", template.text)
+    keys: list[str] = list(template.keys)
     payload = ""
     pieces: list[str] = []
     slip_at = rng.randrange(len(parts)) if rng.random() < 0.15 else -1
-    if literal:  # the template's own words hold its date: a slip could change the keys
+    if template.keys:  # the template's own words hold its date: a slip could change the keys
         slip_at = -1
     for i, part in enumerate(parts):
         if i % 2 == 0:  # template words
-            words = part.split()
-            if i == slip_at:
-                # keep the words next to a date slot intact, so a slip never changes the date keys
-                head = words[:1] if i > 0 and parts[i - 1] in DATE_SLOTS else []
-                tail = words[-1:] if i + 1 < len(parts) and parts[i + 1] in DATE_SLOTS and words else []
-                core = words[len(head) : len(words) - len(tail)]
-                words = head + _slip(core, rng) + tail
-            pieces.append(" ".join(words))
-            continue
-        if part in DATE_SLOTS:
+            pieces.append(_template_words(parts, i, i == slip_at, rng))
+        elif part in DATE_SLOTS:
             text, k = _slot_date(part, intent, rng, style)
             keys.extend(k)
             pieces.append(text)
@@ -362,20 +384,31 @@ def render(
                 payload = text
             pieces.append(text)
     text = " ".join(p for p in pieces if p)
-    text = re.sub(r"\s+", " ", text).strip()
-    first = text.split()[0] if text else ""
-    question = first in _QUESTION_START
-    pre = ""
+    return re.sub(r"\s+", " ", text).strip(), keys, payload
+
+
+def _prefix(first: str, rng: random.Random) -> tuple[str, bool]:
+    """A filler ("hey jarvis") or polite ("could you") prefix, or ""; and whether it makes a question."""
     r = rng.random()
     if r < 0.25:
-        pre = rng.choice(FILLER_PRE)
-    elif r < 0.4 and first in IMPERATIVE:
-        pre = rng.choice(POLITE_PRE)
-        question = question or pre.startswith(("could", "can", "would"))
+        return rng.choice(BOOK.filler_pre), False
+    if r < 0.4 and first in BOOK.imperative:
+        pre = rng.choice(BOOK.polite_pre)
+        return pre, pre.startswith(("could", "can", "would"))
+    return "", False
+
+
+def render(intent: str, template: Template, rng: random.Random, style: str) -> tuple[str, list[str], str]:
+    """Fill one template: returns ``(text, date_keys, payload)`` with labels from the slots and the
+    template's own ``keys``, with fillers and the surface ``style`` ("asr" or "whisper") applied."""
+    text, keys, payload = _fill(intent, template, rng, style)
+    first = text.split()[0] if text else ""
+    pre, polite_question = _prefix(first, rng)
+    question = first in _QUESTION_START or polite_question
     if pre:
         text = f"{pre} {text}"
     if rng.random() < 0.07 and not question:
-        text = f"{text} {rng.choice(FILLER_POST)}"
+        text = f"{text} {rng.choice(BOOK.filler_post)}"
     if style == "whisper":
         text = _whisper_case(text, question, pre)
         payload = _whisper_case(payload, False, "")[:-1] if payload else ""
@@ -395,7 +428,7 @@ def generate(n: int = 8000, seed: int = 13) -> list[dict]:
         raise ValueError("n must be >= 1")
     rng = random.Random(seed)
     splits = template_ids()
-    intents = list(TEMPLATES)
+    intents = list(BOOK.templates)
     weights = {
         "reminder_set": 2.2,
         "calendar_set": 1.6,
@@ -413,13 +446,14 @@ def generate(n: int = 8000, seed: int = 13) -> list[dict]:
     while len(rows) < n and attempts < n * 20:
         attempts += 1
         intent = rng.choices(intents, w)[0]
-        ti = rng.randrange(len(TEMPLATES[intent]))
+        choices = BOOK.templates[intent]
+        template = choices[rng.randrange(len(choices))]
         style = "asr" if rng.random() < 0.55 else "whisper"
-        text, keys, payload = render(intent, TEMPLATES[intent][ti], rng, style)
+        text, keys, payload = render(intent, template, rng, style)
         if text.lower() in seen:
             continue
         seen.add(text.lower())
-        tid = f"{intent}/{ti:02d}"
+        tid = template.id
         rows.append(
             {
                 "text": text,
