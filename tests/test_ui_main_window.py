@@ -130,7 +130,7 @@ def test_history_survives_reopening_the_window(qtbot, open_window):
     before = first.chat.messages()[-2:]
     assert before[0] == ("user", "what day is it today") and before[1][1]
     first.close()  # no tray offscreen: closing really quits
-    assert first._closed
+    assert first.closed
 
     second = open_window()  # a new Assistant over the same home
     qtbot.waitUntil(lambda: len(second.chat.messages()) >= 2, timeout=10_000)
