@@ -11,12 +11,19 @@ fast-path confidence thresholds, how many rows fall below and how accurate FastT
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
-from jarvis_desktop.nlu import vocab
+from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.models import NLU_MODEL_DIR
+from jarvis_desktop.nlu import datagen, vocab
+from jarvis_desktop.nlu.intent_model import IntentClassifier
+from jarvis_desktop.nlu.payload import normalize_payload
+from jarvis_desktop.nlu.resolve import format_when, resolve_when
 
 #: Fixed reference time for ``when`` accuracy: a Wednesday mid-morning.
 EVAL_NOW = datetime(2026, 3, 11, 10, 17)
@@ -87,7 +94,11 @@ def row_record(index: int, row: dict, now: datetime, result) -> dict:
 
 
 def evaluate(
-    engine, rows: Iterable[dict], now: datetime = EVAL_NOW, max_examples: int = 40, on_row=None
+    engine,
+    rows: Iterable[dict],
+    now: datetime = EVAL_NOW,
+    max_examples: int = 40,
+    on_row: Callable[[dict], object] | None = None,
 ) -> dict:
     """Run ``engine.parse`` on every row and compare with the labels.
 
@@ -105,9 +116,6 @@ def evaluate(
     ``payload_errors``. Latencies are wall-clock milliseconds of ``engine.parse``. ``on_row``, if given,
     is called with :func:`row_record` of every row, in order.
     """
-    from jarvis_desktop.nlu.payload import normalize_payload
-    from jarvis_desktop.nlu.resolve import format_when, resolve_when
-
     rows = list(rows)
     intent_ok = keys_ok = when_ok = pay_ok = pay_n = invalid = 0
     per_intent: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -223,30 +231,21 @@ def format_report(report: dict, examples: int = 10) -> str:
     return "\n".join(lines)
 
 
-def load_rows(path=None) -> list[dict]:
+def load_rows(path: str | Path | None = None) -> list[dict]:
     """Labelled rows for :func:`evaluate`: a JSONL file (``text``, ``intent``, ``date_keys``, optional
     ``payload``), or with ``path`` None the template-held-out validation split of the shipped corpus
     (``models/nlu/corpus.valid.jsonl``, else regenerated from ``training_metadata.json``'s size and seed).
 
     Raises BadInputError for a missing or malformed file.
     """
-    import json
-    from pathlib import Path
-
-    from jarvis_desktop.errors import BadInputError
-
     if path is None:
-        from jarvis_desktop.models import NLU_MODEL_DIR
-        from jarvis_desktop.nlu import datagen
-        from jarvis_desktop.nlu.train import DEFAULT_N
-
         shipped = NLU_MODEL_DIR / "corpus.valid.jsonl"
         if shipped.is_file():
             path = shipped
         else:
             meta_path = NLU_MODEL_DIR / "training_metadata.json"
             corpus = json.loads(meta_path.read_text())["corpus"] if meta_path.is_file() else {}
-            rows = datagen.generate(corpus.get("n", DEFAULT_N), corpus.get("seed", 13))
+            rows = datagen.generate(corpus.get("n", datagen.DEFAULT_N), corpus.get("seed", datagen.DEFAULT_SEED))
             return [r for r in rows if r["split"] == "valid"]
     path = Path(path)
     try:
@@ -280,9 +279,6 @@ def threshold_table(rows: Iterable[dict], classifier=None, thresholds: Iterable[
     Raises ModelNotFoundError if the shipped model is missing.
     """
     if classifier is None:
-        from jarvis_desktop.models import NLU_MODEL_DIR
-        from jarvis_desktop.nlu.intent_model import IntentClassifier
-
         classifier = IntentClassifier.load(NLU_MODEL_DIR)
     scored = []
     for row in rows:
@@ -315,13 +311,17 @@ def format_threshold_table(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_nlu_eval(engine, data=None, as_json: bool = False, thresholds: bool = False, rows_out=None) -> str:
+def run_nlu_eval(
+    engine,
+    data: str | Path | None = None,
+    as_json: bool = False,
+    thresholds: bool = False,
+    rows_out: str | Path | None = None,
+) -> str:
     """What ``jarvis-desktop nlu-eval [--data FILE] [--json] [--thresholds] [--rows-out FILE]`` prints: the
     report of :func:`evaluate` on :func:`load_rows` ``(data)``, plus with ``thresholds`` the
     :func:`threshold_table`. ``rows_out``: a path that receives one JSON line per row (:func:`row_record`).
     Raises BadInputError for a bad data file."""
-    import json
-
     rows = load_rows(data)
     if rows_out is not None:
         with open(rows_out, "w", encoding="utf-8") as fh:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from jarvis_desktop.errors import BadInputError
@@ -132,92 +133,124 @@ def resolve_when(keys: Sequence[str], now: datetime) -> datetime | None:
         return None
 
 
-def _resolve(valid: list[str], now: datetime) -> datetime | None:
-    for k in valid:  # relative offsets decide alone
-        m = _IN_MINUTES.match(k)
-        if m:
-            minutes = int(m.group(1))
-            if minutes > _MAX_DAYS * 1440:
-                return None
-            if now.tzinfo is not None and now.utcoffset() is not None:
-                return (now.astimezone(timezone.utc) + timedelta(minutes=minutes)).astimezone(now.tzinfo)
-            return now + timedelta(minutes=minutes)
-        m = _IN_DAYS.match(k)
-        if m:
-            days = int(m.group(1))
-            if days > _MAX_DAYS:
-                return None
-            dt = now + timedelta(days=days)
-            if dt.tzinfo is not None and dt.utcoffset() is not None:
-                dt = dt.astimezone(timezone.utc).astimezone(now.tzinfo)
-            return dt
-
-    today = now.date()
-    day: date | None = None
-    day_rank = 99  # lower wins: weekday 0, relative/combined day 1, period 2
-    day_part: str | None = None
-    saw_null_period = False
-    clock: tuple[int, int] | None = None
-    midnight = False
-    point: tuple[int, int] | None = None  # noon/midnight/meal, then part of day
-    point_rank = 99
-    for k in valid:
-        hm = vocab.parse_clock_key(k)
-        if hm is not None:
-            if clock is None and not midnight:
-                if k == "at_midnight":
-                    midnight = True
-                else:
-                    clock = hm
-            continue
-        if k in _COMBINED:
-            offset, part = _COMBINED[k]
-            if day_rank > 1:
-                day, day_rank, day_part = today + timedelta(days=offset), 1, part
-            continue
-        if k in _RELATIVE_DAYS:
-            if day_rank > 1:
-                day, day_rank, day_part = today + timedelta(days=_RELATIVE_DAYS[k]), 1, None
-            continue
-        wd = _weekday_day(k, today)
-        if wd is not None:
-            if day_rank > 0:
-                day, day_rank, day_part = wd, 0, None
-            continue
-        if k in _NULL_PERIODS:
-            saw_null_period = True
-            continue
-        pd = _period_day(k, today)
-        if pd is not None:
-            if day_rank > 2:
-                day, day_rank, day_part = pd, 2, None
-            continue
-        rank = 0 if k in ("noon", "midnight") else 1 if k in _MEALS else 2 if k in _PARTS else None
-        if rank is not None and rank < point_rank:
-            point, point_rank = PART_TIMES[k], rank
-            if k == "midnight":
-                point = None
-                point_rank = rank
-    if day is None and saw_null_period:
+def _resolve_offset(key: str, now: datetime) -> datetime | None:
+    """``in_N_minutes`` (elapsed time) or ``in_N_days`` (same wall-clock time) from ``now``; None beyond
+    :data:`_MAX_DAYS`."""
+    m = _IN_MINUTES.match(key)
+    if m:
+        minutes = int(m.group(1))
+        if minutes > _MAX_DAYS * 1440:
+            return None
+        if now.tzinfo is not None and now.utcoffset() is not None:
+            return (now.astimezone(timezone.utc) + timedelta(minutes=minutes)).astimezone(now.tzinfo)
+        return now + timedelta(minutes=minutes)
+    m = _IN_DAYS.match(key)
+    if m is None:
         return None
-    bare_midnight = point_rank == 0 and point is None
-    if clock is None and not midnight and bare_midnight:
-        midnight = True
+    days = int(m.group(1))
+    if days > _MAX_DAYS:
+        return None
+    dt = now + timedelta(days=days)
+    if dt.tzinfo is not None and dt.utcoffset() is not None:
+        dt = dt.astimezone(timezone.utc).astimezone(now.tzinfo)
+    return dt
 
-    if midnight:
-        base = day if day is not None else today
+
+@dataclass
+class _Anchors:
+    """What the keys say, strongest first: the ``day`` (rank: weekday 0, relative or combined day 1,
+    period 2; lower wins) with the combined key's ``day_part``; the first ``clock`` time or ``midnight``;
+    the ``point`` of noon/midnight (rank 0), a meal (1) or a part of day (2), lower wins."""
+
+    day: date | None = None
+    day_rank: int = 99
+    day_part: str | None = None
+    saw_null_period: bool = False
+    clock: tuple[int, int] | None = None
+    midnight: bool = False
+    point: tuple[int, int] | None = None
+    point_rank: int = 99
+
+    def note_day(self, day: date, rank: int, part: str | None) -> None:
+        if self.day_rank > rank:
+            self.day, self.day_rank, self.day_part = day, rank, part
+
+    def note_clock(self, key: str, hm: tuple[int, int]) -> None:
+        if self.clock is None and not self.midnight:
+            if key == "at_midnight":
+                self.midnight = True
+            else:
+                self.clock = hm
+
+    def note_point(self, key: str) -> None:
+        rank = 0 if key in ("noon", "midnight") else 1 if key in _MEALS else 2 if key in _PARTS else None
+        if rank is not None and rank < self.point_rank:
+            self.point_rank = rank
+            self.point = None if key == "midnight" else PART_TIMES[key]
+
+
+def _day_of(key: str, today: date) -> tuple[date, int, str | None] | None:
+    """(day, rank, part of day) of a combined, relative, weekday or period key; None for other keys."""
+    if key in _COMBINED:
+        offset, part = _COMBINED[key]
+        return today + timedelta(days=offset), 1, part
+    if key in _RELATIVE_DAYS:
+        return today + timedelta(days=_RELATIVE_DAYS[key]), 1, None
+    weekday = _weekday_day(key, today)
+    if weekday is not None:
+        return weekday, 0, None
+    period = _period_day(key, today)
+    if period is not None:
+        return period, 2, None
+    return None
+
+
+def _anchors(valid: list[str], today: date) -> _Anchors:
+    found = _Anchors()
+    for key in valid:
+        hm = vocab.parse_clock_key(key)
+        day = _day_of(key, today) if hm is None else None
+        if hm is not None:
+            found.note_clock(key, hm)
+        elif day is not None:
+            found.note_day(*day)
+        elif key in _NULL_PERIODS:
+            found.saw_null_period = True
+        else:
+            found.note_point(key)
+    return found
+
+
+def _on_day(now: datetime, found: _Anchors, day: date) -> datetime:
+    """The moment on ``day``: its clock time, else its point, else the combined key's part, else 09:00;
+    a clock before 05:00 on a night ("tonight at 1 am") is after midnight, the next day."""
+    hm = found.clock or found.point
+    if hm is None:
+        hm = PART_TIMES[found.day_part] if found.day_part else DEFAULT_TIME
+    elif (
+        found.clock is not None
+        and hm[0] < 5
+        and (found.day_part == "night" or (found.point_rank == 2 and found.point == PART_TIMES["night"]))
+    ):
+        day = day + timedelta(days=1)
+    return _wall(now, day, hm)
+
+
+def _resolve(valid: list[str], now: datetime) -> datetime | None:
+    offset_key = next((k for k in valid if _IN_MINUTES.match(k) or _IN_DAYS.match(k)), None)
+    if offset_key is not None:  # relative offsets decide alone
+        return _resolve_offset(offset_key, now)
+    today = now.date()
+    found = _anchors(valid, today)
+    if found.day is None and found.saw_null_period:
+        return None
+    bare_midnight = found.point_rank == 0 and found.point is None
+    if found.midnight or (found.clock is None and bare_midnight):
+        base = found.day if found.day is not None else today
         return _wall(now, base + timedelta(days=1), (0, 0))
-    hm = clock or point
-    if day is not None:
-        if hm is None:
-            hm = PART_TIMES[day_part] if day_part else DEFAULT_TIME
-        elif (
-            clock is not None
-            and hm[0] < 5
-            and (day_part == "night" or (point_rank == 2 and point == PART_TIMES["night"]))
-        ):
-            day = day + timedelta(days=1)  # "tonight at 1 am" is after midnight
-        return _wall(now, day, hm)
+    if found.day is not None:
+        return _on_day(now, found, found.day)
+    hm = found.clock or found.point
     if hm is None:
         return None
     candidate = _wall(now, today, hm)

@@ -12,13 +12,20 @@ import hashlib
 import json
 import platform
 import time
+from importlib.metadata import version
 from pathlib import Path
 
+from jarvis_desktop.models import NLU_MODEL_DIR
 from jarvis_desktop.nlu import datagen
+from jarvis_desktop.nlu.datekeys import extract_date_keys
+from jarvis_desktop.nlu.engine import NluEngine
+from jarvis_desktop.nlu.evaluate import evaluate
 from jarvis_desktop.nlu.intent_model import IntentTrainConfig, StaticKeyModel, train_intent_model
+from jarvis_desktop.nlu.vocab import STATIC_KEY_SET
 
-DEFAULT_N = 18000
-DEFAULT_SEED = 13
+#: size and seed of the shipped corpus (defined with the generator)
+DEFAULT_N = datagen.DEFAULT_N
+DEFAULT_SEED = datagen.DEFAULT_SEED
 #: keys.ftz may add a static key only when the rules found none and its probability is at least this.
 KEYS_MODEL_ADD_THRESHOLD = 0.95
 MAX_CORPUS_BYTES = 4_000_000
@@ -29,9 +36,6 @@ def compare_key_strategies(model_dir: Path, rows: list[dict]) -> dict:
     when the rules found none (p >= KEYS_MODEL_ADD_THRESHOLD); rules united with every keys.ftz key
     (p >= 0.5); keys.ftz alone on the rows whose gold keys are all static; plus how often keys.ftz
     disagrees with the rules (``StaticKeyModel.disagrees``) and how exact the rules are on those rows."""
-    from jarvis_desktop.nlu.datekeys import extract_date_keys
-    from jarvis_desktop.nlu.vocab import STATIC_KEY_SET
-
     model = StaticKeyModel.load(model_dir)
     n = len(rows)
     ok = {"rules_only": 0, "rules_plus_model_when_empty": 0, "rules_union_model": 0}
@@ -70,9 +74,6 @@ def train_nlu(
 
     Returns the metadata dict (also written to ``training_metadata.json``).
     """
-    from jarvis_desktop.nlu.engine import NluEngine
-    from jarvis_desktop.nlu.evaluate import evaluate
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -92,9 +93,7 @@ def train_nlu(
             (out_dir / name).write_text(
                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part), encoding="utf-8"
             )
-    from importlib.metadata import version
-
-    import fasttext  # noqa: F401  (version for the record)
+    import fasttext  # noqa: F401  (heavy, lazy: the version below is the record)
 
     meta = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -122,8 +121,6 @@ def train_nlu(
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: train and print the validation report."""
-    from jarvis_desktop.models import NLU_MODEL_DIR
-
     ap = argparse.ArgumentParser(description="Train the FastText NLU models on a generated corpus.")
     ap.add_argument("--out", default=str(NLU_MODEL_DIR))
     ap.add_argument("--n", type=int, default=DEFAULT_N)
