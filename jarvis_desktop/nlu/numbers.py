@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 UNITS: dict[str, int] = {
     "zero": 0,
@@ -87,6 +88,65 @@ def word_value(word: str) -> int | None:
     return UNITS.get(w, TEENS.get(w, TENS.get(w)))
 
 
+@dataclass
+class _NumberState:
+    """A number being read: ``total`` (thousands) + ``current``, the kind of the ``last`` word read
+    ("unit", "teen", "tens", "hundred", "thousand") and whether any word was used (``got``)."""
+
+    current: int = 0
+    total: int = 0
+    last: str = ""
+    got: bool = False
+
+    def take(self, w: str) -> bool:
+        """Add word ``w``; False when English does not combine it with what was read."""
+        if w in UNITS or w in TEENS:
+            return self._small(w)
+        if w in TENS:
+            if self.last in ("unit", "teen", "tens"):
+                return False
+            self.current += TENS[w]
+            self.last = "tens"
+            return True
+        if w == "hundred":
+            return self._hundred()
+        if w == "thousand":
+            return self._thousand()
+        return False
+
+    def _small(self, w: str) -> bool:
+        if self.last in ("unit", "teen") or (self.last == "tens" and (w in TEENS or w == "zero")):
+            return False
+        self.current += UNITS.get(w, TEENS.get(w, 0))
+        self.last = "teen" if w in TEENS else "unit"
+        return True
+
+    def _hundred(self) -> bool:
+        if (
+            self.last == "hundred"
+            or (self.got and self.current % 100 == 0 and self.current != 0)
+            or self.current >= 100
+        ):
+            return False
+        self.current = (self.current if self.got else 1) * 100
+        self.last = "hundred"
+        return True
+
+    def _thousand(self) -> bool:
+        if self.last == "thousand" or self.total:
+            return False
+        self.total = (self.current if self.got else 1) * 1000
+        self.current = 0
+        self.last = "thousand"
+        return True
+
+
+def _joining_and(words: Sequence[str], j: int, last: str) -> bool:
+    """ "and" inside a number: "one hundred and five", "two thousand and twenty"."""
+    nxt = words[j + 1] if j + 1 < len(words) else ""
+    return words[j] == "and" and last in ("hundred", "thousand") and (nxt in UNITS or nxt in TEENS or nxt in TENS)
+
+
 def parse_number(words: Sequence[str], start: int = 0) -> tuple[int, int] | None:
     """Parse the longest number written in words at ``words[start:]``.
 
@@ -105,51 +165,20 @@ def parse_number(words: Sequence[str], start: int = 0) -> tuple[int, int] | None
     j = start
     if j < n and words[j] in ("a", "an") and j + 1 < n and words[j + 1] in ("hundred", "thousand"):
         j += 1  # "a hundred" = one hundred; the "a" is handled as 1 below
-        current, total, last, got = 1, 0, "unit", True
+        state = _NumberState(current=1, last="unit", got=True)
     else:
-        current, total, last, got = 0, 0, "", False
+        state = _NumberState()
     while j < n:
-        w = words[j]
-        if w in UNITS or w in TEENS:
-            if last in ("unit", "teen"):
-                break
-            if last == "tens" and w in TEENS:
-                break
-            if last == "tens" and w == "zero":
-                break
-            current += UNITS.get(w, TEENS.get(w, 0))
-            last = "teen" if w in TEENS else "unit"
-        elif w in TENS:
-            if last in ("unit", "teen", "tens"):
-                break
-            current += TENS[w]
-            last = "tens"
-        elif w == "hundred":
-            if last == "hundred" or (got and current % 100 == 0 and current != 0) or current >= 100:
-                break
-            current = (current if got else 1) * 100
-            last = "hundred"
-        elif w == "thousand":
-            if last == "thousand" or total:
-                break
-            total = (current if got else 1) * 1000
-            current = 0
-            last = "thousand"
-        elif (
-            w == "and"
-            and last in ("hundred", "thousand")
-            and j + 1 < n
-            and (words[j + 1] in UNITS or words[j + 1] in TEENS or words[j + 1] in TENS)
-        ):
+        if _joining_and(words, j, state.last):
             j += 1
             continue
-        else:
+        if not state.take(words[j]):
             break
-        got = True
+        state.got = True
         j += 1
-    if not got:
+    if not state.got:
         return None
-    return total + current, j
+    return state.total + state.current, j
 
 
 def words_to_number(text: str) -> int | None:

@@ -209,12 +209,9 @@ def _remove_spans(text: str, spans: Sequence) -> str:
     return "".join(out)
 
 
-def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
-    """The payload of ``text`` for ``intent``; ``spans`` are the date spans (objects with ``start``/``end``
-    character offsets into ``text``, as from ``extract_date_spans``) to cut out. Returns "" for intents
-    without a payload or when nothing is left. Never raises on odd text."""
-    if intent not in PAYLOAD_INTENTS or not text:
-        return ""
+def _cleaned(text: str, intent: str, spans: Sequence) -> str:
+    """The text without date spans, punctuation, vague times (except for searches), doubled words and
+    leading/trailing fillers."""
     s = _remove_spans(text, spans)
     s = re.sub(r"[,?!;:\"“”]+", " ", s)
     s = re.sub(r"\.(?=\s|$)", " ", s)
@@ -226,6 +223,11 @@ def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
     for _ in range(3):
         s = _FILLER_HEAD.sub("", s)
         s = _FILLER_TAIL.sub("", s).strip()
+    return s
+
+
+def _without_triggers(s: str, intent: str) -> str:
+    """The intent's trigger words ("remind me to", "search for", "open") and tail words removed."""
     tail = _TAILS.get(intent)
     if tail:
         s = tail.sub("", s).strip()
@@ -237,18 +239,38 @@ def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
         if tail:
             s = tail.sub("", s).strip()
         s = _FILLER_TAIL.sub("", s).strip()
-    # dangling connectors left where a date was cut out ("call mom at", "for the meeting on")
+    return s
+
+
+def _trimmed_edges(s: str, intent: str) -> str:
+    """Dangling connectors left where a date was cut out ("call mom at", "for the meeting on") and
+    leading articles removed."""
     if intent not in ("note_create", "web_search"):
         s = re.sub(rf"(?:\s+{_TAIL_EDGE_WORDS})+$", "", s, flags=re.I)
     s = re.sub(rf"^(?:{_EDGE_WORDS}\s+)+", "", s, flags=re.I) if intent in ("reminder_set", "calendar_set") else s
     if intent in ("calendar_set", "app_open"):
         s = re.sub(r"^(?:(?:a|an|the)\s+)+", "", s, flags=re.I)
-    if intent == "media_control" and _MEDIA_NO_PAYLOAD.match(s):
-        return ""
-    if intent == "media_control" and not re.match(
+    return s
+
+
+def _media_without_payload(s: str, text: str) -> bool:
+    """A media command with nothing to play ("play the next one") or not a play command ("pause")."""
+    if _MEDIA_NO_PAYLOAD.match(s):
+        return True
+    return not re.match(
         r"^(?:(?:can|could) you |please )?(?:start )?(?:play|put on|i want to hear|queue|shuffle|listen)",
         _FILLER_HEAD.sub("", text.strip()),
         re.I,
-    ):
+    )
+
+
+def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
+    """The payload of ``text`` for ``intent``; ``spans`` are the date spans (objects with ``start``/``end``
+    character offsets into ``text``, as from ``extract_date_spans``) to cut out. Returns "" for intents
+    without a payload or when nothing is left. Never raises on odd text."""
+    if intent not in PAYLOAD_INTENTS or not text:
+        return ""
+    s = _trimmed_edges(_without_triggers(_cleaned(text, intent, spans), intent), intent)
+    if intent == "media_control" and _media_without_payload(s, text):
         return ""
     return re.sub(r"\s+", " ", s).strip(" .")
