@@ -34,18 +34,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.models import REPO_ROOT
 from jarvis_desktop.nlu.hf_base import load_base
-from jarvis_desktop.training import packed_dropout
 from jarvis_desktop.training.batching import completion_hidden, encode, pack
 from jarvis_desktop.training.data import Example, file_sha256, load_rows, make_examples
 from jarvis_desktop.training.gguf_export import export_gguf
 from jarvis_desktop.training.options import add_arguments, given_values
 from jarvis_desktop.training.recipe import LoraTrainConfig, TrainRecipe
 from jarvis_desktop.training.scoring import score_teacher_forced, validation_rows
+
+if TYPE_CHECKING:  # packed_dropout subclasses torch.nn.Module: imported when training starts
+    from jarvis_desktop.training.packed_dropout import BatchLayout
 
 BASE_MODEL_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -100,7 +102,7 @@ class _Run:
     model: Any
     opt: Any
     params: list[Any]
-    layout: packed_dropout.BatchLayout
+    layout: BatchLayout
     order_rng: random.Random
     order: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
@@ -168,6 +170,8 @@ def _prepare(cfg: LoraTrainConfig, examples: list[Example]) -> _Run:
     """Seed, load the base model, wrap it in a PEFT LoRA and build the optimiser."""
     import torch
     from peft import LoraConfig, get_peft_model
+
+    from jarvis_desktop.training import packed_dropout  # torch at import
 
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
