@@ -15,10 +15,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
 from jarvis_desktop.cli_training import add_parsers as add_training_parsers
-from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.doctor import run_checks
+from jarvis_desktop.errors import BadInputError, JarvisError, NoSpeechError
+from jarvis_desktop.llm.router import RouteInfo
+from jarvis_desktop.models import NLU_MODEL_DIR
+from jarvis_desktop.nlu.engine import NluEngine
+from jarvis_desktop.nlu.train import DEFAULT_N, train_nlu
+from jarvis_desktop.nlu.vocab import vocabulary_json
 
 DEBUG_HELP = "on an internal failure, show the traceback (also JARVIS_DEBUG=1)"
 
@@ -40,15 +47,12 @@ def _parse_now(value: str | None) -> datetime | None:
         raise BadInputError(f"--now: not an ISO date-time: {value!r} (e.g. 2026-11-22T18:05)") from exc
 
 
-def _print_json(obj) -> None:
+def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
 
 # ---- sub-commands ------------------------------------------------------------------------------
-def cmd_transcribe(args) -> int:
-    from jarvis_desktop.assistant import Assistant
-    from jarvis_desktop.errors import NoSpeechError
-
+def cmd_transcribe(args: argparse.Namespace) -> int:
     assistant = Assistant(record_history=False)
     status = 0
     for path in args.paths:
@@ -71,46 +75,49 @@ def cmd_transcribe(args) -> int:
     return status
 
 
-def _parse_row(engine, text: str, now: datetime | None) -> dict:
+def _parse_row(engine: NluEngine, text: str, now: datetime | None) -> dict[str, object]:
     return engine.parse(text, now=now).to_dict()
 
 
-def cmd_parse(args) -> int:
-    from jarvis_desktop.assistant import Assistant
+def _parse_jsonl(engine: NluEngine) -> int:
+    """``parse --jsonl``: one JSON result per input line (a bad line gets ``{"error"}`` and exit code 2)."""
+    status = 0
+    for lineno, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+            row = _parse_row(engine, item["text"], _parse_now(item.get("now")))
+        except (ValueError, BadInputError) as exc:
+            row = {"error": f"line {lineno}: {exc}"}
+            status = 2
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return status
 
+
+def cmd_parse(args: argparse.Namespace) -> int:
     now = _parse_now(args.now)
     if not args.jsonl and args.text is None:
         raise BadInputError("parse needs TEXT or --jsonl")
     engine = Assistant(record_history=False).nlu
     if args.jsonl:
-        status = 0
-        for lineno, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                    raise ValueError('expected an object with a "text" string')
-                row = _parse_row(engine, item["text"], _parse_now(item.get("now")))
-            except (ValueError, BadInputError) as exc:
-                row = {"error": f"line {lineno}: {exc}"}
-                status = 2
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-        return status
-    row = _parse_row(engine, args.text, now)
+        return _parse_jsonl(engine)
+    result = engine.parse(args.text, now=now)
     if args.json:
-        _print_json(row)
+        _print_json(result.to_dict())
     else:
-        print(f"intent:    {row['intent']} ({row['confidence']:.2f}, {row['source']})")
-        print(f"date keys: {', '.join(row['date_keys']) or '-'}")
-        print(f"when:      {row['when'] or '-'}")
-        if row.get("payload"):
-            print(f"payload:   {row['payload']}")
+        print(f"intent:    {result.intent} ({result.confidence:.2f}, {result.source})")
+        print(f"date keys: {', '.join(result.date_keys) or '-'}")
+        print(f"when:      {result.when or '-'}")
+        if result.payload:
+            print(f"payload:   {result.payload}")
     return 0
 
 
-def _print_turn(turn, streamed: bool) -> None:
+def _print_turn(turn: Turn, streamed: bool) -> None:
     t = turn.timings_ms
     if turn.transcript is not None:
         print(f"transcript: {turn.transcript.text.strip()}")
@@ -124,13 +131,15 @@ def _print_turn(turn, streamed: bool) -> None:
     print(f"timings:    {timing}")
 
 
-def _ask(args, run) -> int:
-    from jarvis_desktop.assistant import Assistant
+#: How ``ask`` / ``do`` run one turn: ``(assistant, now, on_token) -> Turn``.
+TurnRunner = Callable[[Assistant, datetime | None, TokenCallback | None], Turn]
 
+
+def _ask(args: argparse.Namespace, run: TurnRunner) -> int:
     assistant = Assistant(record_history=False)
     now = _parse_now(args.now)
     streamed = not args.json
-    printed = []
+    printed: list[str] = []
 
     def on_token(delta: str) -> None:
         if not printed:
@@ -148,64 +157,67 @@ def _ask(args, run) -> int:
     return 0
 
 
-def cmd_ask(args) -> int:
+def cmd_ask(args: argparse.Namespace) -> int:
     path = Path(args.path)
     return _ask(args, lambda a, now, cb: a.ask_audio(path, now=now, on_token=cb))
 
 
-def cmd_chat(args) -> int:
-    from jarvis_desktop.assistant import Assistant
+def _chat_json(prompt: str, reply: str, route: RouteInfo, first_ms: float | None, t0: float) -> dict[str, object]:
+    """``chat --json``'s object."""
+    stats = route.stats
+    return {
+        "prompt": prompt,
+        "reply": reply,
+        "backend": route.backend,
+        "reason": route.reason,
+        "notice": route.notice,
+        "fallback": route.fallback,
+        "timings_ms": {
+            "first_token": round(first_ms or 0.0, 1),
+            "total": round((time.perf_counter() - t0) * 1000, 1),
+            "switch": round(route.switch_s * 1000, 1),
+        },
+        "tokens_per_s": round(stats.tokens_per_s, 1) if stats else None,
+        "completion_tokens": stats.completion_tokens if stats else None,
+    }
 
+
+def _notice_to_stderr(text: str) -> None:
+    sys.stderr.write(f"\nnote: {text}\n")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
     prompt = " ".join(args.prompt).strip()
     if not prompt:
         raise BadInputError("empty prompt")
     assistant = Assistant(record_history=False)
     t0 = time.perf_counter()
-    chunks = []
+    chunks: list[str] = []
     first_ms = None
     router = assistant.chat_router  # local or remote per the placement policy (docs/offload.md)
-    notice = (lambda text: sys.stderr.write(f"\nnote: {text}\n")) if not args.json else None
+    notice = _notice_to_stderr if not args.json else None
     for delta in router.stream([{"role": "user", "content": prompt}], placement=args.placement, on_notice=notice):
         first_ms = first_ms if first_ms is not None else (time.perf_counter() - t0) * 1000
         chunks.append(delta)
         if not args.json:
             sys.stdout.write(delta)
             sys.stdout.flush()
-    route, stats = router.last, router.last.stats
+    route = router.last
+    assert route is not None  # set by stream()
     if args.json:
-        _print_json(
-            {
-                "prompt": prompt,
-                "reply": "".join(chunks).strip(),
-                "backend": route.backend,
-                "reason": route.reason,
-                "notice": route.notice,
-                "fallback": route.fallback,
-                "timings_ms": {
-                    "first_token": round(first_ms or 0.0, 1),
-                    "total": round((time.perf_counter() - t0) * 1000, 1),
-                    "switch": round(route.switch_s * 1000, 1),
-                },
-                "tokens_per_s": round(stats.tokens_per_s, 1) if stats else None,
-                "completion_tokens": stats.completion_tokens if stats else None,
-            }
-        )
+        _print_json(_chat_json(prompt, "".join(chunks).strip(), route, first_ms, t0))
     else:
         sys.stdout.write("\n")
         sys.stderr.write(f"[{route.backend}: {route.reason}]\n")
     return 0
 
 
-def cmd_date_keys(args) -> int:
-    from jarvis_desktop.nlu.vocab import vocabulary_json
-
+def cmd_date_keys(args: argparse.Namespace) -> int:
     print(json.dumps(vocabulary_json(), indent=2))
     return 0
 
 
-def cmd_doctor(args) -> int:
-    from jarvis_desktop.doctor import run_checks
-
+def cmd_doctor(args: argparse.Namespace) -> int:
     checks = run_checks()
     if args.json:
         _print_json([c.to_dict() for c in checks])
@@ -219,10 +231,7 @@ def cmd_doctor(args) -> int:
     return 0 if all(c.status != "missing" for c in checks) else 1
 
 
-def cmd_train_nlu(args) -> int:
-    from jarvis_desktop.models import NLU_MODEL_DIR
-    from jarvis_desktop.nlu.train import DEFAULT_N, train_nlu
-
+def cmd_train_nlu(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else NLU_MODEL_DIR
     report = train_nlu(out, n=args.size or DEFAULT_N, seed=args.seed)
     print(json.dumps(report, indent=2) if isinstance(report, dict) else report)

@@ -24,7 +24,7 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found]  # only installed on Python < 3.11
 
 import platformdirs
 import tomli_w

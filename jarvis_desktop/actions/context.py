@@ -99,7 +99,7 @@ class ActionContext:
 
     def when(self, parse: ParseResult) -> datetime | None:
         """The parse's ``when`` ("YYYY-MM-DDTHH:MM", local) as a datetime in the form of ``now``, or None."""
-        if not getattr(parse, "when", None):
+        if not parse.when:
             return None
         moment = datetime.strptime(parse.when, "%Y-%m-%dT%H:%M")
         return moment.replace(tzinfo=self.now.tzinfo) if self.now.tzinfo else moment

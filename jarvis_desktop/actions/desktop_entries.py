@@ -16,6 +16,7 @@ field codes (``%f %F %u %U %d %D %n %N %v %m``) dropped, ``%i`` -> ``--icon ICON
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -51,10 +52,8 @@ class AppEntry:
         stem = self.id.removesuffix(".desktop").removesuffix(".app").removesuffix(".lnk")
         out = [self.name, self.generic_name, stem, stem.rsplit(".", 1)[-1], *self.keywords]
         if self.exec:
-            try:
+            with contextlib.suppress(BadInputError, IndexError):  # an unparsable Exec just adds no name
                 out.append(Path(exec_argv(self)[0]).name)
-            except (BadInputError, IndexError):
-                pass
         return [n for n in out if n]
 
 
@@ -81,7 +80,8 @@ def read_desktop_entry(path: Path) -> dict[str, str]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
-    group, values = None, {}
+    group: str | None = None
+    values: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
@@ -98,6 +98,26 @@ def read_desktop_entry(path: Path) -> dict[str, str]:
 def _list(value: str) -> list[str]:
     parts = value.replace("\\;", "\0").split(";")  # an escaped "\;" stays inside its item
     return [_unescape(v.replace("\0", "\\;")) for v in parts if v]
+
+
+def _field_code(entry: AppEntry, code: str, args: list[str], current: list[str]) -> bool:
+    """Expand the Exec field code ``%<code>`` into ``current`` (the argument being built) or ``args`` (``%i``
+    adds two); returns True when it put text into ``current``. Codes for files and URLs are dropped.
+
+    Raises:
+        BadInputError: an unknown field code.
+    """
+    if code == "i":
+        if entry.icon:
+            args.extend(["--icon", entry.icon])
+        return False
+    text = {"%": "%", "c": entry.name, "k": str(entry.path)}.get(code)
+    if text is not None:
+        current.append(text)
+        return True
+    if code not in _DROPPED_CODES:
+        raise BadInputError(f"{entry.path}: unknown field code %{code} in Exec")
+    return False
 
 
 def exec_argv(entry: AppEntry) -> list[str]:
@@ -131,21 +151,8 @@ def exec_argv(entry: AppEntry) -> list[str]:
                 args.append("".join(current))
             current, has_arg = [], False
         elif ch == "%" and i + 1 < len(value):
-            code = value[i + 1]
+            has_arg = _field_code(entry, value[i + 1], args, current) or has_arg
             i += 2
-            if code == "%":
-                current.append("%")
-                has_arg = True
-            elif code == "i" and entry.icon:
-                args.extend(["--icon", entry.icon])
-            elif code == "c":
-                current.append(entry.name)
-                has_arg = True
-            elif code == "k":
-                current.append(str(entry.path))
-                has_arg = True
-            elif code not in _DROPPED_CODES and code != "i":
-                raise BadInputError(f"{entry.path}: unknown field code %{code} in Exec")
             continue
         else:
             current.append(ch)

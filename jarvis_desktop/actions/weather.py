@@ -23,7 +23,7 @@ from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused
 from jarvis_desktop.nlu.result import ParseResult
 
-WMO_CODES = {
+WMO_CODES: dict[object, str] = {  # keyed by the JSON value as it comes (int, or None when absent)
     0: "clear sky",
     1: "mainly clear",
     2: "partly cloudy",
@@ -147,6 +147,7 @@ def open_meteo(place: str, settings: Any) -> Forecast:
                 daily.get("temperature_2m_max", []),
                 daily.get("temperature_2m_min", []),
                 rain,
+                strict=False,  # a short series (the service's choice) shortens the forecast
             )
         ]
     except (KeyError, TypeError, ValueError) as exc:

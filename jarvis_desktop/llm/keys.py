@@ -4,6 +4,7 @@ headless use. Never in the settings file, never logged (nothing here prints or r
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from jarvis_desktop.errors import JarvisError
@@ -39,10 +40,8 @@ def set_api_key(key: str | None) -> None:
         if key:
             keyring.set_password(SERVICE, USERNAME, key)
         else:
-            try:
+            with contextlib.suppress(PasswordDeleteError):  # nothing stored: nothing to delete
                 keyring.delete_password(SERVICE, USERNAME)
-            except PasswordDeleteError:
-                pass
     except JarvisError:
         raise
     except Exception as exc:  # noqa: BLE001 - keyring.errors.NoKeyringError and backend failures

@@ -12,6 +12,7 @@ through the ``openai`` client, streaming.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -237,10 +238,8 @@ class RemoteChatModel:
                     f"remote endpoint {self.remote.base_url} failed mid-answer: {self._describe(exc)}", "".join(pieces)
                 ) from exc
         finally:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection may fail too: it is gone either way
                 chunks.close()
-            except Exception:  # noqa: BLE001
-                pass
             total = time.perf_counter() - start
             words = len("".join(pieces).split())  # the remote's tokenizer is unknown: ~1.3 tokens per word
             tokens = max(1, round(words * 1.3))

@@ -11,6 +11,7 @@ monitor's share of one core (%), what ``bench/offload.py`` reports.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 from collections import deque
@@ -126,10 +127,8 @@ class ResourceMonitor:
     def _run(self) -> None:
         while not self._stop.is_set():
             t0 = time.thread_time()
-            try:
+            with contextlib.suppress(Exception):  # psutil hiccup (e.g. /proc busy): skip one sample
                 self.sample_now()
-            except Exception:  # noqa: BLE001 - psutil hiccup (e.g. /proc busy): skip one sample
-                pass
             self._cpu_s += time.thread_time() - t0
             self._stop.wait(self.interval_s)
 
@@ -140,10 +139,8 @@ class ResourceMonitor:
         with self._lock:
             self._history.append(sample)
         for listener in list(self._listeners):
-            try:
+            with contextlib.suppress(Exception):  # a listener's bug must not stop sampling
                 listener(sample)
-            except Exception:  # noqa: BLE001 - a listener's bug must not stop sampling
-                pass
         return sample
 
     def add_listener(self, listener: Callable[[Sample], None]) -> None:

@@ -13,7 +13,8 @@ class ParseResult:
     ``date_keys``: spec keys in order of appearance; ``when``: local ``YYYY-MM-DDTHH:MM`` or None;
     ``confidence``: FastText's intent probability in [0, 1] (also when the LoRA model decided: the low
     value is why it was asked); ``source``: "fasttext", "lora" (the LoRA fallback decided the intent),
-    "rules" (guard rail) or "fallback" (a plain hook callable decided); ``payload``: e.g. "call mom" ("" when the intent has none).
+    "rules" (guard rail) or "fallback" (a plain hook callable decided); ``payload``: e.g. "call mom" ("" when
+    the intent has none).
     """
 
     text: str

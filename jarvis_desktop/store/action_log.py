@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jarvis_desktop.store.db import Database
-from jarvis_desktop.store.schedule import from_utc_text, to_utc_text
+from jarvis_desktop.store.schedule import from_utc_text, to_utc_text, utc_from_text
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def _logged(row: Any) -> LoggedAction:
         text=row["text"],
         summary=row["summary"],
         undo=undo if isinstance(undo, dict) else None,
-        created_at=from_utc_text(row["created_at"]),
+        created_at=utc_from_text(row["created_at"]),
         undone_at=from_utc_text(row["undone_at"]),
     )
 
@@ -57,11 +57,11 @@ class ActionLog:
 
     def record(self, intent: str, text: str, summary: str, undo: dict[str, Any] | None = None) -> int:
         """Append an action; returns its id."""
-        cursor = self.db.execute(
+        row_id = self.db.insert(
             "INSERT INTO action_log (intent, text, summary, undo, created_at) VALUES (?, ?, ?, ?, ?)",
             (intent, text, summary, json.dumps(undo) if undo else None, to_utc_text(datetime.now(timezone.utc))),
         )
-        return int(cursor.lastrowid)
+        return row_id
 
     def last_undoable(self) -> LoggedAction | None:
         """The most recent action that can be undone and was not, or None."""

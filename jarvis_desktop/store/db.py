@@ -275,6 +275,17 @@ class Database:
         with self.transaction() as conn:
             return conn.execute(sql, params)
 
+    def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one INSERT in its own transaction; returns the new row's id.
+
+        Raises:
+            JarvisError: the database cannot be written, or the statement added no row.
+        """
+        rowid = self.execute(sql, params).lastrowid
+        if rowid is None:
+            raise JarvisError("the database did not return the new row's id")
+        return int(rowid)
+
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """Run a read statement and return all rows (``sqlite3.Row``: index or column-name access)."""
         with self._lock:

@@ -78,11 +78,11 @@ class ChatHistory:
             raise BadInputError(f"unknown chat role {role!r}; expected one of {', '.join(ROLES)}")
         if not isinstance(content, str):
             raise BadInputError(f"chat message content must be text, got {type(content).__name__}")
-        cursor = self.db.execute(
+        row_id = self.db.insert(
             "INSERT INTO chat_messages (role, content, created_at, meta) VALUES (?, ?, ?, ?)",
             (role, content, datetime.now(timezone.utc).isoformat(), _meta_json(meta)),
         )
-        return int(cursor.lastrowid)
+        return row_id
 
     def update(self, message_id: int, content: str, meta: dict[str, Any] | None = None) -> None:
         """Replace a message's content (e.g. the full streamed reply); ``meta`` if given is merged into

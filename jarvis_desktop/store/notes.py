@@ -12,7 +12,7 @@ from typing import Any
 
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.store.db import Database
-from jarvis_desktop.store.schedule import from_utc_text, to_utc_text
+from jarvis_desktop.store.schedule import from_utc_text, to_utc_text, utc_from_text
 
 MAX_NOTE_CHARS = 20_000
 
@@ -36,7 +36,7 @@ def _note(row: Any) -> Note:
     return Note(
         id=int(row["id"]),
         text=row["text"],
-        created_at=from_utc_text(row["created_at"]),
+        created_at=utc_from_text(row["created_at"]),
         deleted_at=from_utc_text(row["deleted_at"]),
     )
 
@@ -60,8 +60,8 @@ class NoteStore:
         if len(text) > MAX_NOTE_CHARS:
             raise BadInputError(f"a note is limited to {MAX_NOTE_CHARS} characters, got {len(text)}")
         stamp = to_utc_text(created_at or datetime.now(timezone.utc))
-        cursor = self.db.execute("INSERT INTO notes (text, created_at) VALUES (?, ?)", (text, stamp))
-        note = self.get(int(cursor.lastrowid))
+        row_id = self.db.insert("INSERT INTO notes (text, created_at) VALUES (?, ?)", (text, stamp))
+        note = self.get(row_id)
         assert note is not None
         return note
 

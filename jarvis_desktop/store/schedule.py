@@ -35,6 +35,11 @@ def from_utc_text(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text).astimezone(timezone.utc) if text else None
 
 
+def utc_from_text(text: str) -> datetime:
+    """A stored time of a NOT NULL column back as an aware UTC datetime."""
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
 def utc_now() -> datetime:
     """The current time, aware, UTC."""
     return datetime.now(timezone.utc)
@@ -100,9 +105,9 @@ def _item(row: Any) -> ScheduledItem:
         id=int(row["id"]),
         kind=row["kind"],
         title=row["title"],
-        due_at=from_utc_text(row["due_at"]),
+        due_at=utc_from_text(row["due_at"]),
         status=row["status"],
-        created_at=from_utc_text(row["created_at"]),
+        created_at=utc_from_text(row["created_at"]),
         end_at=from_utc_text(row["end_at"]),
         all_day=bool(row["all_day"]),
         fired_at=from_utc_text(row["fired_at"]),
@@ -161,7 +166,7 @@ class ScheduleStore:
         if end_at is not None and end_at < due_at:
             raise BadInputError("an event cannot end before it starts")
         now = to_utc_text(utc_now())
-        cursor = self.db.execute(
+        row_id = self.db.insert(
             "INSERT INTO scheduled_items (kind, title, due_at, end_at, all_day, status, created_at, fired_at, "
             "source_text, uid, location, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -179,7 +184,7 @@ class ScheduleStore:
                 description,
             ),
         )
-        item = self.get(int(cursor.lastrowid))
+        item = self.get(row_id)
         assert item is not None
         return item
 

@@ -38,6 +38,8 @@ from jarvis_desktop.stt.transcript import Segment, Transcript
 
 __all__ = ["SpeechToText", "Segment", "Transcript", "filter_hallucinations", "max_new_tokens"]
 
+_MODEL_HINT = "set [stt] model_path to a CTranslate2 Whisper directory, or leave it empty for the default"
+
 VERY_LOW_LOGPROB = -1.6
 """Segments whose mean token log-probability is below this are dropped (the decoder is guessing)."""
 
@@ -208,10 +210,11 @@ class SpeechToText:
                         local_files_only=True,
                     )
                 except (RuntimeError, ValueError, OSError) as exc:
+                    first = str(exc).splitlines()[0] if str(exc) else exc
                     raise ModelNotFoundError(
                         f"speech-to-text model in {self.model_path} could not be loaded "
-                        f"(corrupt or not a CTranslate2 Whisper model): {str(exc).splitlines()[0] if str(exc) else exc}",
-                        hint="set [stt] model_path to a CTranslate2 Whisper directory, or leave it empty for the default",
+                        f"(corrupt or not a CTranslate2 Whisper model): {first}",
+                        hint=_MODEL_HINT,
                     ) from exc
         return self._model
 
@@ -274,7 +277,7 @@ def _check_model_dir(path: Path) -> None:
     if not path.is_dir():
         raise ModelNotFoundError(
             f"speech-to-text model not found: {path} is not a directory",
-            hint="set [stt] model_path to a CTranslate2 Whisper directory, or leave it empty for the default",
+            hint=_MODEL_HINT,
         )
     missing = [name for name in ("model.bin", "config.json", "tokenizer.json") if not (path / name).is_file()]
     if missing:
