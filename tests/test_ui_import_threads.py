@@ -10,8 +10,9 @@ The old fix imported those packages by hand in ``ui/main_window.py``; now every 
 at module top, so importing ``MainWindow`` (on the GUI thread, before any worker thread starts) imports all
 of them. This test pins that down deterministically instead of hoping to lose the race: after the window
 starts (scheduler, history, models warm, Training tab refreshed), no ``jarvis_desktop`` module was imported
-for the first time after ``MainWindow``'s module (by a worker thread or lazily on the GUI thread), and the remaining lazy imports (the model libraries) all ran on one
-thread, so no two threads ever import the same module concurrently.
+for the first time after ``MainWindow``'s module (by a worker thread or lazily on the GUI thread), and the
+remaining lazy imports (the model libraries) all ran on one thread, so no two threads ever import the same
+module concurrently.
 """
 
 from __future__ import annotations
