@@ -8,8 +8,9 @@
 Reproducible: one seed drives the hint simulation, the batch order, the LoRA initialisation and dropout;
 a fixed thread count (torch CPU kernels are deterministic for a fixed thread count).
 
-CLI (one JSON object per line on stdout: ``{"event": "progress", ...}`` then ``{"event": "done", ...}``;
-errors as ``{"event": "error", "message": ...}`` with exit code 2 or 1)::
+The options and their defaults: :class:`.recipe.LoraTrainConfig` (the :class:`.recipe.TrainRecipe` options
+plus the method's fixed settings). CLI (one JSON object per line on stdout: ``{"event": "progress", ...}``
+then ``{"event": "done", ...}``; errors as ``{"event": "error", "message": ...}`` with exit code 2 or 1)::
 
     python -m jarvis_desktop.training.lora --output adapters/date-intent --max-steps 400   (the shipped recipe)
 
