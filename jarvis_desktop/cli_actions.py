@@ -11,21 +11,21 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from jarvis_desktop.actions.calendar import export_ics, import_ics
+from jarvis_desktop.actions.timefmt import format_countdown
+from jarvis_desktop.assistant import Assistant
+
 
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
 
 def _assistant(record_history: bool = False):
-    from jarvis_desktop.assistant import Assistant
-
     return Assistant(record_history=record_history)
 
 
 def _countdown(due: datetime) -> str:
     """ "in 2 h 05 min", "in 40 s", "due now"."""
-    from jarvis_desktop.actions.timefmt import format_countdown
-
     return format_countdown((due - datetime.now(timezone.utc)).total_seconds())
 
 
@@ -120,8 +120,6 @@ def cmd_notes(args) -> int:
 
 # ---- calendar ------------------------------------------------------------------------------------
 def cmd_calendar(args) -> int:
-    from jarvis_desktop.actions.calendar import export_ics, import_ics
-
     assistant = _assistant()
     try:
         ctx = assistant.action_context()

@@ -29,10 +29,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
+from jarvis_desktop.actions.apps import open_app
+from jarvis_desktop.actions.calendar import add_event
+from jarvis_desktop.actions.clock import answer_datetime
 from jarvis_desktop.actions.context import ActionContext
+from jarvis_desktop.actions.media import control_media
+from jarvis_desktop.actions.notes import create_note
+from jarvis_desktop.actions.reminders import set_alarm, set_reminder, set_timer
 from jarvis_desktop.actions.result import ActionResult
+from jarvis_desktop.actions.schedule import query_schedule, remove_from_schedule
+from jarvis_desktop.actions.search import web_search
+from jarvis_desktop.actions.summary import describe_command
+from jarvis_desktop.actions.system_status import answer_system_status
+from jarvis_desktop.actions.undo import is_undo_command, undo_last
+from jarvis_desktop.actions.volume import set_volume
+from jarvis_desktop.actions.weather import answer_weather
 from jarvis_desktop.errors import JarvisError
 from jarvis_desktop.nlu.result import ParseResult
 
@@ -40,42 +52,29 @@ __all__ = ["ActionContext", "ActionResult", "HANDLERS", "run_action"]
 
 
 def _datetime(parse: ParseResult, ctx: ActionContext) -> ActionResult:
-    from jarvis_desktop.actions.clock import answer_datetime
-
     return answer_datetime(parse, ctx.now)
 
 
 def _status(parse: ParseResult, ctx: ActionContext) -> ActionResult:
-    from jarvis_desktop.actions.system_status import answer_system_status
-
     return answer_system_status(parse.text, ctx.loaded_models)
 
 
-def _lazy(module: str, name: str) -> Callable[[Any, ActionContext], ActionResult]:
-    """A handler imported on first use (keeps ``import jarvis_desktop.actions`` light)."""
+#: ``handler(parse, ctx) -> ActionResult``.
+Handler = Callable[[ParseResult, ActionContext], ActionResult]
 
-    def handler(parse: ParseResult, ctx: ActionContext) -> ActionResult:
-        import importlib
-
-        return getattr(importlib.import_module(f"jarvis_desktop.actions.{module}"), name)(parse, ctx)
-
-    handler.__name__ = name
-    return handler
-
-
-HANDLERS: dict[str, Callable[[Any, ActionContext], ActionResult]] = {
-    "reminder_set": _lazy("reminders", "set_reminder"),
-    "timer_set": _lazy("reminders", "set_timer"),
-    "alarm_set": _lazy("reminders", "set_alarm"),
-    "schedule_query": _lazy("schedule", "query_schedule"),
-    "schedule_remove": _lazy("schedule", "remove_from_schedule"),
-    "calendar_set": _lazy("calendar", "add_event"),
-    "note_create": _lazy("notes", "create_note"),
-    "app_open": _lazy("apps", "open_app"),
-    "volume_set": _lazy("volume", "set_volume"),
-    "media_control": _lazy("media", "control_media"),
-    "web_search": _lazy("search", "web_search"),
-    "weather_query": _lazy("weather", "answer_weather"),
+HANDLERS: dict[str, Handler] = {
+    "reminder_set": set_reminder,
+    "timer_set": set_timer,
+    "alarm_set": set_alarm,
+    "schedule_query": query_schedule,
+    "schedule_remove": remove_from_schedule,
+    "calendar_set": add_event,
+    "note_create": create_note,
+    "app_open": open_app,
+    "volume_set": set_volume,
+    "media_control": control_media,
+    "web_search": web_search,
+    "weather_query": answer_weather,
     "datetime_query": _datetime,
     "system_status": _status,
 }
@@ -100,9 +99,7 @@ def run_action(
         JarvisError: the database could not save what was asked (full disk, locked, read-only): the
             request is reported as failed, never dropped silently.
     """
-    from jarvis_desktop.actions.undo import is_undo_command, undo_last
-
-    undo = is_undo_command(getattr(parse, "text", ""))
+    undo = is_undo_command(parse.text)
     if parse.intent == "general_chat" and not undo:
         return None
     own = context is None
@@ -115,8 +112,6 @@ def run_action(
             return undo_last(ctx, parse.text)
         handler = HANDLERS.get(parse.intent)
         if handler is None:
-            from jarvis_desktop.actions.summary import describe_command
-
             return describe_command(parse, now)
         result = handler(parse, ctx)
         if result.kind == "done" and not ctx.dry_run:

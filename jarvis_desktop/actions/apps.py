@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import webbrowser
 from pathlib import Path
 
 from jarvis_desktop.actions.context import ActionContext
@@ -147,8 +148,6 @@ def start(entry: AppEntry) -> int | None:
 
 def open_url(url: str) -> bool:
     """Open ``url`` in the default browser; False when no browser could be started."""
-    import webbrowser
-
     return webbrowser.open(url if "://" in url else f"https://{url}")
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 from jarvis_desktop.config import Settings
 from jarvis_desktop.nlu.result import ParseResult
+from jarvis_desktop.store.action_log import ActionLog
+from jarvis_desktop.store.notes import NoteStore
+from jarvis_desktop.store.schedule import ScheduleStore
 
 
 @dataclass
@@ -64,22 +67,16 @@ class ActionContext:
     @property
     def schedule(self):
         """The :class:`~jarvis_desktop.store.schedule.ScheduleStore`."""
-        from jarvis_desktop.store.schedule import ScheduleStore
-
         return self._store("schedule", ScheduleStore)
 
     @property
     def notes(self):
         """The :class:`~jarvis_desktop.store.notes.NoteStore`."""
-        from jarvis_desktop.store.notes import NoteStore
-
         return self._store("notes", NoteStore)
 
     @property
     def action_log(self):
         """The :class:`~jarvis_desktop.store.action_log.ActionLog`."""
-        from jarvis_desktop.store.action_log import ActionLog
-
         return self._store("action_log", ActionLog)
 
     def schedule_changed(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,8 +169,6 @@ def exec_argv(entry: AppEntry) -> list[str]:
 
 
 def _which(program: str) -> bool:
-    import shutil
-
     return bool(shutil.which(program)) if "/" not in program else os.access(program, os.X_OK)
 
 

@@ -20,6 +20,8 @@ import sys
 import wave
 from pathlib import Path
 
+from jarvis_desktop.config import data_dir
+
 SOUND_PATH = Path(__file__).resolve().parents[2] / "resources" / "sounds" / "alarm.wav"
 _PLAYERS = ("paplay", "pw-play", "aplay", "afplay")
 
@@ -90,8 +92,6 @@ def sound_file(configured: str = "") -> Path:
         return Path(configured).expanduser()
     if SOUND_PATH.is_file():
         return SOUND_PATH
-    from jarvis_desktop.config import data_dir
-
     fallback = data_dir() / "alarm.wav"
     return fallback if fallback.is_file() else write_chime(fallback)
 

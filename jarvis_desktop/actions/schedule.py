@@ -22,7 +22,10 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.timefmt import describe_moment
+from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.nlu.datekeys import extract_date_spans
 from jarvis_desktop.nlu.result import ParseResult
+from jarvis_desktop.nlu.vocab import parse_clock_key
 from jarvis_desktop.store.schedule import ScheduledItem
 
 _KIND_WORDS = {
@@ -90,8 +93,6 @@ def _kinds(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """Words of ``text`` that name the item: date expressions, command words and kind words removed."""
-    from jarvis_desktop.nlu.datekeys import extract_date_spans
-
     spans = sorted(extract_date_spans(text), key=lambda s: s.start)
     kept, pos = [], 0
     for span in spans:
@@ -124,8 +125,6 @@ def day_range(parse: ParseResult, ctx: ActionContext) -> tuple[date, date] | Non
 
 
 def _clock(parse: ParseResult) -> tuple[int, int] | None:
-    from jarvis_desktop.nlu.vocab import parse_clock_key
-
     return next((hm for k in parse.date_keys if (hm := parse_clock_key(k)) is not None), None)
 
 
@@ -239,8 +238,6 @@ def cancel_by_id(item_id: int, ctx: ActionContext) -> ActionResult:
     Raises:
         BadInputError: no active item with that id.
     """
-    from jarvis_desktop.errors import BadInputError
-
     item = ctx.schedule.get(item_id)
     if item is None:
         raise BadInputError(f"no scheduled item with id {item_id}", hint="see: jarvis-desktop schedule")

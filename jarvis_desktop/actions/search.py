@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import webbrowser
 from urllib.parse import quote_plus
 
 from jarvis_desktop.actions.context import ActionContext
@@ -23,8 +24,6 @@ def search_url(template: str, query: str) -> str:
 
 def web_search(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     """Search for ``parse.payload``. ``data``: ``query``, ``url``."""
-    import webbrowser
-
     query = (parse.payload or "").strip()
     if not query:
         return refused(parse.intent, "What should I search for?", "Search — no words")

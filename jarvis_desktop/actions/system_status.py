@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import psutil
 
@@ -57,8 +58,6 @@ def answer_system_status(text: str, loaded_models: list[str]) -> ActionResult:
             state = "charging" if battery.power_plugged else "on battery"
             parts.append(f"battery at {battery.percent:.0f}% ({state})")
     if "disk" in topics:
-        from pathlib import Path
-
         du = psutil.disk_usage(str(Path.home()))
         data.update(disk_used_gib=round(du.used / GIB, 1), disk_total_gib=round(du.total / GIB, 1))
         parts.append(f"disk {du.used / GIB:.0f} of {du.total / GIB:.0f} GiB used")

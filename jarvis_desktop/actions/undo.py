@@ -20,6 +20,8 @@ from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
+from jarvis_desktop.actions.volume import NOT_SUPPORTED, Mixer
+from jarvis_desktop.errors import BadInputError
 
 UNDO_WORDS = re.compile(
     r"^\s*(?:(?:please|jarvis|hey jarvis)[\s,]+)?(?:undo(?: (?:that|it|this|the last "
@@ -36,8 +38,6 @@ def is_undo_command(text: str) -> bool:
 
 def _apply(op: dict[str, Any], ctx: ActionContext) -> str:
     """Apply one undo recipe; returns what was done, in words. Raises BadInputError for an unknown op."""
-    from jarvis_desktop.errors import BadInputError
-
     kind = op.get("op")
     ids = [int(i) for i in op.get("ids", [])]
     if kind == "cancel_item":
@@ -55,8 +55,6 @@ def _apply(op: dict[str, Any], ctx: ActionContext) -> str:
         done = [i for i in ids if ctx.notes.restore(i)]
         return f"restored {len(done)} note{'s' if len(done) != 1 else ''}"
     if kind in ("set_volume", "mute"):
-        from jarvis_desktop.actions.volume import NOT_SUPPORTED, Mixer
-
         mixer = Mixer.find()
         if mixer is None:
             raise BadInputError(NOT_SUPPORTED.rstrip("."))

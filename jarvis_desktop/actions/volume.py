@@ -16,6 +16,7 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.tools import available, run_tool
+from jarvis_desktop.nlu.numbers import normalize_numbers
 from jarvis_desktop.nlu.result import ParseResult
 
 STEP = 10
@@ -32,8 +33,6 @@ class VolumeRequest:
 
 def parse_request(text: str) -> VolumeRequest:
     """What the sentence asks: "mute", "turn it up", "set the volume to forty percent", "volume 30"."""
-    from jarvis_desktop.nlu.numbers import normalize_numbers
-
     t = normalize_numbers(text.lower())
     if re.search(r"\bun-?mute\b|\bsound (?:back )?on\b|\bturn (?:the )?sound (?:back )?on\b", t):
         return VolumeRequest("unmute")

@@ -21,6 +21,7 @@ from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused
+from jarvis_desktop.actions.schedule import day_range
 from jarvis_desktop.nlu.result import ParseResult
 
 WMO_CODES: dict[object, str] = {  # keyed by the JSON value as it comes (int, or None when absent)
@@ -170,8 +171,6 @@ def answer_weather(parse: ParseResult, ctx: ActionContext) -> ActionResult:
 
     ``data``: ``place``, ``current`` and/or ``days`` (list of {date, condition, low, high, rain_chance}).
     """
-    from jarvis_desktop.actions.schedule import day_range
-
     cfg = ctx.settings.weather
     named = _PLACE.search(parse.text or "")
     place = named.group(1) if named else cfg.location.strip()

@@ -13,13 +13,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from jarvis_desktop.config import data_dir
+
 FILE_NAME = "remote_activity.json"
 
 
 def activity_path() -> Path:
     """``<data dir>/remote_activity.json``."""
-    from jarvis_desktop.config import data_dir
-
     return data_dir() / FILE_NAME
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import psutil
 
+from jarvis_desktop.monitor.idle import remote_idle_minutes
 from jarvis_desktop.monitor.registry import ModelRecord, ModelRegistry
 from jarvis_desktop.monitor.sample import Sample, take_sample
 
@@ -166,8 +167,6 @@ class ResourceMonitor:
 
     def snapshot(self) -> MonitorSnapshot:
         """A copy of everything a viewer shows (thread-safe, does not sample)."""
-        from jarvis_desktop.monitor.idle import remote_idle_minutes
-
         with self._lock:
             history = list(self._history)
         return MonitorSnapshot(
