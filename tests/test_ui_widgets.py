@@ -17,6 +17,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
+from jarvis_desktop.nlu.result import ParseResult  # noqa: E402
 from jarvis_desktop.ui.chat_panel import ChatPanel, badge_from_meta, format_badge  # noqa: E402
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton  # noqa: E402
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip  # noqa: E402
@@ -83,10 +84,11 @@ def test_badge_formatting_units():
 def test_strip_shows_intent_keys_and_resolved_time(qtbot):
     strip = UnderstandingStrip()
     qtbot.addWidget(strip)
-    parse = SimpleNamespace(
+    parse = ParseResult(
+        text="remind me to call mom tomorrow at three pm",
         intent="reminder_set",
         date_keys=["tomorrow", "at_3pm"],
-        when=datetime(2026, 11, 23, 15, 0),
+        when=datetime(2026, 11, 23, 15, 0).strftime("%Y-%m-%dT%H:%M"),
         confidence=0.97,
         payload="call mom",
     )

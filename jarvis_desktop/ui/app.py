@@ -15,6 +15,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from jarvis_desktop.ui.main_window import MainWindow
 from jarvis_desktop.ui.style import apply_style
 
 ICON_PATH = Path(__file__).resolve().parents[2] / "resources" / "icons" / "jarvis.svg"
@@ -67,8 +68,6 @@ def run_gui(argv: Sequence[str] | None = None, settings: Any = None) -> int:
     With a system tray, closing the window keeps Jarvis in the tray; "Quit" in the tray menu or
     Ctrl+Q ends it. Without a tray, closing the window quits.
     """
-    from jarvis_desktop.ui.main_window import MainWindow
-
     app = create_app(argv)
     window = MainWindow(settings=settings, icon=app.windowIcon())
     app.setQuitOnLastWindowClosed(window.tray is None)

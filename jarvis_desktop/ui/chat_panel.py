@@ -19,6 +19,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from jarvis_desktop.store.history import ChatMessageRecord
+
 ROLES = ("user", "assistant", "system")
 
 
@@ -264,16 +266,15 @@ class ChatPanel(QWidget):
     def streaming(self) -> bool:
         return self._streaming is not None
 
-    def load_history(self, records: Iterable[Any]) -> int:
+    def load_history(self, records: Iterable[ChatMessageRecord]) -> int:
         """Show chat history records (``.role``, ``.content``, ``.meta``), oldest first; returns the count shown."""
         shown = 0
         for record in records:
-            role = getattr(record, "role", "")
+            role = record.role
             if role not in ("user", "assistant"):
                 continue
-            meta = getattr(record, "meta", None)
-            badge = badge_from_meta(meta) if role == "assistant" else ""
-            self.add_message(role, getattr(record, "content", ""), badge)
+            badge = badge_from_meta(record.meta) if role == "assistant" else ""
+            self.add_message(role, record.content, badge)
             shown += 1
         return shown
 

@@ -7,7 +7,6 @@ Pure view: the window feeds it with :meth:`NotesView.set_notes` (from a ``NotesL
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from jarvis_desktop.store.notes import Note
 
 
 class NotesView(QWidget):
@@ -60,7 +61,7 @@ class NotesView(QWidget):
         layout.addWidget(self.empty_hint)
         self.set_notes([])
 
-    def set_notes(self, notes: list[Any], tz: tzinfo | None = None) -> None:
+    def set_notes(self, notes: list[Note], tz: tzinfo | None = None) -> None:
         """Show ``notes`` (``Note``: ``id``, ``text``, ``created_at`` aware UTC), in the order given."""
         self.list.clear()
         for note in notes:

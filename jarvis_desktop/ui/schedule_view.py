@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from jarvis_desktop.actions.timefmt import format_countdown
+from jarvis_desktop.store.schedule import ScheduledItem
 
 COLUMNS = ("Kind", "What", "When", "Time left", "")
 KIND_LABELS = {"reminder": "Reminder", "timer": "Timer", "alarm": "Alarm", "event": "Event"}
@@ -38,7 +39,7 @@ class ScheduleView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("scheduleView")
-        self._items: list[Any] = []
+        self._items: list[ScheduledItem] = []
         self._tz: tzinfo | None = None
         self._refresh_asked = False
         layout = QVBoxLayout(self)
@@ -77,7 +78,7 @@ class ScheduleView(QWidget):
         self._show_empty()
 
     # ---- data ------------------------------------------------------------------------------------
-    def set_items(self, items: list[Any], tz: tzinfo | None = None) -> None:
+    def set_items(self, items: list[ScheduledItem], tz: tzinfo | None = None) -> None:
         """Show ``items`` (``ScheduledItem``: ``id``, ``kind``, ``title``, ``due_at`` aware UTC, ``location``)."""
         self._items = list(items)
         self._tz = tz
@@ -85,9 +86,9 @@ class ScheduleView(QWidget):
         self.tree.clear()
         for item in self._items:
             local = item.due_at.astimezone(tz) if tz else item.due_at.astimezone()
-            when = local.strftime("%a %d %b") + ("" if getattr(item, "all_day", False) else local.strftime(" %H:%M"))
+            when = local.strftime("%a %d %b") + ("" if item.all_day else local.strftime(" %H:%M"))
             title = item.title or KIND_LABELS.get(item.kind, item.kind)
-            if getattr(item, "location", ""):
+            if item.location:
                 title += f" — {item.location}"
             row = QTreeWidgetItem([KIND_LABELS.get(item.kind, item.kind), title, when, "", ""])
             row.setData(0, Qt.ItemDataRole.UserRole, item.id)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -30,7 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from jarvis_desktop.ui.workers import Worker
+from jarvis_desktop.config import Settings, load_settings, save_settings
+from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.llm.keys import set_api_key
+from jarvis_desktop.ui.workers import AssistantGetter, Worker
 
 PLACEMENTS = (("auto", "Auto (memory policy decides)"), ("local", "Always local"), ("remote", "Always remote"))
 
@@ -57,11 +59,12 @@ class SettingsDialog(QDialog):
     _key_done = Signal(str)  # "" on success, else the error message
 
     def __init__(
-        self, parent: QWidget | None = None, settings: Any = None, save: Callable[[Any], Any] | None = None
+        self,
+        parent: QWidget | None = None,
+        settings: Settings | None = None,
+        save: Callable[[Settings], object] | None = None,
     ) -> None:
         super().__init__(parent)
-        from jarvis_desktop.config import load_settings, save_settings
-
         self.setWindowTitle("Jarvis settings — offload")
         self._save = save or save_settings
         self._settings = settings or load_settings()
@@ -125,16 +128,14 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self._key_done.connect(self._on_key_done)
-        self._pending: Any = None
+        self._pending: Settings | None = None
 
-    def values(self) -> Any:
+    def values(self) -> Settings:
         """A copy of the settings with the dialog's [remote] and [monitor] values.
 
         Raises:
             BadInputError: a base URL that is not http(s)://.
         """
-        from jarvis_desktop.errors import BadInputError
-
         url = self.base_url.text().strip()
         if url and not url.startswith(("http://", "https://")):
             raise BadInputError(f"the base URL must start with http:// or https://, got {url!r}")
@@ -160,8 +161,6 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         """Validate, write the file, store/remove the key on a thread; ``saved`` is emitted when all is done."""
-        from jarvis_desktop.errors import JarvisError
-
         try:
             new = self.values()
             self._save(new)
@@ -176,8 +175,6 @@ class SettingsDialog(QDialog):
         self.buttons.setEnabled(False)
 
         def store() -> None:
-            from jarvis_desktop.llm.keys import set_api_key
-
             try:
                 set_api_key(None if clear else key)
                 self._key_done.emit("")
@@ -203,9 +200,9 @@ class SettingsDialog(QDialog):
 class ApplySettingsWorker(Worker):
     """Engine-thread job: give the Assistant's chat router new ``[remote]`` / ``[monitor]`` settings."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
 
-    def execute(self, get: Callable[[], Any]) -> None:
+    def execute(self, get: AssistantGetter) -> None:
         get().chat_router.reconfigure(self.settings.remote, self.settings.monitor)

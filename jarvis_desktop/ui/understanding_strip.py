@@ -8,11 +8,15 @@ Shows the last transcript (for spoken input) and the NLU result as chips: the in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
+
+from jarvis_desktop.nlu.result import ParseResult
 
 
 class FlowLayout(QLayout):
@@ -72,10 +76,29 @@ class FlowLayout(QLayout):
         return y + line_height - rect.y()
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
+@dataclass(frozen=True)
+class _Shown:
+    """The parts of a parse the strip shows."""
+
+    intent: str | None
+    date_keys: list[str]
+    when: object
+    payload: str
+    confidence: float | None
+
+
+def _shown(parse: ParseResult | Mapping[str, Any]) -> _Shown:
+    """A :class:`ParseResult`, or its ``to_dict()`` (history records), as the strip's fields."""
+    if isinstance(parse, ParseResult):
+        return _Shown(parse.intent or None, list(parse.date_keys), parse.when, parse.payload, parse.confidence)
+    confidence = parse.get("confidence")
+    return _Shown(
+        parse.get("intent") or None,
+        [str(k) for k in parse.get("date_keys") or []],
+        parse.get("when"),
+        str(parse.get("payload") or ""),
+        float(confidence) if isinstance(confidence, (int, float)) else None,
+    )
 
 
 def format_when(when: Any) -> str | None:
@@ -142,23 +165,24 @@ class UnderstandingStrip(QFrame):
         self.transcript = text or None
         self.transcript_label.setText(f"“{text}”" if text else "— typed —")
 
-    def show_parse(self, parse: Any, transcript: str | None = None, typed: bool = False) -> None:
-        """Show a ``ParseResult`` (or its dict); ``transcript`` is the spoken text, if any."""
+    def show_parse(
+        self, parse: ParseResult | Mapping[str, Any], transcript: str | None = None, typed: bool = False
+    ) -> None:
+        """Show a ``ParseResult`` (or its ``to_dict()``); ``transcript`` is the spoken text, if any."""
         if transcript is not None or typed:
             self.show_transcript(transcript)
-        self.intent = _get(parse, "intent")
-        self.date_keys = list(_get(parse, "date_keys", []) or [])
-        self.when_text = format_when(_get(parse, "when"))
-        payload = _get(parse, "payload")
-        confidence = _get(parse, "confidence")
+        shown = _shown(parse)
+        self.intent = shown.intent
+        self.date_keys = shown.date_keys
+        self.when_text = format_when(shown.when)
         chips: list[tuple[str, str | None, str]] = []
         if self.intent:
             label = self.intent
-            if isinstance(confidence, (int, float)):
-                label += f"  {confidence:.0%}"
+            if shown.confidence is not None:
+                label += f"  {shown.confidence:.0%}"
             chips.append(("chip", "intent", label))
-        if payload:
-            chips.append(("chip", None, f"“{payload}”"))
+        if shown.payload:
+            chips.append(("chip", None, f"“{shown.payload}”"))
         for key in self.date_keys:
             chips.append(("chip", "key", key))
         if self.when_text:
