@@ -13,7 +13,28 @@ import re
 
 from jarvis_desktop.nlu.vocab import WEEKDAYS, clock_key
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
@@ -54,38 +75,57 @@ def clock_phrase(rng: random.Random, h24: int, m: int, style: str, mode: str) ->
     guarantees the hour reads right by context or the 7-11 am / 12 noon / 1-6 pm default) or
     ``"natural"`` (``"7 in the morning"``, ``"nine o'clock at night"``).
     """
+    if mode == "explicit":
+        return _explicit_clock(rng, h24, m, style)
+    if mode == "natural":
+        return _natural_clock(rng, h24, m, style)
+    return _bare_clock(rng, h24, m, style)
+
+
+def _explicit_clock(rng: random.Random, h24: int, m: int, style: str) -> str:
+    """ "three pm", "3:30 p.m.", "15:30", "noon"."""
     h12 = h24 % 12 or 12
     half = "am" if h24 < 12 else "pm"
-    if mode == "explicit":
-        if m == 0 and h24 in (0, 12) and rng.random() < 0.6:
-            return "noon" if h24 == 12 else "midnight"
-        if h24 >= 13 and style == "whisper" and rng.random() < 0.2:
-            return f"{h24}:{m:02d}"
-        if style == "asr" or rng.random() < 0.15:
-            hw = _ONES[h12] if rng.random() < 0.85 or style == "asr" else str(h12)
-            base = hw if m == 0 else f"{hw} {_minute_words(m)}"
-            return f"{base} {_ampm(rng, half, style)}"
-        if m == 0 and rng.random() < 0.6:
-            return f"{h12} {_ampm(rng, half, style)}" if rng.random() < 0.8 else f"{h12}{half}"
-        return f"{h12}:{m:02d} {_ampm(rng, half, style)}"
-    if mode == "natural":
-        if half == "am":
-            part = "in the morning"
-        elif h24 < 17:
-            part = "in the afternoon"
-        elif h24 < 21:
-            part = "in the evening"
-        else:
-            part = rng.choice(["at night", "in the evening"])
-        hw = str(h12) if style == "whisper" and rng.random() < 0.7 else _ONES[h12]
-        if m == 0:
-            base = rng.choice([hw, f"{hw} o'clock"])
-        elif m == 30 and rng.random() < 0.5:
-            base = f"half past {hw}"
-        else:
-            base = f"{h12}:{m:02d}" if style == "whisper" else f"{_ONES[h12]} {_minute_words(m)}"
-        return f"{base} {part}"
-    # bare
+    if m == 0 and h24 in (0, 12) and rng.random() < 0.6:
+        return "noon" if h24 == 12 else "midnight"
+    if h24 >= 13 and style == "whisper" and rng.random() < 0.2:
+        return f"{h24}:{m:02d}"
+    if style == "asr" or rng.random() < 0.15:
+        hw = _ONES[h12] if rng.random() < 0.85 or style == "asr" else str(h12)
+        base = hw if m == 0 else f"{hw} {_minute_words(m)}"
+        return f"{base} {_ampm(rng, half, style)}"
+    if m == 0 and rng.random() < 0.6:
+        return f"{h12} {_ampm(rng, half, style)}" if rng.random() < 0.8 else f"{h12}{half}"
+    return f"{h12}:{m:02d} {_ampm(rng, half, style)}"
+
+
+def _natural_part(rng: random.Random, h24: int) -> str:
+    if h24 < 12:
+        return "in the morning"
+    if h24 < 17:
+        return "in the afternoon"
+    if h24 < 21:
+        return "in the evening"
+    return rng.choice(["at night", "in the evening"])
+
+
+def _natural_clock(rng: random.Random, h24: int, m: int, style: str) -> str:
+    """ "7 in the morning", "nine o'clock at night", "half past six in the evening"."""
+    h12 = h24 % 12 or 12
+    part = _natural_part(rng, h24)
+    hw = str(h12) if style == "whisper" and rng.random() < 0.7 else _ONES[h12]
+    if m == 0:
+        base = rng.choice([hw, f"{hw} o'clock"])
+    elif m == 30 and rng.random() < 0.5:
+        base = f"half past {hw}"
+    else:
+        base = f"{h12}:{m:02d}" if style == "whisper" else f"{_ONES[h12]} {_minute_words(m)}"
+    return f"{base} {part}"
+
+
+def _bare_clock(rng: random.Random, h24: int, m: int, style: str) -> str:
+    """ "half past seven", "quarter to nine", "7:45", "seven o'clock" (no am/pm)."""
+    h12 = h24 % 12 or 12
     r = rng.random()
     if m == 30 and r < 0.35:
         return f"half past {num(rng, h12, style)}"
