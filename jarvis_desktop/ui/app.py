@@ -9,12 +9,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from jarvis_desktop.config import Settings
 from jarvis_desktop.ui.main_window import MainWindow
 from jarvis_desktop.ui.style import apply_style
 
@@ -62,7 +62,7 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(argv: Sequence[str] | None = None, settings: Any = None) -> int:
+def run_gui(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
     """Start the GUI and run the event loop; returns the exit code (0 on a normal quit).
 
     With a system tray, closing the window keeps Jarvis in the tray; "Quit" in the tray menu or

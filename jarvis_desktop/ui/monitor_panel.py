@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
@@ -29,6 +28,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from jarvis_desktop.monitor.registry import ModelRecord
+from jarvis_desktop.monitor.resource_monitor import ResourceMonitor
 
 COLUMNS = ("Model", "Runs", "Kind", "Size", "Footprint", "State", "Last used", "Why")
 
@@ -95,11 +97,17 @@ def _ago(t: float | None) -> str:
 
 
 class MonitorPanel(QWidget):
-    """Shows a :class:`~jarvis_desktop.monitor.ResourceMonitor`'s snapshot, refreshed every ``interval_ms``."""
+    """Shows a :class:`~jarvis_desktop.monitor.ResourceMonitor`'s snapshot, refreshed every ``interval_ms``.
+
+    Args:
+        monitor: the monitor to show; the panel never samples (the monitor's own thread does, once started).
+        interval_ms: refresh period of the QTimer in milliseconds (at least 100).
+        parent: the Qt parent.
+    """
 
     HISTORY_SHOWN = 120  # samples drawn in the sparklines
 
-    def __init__(self, monitor: Any, interval_ms: int = 1000, parent: QWidget | None = None) -> None:
+    def __init__(self, monitor: ResourceMonitor, interval_ms: int = 1000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.monitor = monitor
         layout = QVBoxLayout(self)
@@ -145,7 +153,7 @@ class MonitorPanel(QWidget):
             f"Swap {s.swap_used_mib / 1024:.1f} / {s.swap_total_mib / 1024:.1f} GiB",
             f"Jarvis process {s.process_rss_mib:.0f} MiB",
         ]
-        if s.gpu_name:
+        if s.gpu_name and s.gpu_used_mib is not None and s.gpu_total_mib is not None:
             parts.append(f"GPU {s.gpu_name}: {s.gpu_used_mib / 1024:.1f} / {s.gpu_total_mib / 1024:.1f} GiB")
         if snap.remote_idle_min is not None:
             parts.append(f"remote idle {snap.remote_idle_min:.0f} min")
@@ -153,7 +161,7 @@ class MonitorPanel(QWidget):
         self.figures.setText("  ·  ".join(parts))
         self._fill_table(snap.models)
 
-    def _fill_table(self, models: Sequence[Any]) -> None:
+    def _fill_table(self, models: Sequence[ModelRecord]) -> None:
         self.table.setRowCount(len(models))
         for row, m in enumerate(models):
             footprint = (
