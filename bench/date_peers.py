@@ -231,6 +231,64 @@ def make_ctparse():
     return [(f"ctparse {_version('ctparse')}", call, norm)]
 
 
+def _rec_value(v: dict, now: datetime) -> tuple[datetime, str] | None:
+    """(datetime, kind) of one Recognizers-Text resolution value, or None when it cannot be read."""
+    kind = v.get("type", "")
+    s = v.get("value") or v.get("start")
+    if s is None:
+        return None
+    part = _REC_PARTS.get(v.get("timex", "")[-3:])
+    try:
+        if part and "range" in kind:  # "monday morning" (timex ...TMO): the spec's time of the part
+            dt = datetime.combine(datetime.fromisoformat(s).date(), dtime(*PART_TIMES[part]))
+            kind = "datetime" if kind == "datetimerange" else "time"
+        elif kind == "duration":
+            dt = now + timedelta(seconds=float(s))
+        elif kind.startswith("time"):
+            hh, mm, *_ = (int(x) for x in s.split(":"))
+            dt = datetime.combine(now.date(), datetime.min.time()).replace(hour=hh, minute=mm)
+            dt = dt if dt > now else dt + timedelta(days=1)
+        else:
+            dt = datetime.fromisoformat(s)
+    except (ValueError, TypeError):
+        return None
+    return dt, kind
+
+
+def _rec_pick(values: list, now: datetime) -> tuple[datetime, str] | None:
+    """(datetime, kind) of the future value of an ambiguous pair (else the last one)."""
+    best = None
+    for v in values:
+        got = _rec_value(v, now)
+        if got is None:
+            continue
+        best = got
+        if got[0] >= now:
+            break
+    return best
+
+
+def _rec_norm(results, now: datetime):
+    """Recognizers-Text results -> (datetime, has_time) as the other peers' normalisation gives it."""
+    day_dt = time_dt = dur_dt = None
+    for r in results or []:
+        got = _rec_pick((r.resolution or {}).get("values", []), now)
+        if got is None:
+            continue
+        dt, kind = got
+        if kind == "duration":
+            dur_dt = dur_dt or dt
+        elif kind in ("date", "daterange"):
+            day_dt = day_dt or dt
+        elif kind in ("time", "timerange"):
+            time_dt = time_dt or dt
+        else:  # datetime, datetimerange: both parts at once
+            return dt, True
+    if day_dt is None and time_dt is None and dur_dt is not None:
+        return dur_dt, True
+    return _join(day_dt, time_dt)
+
+
 def make_recognizers():
     from recognizers_date_time import recognize_datetime
     from recognizers_text import Culture
@@ -238,54 +296,7 @@ def make_recognizers():
     def call(text, now):
         return recognize_datetime(text, Culture.English, reference=now)
 
-    def pick(values, now):
-        """(datetime, kind) of the future value of an ambiguous pair (else the last one)."""
-        best = None
-        for v in values:
-            kind = v.get("type", "")
-            s = v.get("value") or v.get("start")
-            if s is None:
-                continue
-            part = _REC_PARTS.get(v.get("timex", "")[-3:])
-            try:
-                if part and "range" in kind:  # "monday morning" (timex ...TMO): the spec's time of the part
-                    dt = datetime.combine(datetime.fromisoformat(s).date(), dtime(*PART_TIMES[part]))
-                    kind = "datetime" if kind == "datetimerange" else "time"
-                elif kind == "duration":
-                    dt = now + timedelta(seconds=float(s))
-                elif kind.startswith("time"):
-                    hh, mm, *_ = (int(x) for x in s.split(":"))
-                    dt = datetime.combine(now.date(), datetime.min.time()).replace(hour=hh, minute=mm)
-                    dt = dt if dt > now else dt + timedelta(days=1)
-                else:
-                    dt = datetime.fromisoformat(s)
-            except (ValueError, TypeError):
-                continue
-            best = (dt, kind)
-            if dt >= now:
-                break
-        return best
-
-    def norm(results, now):
-        day_dt = time_dt = dur_dt = None
-        for r in results or []:
-            got = pick((r.resolution or {}).get("values", []), now)
-            if got is None:
-                continue
-            dt, kind = got
-            if kind == "duration":
-                dur_dt = dur_dt or dt
-            elif kind in ("date", "daterange"):
-                day_dt = day_dt or dt
-            elif kind in ("time", "timerange"):
-                time_dt = time_dt or dt
-            else:  # datetime, datetimerange: both parts at once
-                return dt, True
-        if day_dt is None and time_dt is None and dur_dt is not None:
-            return dur_dt, True
-        return _join(day_dt, time_dt)
-
-    return [(f"Recognizers-Text {_version('recognizers-text-date-time')}", call, norm)]
+    return [(f"Recognizers-Text {_version('recognizers-text-date-time')}", call, _rec_norm)]
 
 
 def load_peers() -> list:

@@ -5,15 +5,16 @@ generator itself: a template knows its intent, each date slot knows the keys of 
 (:mod:`.datephrases`), and the payload is the slot filler. The rule extractor is never consulted, so the corpus
 measures it.
 
-Variety: 80-340 templates per intent (in ``jarvis_desktop/data/nlu_templates.json``, read by :mod:`.templates`),
-slot fillers, number words vs digits, fillers ("uh", "hey jarvis", "could you"), two surface styles (``asr``: lowercase, no punctuation; ``whisper``: capitalised, punctuated,
-``3 p.m.``), small recognition slips (dropped/duplicated short words, to/two/too, for/four) applied only to
+Variety: 80-340 templates per intent (in ``jarvis_desktop/data/nlu_templates.json``, read by
+:mod:`.templates`), slot fillers, number words vs digits, fillers ("uh", "hey jarvis", "could you"), two
+surface styles (``asr``: lowercase, no punctuation; ``whisper``: capitalised, punctuated, ``3 p.m.``), small
+recognition slips (dropped/duplicated short words, to/two/too, for/four) applied only to
 the template words, and negatives (no date, vague times, durations, past offsets, meals as topics).
 
-The train/validation split is by template: every template id (``"reminder_set/07"``, stable, written in the
-data file) lands wholly in one
-split, about 20 % of each intent's templates in validation, chosen by a hash of the template text (not
-the corpus seed), so the split does not move when the corpus seed changes or a template is added.
+The train/validation split is by template: every template id (``"reminder_set/07"``, stable, written in
+the data file) lands wholly in one split, about 20 % of each intent's templates in validation, chosen by a
+hash of the template text (not the corpus seed), so the split does not move when the corpus seed changes
+or a template is added.
 """
 
 from __future__ import annotations

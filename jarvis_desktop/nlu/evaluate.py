@@ -123,7 +123,9 @@ def evaluate(
     per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     confusions: Counter = Counter()
     lat: list[float] = []
-    key_errors, intent_errors, payload_errors = [], [], []
+    key_errors: list[dict] = []
+    intent_errors: list[dict] = []
+    payload_errors: list[dict] = []
     for index, row in enumerate(rows):
         row_now = datetime.fromisoformat(row["now"]) if row.get("now") else now
         t0 = time.perf_counter()
@@ -154,10 +156,8 @@ def evaluate(
             per_intent[gold_i][2] += 1
         elif len(key_errors) < max_examples:
             key_errors.append({"text": row["text"], "intent": gold_i, "gold": gold_k, "predicted": res.date_keys})
-        if "when" in row:
-            gold_when = row["when"]
-        else:
-            gold_when = format_when(resolve_when(gold_k, row_now)) if gold_k else None
+        resolved = format_when(resolve_when(gold_k, row_now)) if gold_k else None
+        gold_when = row.get("when", resolved)
         when_ok += int(res.when == gold_when)
         if "payload" in row:
             pay_n += 1

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
+from jarvis_desktop.nlu.datekeys import extract_date_spans
 from jarvis_desktop.nlu.vocab import INTENTS, STATIC_KEY_SET
 
 INTENT_FILE = "intent.ftz"
@@ -28,24 +29,53 @@ KEYS_FILE = "keys.ftz"
 META_FILE = "intent_model.json"
 PREPROCESS_VERSION = 2
 
-_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand"]
-_NUM_RE = re.compile(
-    r"\b(?:\d+(?:[.:]\d+)?(?:st|nd|rd|th|s)?|(?:%s)(?:-(?:%s))?)\b" % ("|".join(_NUMBER_WORDS), "|".join(_NUMBER_WORDS))
-)
+_NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+]
+_NUMBER_ALT = "|".join(_NUMBER_WORDS)
+_NUM_RE = re.compile(rf"\b(?:\d+(?:[.:]\d+)?(?:st|nd|rd|th|s)?|(?:{_NUMBER_ALT})(?:-(?:{_NUMBER_ALT}))?)\b")
 _PUNCT_RE = re.compile(r"[^\w\s'<>]+|(?<!\w)'|'(?!\w)")
 _MULTI_NUM_RE = re.compile(r"<num>(?:\s+(?:and\s+)?<num>)+")
 _MULTI_DATE_RE = re.compile(r"<date>(?:\s+<date>)+")
 
 
 def _date_spans(text: str) -> list[tuple[int, int]]:
-    from jarvis_desktop.nlu.datekeys import extract_date_spans
-
     return [(s.start, s.end) for s in extract_date_spans(text)]
 
 
 def normalize_for_model(text: str, *, mask_dates: bool = True) -> str:
     """The model's view of an utterance: ``"Remind me at 3 p.m. to call Ana!"`` ->
-    ``"remind me <date> to call ana"`` (adjacent dates become one ``<date>``); without ``mask_dates``: ``"remind me at <num> p m to call ana"``.
+    ``"remind me <date> to call ana"`` (adjacent dates become one ``<date>``); without ``mask_dates``:
+    ``"remind me at <num> p m to call ana"``.
     """
     if mask_dates:
         spans = sorted(_date_spans(text))
@@ -199,7 +229,7 @@ class IntentClassifier:
     def predict_top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` most likely intents with probabilities, best first."""
         labels, probs = self._model.predict(normalize_for_model(text, mask_dates=self.mask_dates), k=k)
-        return [(lab[len("__label__") :], float(p)) for lab, p in zip(labels, probs)]
+        return [(lab[len("__label__") :], float(p)) for lab, p in zip(labels, probs, strict=False)]
 
 
 class StaticKeyModel:
@@ -221,7 +251,7 @@ class StaticKeyModel:
     def predict(self, text: str, threshold: float = 0.5) -> list[tuple[str, float]]:
         """Static keys whose probability is at least ``threshold``, most likely first (``none`` excluded)."""
         labels, probs = self._model.predict(normalize_for_model(text, mask_dates=False), k=-1, threshold=threshold)
-        out = [(lab[len("__label__") :], float(p)) for lab, p in zip(labels, probs)]
+        out = [(lab[len("__label__") :], float(p)) for lab, p in zip(labels, probs, strict=False)]
         return [(k, p) for k, p in out if k in STATIC_KEY_SET]
 
     def predict_keys(self, text: str, threshold: float = 0.5) -> dict[str, float]:

@@ -38,14 +38,16 @@ _DATE_PREP = re.compile(r"\b(?:at|on|in|by|before|around|after|until|for|from|th
 
 
 def _rx(*alternatives: str) -> re.Pattern:
-    return re.compile(r"^(?:%s)\b\s*" % "|".join(alternatives), re.I)
+    joined = "|".join(alternatives)
+    return re.compile(rf"^(?:{joined})\b\s*", re.I)
 
 
 _TRIGGERS: dict[str, list[re.Pattern]] = {
     "reminder_set": [
         # everything up to the first reminder word, then its connectors: "shoot me a reminder to", "jog my memory to"
         re.compile(
-            r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting|heads up|nudge|buzz me|flag it)\b"
+            r"^(?:\S+\s+){0,6}?(?:remind(?:er|ed)?s?|remember|memory|forget|forgetting|heads up|nudge|"
+            r"buzz me|flag it)\b"
             rf"(?:\s+(?:for me|for|me|us|{_TO}|about|that|of|so|i|it|need|have|should|must|will|once more|"
             r"when it'?s)\b)*\s*",
             re.I,
@@ -61,7 +63,8 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
             r"the thing|again to|again)"
         ),
         _rx(
-            rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|i'?ve got {_TO}|so (?:that )?i|{_TO})"
+            rf"(?:(?:that )?i (?:need {_TO}|have {_TO}|should|must|gotta|want {_TO})|"
+            rf"i'?ve got {_TO}|so (?:that )?i|{_TO})"
         ),
     ],
     "note_create": [
@@ -116,8 +119,10 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
         _rx(
             r"(?:can you |could you |please |let'?s |i'?d like to |i want to |i wanna |i need to )?"
             r"(?:open a window of|open(?: up)?(?: the (?:app|program))?|"
-            r"launch(?: up)?|start(?: me)?(?: up)?(?: the (?:app|program))?|fire up|bring up|pull up|boot up|spin up|run|"
-            r"load(?: up)?|access|navigate to|pop open|get me into|get into|jump to|visit|kick off|fire|startup|switch over to|"
+            r"launch(?: up)?|start(?: me)?(?: up)?(?: the (?:app|program))?|"
+            r"fire up|bring up|pull up|boot up|spin up|run|"
+            r"load(?: up)?|access|navigate to|pop open|get me into|get into|jump to|visit|kick off|fire|startup|"
+            r"switch over to|"
             r"go to the website|open the website|open new|open a new|show|let me use|put|"
             rf"go {_TO}|switch {_TO}|show me|take me {_TO}|use|get|can i get|need|i need|i want|have|display|execute|"
             r"bring|open)"
@@ -138,7 +143,8 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
             r"put down",
         ),
         _rx(
-            r"(?:can you |could you |please |i'?d like to |i want to |i need to )?(?:set up time for|put me down for|schedule|put|add|book(?: me)?|"
+            r"(?:can you |could you |please |i'?d like to |i want to |i need to )?"
+            r"(?:set up time for|put me down for|schedule|put|add|book(?: me)?|"
             r"set up|set|create|plan|block (?:out )?time for|arrange|organi[sz]e|pencil in|slot|save|enter|mark|make|"
             r"register|get|note|log|reserve|i'?ve got|new calendar event|calendar|i have)"
             r"(?: an?)?(?: new)?(?: calendar)?(?: event| entry| appointment)?(?: called| named| for)?"

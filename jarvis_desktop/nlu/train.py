@@ -53,7 +53,7 @@ def compare_key_strategies(model_dir: Path, rows: list[dict]) -> dict:
         if gold <= STATIC_KEY_SET:
             static_rows += 1
             static_ok += {k for k, _ in model.predict(row["text"], 0.5)} == gold
-    out = {k: round(100.0 * v / n, 2) for k, v in ok.items()}
+    out: dict[str, float | int | None] = {k: round(100.0 * v / n, 2) for k, v in ok.items()}
     out["model_only_on_static_rows"] = round(100.0 * static_ok / static_rows, 2) if static_rows else 0.0
     out["model_disagrees_with_rules_pct"] = round(100.0 * disagree / n, 2) if n else 0.0
     out["rules_exact_when_model_disagrees"] = round(100.0 * disagree_rules_ok / disagree, 2) if disagree else None
