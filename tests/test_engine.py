@@ -14,8 +14,8 @@ from jarvis_desktop.config import Settings
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.nlu import datagen
 from jarvis_desktop.nlu.engine import NluEngine, ParseResult
-from jarvis_desktop.nlu.fallback import HookFallback
 from jarvis_desktop.nlu.evaluate import evaluate, format_report
+from jarvis_desktop.nlu.fallback import HookFallback
 from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
 
 NOW = datetime(2026, 3, 11, 10, 17)  # a Wednesday
