@@ -100,7 +100,7 @@ def main() -> int:
     )
     peak = max(proc.memory_info().rss, rss0) / 2**20
     print(f"process RSS: {peak:.0f} MiB (at start {rss0 / 2**20:.0f} MiB)")
-    for text, got in zip(COMMANDS, transcripts):
+    for text, got in zip(COMMANDS, transcripts, strict=True):
         print(f"  said: {text!r:58} heard: {got!r}")
     return 0
 

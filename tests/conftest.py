@@ -10,6 +10,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+# Fixture modules shared by several test files: ``home`` (a fresh JARVIS_DESKTOP_HOME for the jobs tests),
+# ``shared_trained_adapter``, ``virtual_mic`` (PulseAudio null sink + remapped source).
+pytest_plugins = ["jobs_support", "helpers_pulse"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_home(tmp_path_factory):

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from actions_helpers import act, ctx_fixture, parsed  # noqa: F401 - ctx_fixture provides "ctx"
 from cli_helpers import run_cli
-from helpers_pulse import virtual_mic  # noqa: F401 - fixture: PulseAudio with a null sink
 
 from jarvis_desktop.actions.volume import NOT_SUPPORTED, parse_request
 

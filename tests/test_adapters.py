@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from cli_helpers import run_cli
-from test_jobs_support import home, shared_trained_adapter  # noqa: F401
+from jobs_support import shared_trained_adapter
 
 from jarvis_desktop.config import load_settings, save_settings
 from jarvis_desktop.errors import ModelNotFoundError

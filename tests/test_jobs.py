@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_jobs_support import home, progress_steps, tiny_dataset, tiny_spec, wait_for  # noqa: F401
+from jobs_support import progress_steps, tiny_dataset, tiny_spec, wait_for
 
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.jobs.adapters import AdapterRegistry

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from cli_helpers import run_cli
-from test_jobs_support import home, progress_steps, tiny_dataset, tiny_spec, wait_for  # noqa: F401
+from jobs_support import progress_steps, tiny_dataset, tiny_spec, wait_for
 
 from jarvis_desktop.jobs.runner import JobRunner
 from jarvis_desktop.store.db import Database

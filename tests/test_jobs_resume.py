@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_jobs_support import home, progress_steps, tiny_dataset, wait_for  # noqa: F401
+from jobs_support import progress_steps, tiny_dataset, wait_for
 
 from jarvis_desktop.jobs.backends import LocalProcessBackend
 from jarvis_desktop.jobs.runner import JobRunner
@@ -105,7 +105,7 @@ def test_only_the_last_two_checkpoints_are_kept(home, tmp_path):
     db = Database(home / "jarvis.sqlite3")
     runner = JobRunner(db, cancel_timeout_s=15.0)
     try:
-        from test_jobs_support import tiny_spec
+        from jobs_support import tiny_spec
 
         job = runner.submit(tiny_spec(data, max_steps=50))
         wait_for(lambda: len(runner.store.events(job.id, "checkpoint")) >= 4, timeout=240, what="4 checkpoints")

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 from helpers_audio import espeak_wav, normalise
-from helpers_pulse import play, virtual_mic  # noqa: F401 (fixture)
+from helpers_pulse import play
 
 from jarvis_desktop.audio.capture import MicCapture, list_input_devices
 from jarvis_desktop.audio.wav import SAMPLE_RATE, load_audio

@@ -48,7 +48,7 @@ def test_espeak_commands_transcribe_with_low_wer(stt, speech_dir):
         assert isinstance(result, Transcript) and result.segments
         hyps.append(result.text)
     wer = corpus_wer(COMMANDS, hyps)
-    assert wer <= ESPEAK_WER_BOUND, f"WER {wer:.1%}: {list(zip(COMMANDS, hyps))}"
+    assert wer <= ESPEAK_WER_BOUND, f"WER {wer:.1%}: {list(zip(COMMANDS, hyps, strict=True))}"
     # The short everyday command must come out exactly.
     assert normalise(hyps[0]) == "what time is it"
 

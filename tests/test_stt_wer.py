@@ -47,9 +47,9 @@ def corpus(name: str, transcription: str) -> tuple[list[Path], list[str]]:
 def test_wer_on_real_speech(stt, name, transcription, bound):
     wavs, refs = corpus(name, transcription)
     hyps = [stt.transcribe(p).text for p in wavs]
-    assert all(hyps), f"real speech came out empty: {list(zip(refs, hyps))}"
+    assert all(hyps), f"real speech came out empty: {list(zip(refs, hyps, strict=True))}"
     wer = corpus_wer(refs, hyps)
-    assert wer <= bound, f"{name} WER {wer:.1%} > {bound:.0%}: {list(zip(refs, hyps))}"
+    assert wer <= bound, f"{name} WER {wer:.1%} > {bound:.0%}: {list(zip(refs, hyps, strict=True))}"
 
 
 def test_transcription_parser():

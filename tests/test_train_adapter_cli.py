@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 from cli_helpers import run_cli
-from test_jobs_support import home, json_lines, shared_trained_adapter, tiny_args, tiny_dataset  # noqa: F401
+from jobs_support import json_lines, shared_trained_adapter, tiny_args, tiny_dataset
 
 
 @pytest.mark.slow

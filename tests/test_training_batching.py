@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
+import jobs_support  # noqa: F401  (sets JARVIS_BASE_CACHE: the converted base is shared between sessions)
 import pytest
-import test_jobs_support  # noqa: F401  (sets JARVIS_BASE_CACHE: the converted base is shared between sessions)
 
 from jarvis_desktop.nlu.lora_fallback import DEFAULT_ADAPTER_DIR
 from jarvis_desktop.nlu.lora_format import build_completion, build_prompt, parse_answer

@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from test_jobs_support import home, tiny_dataset  # noqa: E402,F401
+from jobs_support import tiny_dataset  # noqa: E402
 
 from jarvis_desktop.ui.training_tab import JobsController, TrainingTab  # noqa: E402
 
@@ -92,8 +92,8 @@ def test_a_bad_line_is_named_and_the_job_is_not_started(qtbot, tab, tmp_path):
 def test_activate_in_the_window_swaps_the_adapter_into_the_running_engine(qtbot, home, tmp_path_factory):
     import shutil
 
+    from jobs_support import shared_trained_adapter
     from PySide6.QtCore import Signal
-    from test_jobs_support import shared_trained_adapter
 
     from jarvis_desktop.assistant import Assistant
     from jarvis_desktop.config import Settings

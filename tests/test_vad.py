@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from helpers_audio import espeak_audio
@@ -108,7 +110,7 @@ def test_max_utterance_length_cuts_without_losing_audio():
     assert len(utts) == 3
     assert [u.truncated for u in utts] == [True, True, False]
     assert all(u.duration_s <= 4.0 + 1e-6 for u in utts)
-    for prev, nxt in zip(utts, utts[1:]):
+    for prev, nxt in itertools.pairwise(utts):
         assert nxt.start_s == pytest.approx(prev.end_s)  # contiguous: no sample lost at a cut
     assert utts[-1].speech_end_s == pytest.approx(10.0, abs=0.1)
 
