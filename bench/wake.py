@@ -121,8 +121,8 @@ def sentences(count: int, seed: int = 0) -> list[str]:
             mod = importlib.import_module(name)
         except ImportError:
             continue
-        docs = [mod.__doc__ or ""] + [getattr(getattr(mod, a), "__doc__", "") or "" for a in dir(mod)[:80]]
-        for doc in docs:
+        docs = [mod.__doc__] + [getattr(getattr(mod, a), "__doc__", None) for a in dir(mod)[:80]]
+        for doc in (d for d in docs if isinstance(d, str)):
             for s in re.split(r"(?<=[.!?])\s+", " ".join(doc.split())):
                 words = re.sub(r"[^A-Za-z ,']+", " ", s).split()
                 if 4 <= len(words) <= 20 and "jarvis" not in s.lower():
