@@ -58,6 +58,7 @@ def test_app_open_finds_the_entry_by_fuzzy_name_and_launches_its_command(ctx, ap
     assert r.kind == "done" and wait_for(marker)
 
 
+@pytest.mark.slow
 def test_a_name_with_shell_metacharacters_launches_nothing(ctx, apps_home, tmp_path):
     marker = tmp_path / "x" / "marker"
     marker.parent.mkdir()
@@ -83,6 +84,7 @@ def test_unknown_app_and_hidden_entries_are_not_launched(ctx, apps_home, tmp_pat
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_dry_run_names_the_app_without_starting_it(ctx, apps_home, tmp_path):
     marker = tmp_path / "dry"
     write_entry(apps_home, "dry.desktop", f"Name=Dry Runner\nExec=touch {marker}\n")

@@ -39,6 +39,7 @@ def test_calendar_set_stores_a_one_hour_event(ctx):
     assert "event “meeting with Ana”" in listed.text
 
 
+@pytest.mark.slow
 def test_ics_export_then_import_round_trips_every_field(ctx, tmp_path):
     store = ctx.schedule
     start = datetime(2030, 5, 6, 9, 30, tzinfo=timezone.utc)

@@ -132,6 +132,7 @@ def weather_server():
     server.server_close()
 
 
+@pytest.mark.slow
 def test_weather_now_and_tomorrow_from_an_open_meteo_server(ctx, weather_server):
     from datetime import datetime
 

@@ -14,6 +14,7 @@ from jarvis_desktop import cli
 from jarvis_desktop.nlu.vocab import STATIC_KEYS, is_valid_key
 
 
+@pytest.mark.slow
 def test_usage_error_is_one_line_and_exit_2():
     res = run_cli("no-such-command")
     assert res.returncode == 2
@@ -42,12 +43,14 @@ def test_debug_flag_is_accepted_before_or_after_the_sub_command_and_shows_the_tr
     assert capsys.readouterr().err.strip() == "error: internal failure: RuntimeError: kaputt"
 
 
+@pytest.mark.slow
 def test_debug_flag_through_the_real_entry_point():
     res = run_cli("--debug", "date-keys")
     assert res.returncode == 0 and json.loads(res.stdout)["version"] == "2.0"
     assert run_cli("date-keys", "--debug").returncode == 0
 
 
+@pytest.mark.slow
 def test_cli_never_starts_the_gui():
     """No sub-command: the entry point starts the GUI; cli.main itself says what is missing (exit 2)."""
     res = subprocess.run(
@@ -64,6 +67,7 @@ def test_cli_never_starts_the_gui():
     assert res.returncode == 2 and res.stderr.startswith("error: no sub-command")
 
 
+@pytest.mark.slow
 def test_date_keys_prints_the_vocabulary():
     res = run_cli("date-keys")
     assert res.returncode == 0
@@ -92,12 +96,14 @@ def test_clock_keys_follow_the_spec():
             assert is_valid_key(key) and parse_clock_key(key) == (h, m)
 
 
+@pytest.mark.slow
 def test_missing_audio_file_exit_2(tmp_path):
     res = run_cli("transcribe", str(tmp_path / "nope.wav"))
     assert res.returncode == 2
     assert res.stderr.startswith("error:") and "nope.wav" in res.stderr
 
 
+@pytest.mark.slow
 def test_corrupt_wav_exit_2(tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 3)
@@ -105,6 +111,7 @@ def test_corrupt_wav_exit_2(tmp_path):
     assert res.returncode == 2 and res.stderr.startswith("error:") and "broken.wav" in res.stderr
 
 
+@pytest.mark.slow
 def test_missing_model_path_exit_2(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
@@ -114,16 +121,19 @@ def test_missing_model_path_exit_2(tmp_path):
     assert "gone.gguf" in res.stderr and res.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_bad_now_exit_2():
     res = run_cli("parse", "what time is it", "--now", "yesterday-ish")
     assert res.returncode == 2 and "--now" in res.stderr
 
 
+@pytest.mark.slow
 def test_empty_text_exit_2():
     res = run_cli("do", "   ")
     assert res.returncode == 2 and "empty" in res.stderr
 
 
+@pytest.mark.slow
 def test_doctor_reports_models_and_fixes():
     res = run_cli("doctor", "--json")
     checks = {c["name"]: c for c in json.loads(res.stdout)}

@@ -35,6 +35,7 @@ def test_same_seed_gives_the_same_corpus_and_another_seed_does_not():
     assert a != datagen.generate(400, seed=22)
 
 
+@pytest.mark.slow
 def test_rows_have_the_documented_fields_and_no_duplicates(corpus):
     assert len(corpus) == 6000
     for row in corpus[:200]:
@@ -115,6 +116,7 @@ def test_write_and_read_corpus(tmp_path):
         datagen.generate(0)
 
 
+@pytest.mark.slow
 def test_rule_extractor_agrees_with_the_generator_labels(corpus):
     """Generator labels and the rule grammar are written independently; they must agree almost
     everywhere (a disagreement is a wrong label or an extractor bug, and both show up as errors)."""

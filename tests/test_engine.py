@@ -232,6 +232,7 @@ def test_held_out_validation_meets_the_targets(engine):
     assert "intent accuracy" in text
 
 
+@pytest.mark.slow
 def test_outputs_validate_against_the_vocabulary(engine):
     rows = datagen.generate(1500, seed=99)
     for row in rows:

@@ -83,6 +83,7 @@ def test_shipped_adapter_files_and_metadata():
     assert 0.0 <= meta["routing"]["threshold"] <= 1.0
 
 
+@pytest.mark.slow
 def test_llama_backend_understands_clear_commands(llama_fallback):
     assert llama_fallback.backend_name == "llama"
     for text, intent, keys in CLEAR:
@@ -93,6 +94,7 @@ def test_llama_backend_understands_clear_commands(llama_fallback):
         assert llama_fallback.answer(text, intent_only=True).intent == intent
 
 
+@pytest.mark.slow
 def test_llama_backend_does_not_import_torch():
     code = (
         "import sys; from jarvis_desktop.nlu.lora_fallback import LoraFallback; "
@@ -137,6 +139,7 @@ def test_missing_adapter_dir_is_a_clear_error(tmp_path):
         fb.answer("set a timer for ten minutes")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["magic_then_zeros", "truncated", "not_lora"])
 def test_corrupt_gguf_adapter_is_a_clear_error_not_a_crash(tmp_path, damage):
     # "GGUF" + zeros made llama.cpp itself segfault: the adapter is checked before llama.cpp sees it.
@@ -165,6 +168,7 @@ def test_corrupt_safetensors_adapter_is_a_clear_error(tmp_path):
         LoraFallback(adapter_dir=bad, backend="torch").load()
 
 
+@pytest.mark.slow
 def test_all_answers_use_the_contract_vocabulary(llama_fallback):
     for text in ("hmm", "what is the capital of france", "blorp zzz qqq", "cancel my alarm for next friday"):
         ans = llama_fallback.answer(text)

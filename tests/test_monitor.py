@@ -27,6 +27,7 @@ def test_a_sample_reports_plausible_figures():
     assert set(s.to_dict()) >= {"cpu_percent", "ram_available_mib", "swap_used_mib", "process_rss_mib", "gpu_used_mib"}
 
 
+@pytest.mark.slow
 def test_the_thread_samples_keeps_a_rolling_history_and_stops_cleanly():
     seen = []
     monitor = ResourceMonitor(interval_s=0.05, history_len=5, on_sample=seen.append)
@@ -87,6 +88,7 @@ def test_sampling_never_imports_torch():
     assert out.stdout.split() == ["False", "None"]
 
 
+@pytest.mark.slow
 def test_registry_estimates_and_measures_a_real_load(tmp_path):
     from jarvis_desktop.models import embedded_chat_gguf
 
@@ -129,6 +131,7 @@ def test_idle_file_records_the_last_remote_activity():
     assert remote_idle_minutes() < 0.1
 
 
+@pytest.mark.slow
 def test_monitor_cli_once_json_and_text():
     env = dict(os.environ)
     env.pop("JARVIS_REMOTE_BASE_URL", None)

@@ -54,6 +54,7 @@ def test_odd_text_never_raises(text):
         assert isinstance(extract_payload(text, intent, []), str)
 
 
+@pytest.mark.slow
 def test_payload_matches_generator_labels_on_held_out_templates():
     rows = [r for r in datagen.generate(4000, seed=77) if r["split"] == "valid"]
     scored = [r for r in rows if r["intent"] in datagen.PAYLOAD_SLOT]

@@ -44,6 +44,7 @@ def test_threshold_comes_from_the_adapter_metadata(hybrid):
     assert hybrid.fallback_threshold == recorded
 
 
+@pytest.mark.slow
 def test_a_low_confidence_utterance_goes_to_the_adapter(hybrid, low_confidence_rows):
     row = low_confidence_rows[0]
     res = hybrid.parse(row["text"], now=NOW)
@@ -112,6 +113,7 @@ def test_settings_choose_the_fallback(tmp_path):
         NluEngine.from_settings(s)
 
 
+@pytest.mark.slow
 def test_hybrid_parse_does_not_import_torch(low_confidence_rows):
     code = (
         "import sys; from jarvis_desktop.config import Settings; from jarvis_desktop.nlu.engine import NluEngine; "

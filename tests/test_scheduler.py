@@ -56,6 +56,7 @@ def parsed(text, intent, keys=(), when=None, payload=""):
     )
 
 
+@pytest.mark.slow
 def test_a_reminder_two_seconds_ahead_fires_on_time(make_assistant):
     a = make_assistant()
     fired: queue.Queue = queue.Queue()
@@ -74,6 +75,7 @@ def test_a_reminder_two_seconds_ahead_fires_on_time(make_assistant):
     assert logged and logged[-1].content == "Reminder: call mom" and logged[-1].meta["item_id"] == item.id
 
 
+@pytest.mark.slow
 def test_a_reminder_survives_tearing_down_and_rebuilding_the_engine(make_assistant):
     first = make_assistant()
     first.start_scheduler(on_fire=lambda f: pytest.fail("the closed engine must not fire"))
@@ -88,6 +90,7 @@ def test_a_reminder_survives_tearing_down_and_rebuilding_the_engine(make_assista
     assert not firing.missed  # it fired at its time, the app was running again by then
 
 
+@pytest.mark.slow
 def test_a_missed_reminder_fires_once_at_start_marked_missed(make_assistant):
     a = make_assistant()
     due = datetime.now(timezone.utc) - timedelta(minutes=10)
@@ -130,6 +133,7 @@ def test_a_past_time_is_refused_and_nothing_is_stored(make_assistant):
     assert a.action_context().schedule.pending() == []
 
 
+@pytest.mark.slow
 def test_cancelling_an_item_before_its_time_keeps_it_from_firing(make_assistant):
     a = make_assistant()
     fired: queue.Queue = queue.Queue()
@@ -142,6 +146,7 @@ def test_cancelling_an_item_before_its_time_keeps_it_from_firing(make_assistant)
     assert fired.empty() and ctx.schedule.get(item.id).status == "cancelled"
 
 
+@pytest.mark.slow
 def test_a_locked_database_gives_a_clear_error_and_the_retry_is_saved(make_assistant, monkeypatch):
     import jarvis_desktop.store.db as dbmod
 

@@ -36,6 +36,7 @@ def test_a_foreground_run_prints_json_progress_and_writes_every_artifact(tmp_pat
     assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".")) == []
 
 
+@pytest.mark.slow
 def test_a_bad_line_is_reported_with_its_number_and_exit_code_2(tmp_path, home):
     data = tiny_dataset(tmp_path / "mine.jsonl", rows=5)
     lines = data.read_text().splitlines()
@@ -50,6 +51,7 @@ def test_a_bad_line_is_reported_with_its_number_and_exit_code_2(tmp_path, home):
     assert not (tmp_path / "a").exists()
 
 
+@pytest.mark.slow
 def test_an_existing_output_is_never_overwritten(tmp_path, home):
     data = tiny_dataset(tmp_path / "tiny.jsonl")
     (tmp_path / "taken").mkdir()
@@ -57,6 +59,7 @@ def test_an_existing_output_is_never_overwritten(tmp_path, home):
     assert proc.returncode == 2 and "already exists" in proc.stdout
 
 
+@pytest.mark.slow
 def test_resume_of_a_directory_that_is_not_a_job_is_refused(tmp_path, home):
     proc = run_cli("train-adapter", "--resume", str(tmp_path), "--json-progress")
     assert proc.returncode == 2

@@ -142,6 +142,7 @@ def test_labels_of_prompt_tokens_are_ignored():
     assert labels == [IGNORE, IGNORE, 99, 100, 0]
 
 
+@pytest.mark.slow
 def test_scoring_cli_refuses_a_directory_that_is_not_an_adapter(tmp_path):
     import json
     import subprocess

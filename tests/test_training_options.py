@@ -41,6 +41,7 @@ def _help_flags(text: str) -> set[str]:
     return set(re.findall(r"(--[a-z][a-z0-9-]*)", text))
 
 
+@pytest.mark.slow
 def test_jobs_start_help_lists_every_training_option_of_train_adapter_help():
     train = run_cli("train-adapter", "--help")
     start = run_cli("jobs", "start", "--help")

@@ -82,6 +82,7 @@ def test_schedule_tab_lists_items_with_countdowns_and_cancel_works(qtbot, window
     qtbot.waitUntil(lambda: len(w.schedule_view.rows()) == 2, timeout=5000)
 
 
+@pytest.mark.slow
 def test_a_due_reminder_and_a_missed_one_reach_the_window(qtbot, window):
     seed(items=[("reminder", "stretch", in_seconds(-900)), ("timer", "3 seconds", in_seconds(3))])
     w = window()  # the missed one fires at start-up, before the models are ready

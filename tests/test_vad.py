@@ -77,6 +77,7 @@ def command(tmp_path_factory) -> np.ndarray:
     return espeak_audio("set a timer for ten minutes", tmp_path_factory.mktemp("vad"))
 
 
+@pytest.mark.slow
 def test_espeak_command_with_silence_and_low_noise_is_one_utterance(command):
     lead, tail = 1.2, 1.5
     signal = np.concatenate([np.zeros(int(lead * SR), np.float32), command, np.zeros(int(tail * SR), np.float32)])
