@@ -24,6 +24,7 @@ from jarvis_desktop.errors import BadInputError, JarvisError, NoSpeechError
 from jarvis_desktop.llm.router import RouteInfo
 from jarvis_desktop.models import NLU_MODEL_DIR
 from jarvis_desktop.nlu.engine import NluEngine
+from jarvis_desktop.nlu.evaluate import run_nlu_eval
 from jarvis_desktop.nlu.train import DEFAULT_N, train_nlu
 from jarvis_desktop.nlu.vocab import vocabulary_json
 
@@ -239,9 +240,6 @@ def cmd_train_nlu(args: argparse.Namespace) -> int:
 
 
 def cmd_nlu_eval(args) -> int:
-    from jarvis_desktop.assistant import Assistant
-    from jarvis_desktop.nlu.evaluate import run_nlu_eval
-
     engine = Assistant(record_history=False).nlu
     data = Path(args.data) if args.data else None
     rows_out = Path(args.rows_out) if args.rows_out else None

@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jarvis_desktop.actions.calendar import export_ics, import_ics
+from jarvis_desktop.actions.scheduler import Scheduler
 from jarvis_desktop.actions.timefmt import format_countdown
 from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.store.schedule import ScheduleStore
 
 
 def _print_json(obj: Any) -> None:
@@ -73,9 +75,6 @@ def _run_scheduler(args) -> int:
 
     try:
         if args.once:
-            from jarvis_desktop.actions.scheduler import Scheduler
-            from jarvis_desktop.store.schedule import ScheduleStore
-
             scheduler = Scheduler(ScheduleStore(assistant.database()), show)
             fired = scheduler.fire_due()
             if not fired and not args.json:

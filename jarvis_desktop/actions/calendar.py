@@ -54,7 +54,11 @@ def add_event(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     if start < ctx.now.replace(second=0, microsecond=0):
         return refused(parse.intent, f"{summary}: that time has already passed.", summary)
     end = start + DEFAULT_DURATION
-    data = {"start": start.isoformat(timespec="minutes"), "end": end.isoformat(timespec="minutes"), "payload": title}
+    data: dict[str, Any] = {
+        "start": start.isoformat(timespec="minutes"),
+        "end": end.isoformat(timespec="minutes"),
+        "payload": title,
+    }
     if ctx.dry_run:
         return would(parse.intent, f"add the event {title} — {moment}", **data)
     item = ctx.schedule.add("event", title, start, end_at=end, uid=new_uid(), source_text=parse.text)

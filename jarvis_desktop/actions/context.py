@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TypeVar
 
-from jarvis_desktop.config import Settings
+from jarvis_desktop.config import Settings, database_path
 from jarvis_desktop.nlu.result import ParseResult
 from jarvis_desktop.store.action_log import ActionLog
+from jarvis_desktop.store.db import Database
 from jarvis_desktop.store.notes import NoteStore
 from jarvis_desktop.store.schedule import ScheduleStore
+
+_Store = TypeVar("_Store", ScheduleStore, NoteStore, ActionLog)
 
 
 @dataclass
@@ -32,52 +35,53 @@ class ActionContext:
 
     now: datetime
     settings: Settings = field(default_factory=Settings)
-    database: Callable[[], Any] | None = None
+    database: Callable[[], Database] | None = None
     tz: tzinfo | None = None
     wake_scheduler: Callable[[], None] | None = None
     dry_run: bool = False
     loaded_models: list[str] = field(default_factory=list)
-    _stores: dict[str, Any] = field(default_factory=dict, repr=False)
+    _stores: dict[str, ScheduleStore | NoteStore | ActionLog] = field(default_factory=dict, repr=False)
+    _owned_db: Database | None = field(default=None, repr=False)
 
     # ---- stores ----------------------------------------------------------------------------------
-    def db(self) -> Any:
+    def db(self) -> Database:
         """The open database (the default app database when no ``database`` callable was given)."""
         if self.database is None:
-            from jarvis_desktop.config import database_path
-            from jarvis_desktop.store.db import Database
-
             opened = Database(database_path())
-            self._stores["_owned_db"] = opened
+            self._owned_db = opened
             self.database = lambda: opened
         return self.database()
 
     def close(self) -> None:
         """Close the database if this context opened it itself (not one handed in)."""
-        owned = self._stores.pop("_owned_db", None)
+        owned, self._owned_db = self._owned_db, None
         self._stores.clear()
         if owned is not None:
             owned.close()
             self.database = None
 
-    def _store(self, name: str, factory: Callable[[Any], Any]) -> Any:
-        if name not in self._stores:
-            self._stores[name] = factory(self.db())
-        return self._stores[name]
+    def _store(self, kind: type[_Store]) -> _Store:
+        """The one store of ``kind`` on this context's database, opened on first use."""
+        store = self._stores.get(kind.__name__)
+        if not isinstance(store, kind):
+            store = kind(self.db())
+            self._stores[kind.__name__] = store
+        return store
 
     @property
-    def schedule(self):
+    def schedule(self) -> ScheduleStore:
         """The :class:`~jarvis_desktop.store.schedule.ScheduleStore`."""
-        return self._store("schedule", ScheduleStore)
+        return self._store(ScheduleStore)
 
     @property
-    def notes(self):
+    def notes(self) -> NoteStore:
         """The :class:`~jarvis_desktop.store.notes.NoteStore`."""
-        return self._store("notes", NoteStore)
+        return self._store(NoteStore)
 
     @property
-    def action_log(self):
+    def action_log(self) -> ActionLog:
         """The :class:`~jarvis_desktop.store.action_log.ActionLog`."""
-        return self._store("action_log", ActionLog)
+        return self._store(ActionLog)
 
     def schedule_changed(self) -> None:
         """Tell a running scheduler to re-read the table."""

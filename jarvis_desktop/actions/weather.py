@@ -22,6 +22,7 @@ from typing import Any
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused
 from jarvis_desktop.actions.schedule import day_range
+from jarvis_desktop.config import WeatherSettings
 from jarvis_desktop.nlu.result import ParseResult
 
 WMO_CODES: dict[object, str] = {  # keyed by the JSON value as it comes (int, or None when absent)
@@ -97,7 +98,7 @@ def _get_json(url: str, params: dict[str, Any], timeout_s: float) -> dict[str, A
         raise WeatherUnavailable(f"the weather service {host} sent an unreadable answer") from exc
 
 
-def open_meteo(place: str, settings: Any) -> Forecast:
+def open_meteo(place: str, settings: WeatherSettings) -> Forecast:
     """Current weather and a 16-day daily forecast from Open-Meteo for ``place`` (name or "lat,lon")."""
     m = _COORDS.match(place)
     if m:
@@ -157,7 +158,7 @@ def open_meteo(place: str, settings: Any) -> Forecast:
 
 
 #: provider name -> callable(place, weather settings) -> Forecast
-PROVIDERS: dict[str, Callable[[str, Any], Forecast]] = {"open-meteo": open_meteo}
+PROVIDERS: dict[str, Callable[[str, WeatherSettings], Forecast]] = {"open-meteo": open_meteo}
 
 
 def _day_text(d: DayForecast, today: date) -> str:

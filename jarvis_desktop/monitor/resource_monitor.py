@@ -21,6 +21,7 @@ from typing import Any
 
 import psutil
 
+from jarvis_desktop.config import Settings, load_settings
 from jarvis_desktop.monitor.idle import remote_idle_minutes
 from jarvis_desktop.monitor.registry import ModelRecord, ModelRegistry
 from jarvis_desktop.monitor.sample import Sample, take_sample
@@ -90,7 +91,7 @@ class ResourceMonitor:
         self._atexit = False
 
     @classmethod
-    def from_settings(cls, settings: Any, registry: ModelRegistry | None = None) -> ResourceMonitor:
+    def from_settings(cls, settings: Settings, registry: ModelRegistry | None = None) -> ResourceMonitor:
         return cls(settings.monitor.interval_s, settings.monitor.history_len, registry)
 
     # ---- thread ----------------------------------------------------------------------------------
@@ -183,15 +184,11 @@ _shared: ResourceMonitor | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_monitor(settings: Any = None) -> ResourceMonitor:
+def shared_monitor(settings: Settings | None = None) -> ResourceMonitor:
     """The process-wide monitor (created on first call from ``settings.monitor``; not started).
     The Assistant registers its models in it and the GUI's monitor panel shows it."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            if getattr(settings, "monitor", None) is None:
-                from jarvis_desktop.config import load_settings
-
-                settings = load_settings()
-            _shared = ResourceMonitor.from_settings(settings)
+            _shared = ResourceMonitor.from_settings(settings or load_settings())
         return _shared

@@ -17,13 +17,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.models import NLU_MODEL_DIR
 from jarvis_desktop.nlu import datagen, vocab
+from jarvis_desktop.nlu.engine import NluEngine
 from jarvis_desktop.nlu.intent_model import IntentClassifier
 from jarvis_desktop.nlu.payload import normalize_payload
 from jarvis_desktop.nlu.resolve import format_when, resolve_when
+from jarvis_desktop.nlu.result import ParseResult
 
 #: Fixed reference time for ``when`` accuracy: a Wednesday mid-morning.
 EVAL_NOW = datetime(2026, 3, 11, 10, 17)
@@ -76,7 +79,13 @@ def _latency(values: list[float]) -> dict:
     }
 
 
-def row_record(index: int, row: dict, now: datetime, result) -> dict:
+class UtteranceParser(Protocol):
+    """What :func:`evaluate` needs of an engine: :meth:`~jarvis_desktop.nlu.engine.NluEngine.parse`."""
+
+    def parse(self, text: str, now: datetime | None = None) -> ParseResult: ...
+
+
+def row_record(index: int, row: dict, now: datetime, result: ParseResult) -> dict:
     """One line of ``nlu-eval --rows-out``: ``{"i", "text", "now" (ISO), "intent", "confidence",
     "date_keys", "when", "payload", "source"}`` for row ``index`` parsed at ``now`` into ``result``
     (a :class:`~jarvis_desktop.nlu.engine.ParseResult`)."""
@@ -94,7 +103,7 @@ def row_record(index: int, row: dict, now: datetime, result) -> dict:
 
 
 def evaluate(
-    engine,
+    engine: UtteranceParser,
     rows: Iterable[dict],
     now: datetime = EVAL_NOW,
     max_examples: int = 40,
@@ -312,7 +321,7 @@ def format_threshold_table(table: list[dict]) -> str:
 
 
 def run_nlu_eval(
-    engine,
+    engine: NluEngine,
     data: str | Path | None = None,
     as_json: bool = False,
     thresholds: bool = False,
@@ -328,7 +337,7 @@ def run_nlu_eval(
             report = evaluate(engine, rows, on_row=lambda rec: fh.write(json.dumps(rec, ensure_ascii=False) + "\n"))
     else:
         report = evaluate(engine, rows)
-    table = threshold_table(rows, getattr(engine, "classifier", None)) if thresholds else None
+    table = threshold_table(rows, engine.classifier) if thresholds else None
     if as_json:
         if table is not None:
             report["thresholds"] = table

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import time
 from pathlib import Path
+
+from jarvis_desktop.nlu.engine import NluEngine
+from jarvis_desktop.nlu.evaluate import load_rows
+from jarvis_desktop.nlu.lora_fallback import LoraFallback
 
 #: Thresholds tried by :func:`sweep`.
 GRID = (0.0, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99)
@@ -123,10 +128,6 @@ def compare_key_policies(rows: list[dict], engine, fallback, use_hint: bool = Tr
 
 def main(argv: list[str] | None = None) -> int:
     """Collect on the validation split, print the sweep as JSON, optionally record the choice."""
-    from jarvis_desktop.nlu.engine import NluEngine
-    from jarvis_desktop.nlu.evaluate import load_rows
-    from jarvis_desktop.nlu.lora_fallback import LoraFallback
-
     p = argparse.ArgumentParser(prog="python -m jarvis_desktop.training.routing")
     p.add_argument("--adapter", default=None, help="adapter directory (default: adapters/date-intent)")
     p.add_argument("--backend", default="auto", choices=["auto", "llama", "torch"])
@@ -172,8 +173,6 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": table,
     }
     if args.keys:
-        import random
-
         sample = random.Random(5).sample(rows, min(args.keys, len(rows)))
         routing["key_policies"] = compare_key_policies(sample, engine, fallback, use_hint=not args.no_hint)
     print(json.dumps(routing, indent=2))
