@@ -48,9 +48,10 @@ def adapters_root() -> Path:
 def read_metadata(path: Path) -> dict[str, Any]:
     """``training_metadata.json`` of an adapter directory ({} when missing or unreadable)."""
     try:
-        return json.loads((Path(path) / "training_metadata.json").read_text(encoding="utf-8"))
+        meta = json.loads((Path(path) / "training_metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def scores_of(meta: dict[str, Any]) -> dict[str, Any]:

@@ -135,7 +135,7 @@ class JsonLinesReader:
 class LocalProcessHandle(JobHandle):
     """A job running as a child process of this one."""
 
-    def __init__(self, proc: subprocess.Popen, request: LaunchRequest, reader: JsonLinesReader) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], request: LaunchRequest, reader: JsonLinesReader) -> None:
         self.proc = proc
         self.request = request
         self.reader = reader

@@ -229,7 +229,7 @@ class JobStore:
     def events(self, job_id: int, event: str | None = None, after_id: int = 0) -> list[dict[str, Any]]:
         """The job's stored events in order (only kind ``event`` when given); each dict gets ``_id``."""
         sql = "SELECT id, data FROM training_job_events WHERE job_id = ? AND id > ?"
-        params: tuple = (job_id, after_id)
+        params: tuple[int | str, ...] = (job_id, after_id)
         if event:
             sql += " AND event = ?"
             params += (event,)

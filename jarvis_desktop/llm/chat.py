@@ -149,7 +149,7 @@ class LocalChatModel:
         def token_text(token_id: int) -> str:
             if token_id < 0:
                 return ""
-            return llm.detokenize([token_id], special=True).decode("utf-8", errors="ignore")
+            return str(llm.detokenize([token_id], special=True).decode("utf-8", errors="ignore"))
 
         return Jinja2ChatFormatter(
             template=template, eos_token=token_text(llm.token_eos()), bos_token=token_text(llm.token_bos())
@@ -165,7 +165,7 @@ class LocalChatModel:
         """``messages`` rendered as prompt text with the model's chat template, generation prompt included."""
         self.load()
         if self._formatter is not None:
-            return self._formatter(messages=list(messages)).prompt
+            return str(self._formatter(messages=list(messages)).prompt)
         # no template in the GGUF: ChatML-like estimate
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
         return text + "<|im_start|>assistant\n"

@@ -92,7 +92,7 @@ class MlxChatModel:
     def render(self, messages: Sequence[ChatMessage]) -> str:
         """Prompt text from the tokenizer's chat template, generation prompt included."""
         self.load()
-        return self._tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+        return str(self._tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True))
 
     def build_prompt(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[dict[str, str]]:
         """System prompt first, then the newest turns that fit ``n_ctx - max_tokens`` tokens."""

@@ -305,4 +305,5 @@ def _as_samples(audio: np.ndarray | str | os.PathLike[str]) -> np.ndarray:
     arr = arr.astype(np.float32, copy=False)
     if not np.all(np.isfinite(arr)):
         raise BadInputError("audio contains NaN or infinite samples")
-    return np.clip(arr, -1.0, 1.0)
+    clipped: np.ndarray = np.clip(arr, -1.0, 1.0)
+    return clipped
