@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import random
 import re
-import resource
 import sys
 import time
 from pathlib import Path
@@ -155,7 +154,9 @@ def negative_audio() -> tuple[np.ndarray, int]:
         parts += [clip, silence(rng.uniform(0.4, 1.2))]
         total += len(parts[-1]) + len(clip)
         i += 1
-    audio = mix(np.concatenate(parts), 20.0, "pink", seed=7)
+    speech = np.concatenate(parts)
+    block = 30 * SR  # mix the noise in 30 s blocks: one FFT over an hour of samples needs gigabytes
+    audio = np.concatenate([mix(speech[i : i + block], 20.0, "pink", seed=7 + i) for i in range(0, len(speech), block)])
     sf.write(path, audio, SR, subtype="PCM_16")
     (CACHE / "near_misses.txt").write_text(str(near))
     return audio, near
@@ -177,13 +178,19 @@ def positives() -> list[tuple[str, np.ndarray]]:
     return clips
 
 
-def feed(detector: WakeWordDetector, audio: np.ndarray, chunk: int = 1600) -> tuple[int, int]:
-    """Feed in 100 ms chunks (as a microphone would); returns (first-stage activations, accepted detections)."""
+def feed(
+    detector: WakeWordDetector, audio: np.ndarray, chunk: int = 1600, heard: list[str] | None = None
+) -> tuple[int, int]:
+    """Feed in 100 ms chunks (as a microphone would); returns (first-stage activations, accepted detections).
+    The verifier transcripts of accepted detections are appended to ``heard``."""
     detector.reset()
     before = detector.activations
     found = 0
     for i in range(0, len(audio), chunk):
-        found += len(detector.process(audio[i : i + chunk]))
+        accepted = detector.process(audio[i : i + chunk])
+        found += len(accepted)
+        if heard is not None:
+            heard += [f"{d.time_s:.1f}s: {d.verdict.text}" for d in accepted]
     return detector.activations - before, found
 
 
@@ -195,6 +202,7 @@ def main() -> None:
 
     clips = positives()
     results = [(name, *feed(detector, a)) for name, a in clips]
+    rss_verifier = proc.memory_info().rss / 2**20
     miss_first = sum(1 for _, act, _ in results if act == 0)
     missed = [name for name, _, acc in results if acc == 0]
     n = len(clips)
@@ -211,7 +219,8 @@ def main() -> None:
     print(f"negatives: {len(neg) / SR / 60:.1f} min of speech ({near} near-miss phrases), made/loaded in"
           f" {time.perf_counter() - t0:.0f} s")  # fmt: skip
     cpu0, vsec0, calls0 = time.process_time(), verifier.seconds, verifier.calls
-    activations, fa = feed(detector, neg)
+    heard: list[str] = []
+    activations, fa = feed(detector, neg, heard=heard)
     cpu_first = time.process_time() - cpu0 - (verifier.seconds - vsec0)
     texts = [d.verdict.text for d in detector.rejections]
     print(f"  first-stage activations (= false accepts without verifier): {activations}"
@@ -219,13 +228,13 @@ def main() -> None:
     print(f"  false accepts with verifier: {fa} -> {fa / hours:.2f} per hour"
           f" (verifier ran {verifier.calls - calls0} times, {verifier.seconds - vsec0:.0f} s CPU)")  # fmt: skip
     print(f"  last rejected transcripts: {texts[-8:]}")
+    print(f"  accepted (false) transcripts: {heard}")
     audio_s = len(neg) / SR
     print(f"CPU while waiting (first stage, verifier time excluded): {100 * cpu_first / audio_s:.1f} % of one core"
           f" ({cpu_first:.0f} s CPU for {audio_s:.0f} s of audio)")  # fmt: skip
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"RSS: {rss_waiting:.0f} MB with the first stage loaded (waiting), peak {peak:.0f} MB with the"
-        " Whisper verifier loaded and the hour of audio in memory"
+        f"RSS: {rss_waiting:.0f} MB with the first stage loaded (waiting), {rss_verifier:.0f} MB once the Whisper"
+        f" verifier has run, {proc.memory_info().rss / 2**20:.0f} MB at the end (the hour of audio in memory)"
     )
 
 
