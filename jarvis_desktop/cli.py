@@ -19,6 +19,7 @@ from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
 from jarvis_desktop.cli_training import add_parsers as add_training_parsers
+from jarvis_desktop.cli_voice import add_parser as add_listen_parser
 from jarvis_desktop.doctor import run_checks
 from jarvis_desktop.errors import BadInputError, JarvisError, NoSpeechError
 from jarvis_desktop.llm.router import RouteInfo
@@ -299,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_monitor_parser(sub)  # monitor
 
     add_training_parsers(sub)  # train-adapter, jobs, adapters
+
+    add_listen_parser(sub)  # listen (docs/voice.md)
 
     s = sub.add_parser("date-keys", help="print the date-key vocabulary as JSON")
     s.set_defaults(func=cmd_date_keys)

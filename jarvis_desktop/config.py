@@ -257,6 +257,28 @@ class TrainingSettings:
 
 
 @dataclass
+class VoiceSettings:
+    """Hands-free listening (:class:`jarvis_desktop.voice.session.VoiceSession`, ``jarvis-desktop listen``).
+
+    ``wake_word``: wait for "hey Jarvis" before acting on speech (off: every utterance is a command).
+    ``sensitivity``: the wake word's first-stage threshold in (0, 1); lower fires more often (each activation is
+    checked by the Whisper verifier). ``follow_up_s``: after a reply, seconds of audio during which speech is
+    taken without the wake word (0 = off). ``wake_timeout_s``: after a bare "hey Jarvis", seconds to wait for
+    the command. ``end_silence_ms``: silence that ends an utterance (Silero endpointer). ``speculative_stt``:
+    start speech-to-text after ``speculative_silence_ms`` of silence, before the endpoint confirms the end.
+    See docs/voice.md.
+    """
+
+    wake_word: bool = True
+    sensitivity: float = 0.3
+    follow_up_s: float = 5.0
+    wake_timeout_s: float = 5.0
+    end_silence_ms: float = 400.0
+    speculative_stt: bool = True
+    speculative_silence_ms: float = 192.0
+
+
+@dataclass
 class Settings:
     """All user settings; ``load_settings()`` fills it from ``settings.toml``."""
 
@@ -270,6 +292,7 @@ class Settings:
     remote: RemoteSettings = field(default_factory=RemoteSettings)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict, as written to TOML."""

@@ -102,6 +102,8 @@ class MicCapture:
         on_error: called with an :class:`AudioDeviceError` if the stream fails after it started.
         device_rate: open the device at this rate in Hz and resample to 16 kHz; ``None`` = 16 kHz when the
             device supports it, else its default rate.
+        on_block: called with every captured block as float32 ``(n,)`` mono 16 kHz (after resampling), on the
+            worker thread, before the level and the endpointer see it (a voice session feeds its own VAD with it).
 
     Attributes:
         hands_free: when True, the VAD endpointer emits utterances on its own (default False).
@@ -117,8 +119,10 @@ class MicCapture:
         settings: AudioSettings | None = None,
         on_error: Callable[[AudioDeviceError], None] | None = None,
         device_rate: int | None = None,
+        on_block: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         self.on_utterance = on_utterance
+        self.on_block = on_block
         self.on_level = on_level
         self.on_error = on_error
         self.settings = settings or AudioSettings()
@@ -271,6 +275,8 @@ class MicCapture:
             if block.size == 0:
                 return
         block = block.astype(np.float32, copy=False)
+        if self.on_block is not None:
+            self.on_block(block)
         if self.on_level is not None:
             self.on_level(rms_dbfs(block))
         self._remember(block)
