@@ -33,7 +33,8 @@ APT_RUNTIME=(libportaudio2 libegl1 libgl1 libx11-6 libx11-xcb1 libdbus-1-3 libfo
   libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxcb-xinerama0
   fonts-dejavu-core build-essential cmake)
-APT_TEST=(espeak-ng sox xvfb pulseaudio pulseaudio-utils libasound2-plugins pocketsphinx-testdata)
+APT_TEST=(espeak-ng sox xvfb pulseaudio pulseaudio-utils libasound2-plugins pocketsphinx-testdata
+  xdotool x11-utils dbus-daemon)  # the global hotkey's tests: XTEST key events, xmessage, a private session bus
 want=("${APT_RUNTIME[@]}")
 [ "$MODE" = test ] && want+=("${APT_TEST[@]}")
 "$PY" -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
