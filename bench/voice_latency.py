@@ -1,0 +1,187 @@
+"""End of speech -> parse and -> action through the VoiceSession, at real-time pace (issue 11, goal p50 <= 500 ms).
+
+31 varied commands (13 intents), espeak-ng in 5 voices, pink noise at 15 dB SNR, each clip 0.6 s of silence +
+the command + 2 s of silence, played one after the other into ONE warm session by the file source at real-time
+pace (the stream never stops, as a microphone's would). Wake word off (the wake word is verified while the command
+is spoken, so it does not sit between the end of speech and the action); ``--wake`` prefixes "hey jarvis," instead.
+Actions run as dry runs with a fixed clock. By default the run is done twice: speculative STT on, then off.
+
+Per command, from the session's own events (all stamped from the end of speech = the end of the last voiced
+32 ms frame, as it was played): endpoint (the end-silence wait), transcript, parse, action. Prints p50/p95 of
+each and each stage's share of the median action latency: endpoint wait, STT left after the endpoint, NLU,
+action. Also the intent accuracy (a wrong transcript still counts for latency).
+
+Run: .venv/bin/python bench/voice_latency.py [--wake] [--no-compare]   (about 2 min per pass; quiet machine)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("JARVIS_DESKTOP_HOME", tempfile.mkdtemp(prefix="jarvis-voice-bench-home-"))
+
+from speech_noise import mix, silence, spoken  # noqa: E402
+
+from jarvis_desktop.assistant import Assistant  # noqa: E402
+from jarvis_desktop.config import Settings, VoiceSettings  # noqa: E402
+from jarvis_desktop.voice.events import (  # noqa: E402
+    ActionEvent,
+    EndpointEvent,
+    ParseEvent,
+    TranscriptEvent,
+    VoiceEvent,
+)
+from jarvis_desktop.voice.session import VoiceSession  # noqa: E402
+from jarvis_desktop.voice.sources import FileSource  # noqa: E402
+
+CACHE = Path("/tmp/jarvis-voice-bench")
+SR = 16000
+VOICES = ["en-us", "en-gb+f2", "en+m3", "en-gb-scotland", "en-us+f3"]
+NOW = datetime.fromisoformat("2026-12-07T10:00")
+COMMANDS = [
+    ("set a timer for ten minutes", "timer_set"),
+    ("start a five minute timer", "timer_set"),
+    ("set a timer for two hours", "timer_set"),
+    ("remind me to call mom tomorrow at nine", "reminder_set"),
+    ("remind me to take the bins out tonight", "reminder_set"),
+    ("remind me in twenty minutes to check the oven", "reminder_set"),
+    ("remind me next tuesday to pay the rent", "reminder_set"),
+    ("wake me up at seven thirty", "alarm_set"),
+    ("set an alarm for six tomorrow morning", "alarm_set"),
+    ("what is on my calendar tomorrow", "schedule_query"),
+    ("do I have anything on friday", "schedule_query"),
+    ("add a meeting with Sarah on Monday at ten", "calendar_set"),
+    ("schedule lunch with Tom on Thursday at noon", "calendar_set"),
+    ("what time is it", "datetime_query"),
+    ("what is the date today", "datetime_query"),
+    ("what day is it tomorrow", "datetime_query"),
+    ("open the calculator", "app_open"),
+    ("launch firefox", "app_open"),
+    ("how much memory is free", "system_status"),
+    ("what is the battery level", "system_status"),
+    ("turn the volume down", "volume_set"),
+    ("set the volume to fifty percent", "volume_set"),
+    ("pause the music", "media_control"),
+    ("skip to the next song", "media_control"),
+    ("take a note buy milk and eggs", "note_create"),
+    ("make a note that the meeting moved to three", "note_create"),
+    ("search the web for pasta recipes", "web_search"),
+    ("look up the population of Portugal", "web_search"),
+    ("cancel my alarm", "schedule_remove"),
+    ("delete the reminder about the dentist", "schedule_remove"),
+    ("set a timer for thirty seconds", "timer_set"),
+]
+
+
+def make_clips(wake: bool) -> list[tuple[Path, str, str]]:
+    """One WAV per command (voice cycled): returns (path, text, expected intent)."""
+    out = []
+    for i, (text, intent) in enumerate(COMMANDS):
+        voice = VOICES[i % len(VOICES)]
+        parts = [silence(0.6)]
+        if wake:
+            parts += [spoken("hey jarvis", CACHE, voice), silence(0.4)]
+        parts.append(spoken(text, CACHE, voice))
+        audio = mix(np.concatenate(parts), 15.0, "pink", seed=i)
+        path = CACHE / f"cmd{i:02d}_{'wake' if wake else 'plain'}.wav"
+        sf.write(path, audio, SR, subtype="PCM_16")
+        out.append((path, text, intent))
+    return out
+
+
+def run_pass(assistant: Assistant, clips: list[tuple[Path, str, str]], voice: VoiceSettings) -> list[dict]:
+    """Play every clip into one warm session at real-time pace; returns one row per addressed utterance."""
+    events: list[VoiceEvent] = []
+    session = VoiceSession(assistant, voice, listener=events.append, now=NOW, dry_run=True)
+    session.start()
+    expected: list[tuple[float, float, str]] = []
+    for path, _text, intent in clips:
+        start = session.position_s
+        source = FileSource(path, realtime=True, tail_s=2.0)
+        source.run(session)
+        expected.append((start, start + len(source.audio) / SR, intent))
+    session.finish(timeout=60)
+    rows: dict[float, dict] = {}
+    for e in events:
+        if isinstance(e, EndpointEvent) and e.addressed:
+            rows.setdefault(e.audio_s, {})["endpoint"] = e.latency_ms
+        elif isinstance(e, TranscriptEvent):
+            rows.setdefault(e.audio_s, {}).update(transcript=e.latency_ms, stt_ms=e.stt_ms, spec=e.speculative)
+        elif isinstance(e, ParseEvent):
+            rows.setdefault(e.audio_s, {}).update(parse=e.latency_ms, intent=e.intent)
+        elif isinstance(e, ActionEvent):
+            rows.setdefault(e.audio_s, {})["action"] = e.latency_ms
+    for audio_s, row in rows.items():
+        row["expected"] = next((i for a, b, i in expected if a <= audio_s < b), "")
+    return [r for r in rows.values() if "parse" in r]
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def report(name: str, rows: list[dict]) -> None:
+    acted = [r for r in rows if "action" in r and "endpoint" in r]
+    correct = sum(r["intent"] == r["expected"] for r in rows)
+    print(f"\n== {name}: {len(rows)} commands parsed ({correct} with the expected intent), {len(acted)} acted")
+    print(f"{'end of speech ->':<22}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
+    for key in ("endpoint", "transcript", "parse", "action"):
+        vals = [r[key] for r in rows if key in r]
+        print(f"{key:<22}{pct(vals, 50):9.0f}{pct(vals, 95):9.0f}{statistics.fmean(vals) if vals else 0:9.0f}")
+    stt = [r["stt_ms"] for r in rows if r.get("stt_ms")]
+    spec = sum(bool(r.get("spec")) for r in rows)
+    print(f"STT call p50 {pct(stt, 50):.0f} ms, p95 {pct(stt, 95):.0f} ms; speculative transcripts {spec}/{len(rows)}")
+    if not acted:
+        return
+    stages = {
+        "endpoint wait (end silence)": [r["endpoint"] for r in acted],
+        "STT left after the endpoint": [max(0.0, r["transcript"] - r["endpoint"]) for r in acted],
+        "NLU": [r["parse"] - r["transcript"] for r in acted],
+        "action (dry run)": [r["action"] - r["parse"] for r in acted],
+    }
+    total = pct([r["action"] for r in acted], 50)
+    print(f"stage shares of the median end-of-speech -> action ({total:.0f} ms), medians of each stage:")
+    for stage, vals in stages.items():
+        med = pct(vals, 50)
+        print(f"  {stage:<30}{med:8.0f} ms  {100 * med / total:5.1f} %")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wake", action="store_true", help='prefix each command with "hey jarvis," (wake word on)')
+    parser.add_argument("--no-compare", action="store_true", help="only the speculative-STT pass")
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    clips = make_clips(args.wake)
+    load = os.getloadavg()[0]
+    print(f"{len(clips)} commands, {len(VOICES)} voices, pink 15 dB, real-time pace; load average {load:.2f}")
+    assistant = Assistant(Settings(), record_history=False)
+    base = VoiceSettings(wake_word=args.wake, follow_up_s=0.0)
+    passes = [("speculative STT on", replace(base, speculative_stt=True))]
+    if not args.no_compare:
+        passes.append(("speculative STT off", replace(base, speculative_stt=False)))
+    for name, voice in passes:
+        t0 = time.perf_counter()
+        rows = run_pass(assistant, clips, voice)
+        print(f"({name}: {time.perf_counter() - t0:.0f} s wall)", end="")
+        report(name, rows)
+    assistant.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
