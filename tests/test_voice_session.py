@@ -237,3 +237,13 @@ def test_hey_jarvis_on_the_microphone_performs_the_action(virtual_mic, assistant
     runner.join(10)
     session.finish(timeout=30)
     assert action is not None and action.intent == "timer_set" and action.result == "dry_run"
+
+
+@pytest.mark.slow
+def test_near_miss_does_not_wake_and_its_command_is_dropped(assistant, verifier, cache, tmp_path):
+    wav = make_clip(["hey jar", 0.6, "set a timer for ten minutes"], cache, tmp_path / "near.wav", "en-gb+f2", 30.0)
+    events, states = run_session(assistant, verifier, wav)
+    wakes = of(events, WakeEvent)
+    assert wakes and not any(w.accepted for w in wakes)  # the first stage fired; the verifier said no
+    assert of(events, ParseEvent) == [] and of(events, ActionEvent) == []
+    assert set(states) == {ListeningState.WAITING_FOR_WAKE}
