@@ -21,8 +21,10 @@ from jarvis_desktop.config import Settings, VoiceSettings, load_settings
 from jarvis_desktop.errors import AudioDeviceError, BadInputError
 from jarvis_desktop.voice.events import (
     ActionEvent,
+    EndpointEvent,
     ErrorEvent,
     ParseEvent,
+    ReplyEvent,
     StateEvent,
     TranscriptEvent,
     VoiceEvent,
@@ -54,8 +56,8 @@ def _parse_now(value: str | None) -> datetime | None:
         raise BadInputError(f"--now: not an ISO date-time: {value!r} (e.g. 2026-11-22T18:05)") from exc
 
 
-def format_event(event: VoiceEvent) -> str | None:
-    """One human line for an event (None for the ones text mode leaves out: state changes to a busy state)."""
+def format_event(event: VoiceEvent) -> str:
+    """One human line for an event: ``[audio time] kind  details (+latency)``."""
     stamp = f"[{event.audio_s:7.2f}s]"
     if isinstance(event, StateEvent):
         return f"{stamp} state      {event.state.value}"
@@ -72,6 +74,11 @@ def format_event(event: VoiceEvent) -> str | None:
         return f"{stamp} parse      {event.intent} [{keys}] when {event.when or '-'} (+{event.latency_ms:.0f} ms)"
     if isinstance(event, ActionEvent):
         return f"{stamp} action     {event.intent}: {event.result} (+{event.latency_ms:.0f} ms)"
+    if isinstance(event, ReplyEvent):
+        return f"{stamp} reply      {event.text} ({event.reply_kind}, +{event.latency_ms:.0f} ms)"
+    if isinstance(event, EndpointEvent):
+        what = "command" if event.addressed else "ignored (no wake word)"
+        return f"{stamp} endpoint   {event.start_s:.2f}-{event.end_s:.2f}s {what} (+{event.latency_ms:.0f} ms)"
     if isinstance(event, ErrorEvent):
         return f"{stamp} error      {event.stage}: {event.message}"
     return f"{stamp} {event.kind:<10} {_short(event)}"
