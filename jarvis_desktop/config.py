@@ -266,6 +266,7 @@ class VoiceSettings:
     taken without the wake word (0 = off). ``wake_timeout_s``: after a bare "hey Jarvis", seconds to wait for
     the command. ``end_silence_ms``: silence that ends an utterance (Silero endpointer). ``speculative_stt``:
     start speech-to-text after ``speculative_silence_ms`` of silence, before the endpoint confirms the end.
+    ``hotkey``: the global push-to-talk / toggle key combination in pynput's format (docs/hotkey.md).
     See docs/voice.md.
     """
 
@@ -276,6 +277,7 @@ class VoiceSettings:
     end_silence_ms: float = 400.0
     speculative_stt: bool = True
     speculative_silence_ms: float = 192.0
+    hotkey: str = "<ctrl>+<alt>+j"
 
 
 @dataclass

@@ -13,7 +13,9 @@ from jarvis_desktop.config import Settings, load_settings  # noqa: E402
 from jarvis_desktop.monitor import ResourceMonitor  # noqa: E402
 from jarvis_desktop.ui.chat_panel import badge_from_meta  # noqa: E402
 from jarvis_desktop.ui.monitor_panel import COLUMNS, MonitorPanel, Sparkline  # noqa: E402
-from jarvis_desktop.ui.settings_dialog import SettingsDialog  # noqa: E402
+from jarvis_desktop.ui.settings_dialog import SettingsDialog, describe_hotkey_support  # noqa: E402
+from jarvis_desktop.voice.hotkey import probe  # noqa: E402
+from jarvis_desktop.voice.wake import LICENCE  # noqa: E402
 
 
 def test_the_panel_shows_samples_and_models_and_stops_the_thread(qtbot):
@@ -122,6 +124,54 @@ def test_settings_dialog_without_a_keyring_keeps_the_dialog_open_with_the_reason
         assert dialog.api_key.text() == ""  # the key is not kept in the widget
     finally:
         keyring.set_keyring(old)
+
+
+def test_settings_dialog_voice_group_refuses_a_bad_hotkey_and_round_trips_through_the_file(qtbot):
+    from jarvis_desktop.config import settings_path
+
+    path = settings_path()
+    before = path.read_text() if path.exists() else None
+    dialog = SettingsDialog(settings=Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    # the licence line: CC BY-NC-SA 4.0, non-commercial, visible in the dialog
+    assert dialog.licence.text() == LICENCE and dialog.licence.isVisible()
+    assert "CC BY-NC-SA 4.0" in dialog.licence.text() and "non-commercial" in dialog.licence.text()
+    # the probe runs on a thread; its answer (here: what this session really offers) becomes the status line
+    expected = describe_hotkey_support(probe())
+    qtbot.waitUntil(lambda: dialog.hotkey_status.text() == expected, timeout=5000)
+    if not dialog.hotkey_support.can_grab:
+        assert "jarvis-desktop listen --toggle" in dialog.hotkey_status.text()
+    assert dialog.hotkey.text() == "<ctrl>+<alt>+j"
+    # a bad hotkey (a bare letter would be taken from typing) is refused: the error shows, nothing is written
+    dialog.hotkey.setText("j")
+    dialog.save()
+    assert dialog.error.isVisible() and "bad hotkey" in dialog.error.text()
+    assert (path.read_text() if path.exists() else None) == before
+    dialog.hotkey.setText("<Super> + <F9>")
+    dialog.wake_word.setChecked(False)
+    dialog.sensitivity.setValue(0.45)
+    dialog.follow_up.setValue(8.0)
+    with qtbot.waitSignal(dialog.saved, timeout=3000) as blocker:
+        dialog.save()
+    try:
+        assert blocker.args[0].voice.hotkey == "<super>+<f9>"
+        voice = load_settings().voice
+        assert (voice.wake_word, voice.sensitivity, voice.follow_up_s, voice.hotkey) == (
+            False,
+            0.45,
+            8.0,
+            "<super>+<f9>",
+        )
+        again = SettingsDialog(settings=load_settings())
+        qtbot.addWidget(again)
+        assert not again.wake_word.isChecked() and again.sensitivity.value() == 0.45
+        assert again.follow_up.value() == 8.0 and again.hotkey.text() == "<super>+<f9>"
+    finally:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before)
 
 
 def test_badge_for_history_records():

@@ -1,7 +1,11 @@
-"""Settings dialog for offload: remote endpoint URL, model name, API key (stored in the OS keyring, never in
-``settings.toml``), placement (auto / always local / always remote), memory thresholds and timeouts.
+"""Settings dialog: offload (remote endpoint URL, model name, API key (stored in the OS keyring, never in
+``settings.toml``), placement (auto / always local / always remote), memory thresholds and timeouts) and voice
+(the "hey Jarvis" wake word on/off, its sensitivity, the follow-up window, the global hotkey with what
+:func:`jarvis_desktop.voice.hotkey.probe` says about it, and the wake-word models' licence).
 
-Save writes ``[remote]`` and ``[monitor]`` into ``settings.toml`` (other sections are kept as they are in
+``probe()`` may connect to the X server or wait up to ~2 s on D-Bus (Wayland), so it runs on a short background
+thread and its answer fills a label when it comes. Save writes ``[remote]``, ``[monitor]`` and ``[voice]`` into
+``settings.toml`` (other sections are kept as they are in
 the file), stores the key on a short background thread (a keyring may wait on D-Bus; the GUI does not),
 then emits ``saved(Settings)``; :meth:`jarvis_desktop.ui.main_window.MainWindow.apply_settings` hands the new
 sections to the engine thread with :class:`ApplySettingsWorker`. Errors show in the dialog, in red.
@@ -13,7 +17,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +37,9 @@ from jarvis_desktop.config import Settings, load_settings, save_settings
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.keys import set_api_key
 from jarvis_desktop.ui.workers import AssistantGetter, Worker
+from jarvis_desktop.voice.hotkey import probe
+from jarvis_desktop.voice.hotkey_types import HotkeySupport, parse_hotkey
+from jarvis_desktop.voice.wake import LICENCE
 
 PLACEMENTS = (("auto", "Auto (memory policy decides)"), ("local", "Always local"), ("remote", "Always remote"))
 
@@ -47,15 +54,32 @@ def _spin(value: float, low: float, high: float, step: float, suffix: str, decim
     return box
 
 
+def describe_hotkey_support(support: HotkeySupport) -> str:
+    """One or two lines for the dialog: the probe's reason, then its fallback where the hotkey cannot be grabbed."""
+    if support.can_grab:
+        return f"Global hotkey available. {support.reason}"
+    return f"Global hotkey not available: {support.reason}\n{support.fallback}"
+
+
+class _ProbeRelay(QObject):
+    """Carries the probe's answer from its thread to the GUI thread. It has no parent and the thread holds a
+    reference, so it outlives a dialog closed before the probe returned (Qt then drops the queued call)."""
+
+    done = Signal(object)
+
+
 class SettingsDialog(QDialog):
-    """Edit ``[remote]`` and ``[monitor]``. ``saved(object)`` carries the new :class:`Settings`.
+    """Edit ``[remote]``, ``[monitor]`` and ``[voice]``. ``saved(object)`` carries the new :class:`Settings`.
 
     Args:
         settings: the values to show (default: read ``settings.toml``).
         save: where to write (default :func:`jarvis_desktop.config.save_settings`).
+        probe_hotkey: what says whether a global hotkey can be grabbed here (default
+            :func:`jarvis_desktop.voice.hotkey.probe`); called once, on a background thread.
     """
 
     saved = Signal(object)
+    probed = Signal(object)  # the HotkeySupport, once the background probe returned
     _key_done = Signal(str)  # "" on success, else the error message
 
     def __init__(
@@ -63,9 +87,10 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         settings: Settings | None = None,
         save: Callable[[Settings], object] | None = None,
+        probe_hotkey: Callable[[], HotkeySupport] = probe,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Jarvis settings — offload")
+        self.setWindowTitle("Jarvis settings")
         self._save = save or save_settings
         self._settings = settings or load_settings()
         r, m = self._settings.remote, self._settings.monitor
@@ -116,6 +141,7 @@ class SettingsDialog(QDialog):
         pform.addRow("Hysteresis", self.hysteresis)
         pform.addRow("Monitor interval", self.interval)
         layout.addWidget(policy)
+        layout.addWidget(self._voice_group())
 
         self.error = QLabel()
         self.error.setObjectName("settingsError")
@@ -128,13 +154,51 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self._key_done.connect(self._on_key_done)
+        self.probed.connect(self._on_probed)
         self._pending: Settings | None = None
+        self.hotkey_support: HotkeySupport | None = None
+        relay = _ProbeRelay()
+        relay.done.connect(self.probed)
+        threading.Thread(target=_run_probe, args=(probe_hotkey, relay), name="jarvis-hotkey-probe", daemon=True).start()
+
+    def _voice_group(self) -> QGroupBox:
+        """The "Voice" group: wake word, sensitivity, follow-up, hotkey (+ probe line), the wake models' licence."""
+        v = self._settings.voice
+        group = QGroupBox("Voice (hands-free listening)")
+        form = QFormLayout(group)
+        self.wake_word = QCheckBox('Wait for "hey Jarvis" before acting on speech')
+        self.wake_word.setChecked(v.wake_word)
+        form.addRow("Wake word", self.wake_word)
+        self.sensitivity = _spin(v.sensitivity, 0.05, 0.95, 0.05, "", 2)
+        self.sensitivity.setToolTip("First-stage threshold: lower fires more often (each activation is verified)")
+        form.addRow("Wake threshold", self.sensitivity)
+        self.follow_up = _spin(v.follow_up_s, 0, 60, 1, " s")
+        self.follow_up.setToolTip("After a reply, listen this long without the wake word (0 = off)")
+        form.addRow("Follow-up window", self.follow_up)
+        self.hotkey = QLineEdit(v.hotkey)
+        self.hotkey.setPlaceholderText("<ctrl>+<alt>+j")
+        form.addRow("Global hotkey", self.hotkey)
+        self.hotkey_status = QLabel("Checking whether a global hotkey can be grabbed here…")
+        self.hotkey_status.setObjectName("hotkeyStatus")
+        self.hotkey_status.setWordWrap(True)
+        self.hotkey_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("", self.hotkey_status)
+        self.licence = QLabel(LICENCE)
+        self.licence.setObjectName("wakeLicence")
+        self.licence.setWordWrap(True)
+        self.licence.setStyleSheet("color: #888")
+        form.addRow("Licence", self.licence)
+        return group
+
+    def _on_probed(self, support: HotkeySupport) -> None:
+        self.hotkey_support = support
+        self.hotkey_status.setText(describe_hotkey_support(support))
 
     def values(self) -> Settings:
-        """A copy of the settings with the dialog's [remote] and [monitor] values.
+        """A copy of the settings with the dialog's [remote], [monitor] and [voice] values.
 
         Raises:
-            BadInputError: a base URL that is not http(s)://.
+            BadInputError: a base URL that is not http(s)://, or a hotkey :func:`parse_hotkey` refuses.
         """
         url = self.base_url.text().strip()
         if url and not url.startswith(("http://", "https://")):
@@ -157,7 +221,14 @@ class SettingsDialog(QDialog):
             hysteresis_gib=self.hysteresis.value(),
             interval_s=self.interval.value(),
         )
-        return dataclasses.replace(self._settings, remote=remote, monitor=monitor)
+        voice = dataclasses.replace(
+            self._settings.voice,
+            wake_word=self.wake_word.isChecked(),
+            sensitivity=self.sensitivity.value(),
+            follow_up_s=self.follow_up.value(),
+            hotkey=str(parse_hotkey(self.hotkey.text())),
+        )
+        return dataclasses.replace(self._settings, remote=remote, monitor=monitor, voice=voice)
 
     def save(self) -> None:
         """Validate, write the file, store/remove the key on a thread; ``saved`` is emitted when all is done."""
@@ -195,6 +266,11 @@ class SettingsDialog(QDialog):
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+
+
+def _run_probe(probe_hotkey: Callable[[], HotkeySupport], relay: _ProbeRelay) -> None:
+    """Background thread: run the probe (it never raises) and hand its answer to the GUI thread."""
+    relay.done.emit(probe_hotkey())
 
 
 class ApplySettingsWorker(Worker):
