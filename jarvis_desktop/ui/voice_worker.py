@@ -1,0 +1,187 @@
+"""Qt side of :class:`~jarvis_desktop.voice.session.VoiceSession`: builds a session on the engine thread's Assistant,
+plays a source into it on its own ``QThread`` and re-emits the session's events as Qt signals.
+
+Threads (the GUI thread never waits):
+
+* ``start()`` (GUI thread) submits a :class:`_BuildSessionJob` to the :class:`~jarvis_desktop.ui.workers.EngineThread`:
+  the session is built on the engine's Assistant and started there (Silero VAD, wake word, STT and NLU warm-up);
+* when it is built, a ``QThread`` (``jarvis-voice-source``) runs the source (:class:`FileSource` or
+  :class:`MicSource`) into it until the file ends or ``stop()``; then the session is finished (file) or closed;
+* the session's own threads call the listener, which only emits ``voice_event`` / ``state`` (queued to the GUI
+  thread, in the order the session produced them).
+
+The session's worker thread uses the Assistant's models and database while the engine thread may run a typed
+turn: the database connection is shared under a lock (``store/db.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from jarvis_desktop.config import VoiceSettings
+from jarvis_desktop.errors import AudioDeviceError
+from jarvis_desktop.ui.workers import AssistantGetter, EngineThread, Worker, describe_error
+from jarvis_desktop.voice.events import StateEvent, VoiceEvent
+from jarvis_desktop.voice.session import VoiceSession
+from jarvis_desktop.voice.sources import FileSource, MicSource
+
+__all__ = ["FINISH_TIMEOUT_S", "VoiceSource", "VoiceWorker"]
+
+VoiceSource = FileSource | MicSource
+"""Where the session's audio comes from: a recording or the microphone."""
+
+FINISH_TIMEOUT_S = 30.0
+"""At the end of a file: how long the source thread lets the session's last jobs run before closing it."""
+
+
+class _BuildSessionJob(Worker):
+    """Engine-thread job: build and start the session on the Assistant; ``built(object)`` carries it."""
+
+    built = Signal(object)
+
+    def __init__(self, make: _SessionMaker) -> None:
+        super().__init__()
+        self.make = make
+
+    def execute(self, get: AssistantGetter) -> None:
+        session = self.make.build(get)
+        session.start()
+        self.built.emit(session)
+
+
+class _SessionMaker:
+    """What the job needs to build the session (plain data; the listener is the VoiceWorker's emitter)."""
+
+    def __init__(self, worker: VoiceWorker, settings: VoiceSettings | None, now: datetime | None, dry_run: bool):
+        self.worker = worker
+        self.settings = settings
+        self.now = now
+        self.dry_run = dry_run
+
+    def build(self, get: AssistantGetter) -> VoiceSession:
+        """The session on the engine's Assistant. Raises ModelNotFoundError (Silero, wake word, Whisper missing)."""
+        return VoiceSession(get(), self.settings, listener=self.worker.relay, now=self.now, dry_run=self.dry_run)
+
+
+class _SourceThread(QThread):
+    """Plays the source into the session until it ends or ``stop`` is set, then finishes or closes the session."""
+
+    failed = Signal(str)
+
+    def __init__(self, session: VoiceSession, source: VoiceSource, stop: threading.Event) -> None:
+        super().__init__()
+        self.setObjectName("jarvis-voice-source")
+        self.session = session
+        self.source = source
+        self.stop_event = stop
+
+    def run(self) -> None:
+        try:
+            if isinstance(self.source, MicSource):
+                self.source.run(self.session, self.stop_event, on_error=self._device_failed)
+            else:
+                self.source.run(self.session, self.stop_event)
+        except Exception as exc:  # noqa: BLE001 - a failing source must not take the app down
+            self.failed.emit(describe_error(exc))
+        finally:
+            if self.stop_event.is_set() or isinstance(self.source, MicSource):
+                self.session.close()
+            else:
+                self.session.finish(timeout=FINISH_TIMEOUT_S)
+
+    def _device_failed(self, error: AudioDeviceError) -> None:
+        self.failed.emit(describe_error(error))
+        self.stop_event.set()
+
+
+class VoiceWorker(QObject):
+    """Hands-free listening for the window: a VoiceSession on the engine's Assistant, its events as signals.
+
+    Args:
+        engine: the window's engine thread (the session is built there, on its Assistant).
+        source: a :class:`FileSource` (played once, then the session finishes) or a :class:`MicSource` (until
+            :meth:`stop`).
+        settings: ``[voice]`` settings (``None``: the Assistant's).
+        now: a fixed clock for the NLU and actions (tests); dry_run: actions change nothing.
+
+    Signals (all on the GUI thread, in the session's order): ``voice_event(object)``: every
+    :mod:`~jarvis_desktop.voice.events` event (not named ``event``: that is QObject's event handler);
+    ``state(str)``: the :class:`ListeningState` value on each state change; ``listening()``: the models are loaded
+    and audio flows; ``failed(str)``: the session could not be built or the source failed (one line);
+    ``stopped()``: the source thread ended and the session is closed.
+    """
+
+    voice_event = Signal(object)
+    state = Signal(str)
+    listening = Signal()
+    failed = Signal(str)
+    stopped = Signal()
+
+    def __init__(
+        self,
+        engine: EngineThread,
+        source: VoiceSource,
+        settings: VoiceSettings | None = None,
+        now: datetime | None = None,
+        dry_run: bool = False,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.source = source
+        self._maker = _SessionMaker(self, settings, now, dry_run)
+        self._stop = threading.Event()
+        self._job: _BuildSessionJob | None = None
+        self._thread: _SourceThread | None = None
+        self.session: VoiceSession | None = None
+        self.running = False
+
+    def start(self) -> None:
+        """Build the session on the engine thread, then play the source into it (returns at once; once only)."""
+        if self.running or self._job is not None:
+            raise RuntimeError("a VoiceWorker starts once")
+        self.running = True
+        job = _BuildSessionJob(self._maker)
+        job.built.connect(self._on_built)
+        job.failed.connect(self._on_build_failed)
+        self._job = job
+        self.engine.submit(job)
+
+    def stop(self) -> None:
+        """Ask the source to stop and the session to close; returns at once, ``stopped`` follows."""
+        self._stop.set()
+
+    def wait(self, timeout_ms: int = 2000) -> bool:
+        """Block until the source thread ended (app shutdown only); True when it did."""
+        return self._thread is None or self._thread.wait(timeout_ms)
+
+    def relay(self, event: VoiceEvent) -> None:
+        """The session's listener (its threads): ``voice_event(event)``, then ``state`` for a state change."""
+        self.voice_event.emit(event)
+        if isinstance(event, StateEvent):
+            self.state.emit(event.state.value)
+
+    @Slot(object)
+    def _on_built(self, session: VoiceSession) -> None:
+        self.session = session
+        thread = _SourceThread(session, self.source, self._stop)
+        thread.failed.connect(self.failed)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        thread.start()
+        if not self._stop.is_set():
+            self.listening.emit()
+
+    @Slot(str)
+    def _on_build_failed(self, message: str) -> None:
+        self.running = False
+        self.failed.emit(message)
+        self.stopped.emit()
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self.running = False
+        self.stopped.emit()

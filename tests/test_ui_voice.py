@@ -1,0 +1,100 @@
+"""VoiceWorker (ui/voice_worker.py) offscreen: a real VoiceSession on the engine thread's real Assistant (Whisper,
+NLU), fed an espeak-ng recording by the file source; its events arrive as Qt signals, in order, and stop() ends
+the source thread quickly."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+import soundfile as sf  # noqa: E402
+from helpers_audio import espeak_audio, pad  # noqa: E402
+
+from jarvis_desktop.assistant import Assistant  # noqa: E402
+from jarvis_desktop.config import Settings, VoiceSettings  # noqa: E402
+from jarvis_desktop.ui.voice_worker import VoiceWorker  # noqa: E402
+from jarvis_desktop.ui.workers import EngineThread  # noqa: E402
+from jarvis_desktop.voice.events import ActionEvent, ParseEvent, StateEvent, TranscriptEvent  # noqa: E402
+from jarvis_desktop.voice.sources import FileSource  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+LOAD_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def engine():
+    thread = EngineThread(lambda: Assistant(Settings(), record_history=False))
+    yield thread
+    thread.shutdown(10_000)
+
+
+def command_wav(tmp_path: Path) -> Path:
+    audio = pad(espeak_audio("set a timer for ten minutes", tmp_path), 0.8, 0.5)
+    out = tmp_path / "timer.wav"
+    sf.write(out, audio.astype(np.float32), 16000, subtype="PCM_16")
+    return out
+
+
+def test_voice_worker_emits_the_session_events_in_order_and_stops_within_2_s(qtbot, engine, tmp_path):
+    # real-time pace with a long silent tail: the session is still running when stop() is called
+    source = FileSource(command_wav(tmp_path), realtime=True, tail_s=60.0)
+    worker = VoiceWorker(
+        engine, source, VoiceSettings(wake_word=False), now=datetime.fromisoformat("2026-12-07T10:00"), dry_run=True
+    )
+    events: list[object] = []
+    states: list[str] = []
+    failures: list[str] = []
+    worker.voice_event.connect(events.append)
+    worker.state.connect(states.append)
+    worker.failed.connect(failures.append)
+    with qtbot.waitSignal(worker.listening, timeout=LOAD_TIMEOUT_MS):
+        worker.start()
+    assert worker.running
+    with qtbot.waitSignal(
+        worker.voice_event, timeout=60_000, check_params_cb=lambda e: isinstance(e, ActionEvent)
+    ) as blocker:
+        pass
+    assert not failures, failures
+    action = blocker.args[0]
+    assert action.intent == "timer_set" and action.result == "dry_run"
+    kinds = [type(e) for e in events]
+    transcript = next(e for e in events if isinstance(e, TranscriptEvent))
+    parse = next(e for e in events if isinstance(e, ParseEvent))
+    assert "timer" in transcript.text.lower()
+    assert parse.intent == "timer_set" and parse.date_keys == ("in_10_minutes",) and parse.when == "2026-12-07T10:10"
+    assert kinds[0] is StateEvent and kinds.index(TranscriptEvent) < kinds.index(ParseEvent) < kinds.index(ActionEvent)
+    # state(str) mirrors every StateEvent, in the same order
+    assert states == [e.state.value for e in events if isinstance(e, StateEvent)]
+    assert states[0] == "waiting_for_speech" and "hearing" in states
+    assert states.index("hearing") < states.index("transcribing") < states.index("responding")
+    assert events.index(parse) > next(
+        i for i, e in enumerate(events) if isinstance(e, StateEvent) and e.state.value == "transcribing"
+    )
+    # stop() returns at once; the source thread and the session end within 2 s (the file has ~55 s left)
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(worker.stopped, timeout=2000):
+        worker.stop()
+        assert time.perf_counter() - t0 < 0.05
+    assert time.perf_counter() - t0 < 2.0 and not worker.running
+    assert worker.wait(0)
+
+
+def test_voice_worker_reports_a_session_that_cannot_start(qtbot, tmp_path):
+    failing = EngineThread(lambda: (_ for _ in ()).throw(RuntimeError("no engine here")))
+    try:
+        worker = VoiceWorker(failing, FileSource(command_wav(tmp_path)), VoiceSettings(wake_word=False))
+        failures: list[str] = []
+        worker.failed.connect(failures.append)
+        with qtbot.waitSignal(worker.stopped, timeout=10_000):
+            worker.start()
+        assert len(failures) == 1 and "no engine here" in failures[0] and not worker.running
+    finally:
+        failing.shutdown(5000)
