@@ -84,7 +84,7 @@ def test_voice_worker_emits_the_session_events_in_order_and_stops_within_2_s(qtb
         worker.stop()
         assert time.perf_counter() - t0 < 0.05
     assert time.perf_counter() - t0 < 2.0 and not worker.running
-    assert worker.wait(0)
+    assert worker.wait(500)  # finished() is emitted just before the QThread has returned
 
 
 def test_voice_worker_reports_a_session_that_cannot_start(qtbot, tmp_path):
@@ -98,3 +98,62 @@ def test_voice_worker_reports_a_session_that_cannot_start(qtbot, tmp_path):
         assert len(failures) == 1 and "no engine here" in failures[0] and not worker.running
     finally:
         failing.shutdown(5000)
+
+
+class NoPreloadAssistant(Assistant):
+    """The real Assistant; the window's start-up preloading is skipped (the session warms what it needs)."""
+
+    def warm_up(self) -> None:
+        pass
+
+
+@pytest.fixture
+def window(qtbot):
+    from jarvis_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(assistant_factory=lambda: NoPreloadAssistant(Settings(), record_history=False), use_tray=False)
+    qtbot.addWidget(w)
+    yield w
+    w.shutdown()
+
+
+def test_the_window_status_bar_shows_the_session_states(qtbot, window, tmp_path):
+    source = FileSource(command_wav(tmp_path), realtime=False)
+    seen: list[str] = []
+    worker = window.start_voice_session(
+        source, VoiceSettings(wake_word=False), now=datetime.fromisoformat("2026-12-07T10:00"), dry_run=True
+    )
+    worker.state.connect(lambda _: seen.append(window.status_message()))  # after the window's own slot ran
+    with qtbot.waitSignal(worker.stopped, timeout=LOAD_TIMEOUT_MS):
+        pass
+    assert "Hands-free: listening (no wake word)" in seen and "Hearing you…" in seen
+    assert any(text.startswith("Thinking") for text in seen)
+    assert window.voice_worker is None and window.status_message() == "Hands-free session ended"
+
+
+def test_tray_offers_listen_now_and_a_wake_word_toggle_saved_to_the_settings_file(qtbot, window):
+    from PySide6.QtGui import QIcon
+
+    from jarvis_desktop.config import load_settings, settings_path
+    from jarvis_desktop.ui.tray import WAKE_LABEL, JarvisTray
+
+    path = settings_path()
+    before = path.read_text() if path.exists() else None
+    tray = JarvisTray(window, QIcon())
+    try:
+        texts = [a.text() for a in tray.contextMenu().actions()]
+        assert "Listen now" in texts and WAKE_LABEL in texts
+        assert tray.wake_action.isCheckable() and tray.wake_action.isChecked() == load_settings().voice.wake_word
+        with qtbot.waitSignal(tray.wake_word_changed, timeout=5000) as blocker:
+            tray.wake_action.setChecked(False)
+        assert blocker.args == [False] and load_settings().voice.wake_word is False
+        with qtbot.waitSignal(tray.wake_word_changed, timeout=5000):
+            tray.wake_action.trigger()
+        assert tray.wake_action.isChecked() and load_settings().voice.wake_word is True
+        fresh = JarvisTray(window, QIcon(), wake_word=None)
+        assert fresh.wake_action.isChecked()
+    finally:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(before)

@@ -28,7 +28,7 @@ action (:mod:`.settings_dialog`) are built here too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
 
@@ -62,7 +62,7 @@ from PySide6.QtWidgets import (
 from jarvis_desktop.actions.result import ActionResult
 from jarvis_desktop.actions.scheduler import Firing
 from jarvis_desktop.assistant import Assistant, Reply, Turn
-from jarvis_desktop.config import Settings
+from jarvis_desktop.config import Settings, VoiceSettings
 from jarvis_desktop.monitor.resource_monitor import shared_monitor
 from jarvis_desktop.store.notes import Note
 from jarvis_desktop.store.schedule import ScheduledItem
@@ -87,6 +87,7 @@ from jarvis_desktop.ui.training_tab import TrainingTab
 from jarvis_desktop.ui.training_tab.workers import ActivateAdapterWorker
 from jarvis_desktop.ui.tray import create_tray
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
+from jarvis_desktop.ui.voice_worker import VoiceSource, VoiceWorker, state_status
 from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker, Worker
 from jarvis_desktop.voice.policy import TRANSCRIBING, Indicator, Status, TurnDecision, TurnVerdict, VoiceTurnPolicy
 
@@ -151,6 +152,10 @@ class MainWindow(QMainWindow):
         self.mic.opened.connect(self._on_mic_opened)
 
         self.tray = create_tray(self, icon or self.windowIcon()) if use_tray else None
+        self.voice_worker: VoiceWorker | None = None  # the hands-free VoiceSession, while one runs
+        if self.tray is not None:
+            self.tray.wake_word_changed.connect(self._on_wake_word_changed)
+            self.tray.wake_word_failed.connect(self.show_error)
 
         # the scheduler first: reminders missed while Jarvis was closed fire before the models load
         self.scheduler_bridge = SchedulerBridge(self)
@@ -606,6 +611,44 @@ class MainWindow(QMainWindow):
         self.mic.set_hands_free(on)
         self._show(self.voice.hands_free_toggled(on))
 
+    # ---- the voice session (ui/voice_worker.py) ------------------------------------------------------
+    def start_voice_session(
+        self,
+        source: VoiceSource,
+        settings: VoiceSettings | None = None,
+        now: datetime | None = None,
+        dry_run: bool = False,
+    ) -> VoiceWorker:
+        """Run a VoiceSession on the engine's Assistant fed by ``source``; the status bar shows its state.
+        A session already running is stopped first. Returns the worker (its signals carry the events)."""
+        self.stop_voice_session()
+        worker = VoiceWorker(self.engine, source, settings, now=now, dry_run=dry_run, parent=self)
+        worker.state.connect(self._on_voice_state)
+        worker.failed.connect(lambda message: self.show_error(f"Hands-free: {message}"))
+        worker.stopped.connect(self._on_voice_stopped)
+        self.voice_worker = worker
+        worker.start()
+        return worker
+
+    def stop_voice_session(self) -> None:
+        """Ask the running session to stop (returns at once; the status bar says so when it has)."""
+        if self.voice_worker is not None:
+            self.voice_worker.stop()
+
+    def _on_voice_state(self, value: str) -> None:
+        if self.sender() is self.voice_worker:
+            self._show(state_status(value))
+
+    def _on_voice_stopped(self) -> None:
+        if self.sender() is self.voice_worker:
+            self.voice_worker = None
+            self._set_status(None, "Hands-free session ended")
+
+    def _on_wake_word_changed(self, on: bool) -> None:
+        state = "on" if on else "off"
+        later = " (for the next hands-free session)" if self.voice_worker is not None else ""
+        self._set_status(None, f"Wake word {state}{later}")
+
     def _on_mic_failed(self, message: str) -> None:
         failure = self.voice.mic_failed()
         self.mic_button.stop()
@@ -706,6 +749,9 @@ class MainWindow(QMainWindow):
         if not self.voice.close():
             return
         self.mic.close()
+        if self.voice_worker is not None:
+            self.voice_worker.stop()
+            self.voice_worker.wait(2000)
         self.training_tab.controller.close()  # running jobs checkpoint and show as interrupted (resumable)
         self.monitor_panel.stop()
         self.engine.shutdown()

@@ -1,4 +1,11 @@
-"""System tray icon: show/hide the window, start listening, quit; notifications for fired reminders.
+"""System tray icon: show/hide the window, "Listen now", the wake word on/off, quit; notifications for fired
+reminders.
+
+"Listen now" starts (or stops) a push-to-talk recording in the window: a command with no wake word.
+"Wake word on/off" is checkable and shows ``[voice] wake_word``; toggling it writes the setting to
+``settings.toml`` on a short background thread (the GUI thread never waits on the file), then emits
+``wake_word_changed(bool)`` (the window restarts a running hands-free session with it) or, when the file cannot
+be written, puts the check back and emits ``wake_word_failed(str)``.
 
 ``create_tray(window, icon)`` returns a :class:`JarvisTray` when the desktop has a system tray
 (``QSystemTrayIcon.isSystemTrayAvailable()``), else None. With a tray, closing the main window hides it
@@ -8,31 +15,68 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+
+from jarvis_desktop.config import Settings, load_settings, save_settings
+from jarvis_desktop.errors import JarvisError
 
 if TYPE_CHECKING:  # pragma: no cover
     from jarvis_desktop.ui.main_window import MainWindow
 
 
-class JarvisTray(QSystemTrayIcon):
-    """The tray icon and its menu; a left click toggles the window."""
+WAKE_LABEL = 'Wake word ("hey Jarvis")'
 
-    def __init__(self, window: MainWindow, icon: QIcon) -> None:
+
+def write_wake_word(
+    on: bool, load: Callable[[], Settings] = load_settings, save: Callable[[Settings], object] = save_settings
+) -> None:
+    """Set ``[voice] wake_word`` in the settings file, keeping every other value. Raises JarvisError or OSError."""
+    settings = load()
+    save(dataclasses.replace(settings, voice=dataclasses.replace(settings.voice, wake_word=on)))
+
+
+class _SaveRelay(QObject):
+    """Carries the settings writer's result from its thread to the GUI thread ("" = saved)."""
+
+    done = Signal(bool, str)
+
+
+class JarvisTray(QSystemTrayIcon):
+    """The tray icon and its menu; a left click toggles the window.
+
+    Args:
+        window: the main window. icon: the tray icon.
+        wake_word: the initial check of "Wake word" (``None``: read ``[voice] wake_word`` from the settings file).
+    """
+
+    wake_word_changed = Signal(bool)
+    wake_word_failed = Signal(str)
+
+    def __init__(self, window: MainWindow, icon: QIcon, wake_word: bool | None = None) -> None:
         super().__init__(icon, window)
         self.window = window
         self.setToolTip("Jarvis — offline voice assistant")
         menu = QMenu()
         self.toggle_action = QAction("Hide window", menu)
         self.toggle_action.triggered.connect(self.toggle_window)
-        self.listen_action = QAction("Start listening", menu)
+        self.listen_action = QAction("Listen now", menu)
         self.listen_action.triggered.connect(self.start_listening)
+        self.wake_action = QAction(WAKE_LABEL, menu)
+        self.wake_action.setCheckable(True)
+        self.wake_action.setChecked(_read_wake_word() if wake_word is None else wake_word)
+        self.wake_action.toggled.connect(self.set_wake_word)
         self.quit_action = QAction("Quit Jarvis", menu)
         self.quit_action.triggered.connect(self.quit)
         menu.addAction(self.toggle_action)
         menu.addAction(self.listen_action)
+        menu.addAction(self.wake_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
         self._menu = menu
@@ -42,7 +86,7 @@ class JarvisTray(QSystemTrayIcon):
 
     def _refresh(self) -> None:
         self.toggle_action.setText("Hide window" if self.window.isVisible() else "Show window")
-        self.listen_action.setText("Stop listening" if self.window.mic_button.recording else "Start listening")
+        self.listen_action.setText("Stop listening" if self.window.mic_button.recording else "Listen now")
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
@@ -63,12 +107,45 @@ class JarvisTray(QSystemTrayIcon):
         self.show_window()
         self.window.mic_button.toggle_recording()
 
+    def set_wake_word(self, on: bool) -> None:
+        """Write ``[voice] wake_word = on`` on a background thread; ``wake_word_changed`` / ``_failed`` follow."""
+        relay = _SaveRelay()
+        relay.done.connect(self._on_wake_saved)
+        threading.Thread(target=_save_wake_word, args=(on, relay), name="jarvis-save-wake", daemon=True).start()
+
+    def _on_wake_saved(self, on: bool, error: str) -> None:
+        if error:
+            self.wake_action.blockSignals(True)
+            self.wake_action.setChecked(not on)
+            self.wake_action.blockSignals(False)
+            self.wake_word_failed.emit(error)
+            return
+        self.wake_word_changed.emit(on)
+
     def quit(self) -> None:
         self.window.quit_app()
 
     def notify(self, title: str, body: str, urgent: bool = False) -> None:
         """A notification balloon from the tray (reminders, timers, alarms); ``urgent`` stays up longer."""
         self.showMessage(title, body, self.icon(), 30_000 if urgent else 10_000)
+
+
+def _read_wake_word() -> bool:
+    """``[voice] wake_word`` from the settings file; the default (on) when the file cannot be read."""
+    try:
+        return load_settings().voice.wake_word
+    except (JarvisError, OSError):
+        return True
+
+
+def _save_wake_word(on: bool, relay: _SaveRelay) -> None:
+    """Background thread: write the setting, report ("" or the error) through ``relay``."""
+    try:
+        write_wake_word(on)
+    except (JarvisError, OSError) as exc:
+        relay.done.emit(on, exc.user_message() if isinstance(exc, JarvisError) else f"cannot save: {exc}")
+        return
+    relay.done.emit(on, "")
 
 
 def create_tray(window: MainWindow, icon: QIcon) -> JarvisTray | None:

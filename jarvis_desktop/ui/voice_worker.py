@@ -24,17 +24,37 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from jarvis_desktop.config import VoiceSettings
 from jarvis_desktop.errors import AudioDeviceError
 from jarvis_desktop.ui.workers import AssistantGetter, EngineThread, Worker, describe_error
-from jarvis_desktop.voice.events import StateEvent, VoiceEvent
+from jarvis_desktop.voice.events import ListeningState, StateEvent, VoiceEvent
+from jarvis_desktop.voice.policy import Indicator, Status
 from jarvis_desktop.voice.session import VoiceSession
 from jarvis_desktop.voice.sources import FileSource, MicSource
 
-__all__ = ["FINISH_TIMEOUT_S", "VoiceSource", "VoiceWorker"]
+__all__ = ["FINISH_TIMEOUT_S", "STATE_STATUS", "VoiceSource", "VoiceWorker", "state_status"]
 
 VoiceSource = FileSource | MicSource
 """Where the session's audio comes from: a recording or the microphone."""
 
 FINISH_TIMEOUT_S = 30.0
 """At the end of a file: how long the source thread lets the session's last jobs run before closing it."""
+
+
+STATE_STATUS: dict[ListeningState, Status] = {
+    ListeningState.WAITING_FOR_WAKE: Status(Indicator.READY, 'Hands-free: waiting for "hey Jarvis"'),
+    ListeningState.WAITING_FOR_SPEECH: Status(Indicator.READY, "Hands-free: listening (no wake word)"),
+    ListeningState.HEARING: Status(Indicator.BUSY, "Hearing you…"),
+    ListeningState.TRANSCRIBING: Status(Indicator.BUSY, "Thinking… (transcribing)"),
+    ListeningState.RESPONDING: Status(Indicator.BUSY, "Thinking…"),
+    ListeningState.FOLLOW_UP: Status(Indicator.READY, "Hands-free: listening for a follow-up"),
+}
+"""The status-bar line for each listening state (waiting for the wake word / hearing / thinking)."""
+
+
+def state_status(value: str) -> Status | None:
+    """The status line for a ``state(str)`` signal's value; None for an unknown value."""
+    try:
+        return STATE_STATUS[ListeningState(value)]
+    except ValueError:
+        return None
 
 
 class _BuildSessionJob(Worker):
