@@ -214,3 +214,31 @@ def test_mic_button_records_a_spoken_command(qtbot, open_window, virtual_mic, tm
     assert "what time" in window.chat.messages()[-2][1].lower()
     assert window.strip.intent == "datetime_query"
     assert levels and max(levels) > -40, "the level meter was not fed while speech played"
+
+
+@pytest.mark.mic
+def test_hands_free_turns_a_spoken_command_into_a_turn(qtbot, open_window, virtual_mic, home, tmp_path):
+    with (home / "settings.toml").open("a", encoding="utf-8") as f:
+        f.write("\n[voice]\nwake_word = false\n")  # no "hey Jarvis": every utterance is a command
+    wav = speak("what time is it", tmp_path / "hands_free.wav")
+    window = open_window()
+    window.hands_free_action.trigger()  # the toolbar's Hands-free toggle
+    worker = window.voice_worker
+    assert worker is not None and window.hands_free_action.isChecked()
+    # the microphone delivers audio into the session (the models loaded, the stream is open)
+    qtbot.waitUntil(lambda: worker.session is not None and worker.session.position_s > 0.5, timeout=LOAD_TIMEOUT_MS)
+    assert window.status_message() == "Hands-free: listening (no wake word)"
+    play(virtual_mic, wav)
+    qtbot.waitUntil(
+        lambda: window.last_voice_reply is not None or window.last_error is not None, timeout=TURN_TIMEOUT_MS
+    )
+    assert window.last_error is None, window.last_error
+    assert window.last_voice_parse is not None and window.last_voice_parse.intent == "datetime_query"
+    (user_role, heard), (reply_role, answer) = window.chat.messages()[-2:]
+    assert user_role == "user" and "what time" in heard.lower(), heard
+    assert "voice" in window.chat.bubbles[-2].badge_text()
+    assert reply_role == "assistant" and any(ch.isdigit() for ch in answer), answer  # the reply states a time
+    assert window.strip.intent == "datetime_query"
+    with qtbot.waitSignal(worker.stopped, timeout=2000):
+        window.hands_free_action.trigger()  # off
+    assert window.voice_worker is None and not window.hands_free_action.isChecked()

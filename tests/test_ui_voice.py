@@ -16,9 +16,10 @@ pytest.importorskip("pytestqt")
 
 import soundfile as sf  # noqa: E402
 from helpers_audio import espeak_audio, pad  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 
 from jarvis_desktop.assistant import Assistant  # noqa: E402
-from jarvis_desktop.config import Settings, VoiceSettings  # noqa: E402
+from jarvis_desktop.config import AudioSettings, Settings, VoiceSettings  # noqa: E402
 from jarvis_desktop.ui.voice_worker import VoiceWorker  # noqa: E402
 from jarvis_desktop.ui.workers import EngineThread  # noqa: E402
 from jarvis_desktop.voice.events import ActionEvent, ParseEvent, StateEvent, TranscriptEvent  # noqa: E402
@@ -129,6 +130,70 @@ def test_the_window_status_bar_shows_the_session_states(qtbot, window, tmp_path)
     assert "Hands-free: listening (no wake word)" in seen and "Hearing you…" in seen
     assert any(text.startswith("Thinking") for text in seen)
     assert window.voice_worker is None and window.status_message() == "Hands-free session ended"
+
+
+def test_a_voice_session_renders_like_a_turn_and_toggling_off_stops_it_within_2_s(qtbot, window, tmp_path):
+    # real-time pace with a long silent tail: the session still listens when the toggle goes off
+    source = FileSource(command_wav(tmp_path), realtime=True, tail_s=60.0)
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setInterval(5)
+    probe.timeout.connect(lambda: gaps.append(clock.restart()))
+    clock.start()
+    probe.start()
+    worker = window.start_voice_session(
+        source, VoiceSettings(wake_word=False), now=datetime.fromisoformat("2026-12-07T10:00"), dry_run=True
+    )
+    assert window.hands_free_action.isChecked()  # the toggle shows the running session
+    with qtbot.waitSignal(window.voice_reply, timeout=LOAD_TIMEOUT_MS) as blocker:
+        pass
+    reply = blocker.args[0]
+    assert window.last_error is None, window.last_error
+    # the user bubble holds the transcript, marked "voice"; the reply bubble follows it
+    (user_role, heard), (reply_role, answer) = window.chat.messages()[-2:]
+    assert user_role == "user" and "timer" in heard.lower(), heard
+    assert window.chat.bubbles[-2].badge_text() == "voice · hands-free"
+    assert reply_role == "assistant" and answer == reply.text and answer
+    badge = window.chat.bubbles[-1].badge_text()
+    assert badge.startswith("timer_set · dry_run") and badge.endswith("voice"), badge
+    # the strip: HEARD line and the chips of the parse
+    assert "timer" in (window.strip.transcript or "").lower()
+    assert window.strip.intent == "timer_set" and window.strip.date_keys == ["in_10_minutes"]
+    chips = window.strip.chip_texts()
+    assert chips[0].startswith("timer_set") and "in_10_minutes" in chips, chips
+    assert "→ Mon 07 Dec 2026, 10:10" in chips, chips
+    # the Hands-free toggle off: stop() is asked at once, the worker is gone within 2 s
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(worker.stopped, timeout=2000):
+        window.hands_free_action.trigger()
+        assert time.perf_counter() - t0 < 0.05
+    probe.stop()
+    assert not window.hands_free_action.isChecked() and window.voice_worker is None
+    assert window.status_message() == "Hands-free session ended"
+    worst = max(gaps)
+    assert worst < 250, f"the GUI thread stalled for {worst:.0f} ms during the voice session"
+
+
+def test_hands_free_without_a_microphone_shows_one_error_and_turns_the_toggle_off(qtbot):
+    from jarvis_desktop.ui.main_window import MainWindow
+
+    settings = Settings(audio=AudioSettings(device="no such microphone"), voice=VoiceSettings(wake_word=False))
+    w = MainWindow(assistant_factory=lambda: NoPreloadAssistant(settings, record_history=False), use_tray=False)
+    qtbot.addWidget(w)
+    try:
+        errors: list[str] = []
+        w.error_shown.connect(errors.append)
+        w.hands_free_action.trigger()  # the user's click: a session on the Assistant's [audio] device
+        assert w.hands_free_action.isChecked() and w.voice_worker is not None
+        qtbot.waitUntil(lambda: w.voice_worker is None, timeout=LOAD_TIMEOUT_MS)
+        print(f"\nshown: {errors}")
+        assert len(errors) == 1 and errors[0].startswith("Hands-free: "), errors
+        assert "no such microphone" in errors[0] or "microphone" in errors[0].lower(), errors
+        assert not w.hands_free_action.isChecked()
+        assert w.status_message() == errors[0]  # the error line stays (not "session ended")
+    finally:
+        w.shutdown()
 
 
 def test_tray_offers_listen_now_and_a_wake_word_toggle_saved_to_the_settings_file(qtbot, window):

@@ -89,7 +89,12 @@ from jarvis_desktop.ui.tray import create_tray
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
 from jarvis_desktop.ui.voice_worker import VoiceSource, VoiceWorker, state_status
 from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker, Worker
+from jarvis_desktop.voice.events import ActionEvent, ErrorEvent, ParseEvent, ReplyEvent, TranscriptEvent
 from jarvis_desktop.voice.policy import TRANSCRIBING, Indicator, Status, TurnDecision, TurnVerdict, VoiceTurnPolicy
+from jarvis_desktop.voice.sources import MicSource
+
+VOICE_BADGE = "voice · hands-free"
+"""The badge of a user bubble holding a hands-free command's transcript."""
 
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)"
 
@@ -113,6 +118,7 @@ class MainWindow(QMainWindow):
     item_fired = Signal(object)  # a scheduler Firing, after it was shown
     action_done = Signal(object)  # the ActionResult of a cancel / undo / note delete from the views
     token_received = Signal(str)  # each streamed piece of a reply, as shown
+    voice_reply = Signal(object)  # a hands-free command's ReplyEvent, after it was shown
     error_shown = Signal(str)
 
     def __init__(
@@ -153,6 +159,11 @@ class MainWindow(QMainWindow):
 
         self.tray = create_tray(self, icon or self.windowIcon()) if use_tray else None
         self.voice_worker: VoiceWorker | None = None  # the hands-free VoiceSession, while one runs
+        self.last_voice_parse: ParseEvent | None = None  # the last hands-free command's meaning
+        self.last_voice_reply: ReplyEvent | None = None
+        self._settings = settings
+        self._wake_word: bool | None = None  # the tray's choice, once made (None: [voice] wake_word)
+        self._voice_error = False  # the running session showed an error: its status line stays
         if self.tray is not None:
             self.tray.wake_word_changed.connect(self._on_wake_word_changed)
             self.tray.wake_word_failed.connect(self.show_error)
@@ -267,7 +278,7 @@ class MainWindow(QMainWindow):
         self.hands_free_action = QAction("Hands-free", self)
         self.hands_free_action.setCheckable(True)
         self.hands_free_action.setToolTip(
-            "Listen continuously; each pause ends an utterance (voice activity detection)"
+            'Listen on the microphone: say "hey Jarvis" and a command (or just the command with the wake word off)'
         )
         self.hands_free_action.toggled.connect(self._on_hands_free)
         self.settings_action = QAction("Settings…", self)
@@ -608,25 +619,45 @@ class MainWindow(QMainWindow):
         self._show(self.voice.mic_opened())
 
     def _on_hands_free(self, on: bool) -> None:
-        self.mic.set_hands_free(on)
-        self._show(self.voice.hands_free_toggled(on))
+        """The Hands-free toggle: a VoiceSession on the microphone (``[audio]`` device, ``[voice]`` settings, the
+        tray's wake-word choice), or stop it. Returns at once; the models load on the engine thread."""
+        if self.closed:
+            return
+        if on:
+            self._start_hands_free()
+        elif self.voice_worker is not None:
+            self.stop_voice_session()
+            self._set_status(None, "Hands-free: stopping…")
+
+    def _start_hands_free(self) -> None:
+        source = MicSource(self._settings.audio) if self._settings is not None else None
+        voice = self._settings.voice if self._settings is not None else None
+        self.start_voice_session(source, voice, wake_word=self._wake_word)
+        self._set_status("busy", "Hands-free: loading the listening models…")
 
     # ---- the voice session (ui/voice_worker.py) ------------------------------------------------------
     def start_voice_session(
         self,
-        source: VoiceSource,
+        source: VoiceSource | None,
         settings: VoiceSettings | None = None,
         now: datetime | None = None,
         dry_run: bool = False,
+        wake_word: bool | None = None,
     ) -> VoiceWorker:
-        """Run a VoiceSession on the engine's Assistant fed by ``source``; the status bar shows its state.
-        A session already running is stopped first. Returns the worker (its signals carry the events)."""
+        """Run a VoiceSession on the engine's Assistant fed by ``source`` (``None``: the microphone of the
+        Assistant's ``[audio]`` settings); the status bar shows its state, its transcript / parse / reply events
+        render like a turn (user bubble marked "voice", the strip's chips, the reply bubble). ``wake_word``
+        overrides ``settings.wake_word`` when not None. A session already running is stopped first. Returns the
+        worker (its signals carry the events)."""
         self.stop_voice_session()
-        worker = VoiceWorker(self.engine, source, settings, now=now, dry_run=dry_run, parent=self)
+        worker = VoiceWorker(self.engine, source, settings, now=now, dry_run=dry_run, parent=self, wake_word=wake_word)
         worker.state.connect(self._on_voice_state)
-        worker.failed.connect(lambda message: self.show_error(f"Hands-free: {message}"))
+        worker.voice_event.connect(self._on_voice_event)
+        worker.failed.connect(self._on_voice_failed)
         worker.stopped.connect(self._on_voice_stopped)
         self.voice_worker = worker
+        self._voice_error = False
+        self._set_hands_free_checked(True)
         worker.start()
         return worker
 
@@ -639,27 +670,85 @@ class MainWindow(QMainWindow):
         if self.sender() is self.voice_worker:
             self._show(state_status(value))
 
+    def _on_voice_event(self, event: object) -> None:
+        """Render a session event like a turn: transcript -> user bubble + HEARD, parse -> chips, reply -> bubble."""
+        if self.sender() is not self.voice_worker:
+            return
+        if isinstance(event, TranscriptEvent):
+            self._on_voice_transcript(event)
+        elif isinstance(event, ParseEvent):
+            self.last_voice_parse = event
+            self.strip.show_parse(
+                {
+                    "intent": event.intent,
+                    "date_keys": list(event.date_keys),
+                    "when": event.when,
+                    "payload": event.payload,
+                    "confidence": event.confidence,
+                }
+            )
+        elif isinstance(event, ActionEvent):
+            if event.result == "done":  # a reminder set, a note taken ...
+                self.refresh_schedule()
+                self.refresh_notes()
+        elif isinstance(event, ReplyEvent):
+            self._on_voice_reply(event)
+        elif isinstance(event, ErrorEvent):  # the session keeps listening
+            self.show_error(f"Hands-free ({event.stage}): {event.message}")
+
+    def _on_voice_transcript(self, event: TranscriptEvent) -> None:
+        text = event.text.strip()
+        if text:
+            self.chat.add_message("user", text, VOICE_BADGE)
+            self.strip.show_transcript(text)
+
+    def _on_voice_reply(self, event: ReplyEvent) -> None:
+        parse = self.last_voice_parse
+        timings = {"nlu": parse.nlu_ms, "total": event.latency_ms} if parse is not None else {}
+        badge = format_badge(parse.intent if parse is not None else None, None, timings, kind=event.reply_kind)
+        self.chat.add_message("assistant", event.text or "(no reply)", f"{badge} · voice" if badge else "voice")
+        self.last_voice_reply = event
+        self.voice_reply.emit(event)
+
+    def _on_voice_failed(self, message: str) -> None:
+        """The session could not start (no microphone, a missing wake-word package) or its source failed: one
+        error line, and the toggle goes off."""
+        if self.sender() is not self.voice_worker:
+            return
+        self._voice_error = True
+        self.stop_voice_session()
+        self._set_hands_free_checked(False)
+        self.show_error(f"Hands-free: {message}")
+
     def _on_voice_stopped(self) -> None:
         if self.sender() is self.voice_worker:
             self.voice_worker = None
-            self._set_status(None, "Hands-free session ended")
+            self._set_hands_free_checked(False)
+            if not self._voice_error:
+                self._set_status(None, "Hands-free session ended")
+
+    def _set_hands_free_checked(self, on: bool) -> None:
+        """Show the toggle's state without starting or stopping anything."""
+        self.hands_free_action.blockSignals(True)
+        self.hands_free_action.setChecked(on)
+        self.hands_free_action.blockSignals(False)
 
     def _on_wake_word_changed(self, on: bool) -> None:
+        self._wake_word = on
         state = "on" if on else "off"
-        later = " (for the next hands-free session)" if self.voice_worker is not None else ""
-        self._set_status(None, f"Wake word {state}{later}")
+        if self.voice_worker is not None and self.hands_free_action.isChecked() and not self.closed:
+            self._start_hands_free()  # a running hands-free session restarts with the new choice
+            self._set_status("busy", f"Wake word {state}: restarting hands-free…")
+        else:
+            self._set_status(None, f"Wake word {state}")
 
     def _on_mic_failed(self, message: str) -> None:
-        failure = self.voice.mic_failed()
+        self.voice.mic_failed()  # push-to-talk only: hands-free has its own microphone (VoiceWorker)
         self.mic_button.stop()
-        if failure.uncheck_hands_free:
-            self.hands_free_action.blockSignals(True)
-            self.hands_free_action.setChecked(False)
-            self.hands_free_action.blockSignals(False)
         self.show_error(f"Microphone: {message}")
 
     def _on_utterance(self, audio: np.ndarray | None) -> None:
-        """An utterance from the microphone (push-to-talk release or a hands-free pause): asked, or dropped while
+        """A push-to-talk utterance from the microphone (the mic button released): asked, or dropped while
         answering (never queued), as the policy decides."""
         samples = np.asarray(audio if audio is not None else (), dtype=np.float32)
         decision = self.voice.utterance_arrived(len(samples))

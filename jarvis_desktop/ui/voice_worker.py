@@ -16,7 +16,9 @@ turn: the database connection is shared under a lock (``store/db.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -57,8 +59,16 @@ def state_status(value: str) -> Status | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Built:
+    """A started session and the source chosen for it (the microphone's ``[audio]`` device is read there)."""
+
+    session: VoiceSession
+    source: VoiceSource
+
+
 class _BuildSessionJob(Worker):
-    """Engine-thread job: build and start the session on the Assistant; ``built(object)`` carries it."""
+    """Engine-thread job: build and start the session on the Assistant; ``built(object)`` carries a ``_Built``."""
 
     built = Signal(object)
 
@@ -67,23 +77,40 @@ class _BuildSessionJob(Worker):
         self.make = make
 
     def execute(self, get: AssistantGetter) -> None:
-        session = self.make.build(get)
-        session.start()
-        self.built.emit(session)
+        built = self.make.build(get)
+        built.session.start()
+        self.built.emit(built)
 
 
 class _SessionMaker:
     """What the job needs to build the session (plain data; the listener is the VoiceWorker's emitter)."""
 
-    def __init__(self, worker: VoiceWorker, settings: VoiceSettings | None, now: datetime | None, dry_run: bool):
+    def __init__(
+        self,
+        worker: VoiceWorker,
+        source: VoiceSource | None,
+        settings: VoiceSettings | None,
+        wake_word: bool | None,
+        now: datetime | None,
+        dry_run: bool,
+    ) -> None:
         self.worker = worker
+        self.source = source
         self.settings = settings
+        self.wake_word = wake_word
         self.now = now
         self.dry_run = dry_run
 
-    def build(self, get: AssistantGetter) -> VoiceSession:
-        """The session on the engine's Assistant. Raises ModelNotFoundError (Silero, wake word, Whisper missing)."""
-        return VoiceSession(get(), self.settings, listener=self.worker.relay, now=self.now, dry_run=self.dry_run)
+    def build(self, get: AssistantGetter) -> _Built:
+        """The session on the engine's Assistant, and its source (``None`` -> the microphone of the Assistant's
+        ``[audio]`` settings). Raises ModelNotFoundError (Silero, wake word, Whisper missing)."""
+        assistant = get()
+        settings = self.settings or assistant.settings.voice
+        if self.wake_word is not None:
+            settings = dataclasses.replace(settings, wake_word=self.wake_word)
+        source = self.source if self.source is not None else MicSource(assistant.settings.audio)
+        session = VoiceSession(assistant, settings, listener=self.worker.relay, now=self.now, dry_run=self.dry_run)
+        return _Built(session, source)
 
 
 class _SourceThread(QThread):
@@ -123,8 +150,10 @@ class VoiceWorker(QObject):
     Args:
         engine: the window's engine thread (the session is built there, on its Assistant).
         source: a :class:`FileSource` (played once, then the session finishes) or a :class:`MicSource` (until
-            :meth:`stop`).
+            :meth:`stop`); ``None``: the microphone of the Assistant's ``[audio]`` settings (read on the engine
+            thread).
         settings: ``[voice]`` settings (``None``: the Assistant's).
+        wake_word: overrides ``settings.wake_word`` when not None (the tray's toggle, saved after start-up).
         now: a fixed clock for the NLU and actions (tests); dry_run: actions change nothing.
 
     Signals (all on the GUI thread, in the session's order): ``voice_event(object)``: every
@@ -143,16 +172,17 @@ class VoiceWorker(QObject):
     def __init__(
         self,
         engine: EngineThread,
-        source: VoiceSource,
+        source: VoiceSource | None,
         settings: VoiceSettings | None = None,
         now: datetime | None = None,
         dry_run: bool = False,
         parent: QObject | None = None,
+        wake_word: bool | None = None,
     ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.source = source
-        self._maker = _SessionMaker(self, settings, now, dry_run)
+        self._maker = _SessionMaker(self, source, settings, wake_word, now, dry_run)
         self._stop = threading.Event()
         self._job: _BuildSessionJob | None = None
         self._thread: _SourceThread | None = None
@@ -185,9 +215,10 @@ class VoiceWorker(QObject):
             self.state.emit(event.state.value)
 
     @Slot(object)
-    def _on_built(self, session: VoiceSession) -> None:
-        self.session = session
-        thread = _SourceThread(session, self.source, self._stop)
+    def _on_built(self, built: _Built) -> None:
+        self.session = built.session
+        self.source = built.source
+        thread = _SourceThread(built.session, built.source, self._stop)
         thread.failed.connect(self.failed)
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread

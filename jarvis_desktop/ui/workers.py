@@ -244,7 +244,8 @@ class EngineThread(QObject):
 
 
 class MicController(QObject):
-    """Qt side of :class:`jarvis_desktop.audio.capture.MicCapture` (which knows nothing of Qt).
+    """Qt side of :class:`jarvis_desktop.audio.capture.MicCapture` (which knows nothing of Qt), for push-to-talk
+    (hands-free listening is a :class:`~jarvis_desktop.ui.voice_worker.VoiceWorker` on its own microphone source).
 
     The input stream is opened on a background thread the first time ``begin()`` is called (opening can
     take a second or two) and then kept open, so later utterances start instantly. The capture's
@@ -265,7 +266,6 @@ class MicController(QObject):
         self._capture: MicCapture | None = None
         self._opening = False
         self._want_utterance = False
-        self._hands_free = False
         self._opened_internal.connect(self._on_opened)
 
     @property
@@ -294,15 +294,6 @@ class MicController(QObject):
             threading.Thread(target=self._safe, args=(capture.stop,), daemon=True).start()
 
     # ---- internals (the _open thread, then the GUI thread) ------------------------------------------
-    def set_hands_free(self, on: bool) -> None:
-        """Hands-free: the capture's VAD endpointer emits utterances by itself (opens the mic if needed)."""
-        self._hands_free = on
-        if self._capture is not None:
-            self._capture.hands_free = on
-        elif on and not self._opening:
-            self._opening = True
-            threading.Thread(target=self._open, name="jarvis-mic-open", daemon=True).start()
-
     def _open(self) -> None:
         try:
             settings = self._settings if self._settings is not None else load_settings().audio
@@ -326,7 +317,6 @@ class MicController(QObject):
     def _on_opened(self, capture: MicCapture) -> None:
         self._opening = False
         self._capture = capture
-        capture.hands_free = self._hands_free
         self.opened.emit()
         if self._want_utterance:
             self._safe(capture.begin_utterance)
