@@ -267,7 +267,8 @@ class VoiceSettings:
     the command. ``end_silence_ms``: silence that ends an utterance (Silero endpointer). ``speculative_stt``:
     start speech-to-text after ``speculative_silence_ms`` of silence, before the endpoint confirms the end.
     ``hotkey``: the global push-to-talk / toggle key combination in pynput's format (docs/hotkey.md).
-    See docs/voice.md.
+    ``partials``: re-decode the utterance while it is spoken and emit partial transcripts every
+    ``partial_interval_ms`` of new audio (skipped whenever they could delay the final). See docs/voice.md.
     """
 
     wake_word: bool = True
@@ -278,6 +279,8 @@ class VoiceSettings:
     speculative_stt: bool = True
     speculative_silence_ms: float = 192.0
     hotkey: str = "<ctrl>+<alt>+j"
+    partials: bool = True
+    partial_interval_ms: float = 600.0
 
 
 @dataclass

@@ -27,6 +27,7 @@ from jarvis_desktop.voice.events import (
     EndpointEvent,
     ListeningState,
     ParseEvent,
+    PartialEvent,
     StateEvent,
     TranscriptEvent,
     VoiceEvent,
@@ -104,9 +105,15 @@ def verifier() -> WhisperWakeVerifier:
 
 
 def run_session(
-    assistant: Assistant, verifier: WhisperWakeVerifier, wav: Path, **voice: object
+    assistant: Assistant,
+    verifier: WhisperWakeVerifier,
+    wav: Path,
+    realtime: bool = False,
+    listen_now: bool = False,
+    **voice: object,
 ) -> tuple[list[VoiceEvent], list[ListeningState]]:
-    """Play ``wav`` through a dry-run session as fast as it takes it; returns (events, states entered)."""
+    """Play ``wav`` through a dry-run session as fast as it takes it (or at real-time pace); returns (events, states
+    entered). ``listen_now``: call :meth:`VoiceSession.listen_now` from another thread before playing."""
     events: list[VoiceEvent] = []
     session = VoiceSession(
         assistant,
@@ -117,7 +124,11 @@ def run_session(
         verifier=verifier,
     )
     session.start()
-    FileSource(wav, realtime=False).run(session)
+    if listen_now:
+        caller = threading.Thread(target=session.listen_now)
+        caller.start()
+        caller.join(5)
+    FileSource(wav, realtime=realtime).run(session)
     session.finish(timeout=60)
     states = [e.state for e in events if isinstance(e, StateEvent)]
     return events, states
@@ -247,3 +258,56 @@ def test_near_miss_does_not_wake_and_its_command_is_dropped(assistant, verifier,
     assert wakes and not any(w.accepted for w in wakes)  # the first stage fired; the verifier said no
     assert of(events, ParseEvent) == [] and of(events, ActionEvent) == []
     assert set(states) == {ListeningState.WAITING_FOR_WAKE}
+
+
+@pytest.mark.slow
+def test_listen_now_takes_a_command_without_the_wake_word(assistant, verifier, cache, tmp_path):
+    wav = make_clip(["set a timer for ten minutes"], cache, tmp_path / "plain.wav")
+    events, states = run_session(assistant, verifier, wav, listen_now=True, partials=False, follow_up_s=0.0)
+    assert states[:2] == [ListeningState.WAITING_FOR_WAKE, ListeningState.HEARING]
+    assert of(events, WakeEvent) == []  # no wake word was heard: listen_now alone addressed the session
+    assert [e.addressed for e in of(events, EndpointEvent)] == [True]
+    assert [p.intent for p in of(events, ParseEvent)] == ["timer_set"] and len(of(events, ActionEvent)) == 1
+    assert states[-1] == ListeningState.WAITING_FOR_WAKE
+
+
+@pytest.mark.slow
+def test_listen_now_times_out_back_to_waiting_for_the_wake_word(assistant, verifier, cache, tmp_path):
+    wav = make_clip([2.0], cache, tmp_path / "quiet.wav")  # 3.3 s of pink noise, no speech
+    events, states = run_session(assistant, verifier, wav, listen_now=True, wake_timeout_s=1.0)
+    W, H = ListeningState.WAITING_FOR_WAKE, ListeningState.HEARING
+    assert states == [W, H, W]
+    back = [e for e in of(events, StateEvent) if e.previous == H][0]
+    assert 1.0 <= back.audio_s < 1.5  # one second of audio after the call, measured in audio time
+    assert of(events, ParseEvent) == []
+
+
+LONG_COMMAND = "remind me to call my mother tomorrow morning at nine about the birthday party"
+
+
+def _final_latency(events: list[VoiceEvent]) -> float:
+    (transcript,) = of(events, TranscriptEvent)
+    return transcript.latency_ms
+
+
+@pytest.mark.slow
+def test_partials_arrive_before_the_final_and_do_not_slow_it(assistant, verifier, cache, tmp_path):
+    wav = make_clip([LONG_COMMAND], cache, tmp_path / "long.wav")
+    assert len(load_audio(wav)) / SR > 4.0  # 3-4 s of speech plus the 1.3 s of silence around it
+    on, _ = run_session(assistant, verifier, wav, realtime=True, wake_word=False, partial_interval_ms=600.0)
+    partials = of(on, PartialEvent)
+    (transcript,) = of(on, TranscriptEvent)
+    assert partials and on.index(partials[-1]) < on.index(transcript)
+    assert all(p.audio_s <= transcript.audio_s + 0.1 for p in partials)  # decoded while the user was speaking
+    final_words = {w.strip(",.?!").lower() for w in transcript.text.split()}
+    stable = [w.strip(",.?!").lower() for p in partials for w in p.text_stable.split()]
+    assert all(w in final_words for w in stable)  # stable words are words of the final transcript
+    assert any(p.text_stable for p in partials)  # the stable prefix grew while the user spoke
+    assert of(on, ParseEvent)[0].intent == "reminder_set"
+    # the same clip with partials off. At most one partial is ever in flight and none starts once silence began,
+    # so the final can wait for at most the rest of one partial decode (its whole decode_ms bounds it) plus noise
+    # (one sample each on a shared 2-core machine; bench/voice_latency.py gives the p50/p95 both ways)
+    off, _ = run_session(assistant, verifier, wav, realtime=True, wake_word=False, partials=False)
+    assert of(off, PartialEvent) == []
+    bound = _final_latency(off) + max(p.decode_ms for p in partials) + 150.0
+    assert _final_latency(on) <= bound, (_final_latency(on), _final_latency(off), [p.decode_ms for p in partials])

@@ -26,6 +26,7 @@ __all__ = [
     "ErrorEvent",
     "ListeningState",
     "ParseEvent",
+    "PartialEvent",
     "ReplyEvent",
     "SpeechStartEvent",
     "StateEvent",
@@ -103,6 +104,26 @@ class SpeechStartEvent(_Event):
     """The endpointer heard speech start (``audio_s``: the first voiced frame). Emitted in every state."""
 
     kind: ClassVar[str] = "speech_start"
+
+
+@dataclass(frozen=True)
+class PartialEvent(_Event):
+    """A partial transcript while the command is spoken (``partials`` setting): the utterance so far re-decoded.
+    ``text_stable``: words the last two decodes agreed on (LocalAgreement-2, :mod:`~jarvis_desktop.stt.partials`;
+    never taken back within the utterance); ``text_unstable``: the rest of the newest decode (may change);
+    ``audio_s``: the end of the decoded audio; ``latency_ms``: from that audio reaching the session to this event;
+    ``decode_ms``: the decode itself. The wake phrase is cut as in ``transcript``. The final ``transcript`` follows
+    and is what is acted on."""
+
+    kind: ClassVar[str] = "partial"
+    text_stable: str = ""
+    text_unstable: str = ""
+    decode_ms: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """``text_stable`` and ``text_unstable`` joined by one space."""
+        return f"{self.text_stable} {self.text_unstable}".strip()
 
 
 @dataclass(frozen=True)
@@ -191,6 +212,7 @@ VoiceEvent = (
     StateEvent
     | WakeEvent
     | SpeechStartEvent
+    | PartialEvent
     | EndpointEvent
     | TranscriptEvent
     | ParseEvent

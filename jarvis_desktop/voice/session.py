@@ -21,6 +21,15 @@ its 0.24 s tail) is held until the wake detector has heard :data:`WAKE_HORIZON_S
 Speculative transcription: inside an addressed utterance, after ``speculative_silence_ms`` (192 ms) of silence the
 audio so far goes to speech-to-text while the endpointer waits out its ``end_silence_ms`` (400 ms). When the
 endpoint comes with the same end of speech, that transcript is used; if speech resumed it is dropped.
+
+Partial transcripts (``partials``): while an addressed utterance is being spoken, every ``partial_interval_ms`` of
+new audio (and at least twice the last partial's decode time) the *partial thread* re-decodes it (its last
+:data:`PARTIAL_MAX_S` seconds) with the same warm speech-to-text and emits a
+:class:`~jarvis_desktop.voice.events.PartialEvent` (LocalAgreement-2 stable prefix, :mod:`.stt.partials`).
+So that partials never delay the final more than the rest of one decode, at most one is in flight (none is queued
+behind it), none starts once silence has begun (from the first unvoiced frame: speculative STT and the endpoint come
+next), a job not started when the speculative STT or the endpoint arrives is skipped, and one that finishes after
+the endpoint is dropped.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from jarvis_desktop.audio.silero import FRAME_SAMPLES, SileroVad
 from jarvis_desktop.audio.wav import SAMPLE_RATE
 from jarvis_desktop.config import VoiceSettings
 from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.stt.partials import LocalAgreement
 from jarvis_desktop.stt.transcript import Transcript
 from jarvis_desktop.voice.events import (
     ActionEvent,
@@ -51,6 +61,7 @@ from jarvis_desktop.voice.events import (
     ErrorEvent,
     ListeningState,
     ParseEvent,
+    PartialEvent,
     ReplyEvent,
     SpeechStartEvent,
     StateEvent,
@@ -76,6 +87,10 @@ _INTERJECTIONS = frozenset({"hey", "hi", "hay", "ok", "okay", "a"})
 _WORD = re.compile(r"[A-Za-z']+")
 _STOP = object()
 _FLUSH = object()
+_LISTEN_NOW = object()
+
+PARTIAL_MAX_S = 10.0
+"""A partial decodes at most the last this many seconds of the utterance (beyond it every word is unstable)."""
 
 Listener = Callable[[VoiceEvent], None]
 
@@ -124,6 +139,21 @@ class _Speculation:
     stale: threading.Event = field(default_factory=threading.Event)
     transcript: Transcript | None = None
     stt_ms: float = 0.0
+
+
+@dataclass
+class _Partial:
+    """A partial decode of the open utterance. ``skip``: do not start it (silence began, the speculative STT or
+    the endpoint came); ``ended``: the utterance's endpoint came, drop its result."""
+
+    speech_sample: int
+    end_sample: int
+    audio: np.ndarray
+    capped: bool
+    strip_wake: bool
+    skip: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -185,6 +215,11 @@ class VoiceSession:
         self._ring: deque[np.ndarray] = deque(maxlen=ring_frames)
         self._audio_q: queue.Queue[object] = queue.Queue()
         self._work_q: queue.Queue[object] = queue.Queue()
+        self._partial_q: queue.Queue[object] = queue.Queue()
+        self._partial_frames = max(1, int(np.ceil(self.settings.partial_interval_ms * SAMPLE_RATE / 1000 / 512)))
+        self._agreement = LocalAgreement()
+        self._agreement_for = -1  # the speech_sample of the utterance the agreement holds
+        self._partial_cost_frames = 0  # twice the last partial decode, in 32 ms frames (set by the partial thread)
         self._emit_lock = threading.Lock()
         self._arrival_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -218,7 +253,10 @@ class VoiceSession:
         if self._verifier is not None:
             self._verifier.verify(np.zeros(SAMPLE_RATE // 2, dtype=np.float32))
         self._t0 = time.perf_counter()
-        for name, target in (("voice-audio", self._audio_loop), ("voice-worker", self._work_loop)):
+        loops = [("voice-audio", self._audio_loop), ("voice-worker", self._work_loop)]
+        if self.settings.partials:
+            loops.append(("voice-partials", self._partial_loop))
+        for name, target in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -228,10 +266,20 @@ class VoiceSession:
         """Queue float32 ``(n,)`` mono 16 kHz samples in [-1, 1] (any length, any thread); returns at once."""
         self._audio_q.put((np.asarray(chunk, dtype=np.float32).reshape(-1), time.perf_counter()))
 
+    def listen_now(self) -> None:
+        """Start listening for a command as if "hey Jarvis" had just been accepted (the tray's "Listen now", the
+        hotkey). From ``WAITING_FOR_WAKE``, ``WAITING_FOR_SPEECH`` or ``FOLLOW_UP`` the session goes to
+        ``HEARING`` and waits ``wake_timeout_s`` seconds of audio for the command (an utterance already under way
+        is taken too); in any other state (already hearing, transcribing, responding) it does nothing.
+
+        Safe from any thread; returns at once. The switch is made by the audio thread in stream order, after the
+        chunks fed before the call (the ``state`` event comes from there)."""
+        self._audio_q.put(_LISTEN_NOW)
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every fed chunk is processed and every job it caused is done; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        return all(_join(q, deadline) for q in (self._audio_q, self._work_q))
+        return all(_join(q, deadline) for q in (self._audio_q, self._work_q, self._partial_q))
 
     def finish(self, timeout: float | None = None) -> None:
         """End of stream: close an utterance in progress, let every job finish, stop the threads."""
@@ -243,6 +291,8 @@ class VoiceSession:
         """Stop the threads (after the jobs already queued) and end :meth:`events` iterators."""
         for q in (self._audio_q, self._work_q):
             q.put(_STOP)
+        if self.settings.partials:
+            self._partial_q.put(_STOP)
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
@@ -270,6 +320,8 @@ class VoiceSession:
         self._last_voiced = 0
         self._silence = 0
         self._spec: _Speculation | None = None
+        self._partial: _Partial | None = None
+        self._partial_mark = 0  # the frame count when the last partial was queued (or speech started)
 
     def _idle_state(self) -> ListeningState:
         return ListeningState.WAITING_FOR_WAKE if self.wake_on else ListeningState.WAITING_FOR_SPEECH
@@ -323,6 +375,8 @@ class VoiceSession:
                     return
                 if item is _FLUSH:
                     self._on_flush()
+                elif item is _LISTEN_NOW:
+                    self._on_listen_now()
                 elif isinstance(item, tuple):
                     self._on_chunk(item[0], item[1])
             except Exception as exc:  # keep listening whatever one chunk did
@@ -357,11 +411,13 @@ class VoiceSession:
                 self._on_endpoint(event)
         if self._endpointer.in_speech and index > self._speech_sample // FRAME_SAMPLES:
             self._track_silence(index, p)
+            self._maybe_partial()
 
     def _on_speech_start(self, event: SpeechStart, index: int) -> None:
         self._speech_sample = event.speech_sample
         self._last_voiced = (index + 1) * FRAME_SAMPLES
         self._silence = 0
+        self._partial_mark = self._frames
         self._emit(SpeechStartEvent(event.time_s, self._latency_ms(event.speech_sample)))
         if self._state in (ListeningState.FOLLOW_UP, ListeningState.WAITING_FOR_SPEECH, ListeningState.HEARING):
             self._set_state(ListeningState.HEARING)
@@ -377,6 +433,8 @@ class VoiceSession:
                 self._spec = None
             return
         self._silence += 1
+        if self._partial is not None:  # silence began: the speculative STT and the endpoint must not wait
+            self._partial.skip.set()
         if self._silence == self._spec_frames and self.settings.speculative_stt:
             self._speculate()
 
@@ -389,8 +447,43 @@ class VoiceSession:
         audio = self._ring_slice(start, end)
         if audio.size == 0:
             return
+        if self._partial is not None:
+            self._partial.skip.set()
         self._spec = _Speculation(self._speech_sample, self._last_voiced, audio, gate)
         self._submit(self._spec)
+
+    def _maybe_partial(self) -> None:
+        """Queue a partial decode of the utterance so far when partials are on, it is addressed and still voiced,
+        none is in flight, and since the last one was queued came ``partial_interval_ms`` of audio and twice its
+        decode time (so partials take at most about half of the speech-to-text's time on a slow or busy machine)."""
+        if not self.settings.partials or self._silence > 0 or self._spec is not None or not self._addressed_now():
+            return
+        if self._frames - self._partial_mark < max(self._partial_frames, self._partial_cost_frames):
+            return
+        if self._partial is not None and not self._partial.done.is_set():
+            return
+        end = self._frames * FRAME_SAMPLES
+        start = max(self._speech_sample - self._pre_roll, self._last_emitted)
+        capped = end - start > int(PARTIAL_MAX_S * SAMPLE_RATE)
+        start = max(start, end - int(PARTIAL_MAX_S * SAMPLE_RATE))
+        strip = any(a.sample >= self._speech_sample for a in self._activations)
+        self._partial = _Partial(self._speech_sample, end, self._ring_slice(start, end), capped, strip)
+        self._partial_mark = self._frames
+        self._partial_q.put(self._partial)
+
+    def _end_partials(self) -> None:
+        partial, self._partial = self._partial, None
+        if partial is not None:
+            partial.skip.set()
+            partial.ended.set()
+
+    def _on_listen_now(self) -> None:
+        if self._state in (
+            ListeningState.WAITING_FOR_WAKE,
+            ListeningState.WAITING_FOR_SPEECH,
+            ListeningState.FOLLOW_UP,
+        ):
+            self._set_state(ListeningState.HEARING, self.settings.wake_timeout_s)
 
     def _ring_slice(self, start: int, end: int) -> np.ndarray:
         first = self._frames - len(self._ring)
@@ -415,6 +508,7 @@ class VoiceSession:
 
     def _on_endpoint(self, endpoint: Endpoint) -> None:
         self._last_emitted = endpoint.emitted_sample
+        self._end_partials()
         spec, self._spec = self._spec, None
         if spec is not None and (
             spec.last_voiced_sample != endpoint.last_voiced_sample or spec.speech_sample != endpoint.speech_sample
@@ -556,6 +650,48 @@ class VoiceSession:
         t0 = time.perf_counter()
         spec.transcript = self.assistant.stt.transcribe(spec.audio)
         spec.stt_ms = (time.perf_counter() - t0) * 1000.0
+
+    # ---- partial thread -------------------------------------------------------------------------------
+    def _partial_loop(self) -> None:
+        while True:
+            job = self._partial_q.get()
+            try:
+                if job is _STOP:
+                    return
+                if isinstance(job, _Partial):
+                    self._run_partial(job)
+            except Exception as exc:  # a failed partial costs nothing: the final transcript follows
+                log.exception("voice session: partial transcript failed")
+                self._error("stt", exc)
+            finally:
+                if isinstance(job, _Partial):
+                    job.done.set()
+                self._partial_q.task_done()
+
+    def _run_partial(self, job: _Partial) -> None:
+        if job.skip.is_set() or job.audio.size == 0:
+            return
+        t0 = time.perf_counter()
+        heard = self.assistant.stt.transcribe(job.audio).text.strip()
+        decode_ms = (time.perf_counter() - t0) * 1000.0
+        self._partial_cost_frames = int(2 * decode_ms * SAMPLE_RATE / 1000 / FRAME_SAMPLES)
+        if job.ended.is_set():
+            return
+        if job.capped or job.speech_sample != self._agreement_for:
+            self._agreement.reset()
+            self._agreement_for = job.speech_sample
+        part = self._agreement.update(strip_wake_phrase(heard) if job.strip_wake else heard)
+        if not part.text:
+            return
+        self._emit(
+            PartialEvent(
+                job.end_sample / SAMPLE_RATE,
+                self._latency_ms(job.end_sample),
+                text_stable=part.stable,
+                text_unstable=part.unstable,
+                decode_ms=decode_ms,
+            )
+        )
 
     def _run_utterance(self, job: _Utterance) -> None:
         if job.gate is not None and not _accepted(job.gate):
