@@ -4,14 +4,19 @@
 the command + 2 s of silence, played one after the other into ONE warm session by the file source at real-time
 pace (the stream never stops, as a microphone's would). Wake word off (the wake word is verified while the command
 is spoken, so it does not sit between the end of speech and the action); ``--wake`` prefixes "hey jarvis," instead.
-Actions run as dry runs with a fixed clock. By default the run is done twice: speculative STT on, then off.
+Actions run as dry runs with a fixed clock. By default the run is done three times: partial transcripts on, partials
+off (both with speculative STT), then speculative STT off (partials off); ``--no-compare`` only the first,
+``--no-spec-off`` the first two.
+``--commands N`` plays the first N commands only (a reduced run).
 
 Per command, from the session's own events (all stamped from the end of speech = the end of the last voiced
 32 ms frame, as it was played): endpoint (the end-silence wait), transcript, parse, action. Prints p50/p95 of
 each and each stage's share of the median action latency: endpoint wait, STT left after the endpoint, NLU,
-action. Also the intent accuracy (a wrong transcript still counts for latency).
+action. Also the intent accuracy (a wrong transcript still counts for latency), and with partials on: partials
+per command, their decode time and the first partial's delay after speech start.
 
-Run: .venv/bin/python bench/voice_latency.py [--wake] [--no-compare]   (about 2 min per pass; quiet machine)
+Run: .venv/bin/python bench/voice_latency.py [--wake] [--no-compare | --no-spec-off] [--commands N]
+(about 2 min per pass of 31 commands; quiet machine)
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from jarvis_desktop.voice.events import (  # noqa: E402
     ActionEvent,
     EndpointEvent,
     ParseEvent,
+    PartialEvent,
+    SpeechStartEvent,
     TranscriptEvent,
     VoiceEvent,
 )
@@ -87,10 +94,10 @@ COMMANDS = [
 ]
 
 
-def make_clips(wake: bool) -> list[tuple[Path, str, str]]:
-    """One WAV per command (voice cycled): returns (path, text, expected intent)."""
+def make_clips(wake: bool, count: int) -> list[tuple[Path, str, str]]:
+    """One WAV per command (voice cycled), the first ``count``: returns (path, text, expected intent)."""
     out = []
-    for i, (text, intent) in enumerate(COMMANDS):
+    for i, (text, intent) in enumerate(COMMANDS[:count]):
         voice = VOICES[i % len(VOICES)]
         parts = [silence(0.6)]
         if wake:
@@ -116,8 +123,14 @@ def run_pass(assistant: Assistant, clips: list[tuple[Path, str, str]], voice: Vo
         expected.append((start, start + len(source.audio) / SR, intent))
     session.finish(timeout=60)
     rows: dict[float, dict] = {}
+    partials: list[PartialEvent] = []
+    starts: list[float] = []
     for e in events:
-        if isinstance(e, EndpointEvent) and e.addressed:
+        if isinstance(e, PartialEvent):
+            partials.append(e)
+        elif isinstance(e, SpeechStartEvent):
+            starts.append(e.audio_s)
+        elif isinstance(e, EndpointEvent) and e.addressed:
             rows.setdefault(e.audio_s, {})["endpoint"] = e.latency_ms
         elif isinstance(e, TranscriptEvent):
             rows.setdefault(e.audio_s, {}).update(transcript=e.latency_ms, stt_ms=e.stt_ms, spec=e.speculative)
@@ -127,6 +140,12 @@ def run_pass(assistant: Assistant, clips: list[tuple[Path, str, str]], voice: Vo
             rows.setdefault(e.audio_s, {})["action"] = e.latency_ms
     for audio_s, row in rows.items():
         row["expected"] = next((i for a, b, i in expected if a <= audio_s < b), "")
+        start = max((s for s in starts if s < audio_s), default=0.0)
+        mine = [p for p in partials if start <= p.audio_s <= audio_s + 0.5]
+        row["partials"] = len(mine)
+        row["partial_ms"] = [p.decode_ms for p in mine]
+        if mine:  # the first partial's delay after speech start (audio) + its latency (wall)
+            row["first_partial"] = (mine[0].audio_s - start) * 1000.0 + mine[0].latency_ms
     return [r for r in rows.values() if "parse" in r]
 
 
@@ -142,6 +161,14 @@ def report(name: str, rows: list[dict]) -> None:
     for key in ("endpoint", "transcript", "parse", "action"):
         vals = [r[key] for r in rows if key in r]
         print(f"{key:<22}{pct(vals, 50):9.0f}{pct(vals, 95):9.0f}{statistics.fmean(vals) if vals else 0:9.0f}")
+    if any(r.get("partials") for r in rows):
+        decodes = [ms for r in rows for ms in r["partial_ms"]]
+        first = [r["first_partial"] for r in rows if "first_partial" in r]
+        per = statistics.fmean(r["partials"] for r in rows)
+        print(
+            f"partials: {per:.1f} per command, decode p50 {pct(decodes, 50):.0f} ms / p95 {pct(decodes, 95):.0f} ms,"
+            f" first partial after speech start p50 {pct(first, 50):.0f} ms"
+        )
     stt = [r["stt_ms"] for r in rows if r.get("stt_ms")]
     spec = sum(bool(r.get("spec")) for r in rows)
     print(f"STT call p50 {pct(stt, 50):.0f} ms, p95 {pct(stt, 95):.0f} ms; speculative transcripts {spec}/{len(rows)}")
@@ -163,17 +190,21 @@ def report(name: str, rows: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wake", action="store_true", help='prefix each command with "hey jarvis," (wake word on)')
-    parser.add_argument("--no-compare", action="store_true", help="only the speculative-STT pass")
+    parser.add_argument("--no-compare", action="store_true", help="only the first pass (partials on)")
+    parser.add_argument("--no-spec-off", action="store_true", help="skip the speculative-STT-off pass")
+    parser.add_argument("--commands", type=int, default=len(COMMANDS), help="play only the first N commands")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
-    clips = make_clips(args.wake)
+    clips = make_clips(args.wake, args.commands)
     load = os.getloadavg()[0]
     print(f"{len(clips)} commands, {len(VOICES)} voices, pink 15 dB, real-time pace; load average {load:.2f}")
     assistant = Assistant(Settings(), record_history=False)
     base = VoiceSettings(wake_word=args.wake, follow_up_s=0.0)
-    passes = [("speculative STT on", replace(base, speculative_stt=True))]
+    passes = [("partials on, speculative STT on", replace(base, partials=True, speculative_stt=True))]
     if not args.no_compare:
-        passes.append(("speculative STT off", replace(base, speculative_stt=False)))
+        passes.append(("partials off, speculative STT on", replace(base, partials=False, speculative_stt=True)))
+        if not args.no_spec_off:
+            passes.append(("partials off, speculative STT off", replace(base, partials=False, speculative_stt=False)))
     for name, voice in passes:
         t0 = time.perf_counter()
         rows = run_pass(assistant, clips, voice)
