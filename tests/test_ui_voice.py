@@ -22,7 +22,13 @@ from jarvis_desktop.assistant import Assistant  # noqa: E402
 from jarvis_desktop.config import AudioSettings, Settings, VoiceSettings  # noqa: E402
 from jarvis_desktop.ui.voice_worker import VoiceWorker  # noqa: E402
 from jarvis_desktop.ui.workers import EngineThread  # noqa: E402
-from jarvis_desktop.voice.events import ActionEvent, ParseEvent, StateEvent, TranscriptEvent  # noqa: E402
+from jarvis_desktop.voice.events import (  # noqa: E402
+    ActionEvent,
+    ParseEvent,
+    PartialEvent,
+    StateEvent,
+    TranscriptEvent,
+)
 from jarvis_desktop.voice.sources import FileSource  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -194,6 +200,45 @@ def test_hands_free_without_a_microphone_shows_one_error_and_turns_the_toggle_of
         assert w.status_message() == errors[0]  # the error line stays (not "session ended")
     finally:
         w.shutdown()
+
+
+def test_the_strip_shows_a_partial_with_its_unstable_words_greyed_until_the_final(qtbot):
+    from jarvis_desktop.ui.understanding_strip import UNSTABLE_COLOR, UnderstandingStrip
+
+    strip = UnderstandingStrip()
+    qtbot.addWidget(strip)
+    strip.show_partial("set a timer", "for ten <b>")
+    label = strip.transcript_label.text()
+    assert strip.partial == ("set a timer", "for ten <b>")
+    assert label.startswith("“set a timer <span") and f'color:{UNSTABLE_COLOR}">for ten &lt;b&gt;</span>' in label
+    assert strip.transcript is None  # not the final yet
+    strip.show_transcript("set a timer for ten minutes")
+    assert strip.partial is None and strip.transcript_label.text() == "“set a timer for ten minutes”"
+
+
+def test_listen_now_in_the_tray_makes_the_running_session_hear_and_partials_show_in_the_strip(qtbot, window, tmp_path):
+    from PySide6.QtGui import QIcon
+
+    from jarvis_desktop.ui.tray import JarvisTray
+
+    silence = tmp_path / "silence.wav"
+    sf.write(silence, np.zeros(16000, dtype=np.float32), 16000, subtype="PCM_16")
+    tray = JarvisTray(window, QIcon(), wake_word=False)
+    assert not window.listen_now()  # no session: the tray falls back to push-to-talk
+    worker = window.start_voice_session(FileSource(silence, realtime=True, tail_s=60.0), VoiceSettings(), dry_run=True)
+    with qtbot.waitSignal(worker.listening, timeout=LOAD_TIMEOUT_MS):
+        pass
+    qtbot.waitUntil(lambda: window.status_message() == 'Hands-free: waiting for "hey Jarvis"', timeout=10_000)
+    with qtbot.waitSignal(worker.state, timeout=2000, check_params_cb=lambda s: s == "hearing"):
+        tray.start_listening()  # no wake word said: the session hears a command now
+    assert not window.mic_button.recording  # not push-to-talk
+    assert window.status_message() == "Hearing you…"
+    # a partial transcript from the session renders on the strip's HEARD line
+    worker.voice_event.emit(PartialEvent(1.0, 40.0, text_stable="set a timer", text_unstable="for ten"))
+    assert window.strip.partial == ("set a timer", "for ten")
+    with qtbot.waitSignal(worker.stopped, timeout=2000):
+        window.hands_free_action.trigger()
+    assert not window.listen_now()
 
 
 def test_tray_offers_listen_now_and_a_wake_word_toggle_saved_to_the_settings_file(qtbot, window):

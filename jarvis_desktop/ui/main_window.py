@@ -89,7 +89,14 @@ from jarvis_desktop.ui.tray import create_tray
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
 from jarvis_desktop.ui.voice_worker import VoiceSource, VoiceWorker, state_status
 from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker, Worker
-from jarvis_desktop.voice.events import ActionEvent, ErrorEvent, ParseEvent, ReplyEvent, TranscriptEvent
+from jarvis_desktop.voice.events import (
+    ActionEvent,
+    ErrorEvent,
+    ParseEvent,
+    PartialEvent,
+    ReplyEvent,
+    TranscriptEvent,
+)
 from jarvis_desktop.voice.policy import TRANSCRIBING, Indicator, Status, TurnDecision, TurnVerdict, VoiceTurnPolicy
 from jarvis_desktop.voice.sources import MicSource
 
@@ -661,6 +668,11 @@ class MainWindow(QMainWindow):
         worker.start()
         return worker
 
+    def listen_now(self) -> bool:
+        """The tray's "Listen now" while a hands-free session runs: the session hears a command without the wake
+        word. False (nothing done) when no session is listening; the caller then uses push-to-talk."""
+        return self.voice_worker is not None and self.voice_worker.listen_now()
+
     def stop_voice_session(self) -> None:
         """Ask the running session to stop (returns at once; the status bar says so when it has)."""
         if self.voice_worker is not None:
@@ -674,7 +686,9 @@ class MainWindow(QMainWindow):
         """Render a session event like a turn: transcript -> user bubble + HEARD, parse -> chips, reply -> bubble."""
         if self.sender() is not self.voice_worker:
             return
-        if isinstance(event, TranscriptEvent):
+        if isinstance(event, PartialEvent):
+            self.strip.show_partial(event.text_stable, event.text_unstable)
+        elif isinstance(event, TranscriptEvent):
             self._on_voice_transcript(event)
         elif isinstance(event, ParseEvent):
             self.last_voice_parse = event

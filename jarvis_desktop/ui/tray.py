@@ -1,7 +1,8 @@
 """System tray icon: show/hide the window, "Listen now", the wake word on/off, quit; notifications for fired
 reminders.
 
-"Listen now" starts (or stops) a push-to-talk recording in the window: a command with no wake word.
+"Listen now" makes a running hands-free session hear a command without the wake word
+(:meth:`MainWindow.listen_now`); with no session it starts (or stops) a push-to-talk recording in the window.
 "Wake word on/off" is checkable and shows ``[voice] wake_word``; toggling it writes the setting to
 ``settings.toml`` on a short background thread (the GUI thread never waits on the file), then emits
 ``wake_word_changed(bool)`` (the window restarts a running hands-free session with it) or, when the file cannot
@@ -86,7 +87,8 @@ class JarvisTray(QSystemTrayIcon):
 
     def _refresh(self) -> None:
         self.toggle_action.setText("Hide window" if self.window.isVisible() else "Show window")
-        self.listen_action.setText("Stop listening" if self.window.mic_button.recording else "Listen now")
+        recording = self.window.mic_button.recording and self.window.voice_worker is None
+        self.listen_action.setText("Stop listening" if recording else "Listen now")
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
@@ -104,8 +106,10 @@ class JarvisTray(QSystemTrayIcon):
         self.window.activateWindow()
 
     def start_listening(self) -> None:
+        """ "Listen now": the hands-free session hears a command now, else push-to-talk starts (or stops)."""
         self.show_window()
-        self.window.mic_button.toggle_recording()
+        if not self.window.listen_now():
+            self.window.mic_button.toggle_recording()
 
     def set_wake_word(self, on: bool) -> None:
         """Write ``[voice] wake_word = on`` on a background thread; ``wake_word_changed`` / ``_failed`` follow."""

@@ -3,7 +3,9 @@
 Shows the last transcript (for spoken input) and the NLU result as chips: the intent, the payload
 ("call mom"), each date key (``tomorrow``, ``at_3pm``) and the resolved time ("Mon 23 Nov, 15:00").
 ``show_parse(parse, transcript=None)`` takes a ``ParseResult`` (``.intent``, ``.date_keys``, ``.when``,
-``.payload``, ``.confidence``) or its ``to_dict()``.
+``.payload``, ``.confidence``) or its ``to_dict()``. While a hands-free command is spoken, ``show_partial(stable,
+unstable)`` shows the partial transcript on the HEARD line, the part that may still change greyed; the final
+transcript (``show_transcript``) replaces it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
@@ -115,6 +118,10 @@ def format_when(when: Any) -> str | None:
     return str(when)
 
 
+UNSTABLE_COLOR = "#8a8f98"
+"""The grey of a partial transcript's words that may still change (readable on the light and the dark theme)."""
+
+
 class UnderstandingStrip(QFrame):
     """Transcript line plus intent / payload / date-key / time chips (see the module docstring)."""
 
@@ -157,13 +164,27 @@ class UnderstandingStrip(QFrame):
         self.date_keys: list[str] = []
         self.when_text: str | None = None
         self.transcript: str | None = None
+        self.partial: tuple[str, str] | None = None  # (stable, unstable) while a partial is shown
         self._set_chips([("chipMuted", None, "nothing yet")])
 
     # ---- public ----------------------------------------------------------------------------------
     def show_transcript(self, text: str | None) -> None:
         """Show what was heard (None or "" -> a dash, e.g. for typed input)."""
         self.transcript = text or None
+        self.partial = None
+        self.transcript_label.setTextFormat(Qt.TextFormat.PlainText)
         self.transcript_label.setText(f"“{text}”" if text else "— typed —")
+
+    def show_partial(self, stable: str, unstable: str) -> None:
+        """Show a partial transcript while the user speaks: ``stable`` (agreed on, kept) in the normal colour,
+        ``unstable`` (may still change) greyed. ``transcript`` is left as it was until the final one arrives."""
+        self.partial = (stable.strip(), unstable.strip())
+        shown = escape(self.partial[0])
+        if self.partial[1]:
+            grey = f'<span style="color:{UNSTABLE_COLOR}">{escape(self.partial[1])}</span>'
+            shown = f"{shown} {grey}" if shown else grey
+        self.transcript_label.setTextFormat(Qt.TextFormat.RichText)
+        self.transcript_label.setText(f"“{shown}…”")
 
     def show_parse(
         self, parse: ParseResult | Mapping[str, Any], transcript: str | None = None, typed: bool = False

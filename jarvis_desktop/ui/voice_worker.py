@@ -204,6 +204,14 @@ class VoiceWorker(QObject):
         """Ask the source to stop and the session to close; returns at once, ``stopped`` follows."""
         self._stop.set()
 
+    def listen_now(self) -> bool:
+        """Ask the running session to hear a command now, as after an accepted "hey Jarvis" (returns at once).
+        False when no session runs yet (still loading) or it is stopping."""
+        if self.session is None or not self.running or self._stop.is_set():
+            return False
+        self.session.listen_now()
+        return True
+
     def wait(self, timeout_ms: int = 2000) -> bool:
         """Block until the source thread ended (app shutdown only); True when it did."""
         return self._thread is None or self._thread.wait(timeout_ms)
