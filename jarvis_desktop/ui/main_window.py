@@ -17,7 +17,12 @@ Test hooks (no Qt event needed): ``submit_text(text)``, ``open_audio_file(path)`
 ``undo_last()``, ``refresh_schedule()``, ``refresh_notes()``, ``cancel_item(id)``, ``delete_note(id)``,
 ``export_notes(path)``, ``apply_settings(settings)``, attributes ``engine_ready``, ``busy``, ``closed``,
 ``last_turn``, ``last_error``, ``last_fired``, ``chat``, ``strip``, ``schedule_view``, ``notes_view``,
-``monitor_panel``, ``settings_action``, ``tabs``.
+``monitor_panel``, ``settings_action``, ``tabs``, ``hotkey_bridge``, ``hotkey_error``.
+
+The global hotkey (``[voice] hotkey``, docs/hotkey.md) is push-to-talk through :mod:`.hotkey_bridge`: its press
+does what pressing the mic button does (or, while a hands-free session runs, makes it listen now), its release what
+releasing the button does. It is grabbed only when settings are passed in (the app does); a grab that fails shows
+one status line.
 
 When a turn may start, when the microphone may open and what happens to an utterance while Jarvis is still
 answering is decided by :class:`~jarvis_desktop.voice.policy.VoiceTurnPolicy` (no Qt, unit-tested on its own);
@@ -78,6 +83,7 @@ from jarvis_desktop.ui.action_workers import (
     UndoWorker,
 )
 from jarvis_desktop.ui.chat_panel import ChatPanel, MessageBubble, format_badge
+from jarvis_desktop.ui.hotkey_bridge import HotkeyBridge
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
 from jarvis_desktop.ui.monitor_panel import MonitorPanel
 from jarvis_desktop.ui.notes_view import NotesView
@@ -174,6 +180,10 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.wake_word_changed.connect(self._on_wake_word_changed)
             self.tray.wake_word_failed.connect(self.show_error)
+        self.hotkey_bridge: HotkeyBridge | None = None  # the global push-to-talk hotkey, when one is set up
+        self.hotkey_error: str | None = None  # its status line when the grab failed
+        self._hotkey_ptt = False  # the held hotkey started push-to-talk (not the hands-free session's listen_now)
+        self._start_hotkey(settings.voice.hotkey if settings is not None else "")
 
         # the scheduler first: reminders missed while Jarvis was closed fire before the models load
         self.scheduler_bridge = SchedulerBridge(self)
@@ -604,6 +614,8 @@ class MainWindow(QMainWindow):
 
     def _on_ready(self) -> None:
         self._show(self.voice.models_ready())
+        if self.hotkey_error is not None and not self.busy:  # "Ready" must not hide why the hotkey is missing
+            self._set_status(None, self.hotkey_error)
 
     def _on_warm_failed(self, message: str) -> None:
         self.show_error(f"Could not load the models: {message}")
@@ -747,6 +759,36 @@ class MainWindow(QMainWindow):
         self.hands_free_action.setChecked(on)
         self.hands_free_action.blockSignals(False)
 
+    # ---- the global hotkey (ui/hotkey_bridge.py) -----------------------------------------------------
+    def _start_hotkey(self, combo: str) -> None:
+        """Grab ``combo`` (``[voice] hotkey``; "" = none) in the background; press/release arrive queued."""
+        if not combo.strip():
+            return
+        bridge = HotkeyBridge(combo.strip(), parent=self)
+        bridge.pressed.connect(self._on_hotkey_pressed, Qt.ConnectionType.QueuedConnection)
+        bridge.released.connect(self._on_hotkey_released, Qt.ConnectionType.QueuedConnection)
+        bridge.unavailable.connect(self._on_hotkey_unavailable, Qt.ConnectionType.QueuedConnection)
+        self.hotkey_bridge = bridge
+        bridge.start()
+
+    def _on_hotkey_pressed(self) -> None:
+        """The hotkey went down: a running hands-free session listens now, else the mic button's press."""
+        if self.closed or self.listen_now():
+            return
+        self._hotkey_ptt = True
+        self.mic_button.start()
+
+    def _on_hotkey_released(self) -> None:
+        """The hotkey went up: the mic button's release ends the push-to-talk utterance it began."""
+        started, self._hotkey_ptt = self._hotkey_ptt, False
+        if started and not self.closed:
+            self.mic_button.stop()
+
+    def _on_hotkey_unavailable(self, message: str) -> None:
+        self.hotkey_error = message
+        if not self.closed:
+            self._set_status(None, message)
+
     def _on_wake_word_changed(self, on: bool) -> None:
         self._wake_word = on
         state = "on" if on else "off"
@@ -852,6 +894,8 @@ class MainWindow(QMainWindow):
         if not self.voice.close():
             return
         self.mic.close()
+        if self.hotkey_bridge is not None:
+            self.hotkey_bridge.stop()
         if self.voice_worker is not None:
             self.voice_worker.stop()
             self.voice_worker.wait(2000)
