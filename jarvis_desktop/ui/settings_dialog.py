@@ -165,7 +165,9 @@ class SettingsDialog(QDialog):
         """The "Voice" group: wake word, sensitivity, follow-up, hotkey (+ probe line), the wake models' licence."""
         v = self._settings.voice
         group = QGroupBox("Voice (hands-free listening)")
-        form = QFormLayout(group)
+        column = QVBoxLayout(group)
+        form = QFormLayout()
+        column.addLayout(form)
         self.wake_word = QCheckBox('Wait for "hey Jarvis" before acting on speech')
         self.wake_word.setChecked(v.wake_word)
         form.addRow("Wake word", self.wake_word)
@@ -182,17 +184,18 @@ class SettingsDialog(QDialog):
         self.hotkey_status.setObjectName("hotkeyStatus")
         self.hotkey_status.setWordWrap(True)
         self.hotkey_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow("", self.hotkey_status)
-        self.licence = QLabel(LICENCE)
+        column.addWidget(self.hotkey_status)  # full width: wrapped text gets its height (a form row does not)
+        self.licence = QLabel(f"Licence: {LICENCE}")
         self.licence.setObjectName("wakeLicence")
         self.licence.setWordWrap(True)
         self.licence.setStyleSheet("color: #888")
-        form.addRow("Licence", self.licence)
+        column.addWidget(self.licence)
         return group
 
     def _on_probed(self, support: HotkeySupport) -> None:
         self.hotkey_support = support
         self.hotkey_status.setText(describe_hotkey_support(support))
+        self.adjustSize()  # the probe's answer can take more lines than the placeholder
 
     def values(self) -> Settings:
         """A copy of the settings with the dialog's [remote], [monitor] and [voice] values.
