@@ -185,7 +185,7 @@ class SettingsDialog(QDialog):
         self.hotkey_status.setWordWrap(True)
         self.hotkey_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column.addWidget(self.hotkey_status)  # full width: wrapped text gets its height (a form row does not)
-        self.licence = QLabel(f"Licence: {LICENCE}")
+        self.licence = QLabel(LICENCE)
         self.licence.setObjectName("wakeLicence")
         self.licence.setWordWrap(True)
         self.licence.setStyleSheet("color: #888")
