@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
+from jarvis_desktop.cli_common import parse_now, print_json
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
 from jarvis_desktop.cli_training import add_parsers as add_training_parsers
 from jarvis_desktop.cli_voice import add_parser as add_listen_parser
@@ -40,19 +41,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise BadInputError(f"--now: not an ISO date-time: {value!r} (e.g. 2026-11-22T18:05)") from exc
-
-
-def _print_json(obj: object) -> None:
-    print(json.dumps(obj, ensure_ascii=False))
-
-
 # ---- sub-commands ------------------------------------------------------------------------------
 def cmd_transcribe(args: argparse.Namespace) -> int:
     assistant = Assistant(record_history=False)
@@ -71,7 +59,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             status = 2
             continue
         if args.json:
-            _print_json(row)
+            print_json(row)
         else:
             print(f"{path}\t{row['audio_duration_s']:.2f}s audio\t{row['stt_seconds']:.2f}s STT\t{row['transcript']}")
     return status
@@ -91,7 +79,7 @@ def _parse_jsonl(engine: NluEngine) -> int:
             item = json.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise ValueError('expected an object with a "text" string')
-            row = _parse_row(engine, item["text"], _parse_now(item.get("now")))
+            row = _parse_row(engine, item["text"], parse_now(item.get("now")))
         except (ValueError, BadInputError) as exc:
             row = {"error": f"line {lineno}: {exc}"}
             status = 2
@@ -101,7 +89,7 @@ def _parse_jsonl(engine: NluEngine) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    now = _parse_now(args.now)
+    now = parse_now(args.now)
     if not args.jsonl and args.text is None:
         raise BadInputError("parse needs TEXT or --jsonl")
     engine = Assistant(record_history=False).nlu
@@ -109,7 +97,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return _parse_jsonl(engine)
     result = engine.parse(args.text, now=now)
     if args.json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
     else:
         print(f"intent:    {result.intent} ({result.confidence:.2f}, {result.source})")
         print(f"date keys: {', '.join(result.date_keys) or '-'}")
@@ -139,7 +127,7 @@ TurnRunner = Callable[[Assistant, datetime | None, TokenCallback | None], Turn]
 
 def _ask(args: argparse.Namespace, run: TurnRunner) -> int:
     assistant = Assistant(record_history=False)
-    now = _parse_now(args.now)
+    now = parse_now(args.now)
     streamed = not args.json
     printed: list[str] = []
 
@@ -152,7 +140,7 @@ def _ask(args: argparse.Namespace, run: TurnRunner) -> int:
 
     turn = run(assistant, now, on_token if streamed else None)
     if args.json:
-        _print_json(turn.to_dict())
+        print_json(turn.to_dict())
     else:
         sys.stdout.write("\n")
         _print_turn(turn, streamed=True)
@@ -207,7 +195,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     route = router.last
     assert route is not None  # set by stream()
     if args.json:
-        _print_json(_chat_json(prompt, "".join(chunks).strip(), route, first_ms, t0))
+        print_json(_chat_json(prompt, "".join(chunks).strip(), route, first_ms, t0))
     else:
         sys.stdout.write("\n")
         sys.stderr.write(f"[{route.backend}: {route.reason}]\n")
@@ -222,7 +210,7 @@ def cmd_date_keys(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     checks = run_checks()
     if args.json:
-        _print_json([c.to_dict() for c in checks])
+        print_json([c.to_dict() for c in checks])
     else:
         for c in checks:
             mark = {"ok": "ok  ", "warn": "warn", "missing": "MISS"}[c.status]

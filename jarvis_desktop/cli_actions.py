@@ -6,20 +6,15 @@ the CLI contract: 0 success, 2 bad input (an unknown id, an unreadable file), 1 
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
-from typing import Any
 
 from jarvis_desktop.actions.calendar import export_ics, import_ics
 from jarvis_desktop.actions.scheduler import Scheduler
 from jarvis_desktop.actions.timefmt import format_countdown
 from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.cli_common import print_json
 from jarvis_desktop.store.schedule import ScheduleStore
-
-
-def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False))
 
 
 def _assistant(record_history: bool = False):
@@ -37,14 +32,14 @@ def cmd_schedule(args) -> int:
     try:
         if args.schedule_command == "cancel":
             result = assistant.cancel_schedule_item(args.id)
-            _print_json(result.to_dict()) if args.json else print(result.text)
+            print_json(result.to_dict()) if args.json else print(result.text)
             return 0
         if args.schedule_command == "run":
             return _run_scheduler(args)
         ctx = assistant.action_context()
         items = ctx.schedule.upcoming()
         if args.json:
-            _print_json([dict(i.to_dict(ctx.tz), countdown=_countdown(i.due_at)) for i in items])
+            print_json([dict(i.to_dict(ctx.tz), countdown=_countdown(i.due_at)) for i in items])
             return 0
         if not items:
             print("Nothing scheduled.")
@@ -67,7 +62,7 @@ def _run_scheduler(args) -> int:
     def show(firing) -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
         if args.json:
-            _print_json(
+            print_json(
                 {"fired_at": stamp, "message": firing.message(tz), **firing.item.to_dict(tz), "missed": firing.missed}
             )
         else:
@@ -106,7 +101,7 @@ def cmd_notes(args) -> int:
         ctx = assistant.action_context()
         notes = ctx.notes.list()
         if args.json:
-            _print_json([n.to_dict(ctx.tz) for n in notes])
+            print_json([n.to_dict(ctx.tz) for n in notes])
             return 0
         if not notes:
             print("No notes yet.")
@@ -128,11 +123,11 @@ def cmd_calendar(args) -> int:
             return 0
         if args.calendar_command == "import":
             report = import_ics(ctx.schedule, args.file, ctx.tz)
-            _print_json(report.to_dict()) if args.json else print(report.sentence())
+            print_json(report.to_dict()) if args.json else print(report.sentence())
             return 0
         events = ctx.schedule.events()
         if args.json:
-            _print_json([e.to_dict(ctx.tz) for e in events])
+            print_json([e.to_dict(ctx.tz) for e in events])
             return 0
         if not events:
             print("No events.")
@@ -150,7 +145,7 @@ def cmd_undo(args) -> int:
     assistant = _assistant()
     try:
         result = assistant.undo()
-        _print_json(result.to_dict()) if args.json else print(result.text)
+        print_json(result.to_dict()) if args.json else print(result.text)
         return 0 if result.kind == "done" else 2
     finally:
         assistant.close()

@@ -15,10 +15,10 @@ that ended cancelled or interrupted.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 
+from jarvis_desktop.cli_common import print_json
 from jarvis_desktop.config import database_path, load_settings
 from jarvis_desktop.jobs.adapters import AdapterRegistry, activate_adapter
 from jarvis_desktop.jobs.backends import make_backend
@@ -31,10 +31,6 @@ from jarvis_desktop.jobs.train_process import main as train_process_main
 from jarvis_desktop.store.db import Database
 from jarvis_desktop.training.options import add_arguments as add_option_arguments
 from jarvis_desktop.training.options import given_values
-
-
-def _print_json(obj: object) -> None:
-    print(json.dumps(obj, ensure_ascii=False, default=str))
 
 
 def _runner(recover: bool = True) -> JobRunner:
@@ -81,7 +77,7 @@ def _follow(runner: JobRunner, job_id: int, as_json: bool) -> int:
         if jid != job_id:
             return
         if as_json:
-            _print_json(ev.to_dict())
+            print_json(ev.to_dict())
         else:
             text = ev.human()
             if text:
@@ -116,7 +112,7 @@ def _start_job(runner: JobRunner, args: argparse.Namespace) -> int:
 def _show_job(runner: JobRunner, args: argparse.Namespace) -> int:
     job = runner.get(args.id)
     if args.json:
-        _print_json(dict(job.to_dict(), log_tail=log_tail(job, 40)))
+        print_json(dict(job.to_dict(), log_tail=log_tail(job, 40)))
     else:
         print(job_line(job))
         print(f"log: {job.log_path}\noutput: {job.output_path}\n{log_tail(job, 20)}")
@@ -126,7 +122,7 @@ def _show_job(runner: JobRunner, args: argparse.Namespace) -> int:
 def _list_jobs(runner: JobRunner, args: argparse.Namespace) -> int:
     jobs = runner.list_jobs()
     if args.json:
-        _print_json([j.to_dict() for j in jobs])
+        print_json([j.to_dict() for j in jobs])
     elif not jobs:
         print("No training jobs.")
     else:
@@ -141,7 +137,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         sub = args.jobs_command
         if sub == "cancel":
             job = runner.cancel(args.id)
-            _print_json(job.to_dict()) if args.json else print(f"job #{job.id}: {job.status}")
+            print_json(job.to_dict()) if args.json else print(f"job #{job.id}: {job.status}")
             return 0
         if sub == "resume":
             runner.resume(args.id)
@@ -161,7 +157,7 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     if args.adapters_command == "activate":
         info = activate_adapter(args.name, registry=registry).info
         if args.json:
-            _print_json(info.to_dict())
+            print_json(info.to_dict())
         else:
             print(
                 f"Active adapter: {info.name} ({info.path}); the app uses it from its next start, "
@@ -170,7 +166,7 @@ def cmd_adapters(args: argparse.Namespace) -> int:
         return 0
     items = registry.list_adapters()
     if args.json:
-        _print_json([a.to_dict() for a in items])
+        print_json([a.to_dict() for a in items])
         return 0
     for a in items:
         mark = "*" if a.active else " "

@@ -13,10 +13,10 @@ import argparse
 import json
 import sys
 import threading
-from datetime import datetime
 from typing import Any
 
 from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.cli_common import parse_now
 from jarvis_desktop.config import Settings, VoiceSettings, load_settings
 from jarvis_desktop.errors import AudioDeviceError, BadInputError
 from jarvis_desktop.voice.events import (
@@ -45,15 +45,6 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     s.add_argument("--no-wake", action="store_true", help="every utterance is a command (no wake word)")
     s.add_argument("--duration", type=float, default=None, help="microphone: stop after S seconds")
     s.set_defaults(func=cmd_listen)
-
-
-def _parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise BadInputError(f"--now: not an ISO date-time: {value!r} (e.g. 2026-11-22T18:05)") from exc
 
 
 def format_event(event: VoiceEvent) -> str:
@@ -114,7 +105,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         BadInputError: bad file or ``--now``; ``--fast`` without ``--input``. ModelNotFoundError: a missing model
         or wake-word package. AudioDeviceError: no microphone.
     """
-    now = _parse_now(args.now)
+    now = parse_now(args.now)
     if args.fast and not args.input:
         raise BadInputError("--fast needs --input WAV (the microphone runs in real time)")
     source = FileSource(args.input, realtime=not args.fast) if args.input else None  # bad file: exit 2 here
