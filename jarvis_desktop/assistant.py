@@ -390,9 +390,12 @@ class Assistant:
         _transcript: Transcript | None = None,
         _timings: dict[str, float] | None = None,
         dry_run: bool = False,
+        on_parse: Callable[[ParseResult], None] | None = None,
     ) -> Turn:
-        """Understand typed (or transcribed) text and answer it; records both sides in the history.
-        ``dry_run``: the action is described, not carried out (see :meth:`respond`).
+        """Understand typed (or transcribed) text and answer it; records both sides in the history (with
+        ``record_history``; a dry run records nothing). ``dry_run``: the action is described, not carried out
+        (see :meth:`respond`). ``on_parse`` (if given) gets the parse before the action or reply starts.
+        ``_transcript``: the text was heard (the user message's meta says ``"input": "voice"``).
 
         Raises:
             BadInputError: empty text.
@@ -404,11 +407,14 @@ class Assistant:
         now = now or self.now()
         parse = self.understand(text, now)
         timings["nlu"] = (time.perf_counter() - t0) * 1000
-        if self.record_history:
+        if on_parse:
+            on_parse(parse)
+        record = self.record_history and not dry_run
+        if record:
             self.history.add("user", text, {"input": "voice" if _transcript is not None else "text"})
         reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings, dry_run=dry_run)
         timings["total"] = (time.perf_counter() - t0) * 1000 + timings.get("stt", 0.0)
-        if self.record_history:
+        if record:
             self.history.add("assistant", reply.text, _reply_meta(parse, reply, timings))
         return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings)
 

@@ -28,6 +28,7 @@ from jarvis_desktop.voice.events import (
     ListeningState,
     ParseEvent,
     PartialEvent,
+    ReplyEvent,
     StateEvent,
     TranscriptEvent,
     VoiceEvent,
@@ -110,17 +111,19 @@ def run_session(
     wav: Path,
     realtime: bool = False,
     listen_now: bool = False,
+    dry_run: bool = True,
     **voice: object,
 ) -> tuple[list[VoiceEvent], list[ListeningState]]:
-    """Play ``wav`` through a dry-run session as fast as it takes it (or at real-time pace); returns (events, states
-    entered). ``listen_now``: call :meth:`VoiceSession.listen_now` from another thread before playing."""
+    """Play ``wav`` through a session (a dry run unless ``dry_run`` is False) as fast as it takes it (or at
+    real-time pace); returns (events, states entered). ``listen_now``: call :meth:`VoiceSession.listen_now` from
+    another thread before playing."""
     events: list[VoiceEvent] = []
     session = VoiceSession(
         assistant,
         VoiceSettings(**voice),  # type: ignore[arg-type]
         listener=events.append,
         now=datetime.fromisoformat(NOW),
-        dry_run=True,
+        dry_run=dry_run,
         verifier=verifier,
     )
     session.start()
@@ -178,6 +181,28 @@ def test_command_without_wake_phrase_is_ignored_unless_wake_is_off(assistant, ve
     assert states[0] == ListeningState.WAITING_FOR_SPEECH and ListeningState.HEARING in states
     # 192 ms of silence started STT before the 400 ms endpoint, and speech did not resume: that transcript is used
     assert of(events, TranscriptEvent)[0].speculative
+
+
+@pytest.mark.slow
+def test_heard_turns_are_recorded_in_the_chat_history(verifier, cache, tmp_path, monkeypatch):
+    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(tmp_path / "home"))
+    wav = make_clip(["what time is it"], cache, tmp_path / "time.wav")
+    recording = Assistant(Settings())  # record_history on, as the window's engine
+    try:
+        events, _ = run_session(recording, verifier, wav, dry_run=False, wake_word=False, partials=False)
+        (reply,) = of(events, ReplyEvent)
+        user, answer = recording.history.recent()
+        assert (user.role, user.meta["input"]) == ("user", "voice")
+        assert user.content == of(events, TranscriptEvent)[0].text and "time" in user.content.lower()
+        assert (answer.role, answer.content) == ("assistant", reply.text)
+        assert answer.meta["intent"] == "datetime_query" and "stt" in answer.meta["timings_ms"]
+        # a dry run records nothing (as `do --dry-run`), and neither does record_history=False
+        run_session(recording, verifier, wav, dry_run=True, wake_word=False, partials=False)
+        recording.record_history = False
+        events, _ = run_session(recording, verifier, wav, dry_run=False, wake_word=False, partials=False)
+        assert len(of(events, ReplyEvent)) == 1 and recording.history.count() == 2
+    finally:
+        recording.close()
 
 
 @pytest.mark.slow

@@ -53,6 +53,7 @@ from jarvis_desktop.audio.silero import FRAME_SAMPLES, SileroVad
 from jarvis_desktop.audio.wav import SAMPLE_RATE
 from jarvis_desktop.config import VoiceSettings
 from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.nlu.engine import ParseResult
 from jarvis_desktop.stt.partials import LocalAgreement
 from jarvis_desktop.stt.transcript import Transcript
 from jarvis_desktop.voice.events import (
@@ -175,7 +176,8 @@ class VoiceSession:
         settings: ``[voice]`` settings; ``None`` = ``assistant.settings.voice``.
         listener: called with every event, on the session's threads, one call at a time.
         now: a fixed clock for the NLU and actions (``--now``); ``None`` = the assistant's clock.
-        dry_run: actions say what they would do and change nothing.
+        dry_run: actions say what they would do and change nothing (no chat history either). Otherwise each
+            answered command is written to the chat history as typed turns are (if ``assistant.record_history``).
         wake_detector / verifier: injected first and second stage (``None`` = built from ``settings`` when the
             wake word is on: :class:`WakeWordDetector` without verifier + :class:`WhisperWakeVerifier`).
 
@@ -717,7 +719,8 @@ class VoiceSession:
             else:
                 self._done()
             return
-        self._respond(text, ref)
+        duration_s = (endpoint.end_sample - endpoint.start_sample) / SAMPLE_RATE
+        self._respond(Transcript(text, duration_s, stt_ms / 1000.0), ref)
 
     def _transcribe(self, job: _Utterance) -> tuple[str, float, bool]:
         """(raw transcript, STT ms, speculative?): the speculative transcript when still valid, the verifier's own
@@ -734,35 +737,49 @@ class VoiceSession:
         transcript = self.assistant.stt.transcribe(endpoint.audio)
         return transcript.text.strip(), (time.perf_counter() - t0) * 1000.0, False
 
-    def _respond(self, text: str, ref: int) -> None:
+    def _respond(self, transcript: Transcript, ref: int) -> None:
+        """Understand and answer ``transcript`` through :meth:`Assistant.ask_text` (the typed and push-to-talk
+        path: it records both sides in the chat history, the user's as voice input, unless ``record_history`` is
+        off or this is a dry run); emits ``parse`` before the action or reply starts, then ``action`` and ``reply``."""
         now = self.now or self.assistant.now()
         t0 = time.perf_counter()
-        parse = self.assistant.understand(text, now)
-        nlu_ms = (time.perf_counter() - t0) * 1000.0
-        self._emit(
-            ParseEvent(
-                ref / SAMPLE_RATE,
-                self._latency_ms(ref),
-                text=parse.text,
-                intent=parse.intent,
-                date_keys=tuple(parse.date_keys),
-                when=parse.when,
-                confidence=parse.confidence,
-                source=parse.source,
-                payload=parse.payload,
-                nlu_ms=nlu_ms,
+        t1 = t0
+
+        def parsed(parse: ParseResult) -> None:
+            nonlocal t1
+            t1 = time.perf_counter()
+            self._emit(
+                ParseEvent(
+                    ref / SAMPLE_RATE,
+                    self._latency_ms(ref),
+                    text=parse.text,
+                    intent=parse.intent,
+                    date_keys=tuple(parse.date_keys),
+                    when=parse.when,
+                    confidence=parse.confidence,
+                    source=parse.source,
+                    payload=parse.payload,
+                    nlu_ms=(t1 - t0) * 1000.0,
+                )
             )
+            self._set_state(ListeningState.RESPONDING)
+
+        turn = self.assistant.ask_text(
+            transcript.text,
+            now,
+            _transcript=transcript,
+            _timings={"stt": transcript.stt_seconds * 1000.0},
+            dry_run=self.dry_run,
+            on_parse=parsed,
         )
-        self._set_state(ListeningState.RESPONDING)
-        t1 = time.perf_counter()
-        reply = self.assistant.respond(parse, now, dry_run=self.dry_run)
         action_ms = (time.perf_counter() - t1) * 1000.0
+        reply = turn.reply
         if reply.kind != "chat":
             self._emit(
                 ActionEvent(
                     ref / SAMPLE_RATE,
                     self._latency_ms(ref),
-                    intent=parse.intent,
+                    intent=turn.parse.intent,
                     result=reply.kind,
                     action=reply.action,
                     dry_run=self.dry_run,
