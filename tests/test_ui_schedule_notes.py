@@ -123,3 +123,21 @@ def test_typed_note_and_undo_update_the_notes_tab(qtbot, window):
     qtbot.waitUntil(lambda: not w.busy, timeout=30_000)
     assert w.last_turn.reply.text.startswith("Undone: Note: buy oat milk")
     qtbot.waitUntil(lambda: w.notes_view.texts() == [], timeout=5000)
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_cannot_start_is_shown_not_silent(qtbot, home):
+    """An unusable database (here a directory where the file should be) stops the scheduler: the window
+    says that reminders will not fire instead of silently never firing them."""
+    database_path().mkdir(parents=True)
+    w = MainWindow(assistant_factory=lambda: NoPreloadAssistant(quiet_settings()), use_tray=False)
+    qtbot.addWidget(w)
+    errors: list[str] = []
+    w.error_shown.connect(errors.append)
+    w.show()
+    try:
+        qtbot.waitUntil(
+            lambda: any(e.startswith("Reminders, timers and alarms will not fire") for e in errors), timeout=15_000
+        )
+    finally:
+        w.shutdown()

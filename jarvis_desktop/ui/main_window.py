@@ -188,7 +188,9 @@ class MainWindow(QMainWindow):
         # the scheduler first: reminders missed while Jarvis was closed fire before the models load
         self.scheduler_bridge = SchedulerBridge(self)
         self.scheduler_bridge.fired.connect(self._on_fired)
-        self.engine.submit(StartSchedulerWorker(self.scheduler_bridge, desktop_notify=self.tray is None))
+        scheduler = StartSchedulerWorker(self.scheduler_bridge, desktop_notify=self.tray is None)
+        scheduler.failed.connect(self._on_scheduler_failed)
+        self.engine.submit(scheduler)
         self.refresh_schedule()
         self.refresh_notes()
         self.monitor_panel = self._build_monitor_tab(settings)  # docs/offload.md
@@ -502,6 +504,10 @@ class MainWindow(QMainWindow):
         self._ask = None
         self._show(self.voice.turn_done(self.last_error is not None, self._indicator()))
         self._update_controls()
+
+    def _on_scheduler_failed(self, message: str) -> None:
+        """The scheduler did not start: say that reminders, timers and alarms will not fire, and why."""
+        self.show_error(f"Reminders, timers and alarms will not fire: {message}")
 
     def show_error(self, message: str) -> None:
         """Show an error in the conversation and the status bar (never a dialog)."""
