@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("JARVIS_DESKTOP_HOME", tempfile.mkdtemp(prefix="jarvis-bench-"))
 
-from jarvis_desktop.monitor import ResourceMonitor  # noqa: E402
-from jarvis_desktop.monitor.sample import take_sample  # noqa: E402
+from jarvis_desktop.monitor import ResourceMonitor
+from jarvis_desktop.monitor.sample import take_sample
 
 
 def monitor_overhead(interval_s: float, seconds: float) -> dict:

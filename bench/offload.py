@@ -29,16 +29,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("JARVIS_DESKTOP_HOME", tempfile.mkdtemp(prefix="jarvis-bench-"))
 
-from jarvis_desktop.config import ChatSettings, MonitorSettings, RemoteSettings, Settings  # noqa: E402
-from jarvis_desktop.llm.chat import LocalChatModel  # noqa: E402
-from jarvis_desktop.llm.remote import RemoteChatModel  # noqa: E402
-from jarvis_desktop.llm.router import ChatRouter  # noqa: E402
-from jarvis_desktop.models import embedded_chat_gguf  # noqa: E402
-from jarvis_desktop.monitor import ResourceMonitor  # noqa: E402
-from tests.remote_helpers import API_KEY, LlamaServer  # noqa: E402
+from jarvis_desktop.config import ChatSettings, MonitorSettings, RemoteSettings, Settings
+from jarvis_desktop.llm.chat import LocalChatModel
+from jarvis_desktop.llm.remote import RemoteChatModel
+from jarvis_desktop.llm.router import ChatRouter
+from jarvis_desktop.models import embedded_chat_gguf
+from jarvis_desktop.monitor import ResourceMonitor
+from tests.remote_helpers import API_KEY, LlamaServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from monitor import monitor_overhead  # noqa: E402  (bench/monitor.py)
+from monitor import monitor_overhead
 
 PROMPT = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
 STORY = [{"role": "user", "content": "Write a long story about a dragon who learns to cook."}]

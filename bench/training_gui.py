@@ -33,11 +33,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import contextlib
 
-import psutil  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import psutil
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QApplication
 
-from jarvis_desktop.ui.training_tab import JobsController, TrainingTab  # noqa: E402
+from jarvis_desktop.ui.training_tab import JobsController, TrainingTab
 
 PROBE_MS = 10
 

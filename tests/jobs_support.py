@@ -21,7 +21,7 @@ import pytest
 # sessions instead of being rebuilt in each test's data dir.
 os.environ.setdefault("JARVIS_BASE_CACHE", str(Path(platformdirs.user_cache_dir("jarvis-desktop")) / "base"))
 
-from jarvis_desktop.models import NLU_MODEL_DIR  # noqa: E402
+from jarvis_desktop.models import NLU_MODEL_DIR
 
 TINY_ROWS = 16
 

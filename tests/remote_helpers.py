@@ -84,7 +84,7 @@ class FailingServer:
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 outer.requests += 1
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if outer.mode == "hang":

@@ -97,7 +97,7 @@ def test_web_search_opens_the_configured_search_url(tmp_path):
 class _OpenMeteo(BaseHTTPRequestHandler):
     """Answers like Open-Meteo's /v1/forecast and /v1/search."""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         if self.path.startswith("/v1/search"):
             body = {"results": [{"name": "Lisbon", "latitude": 38.72, "longitude": -9.14}]}
         else:

@@ -9,13 +9,13 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from jarvis_desktop.config import Settings, load_settings  # noqa: E402
-from jarvis_desktop.monitor import ResourceMonitor  # noqa: E402
-from jarvis_desktop.ui.chat_panel import badge_from_meta  # noqa: E402
-from jarvis_desktop.ui.monitor_panel import COLUMNS, MonitorPanel, Sparkline  # noqa: E402
-from jarvis_desktop.ui.settings_dialog import SettingsDialog, describe_hotkey_support  # noqa: E402
-from jarvis_desktop.voice.hotkey import probe  # noqa: E402
-from jarvis_desktop.voice.wake import LICENCE  # noqa: E402
+from jarvis_desktop.config import Settings, load_settings
+from jarvis_desktop.monitor import ResourceMonitor
+from jarvis_desktop.ui.chat_panel import badge_from_meta
+from jarvis_desktop.ui.monitor_panel import COLUMNS, MonitorPanel, Sparkline
+from jarvis_desktop.ui.settings_dialog import SettingsDialog, describe_hotkey_support
+from jarvis_desktop.voice.hotkey import probe
+from jarvis_desktop.voice.wake import LICENCE
 
 
 def test_the_panel_shows_samples_and_models_and_stops_the_thread(qtbot):

@@ -8,15 +8,15 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from jarvis_desktop.assistant import Assistant  # noqa: E402
-from jarvis_desktop.config import ChatSettings, MonitorSettings, RemoteSettings, Settings  # noqa: E402
-from jarvis_desktop.models import embedded_chat_gguf  # noqa: E402
-from tests.remote_helpers import API_KEY, LlamaServer  # noqa: E402
+from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.config import ChatSettings, MonitorSettings, RemoteSettings, Settings
+from jarvis_desktop.models import embedded_chat_gguf
+from tests.remote_helpers import API_KEY, LlamaServer
 
 pytestmark = pytest.mark.slow
 

@@ -19,15 +19,15 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-import soundfile as sf  # noqa: E402
-from test_hotkey import _focus_another_client, _start_xvfb, _stop  # noqa: E402
+import soundfile as sf
+from test_hotkey import _focus_another_client, _start_xvfb, _stop
 
-from jarvis_desktop.assistant import Assistant  # noqa: E402
-from jarvis_desktop.config import Settings, VoiceSettings  # noqa: E402
-from jarvis_desktop.ui.main_window import MainWindow  # noqa: E402
-from jarvis_desktop.voice.hotkey import GlobalHotkey, parse_hotkey  # noqa: E402
-from jarvis_desktop.voice.policy import LISTENING  # noqa: E402
-from jarvis_desktop.voice.sources import FileSource  # noqa: E402
+from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.config import Settings, VoiceSettings
+from jarvis_desktop.ui.main_window import MainWindow
+from jarvis_desktop.voice.hotkey import GlobalHotkey, parse_hotkey
+from jarvis_desktop.voice.policy import LISTENING
+from jarvis_desktop.voice.sources import FileSource
 
 pytestmark = pytest.mark.slow
 

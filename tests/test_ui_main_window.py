@@ -19,13 +19,13 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from helpers_pulse import play  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
-from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from speech import speak  # noqa: E402
+from helpers_pulse import play
+from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from speech import speak
 
-from jarvis_desktop.ui.main_window import MainWindow  # noqa: E402
+from jarvis_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.slow
 

@@ -7,21 +7,21 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
 
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import datetime, timedelta, timezone
 
-import pytest  # noqa: E402
+import pytest
 
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from actions_helpers import quiet_settings  # noqa: E402
+from actions_helpers import quiet_settings
 
-from jarvis_desktop.assistant import Assistant  # noqa: E402
-from jarvis_desktop.config import database_path  # noqa: E402
-from jarvis_desktop.store.db import Database  # noqa: E402
-from jarvis_desktop.store.notes import NoteStore  # noqa: E402
-from jarvis_desktop.store.schedule import ScheduleStore  # noqa: E402
-from jarvis_desktop.ui.main_window import MainWindow  # noqa: E402
+from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.config import database_path
+from jarvis_desktop.store.db import Database
+from jarvis_desktop.store.notes import NoteStore
+from jarvis_desktop.store.schedule import ScheduleStore
+from jarvis_desktop.ui.main_window import MainWindow
 
 
 class NoPreloadAssistant(Assistant):

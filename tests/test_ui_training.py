@@ -8,16 +8,16 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
 
-import sys  # noqa: E402
+import sys
 
-import pytest  # noqa: E402
+import pytest
 
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from jobs_support import tiny_dataset  # noqa: E402
+from jobs_support import tiny_dataset
 
-from jarvis_desktop.ui.training_tab import JobsController, TrainingTab  # noqa: E402
+from jarvis_desktop.ui.training_tab import JobsController, TrainingTab
 
 pytestmark = pytest.mark.slow
 

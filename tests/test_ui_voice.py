@@ -14,22 +14,22 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-import soundfile as sf  # noqa: E402
-from helpers_audio import espeak_audio, pad  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+import soundfile as sf
+from helpers_audio import espeak_audio, pad
+from PySide6.QtCore import QElapsedTimer, QTimer
 
-from jarvis_desktop.assistant import Assistant  # noqa: E402
-from jarvis_desktop.config import AudioSettings, Settings, VoiceSettings  # noqa: E402
-from jarvis_desktop.ui.voice_worker import VoiceWorker  # noqa: E402
-from jarvis_desktop.ui.workers import EngineThread  # noqa: E402
-from jarvis_desktop.voice.events import (  # noqa: E402
+from jarvis_desktop.assistant import Assistant
+from jarvis_desktop.config import AudioSettings, Settings, VoiceSettings
+from jarvis_desktop.ui.voice_worker import VoiceWorker
+from jarvis_desktop.ui.workers import EngineThread
+from jarvis_desktop.voice.events import (
     ActionEvent,
     ParseEvent,
     PartialEvent,
     StateEvent,
     TranscriptEvent,
 )
-from jarvis_desktop.voice.sources import FileSource  # noqa: E402
+from jarvis_desktop.voice.sources import FileSource
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,12 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt
 
-from jarvis_desktop.nlu.result import ParseResult  # noqa: E402
-from jarvis_desktop.ui.chat_panel import ChatPanel, badge_from_meta, format_badge  # noqa: E402
-from jarvis_desktop.ui.mic_button import LevelMeter, MicButton  # noqa: E402
-from jarvis_desktop.ui.understanding_strip import UnderstandingStrip  # noqa: E402
+from jarvis_desktop.nlu.result import ParseResult
+from jarvis_desktop.ui.chat_panel import ChatPanel, badge_from_meta, format_badge
+from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
+from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
 
 
 def test_chat_panel_streams_into_one_bubble_and_restores_history(qtbot):

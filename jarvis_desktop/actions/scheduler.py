@@ -137,7 +137,7 @@ class Scheduler:
             fired.append(firing)
             try:
                 self.on_fire(firing)
-            except Exception:  # noqa: BLE001 - one bad callback must not stop the others
+            except Exception:
                 traceback.print_exc()
         return fired
 

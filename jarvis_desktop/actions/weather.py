@@ -88,7 +88,7 @@ def _get_json(url: str, params: dict[str, Any], timeout_s: float) -> dict[str, A
     host = urllib.parse.urlparse(url).hostname or url
     try:
         req = urllib.request.Request(full, headers={"User-Agent": "jarvis-desktop"})
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 - http(s) from settings
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
             return json.loads(resp.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         raise WeatherUnavailable(f"the weather service {host} answered HTTP {exc.code}") from exc

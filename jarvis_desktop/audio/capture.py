@@ -239,7 +239,7 @@ class MicCapture:
         self.stop()
 
     # -- PortAudio thread ---------------------------------------------------------------------
-    def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 (PortAudio signature)
+    def _callback(self, indata, frames, time_info, status) -> None:
         if status and status.input_overflow:
             self.overflows += 1
         self._queue.put(("audio", indata[:, 0].copy()))
@@ -323,7 +323,7 @@ class MicCapture:
             self.on_error(error)
 
     # -- device selection ---------------------------------------------------------------------------
-    def _resolve_device(self, sd) -> int | str | None:  # noqa: ANN001
+    def _resolve_device(self, sd) -> int | str | None:
         inputs = list_input_devices()
         if not inputs:  # maybe plugged in (or the sound server started) since PortAudio was initialised
             refresh_devices()
@@ -356,7 +356,7 @@ class MicCapture:
         )
 
     @staticmethod
-    def _pick_rate(sd, device, requested: int | None) -> int:  # noqa: ANN001
+    def _pick_rate(sd, device, requested: int | None) -> int:
         if requested:
             try:
                 sd.check_input_settings(device=device, samplerate=requested, channels=1, dtype="float32")

@@ -23,7 +23,7 @@ def get_api_key() -> str | None:
         import keyring
 
         return keyring.get_password(SERVICE, USERNAME) or None
-    except Exception:  # noqa: BLE001 - no backend, locked keyring, D-Bus down: behave as "no key"
+    except Exception:
         return None
 
 
@@ -44,7 +44,7 @@ def set_api_key(key: str | None) -> None:
                 keyring.delete_password(SERVICE, USERNAME)
     except JarvisError:
         raise
-    except Exception as exc:  # noqa: BLE001 - keyring.errors.NoKeyringError and backend failures
+    except Exception as exc:
         raise JarvisError(
             f"cannot store the API key in the OS keyring: {type(exc).__name__}",
             hint=f"install/unlock a keyring, or set {ENV_KEY} in the environment",

@@ -135,7 +135,7 @@ class RemoteChatModel:
         """
         try:
             return [m.id for m in self.client.models.list()]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self._describe(exc) from exc
 
     # ---- streaming -------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ class RemoteChatModel:
             raise RemoteError("the endpoint closed the stream without any text", retryable=True)
         except RemoteError:
             raise
-        except Exception as exc:  # noqa: BLE001 - openai/httpx errors, mapped below
+        except Exception as exc:
             raise self._describe(exc) from exc
 
     def _rest(
@@ -233,7 +233,7 @@ class RemoteChatModel:
                         yield text
             except GeneratorExit:
                 raise
-            except Exception as exc:  # noqa: BLE001 - connection reset, stall timeout, server killed
+            except Exception as exc:
                 raise RemoteInterrupted(
                     f"remote endpoint {self.remote.base_url} failed mid-answer: {self._describe(exc)}", "".join(pieces)
                 ) from exc

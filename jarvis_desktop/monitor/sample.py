@@ -64,7 +64,7 @@ def gpu_memory() -> tuple[str, float, float] | None:
             used = mps.current_allocated_memory() / MIB
             total = mps.recommended_max_memory() / MIB if hasattr(mps, "recommended_max_memory") else 0.0
             return "Apple MPS", used, total
-    except Exception:  # noqa: BLE001 - a broken driver must not stop the monitor
+    except Exception:
         return None
     return None
 

@@ -287,7 +287,7 @@ class ChatPanel(QWidget):
         width = max(240, int(self.scroll_area.viewport().width() * self.MAX_WIDTH_RATIO))
         bubble.fit(width)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         for bubble in self.bubbles:
             self._fit(bubble)

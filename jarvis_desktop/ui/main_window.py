@@ -833,10 +833,10 @@ class MainWindow(QMainWindow):
                 return url.toLocalFile()
         return None
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         self._accept_audio_drag(event)
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt override
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         self._accept_audio_drag(event)
 
     def _accept_audio_drag(self, event: QDragMoveEvent) -> None:
@@ -846,7 +846,7 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+    def dropEvent(self, event: QDropEvent) -> None:
         path = self._local_file(event)
         if path:
             event.acceptProposedAction()
@@ -884,7 +884,7 @@ class MainWindow(QMainWindow):
     def status_message(self) -> str:
         return self.status_text.text()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.tray is not None and not self._quitting:
             event.ignore()
             self.hide()

@@ -84,7 +84,7 @@ class MicButton(QPushButton):
         self.stop() if self._recording else self.start()
 
     # ---- mouse: hold = push-to-talk, click = toggle -----------------------------------------------
-    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def mousePressEvent(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or not self.isEnabled():
             return super().mousePressEvent(event)
         self._pressed_at = time.monotonic()
@@ -92,7 +92,7 @@ class MicButton(QPushButton):
         self.start()
         event.accept()
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def mouseReleaseEvent(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self._pressed_at is None:
             return super().mouseReleaseEvent(event)
         held_ms = (time.monotonic() - self._pressed_at) * 1000
@@ -105,7 +105,7 @@ class MicButton(QPushButton):
             self.stop()  # click while recording: stop
         event.accept()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.isAutoRepeat():
             self.toggle_recording()
             event.accept()
@@ -186,7 +186,7 @@ class LevelMeter(QWidget):
             self._timer.stop()
         self.update()
 
-    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, _event) -> None:
         colors = current_colors()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)

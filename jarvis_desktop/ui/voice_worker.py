@@ -131,7 +131,7 @@ class _SourceThread(QThread):
                 self.source.run(self.session, self.stop_event, on_error=self._device_failed)
             else:
                 self.source.run(self.session, self.stop_event)
-        except Exception as exc:  # noqa: BLE001 - a failing source must not take the app down
+        except Exception as exc:
             self.failed.emit(describe_error(exc))
         finally:
             if self.stop_event.is_set() or isinstance(self.source, MicSource):

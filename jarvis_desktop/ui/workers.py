@@ -71,7 +71,7 @@ class Worker(QObject):
         try:
             assert self.holder is not None, "submit the worker through EngineThread.submit()"
             self.execute(self.holder.get)
-        except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
+        except Exception as exc:
             if isinstance(exc, Cancelled):  # the user pressed Stop between STT and the reply
                 return
             if not isinstance(exc, JarvisError):  # expected errors are shown to the user, not logged
@@ -304,7 +304,7 @@ class MicController(QObject):
             if not capture.first_block.wait(5.0):
                 capture.stop()
                 raise RuntimeError("the microphone delivered no audio within 5 s")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._opening = False
             self.failed.emit(describe_error(exc))
             return
@@ -324,5 +324,5 @@ class MicController(QObject):
     def _safe(self, fn: Callable[[], object]) -> None:
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.failed.emit(describe_error(exc))

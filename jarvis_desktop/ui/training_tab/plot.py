@@ -23,7 +23,7 @@ class LossPlot(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("Training loss (mean cross-entropy per completion token) by step")
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+    def sizeHint(self) -> QSize:
         return QSize(360, 160)
 
     def clear(self, max_steps: int = 0) -> None:
@@ -41,7 +41,7 @@ class LossPlot(QWidget):
             self.max_steps = int(max_steps)
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
