@@ -12,8 +12,6 @@ ABBREVIATIONS: dict[str, str] = {
     "a.k.a.": "also known as",
     "incl.": "including",
     "excl.": "excluding",
-    "max.": "maximum",
-    "min.": "minimum",
     "Dr.": "Doctor",
     "Mr.": "Mister",
     "Mrs.": "Missus",
@@ -29,8 +27,11 @@ ABBREVIATIONS: dict[str, str] = {
 }
 """Written abbreviation -> spoken words (matched case-sensitively, as whole tokens)."""
 
-SENTENCE_FINAL_ABBREVIATIONS = frozenset({"etc.", "approx.", "U.S.", "U.K.", "E.U."})
+SENTENCE_FINAL_ABBREVIATIONS = frozenset({"etc.", "U.S.", "U.K.", "E.U."})
 """Abbreviations whose period also ends the sentence when a capital or the end of the text follows."""
+
+NON_FINAL_ABBREVIATIONS = frozenset(set(ABBREVIATIONS) - SENTENCE_FINAL_ABBREVIATIONS) | {"No.", "Nr.", "St.", "ca."}
+"""Abbreviations after which a period never ends a sentence ("Dr. Smith", "e.g. Paris", "No. 5")."""
 
 # singular, plural; keys are matched after a number ("5 km", "20 min")
 UNITS: dict[str, tuple[str, str]] = {
