@@ -43,7 +43,7 @@ def _abbreviation(m: re.Match[str]) -> str:
     short = m.group(1)
     words = ABBREVIATIONS[short]
     if short in SENTENCE_FINAL_ABBREVIATIONS:
-        rest = m.string[m.end() :].lstrip()
+        rest = m.string[m.end() : m.end() + 8].lstrip()
         if not rest or rest[0].isupper():
             words += "."
     return words

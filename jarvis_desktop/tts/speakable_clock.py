@@ -64,12 +64,12 @@ def _end_mark(m: re.Match[str], dot: str | None) -> str:
     """Keep the period of "p.m." when it also ends the sentence (end of text, or a capital follows)."""
     if not dot:
         return ""
-    rest = m.string[m.end() :].lstrip()
+    rest = m.string[m.end() : m.end() + 8].lstrip()
     return "." if not rest or rest[0].isupper() else ""
 
 
 def _at(m: re.Match[str]) -> str:
-    return "at " if _DAY_BEFORE.search(m.string[: m.start()]) else ""
+    return "at " if _DAY_BEFORE.search(m.string[max(0, m.start() - 30) : m.start()]) else ""
 
 
 def _clock(m: re.Match[str]) -> str:
@@ -125,7 +125,8 @@ def _day_month(m: re.Match[str]) -> str:
 
 def _month_day(m: re.Match[str]) -> str:
     day = int(m.group(3))
-    starts_sentence = not m.string[: m.start()].strip() or m.string[: m.start()].rstrip()[-1] in ".!?"
+    before = m.string[max(0, m.start() - 8) : m.start()].rstrip()
+    starts_sentence = not before or before[-1] in ".!?"
     if not 1 <= day <= 31 or (m.group(2) == "May" and not m.group(1) and starts_sentence):
         return m.group(0)  # "May 5 people come" is the verb
     return _date_words(m.group(1), day, _full(m.group(2), MONTHS), m.group(4), day_first=False)
