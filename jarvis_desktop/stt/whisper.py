@@ -24,6 +24,7 @@ import os
 import re
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from jarvis_desktop.audio.wav import SAMPLE_RATE, load_audio
 from jarvis_desktop.config import Settings, SttSettings
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
 from jarvis_desktop.models import embedded_whisper_path, whisper_model_path
+from jarvis_desktop.stt.short_context import ShortDecodeOptions, decode_short_context, fits_short_context
 from jarvis_desktop.stt.transcript import Segment, Transcript
 
 __all__ = ["SpeechToText", "Segment", "Transcript", "filter_hallucinations", "max_new_tokens"]
@@ -151,12 +153,23 @@ class SpeechToText:
             list(segments)
         return time.perf_counter() - t0
 
-    def transcribe(self, audio: np.ndarray | str | os.PathLike[str]) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray | str | os.PathLike[str],
+        *,
+        prompt: str = "",
+        beam_size: int | None = None,
+        vad_filter: bool | None = None,
+    ) -> Transcript:
         """Transcribe one utterance or recording.
 
         Args:
             audio: float32 ``(n,)`` mono at 16 kHz in [-1, 1] (int16 is scaled; ``(n, 1)`` is accepted), or
                 the path of an audio file (read with :func:`~jarvis_desktop.audio.wav.load_audio`).
+            prompt: text the decoder is primed with (Whisper's ``initial_prompt``), e.g. ``"Hey Jarvis."`` for an
+                utterance that starts with the wake phrase, so the name is spelled as such; ``""`` = none.
+            beam_size / vad_filter: override the settings for this call (``None`` = ``[stt]``'s); the voice loop
+                passes ``vad_filter=False`` because its audio is already endpointed by Silero VAD.
 
         Returns:
             A :class:`Transcript`; its ``text`` is ``""`` when the audio holds no speech (silence, noise).
@@ -168,26 +181,52 @@ class SpeechToText:
         samples = _as_samples(audio)
         model = self._load()
         opts = self.options
+        beam = max(1, int(opts.beam_size if beam_size is None else beam_size))
+        use_vad = bool(opts.vad_filter if vad_filter is None else vad_filter)
         t0 = time.perf_counter()
         with self._run_lock:
-            segments, _info = model.transcribe(
-                samples,
-                language=self._language(),
-                beam_size=max(1, int(opts.beam_size)),
-                vad_filter=bool(opts.vad_filter),
-                condition_on_previous_text=False,
-                no_speech_threshold=opts.no_speech_threshold,
-                log_prob_threshold=UNSURE_LOGPROB,
-                max_new_tokens=max_new_tokens(len(samples) / SAMPLE_RATE),
-            )
-            raw = [
-                Segment(float(s.start), float(s.end), s.text.strip(), float(s.no_speech_prob), float(s.avg_logprob))
-                for s in segments
-            ]
+            raw = self._decode_short(model, samples, prompt, beam, use_vad)
+            if raw is None:
+                raw = self._decode_full(model, samples, prompt, beam, use_vad)
         stt_seconds = time.perf_counter() - t0
         kept = filter_hallucinations(raw, samples, opts.no_speech_threshold)
         text = " ".join(s.text for s in kept).strip()
         return Transcript(text, len(samples) / SAMPLE_RATE, stt_seconds, kept)
+
+    def _decode_short(
+        self, model: Any, samples: np.ndarray, prompt: str, beam: int, use_vad: bool
+    ) -> list[Segment] | None:
+        """The short-context decode (:mod:`jarvis_desktop.stt.short_context`), or ``None`` when it does not
+        apply (off, too long, a multilingual model without a language) or is unsure."""
+        pad_s = float(self.options.context_pad_s)
+        if not fits_short_context(samples, pad_s) or (model.model.is_multilingual and not self._language()):
+            return None
+        speech = _speech_only(samples) if use_vad else samples
+        if speech.size == 0:
+            return []
+        tokens = max_new_tokens(speech.size / SAMPLE_RATE)
+        seg = decode_short_context(model, speech, ShortDecodeOptions(self._language(), beam, prompt, tokens, pad_s))
+        if seg is None:
+            return None
+        return [replace(seg, start=0.0, end=samples.size / SAMPLE_RATE)]  # levels are measured on all of it
+
+    def _decode_full(self, model: Any, samples: np.ndarray, prompt: str, beam: int, use_vad: bool) -> list[Segment]:
+        """faster-whisper's own 30 s window loop (with its temperature fallback)."""
+        segments, _info = model.transcribe(
+            samples,
+            language=self._language(),
+            beam_size=beam,
+            vad_filter=use_vad,
+            condition_on_previous_text=False,
+            initial_prompt=prompt or None,
+            no_speech_threshold=self.options.no_speech_threshold,
+            log_prob_threshold=UNSURE_LOGPROB,
+            max_new_tokens=max_new_tokens(len(samples) / SAMPLE_RATE),
+        )
+        return [
+            Segment(float(s.start), float(s.end), s.text.strip(), float(s.no_speech_prob), float(s.avg_logprob))
+            for s in segments
+        ]
 
     def _language(self) -> str | None:
         return self.options.language or None
@@ -271,6 +310,16 @@ def _is_quiet(seg: Segment, levels: np.ndarray, floor: float) -> bool:
         return True
     loud = float(np.percentile(part, 90))
     return loud < QUIET_DBFS or loud - floor < MIN_SNR_DB
+
+
+def _speech_only(samples: np.ndarray) -> np.ndarray:
+    """``samples`` with the non-speech parts cut out by faster-whisper's Silero VAD (default options)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(samples, VadOptions())
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate([samples[c["start"] : c["end"]] for c in chunks]).astype(np.float32, copy=False)
 
 
 def _check_model_dir(path: Path) -> None:

@@ -71,6 +71,7 @@ from jarvis_desktop.voice.events import (
     WakeEvent,
 )
 from jarvis_desktop.voice.wake import WakeDetection, WakeWordDetector
+from jarvis_desktop.voice.wake_verify import DEFAULT_PROMPT as WAKE_PROMPT
 from jarvis_desktop.voice.wake_verify import WAKE_SPELLINGS, Verdict, WakeVerifier, WhisperWakeVerifier
 
 __all__ = ["VoiceSession", "strip_wake_phrase"]
@@ -97,12 +98,26 @@ Listener = Callable[[VoiceEvent], None]
 
 
 def strip_wake_phrase(text: str) -> str:
-    """``text`` without a leading wake phrase: everything up to a "Jarvis" among the first three words, or else a
-    leading "hey/hi/okay <word>" (Whisper may spell the name otherwise once the verifier has accepted it).
+    """``text`` without leading wake phrases: everything up to a "Jarvis" among the first three words, or else a
+    leading "hey/hi/okay <word>" (Whisper may spell the name otherwise once the verifier has accepted it). Repeated
+    until none is left, because a decoder primed with "Hey Jarvis." sometimes writes the phrase twice.
 
     >>> strip_wake_phrase("Hey, Jarvis, set a timer for 10 minutes.")
     'set a timer for 10 minutes.'
+    >>> strip_wake_phrase("Hey Jarvis. Hey, hey Jarvis.")
+    ''
     """
+    rest = _strip_one_wake_phrase(text)
+    while rest and rest != text and _has_name(rest):
+        text, rest = rest, _strip_one_wake_phrase(rest)
+    return rest
+
+
+def _has_name(text: str) -> bool:
+    return any(m.group().lower().replace("'", "") in WAKE_SPELLINGS for m in list(_WORD.finditer(text))[:3])
+
+
+def _strip_one_wake_phrase(text: str) -> str:
     words = list(_WORD.finditer(text))
     for match in words[:3]:
         if match.group().lower().replace("'", "") in WAKE_SPELLINGS:
@@ -137,6 +152,7 @@ class _Speculation:
     last_voiced_sample: int
     audio: np.ndarray
     gate: _Activation | None
+    prompt: str = ""
     stale: threading.Event = field(default_factory=threading.Event)
     transcript: Transcript | None = None
     stt_ms: float = 0.0
@@ -209,7 +225,7 @@ class VoiceSession:
         self._verifier: WakeVerifier | None = None
         if self.wake_on:
             self._wake = wake_detector or WakeWordDetector(threshold=self.settings.sensitivity, verifier=None)
-            self._verifier = verifier or WhisperWakeVerifier()
+            self._verifier = verifier or WhisperWakeVerifier(stt=assistant.stt)
         self._pre_roll = self._endpointer.pre_roll_frames * FRAME_SAMPLES
         self._post_roll = self._endpointer.post_roll_frames * FRAME_SAMPLES
         self._spec_frames = max(1, int(np.ceil(self.settings.speculative_silence_ms * SAMPLE_RATE / 1000 / 512)))
@@ -451,7 +467,8 @@ class VoiceSession:
             return
         if self._partial is not None:
             self._partial.skip.set()
-        self._spec = _Speculation(self._speech_sample, self._last_voiced, audio, gate)
+        prompt = WAKE_PROMPT if self._wake_inside_open_utterance() else ""
+        self._spec = _Speculation(self._speech_sample, self._last_voiced, audio, gate, prompt)
         self._submit(self._spec)
 
     def _maybe_partial(self) -> None:
@@ -468,7 +485,7 @@ class VoiceSession:
         start = max(self._speech_sample - self._pre_roll, self._last_emitted)
         capped = end - start > int(PARTIAL_MAX_S * SAMPLE_RATE)
         start = max(start, end - int(PARTIAL_MAX_S * SAMPLE_RATE))
-        strip = any(a.sample >= self._speech_sample for a in self._activations)
+        strip = self._wake_inside_open_utterance()
         self._partial = _Partial(self._speech_sample, end, self._ring_slice(start, end), capped, strip)
         self._partial_mark = self._frames
         self._partial_q.put(self._partial)
@@ -497,6 +514,9 @@ class VoiceSession:
         audio = np.concatenate(frames)
         offset = start - (first + lo) * FRAME_SAMPLES
         return audio[max(0, offset) : max(0, offset) + (end - start)]
+
+    def _wake_inside_open_utterance(self) -> bool:
+        return any(a.sample >= self._speech_sample for a in self._activations)
 
     def _gate_for_open_utterance(self) -> _Activation | None:
         """An activation inside the utterance in progress, else one still being verified."""
@@ -650,7 +670,7 @@ class VoiceSession:
         if spec.stale.is_set() or (spec.gate is not None and not _accepted(spec.gate)):
             return
         t0 = time.perf_counter()
-        spec.transcript = self.assistant.stt.transcribe(spec.audio)
+        spec.transcript = self.assistant.stt.transcribe(spec.audio, prompt=spec.prompt, vad_filter=False)
         spec.stt_ms = (time.perf_counter() - t0) * 1000.0
 
     # ---- partial thread -------------------------------------------------------------------------------
@@ -674,7 +694,8 @@ class VoiceSession:
         if job.skip.is_set() or job.audio.size == 0:
             return
         t0 = time.perf_counter()
-        heard = self.assistant.stt.transcribe(job.audio).text.strip()
+        prompt = WAKE_PROMPT if job.strip_wake else ""
+        heard = self.assistant.stt.transcribe(job.audio, prompt=prompt, beam_size=1, vad_filter=False).text.strip()
         decode_ms = (time.perf_counter() - t0) * 1000.0
         self._partial_cost_frames = int(2 * decode_ms * SAMPLE_RATE / 1000 / FRAME_SAMPLES)
         if job.ended.is_set():
@@ -734,7 +755,8 @@ class VoiceSession:
             if endpoint.start_sample >= seg_start and endpoint.end_sample <= gate.sample + _tail(self._wake):
                 return gate.verdict.text, 0.0, False
         t0 = time.perf_counter()
-        transcript = self.assistant.stt.transcribe(endpoint.audio)
+        prompt = WAKE_PROMPT if gate is not None else ""
+        transcript = self.assistant.stt.transcribe(endpoint.audio, prompt=prompt, vad_filter=False)
         return transcript.text.strip(), (time.perf_counter() - t0) * 1000.0, False
 
     def _respond(self, transcript: Transcript, ref: int) -> None:

@@ -41,6 +41,7 @@ import numpy as np
 
 from jarvis_desktop.errors import ModelNotFoundError
 from jarvis_desktop.models import embedded_whisper_path
+from jarvis_desktop.stt.whisper import SpeechToText
 
 __all__ = ["WAKE_SPELLINGS", "Verdict", "WakeVerifier", "WhisperWakeVerifier", "matches_wake_word"]
 
@@ -88,6 +89,8 @@ class WhisperWakeVerifier:
         prompt: text the decoder is primed with (default :data:`DEFAULT_PROMPT`; ``""`` = none).
         spellings: accepted transcript words (default :data:`WAKE_SPELLINGS`).
         threads: CTranslate2 CPU threads.
+        stt: share this :class:`~jarvis_desktop.stt.whisper.SpeechToText` (the app's own, already warm) instead of
+            loading a second copy of the model; ``model_path`` and ``threads`` are then unused.
 
     Raises:
         ModelNotFoundError: the Whisper model is missing (here) or cannot load (on first use).
@@ -99,8 +102,15 @@ class WhisperWakeVerifier:
         prompt: str = DEFAULT_PROMPT,
         spellings: frozenset[str] = WAKE_SPELLINGS,
         threads: int = 2,
+        stt: SpeechToText | None = None,
     ) -> None:
-        self.model_path = Path(model_path).expanduser() if model_path is not None else embedded_whisper_path()
+        self.stt = stt
+        if stt is not None:
+            self.model_path = stt.model_path
+        elif model_path is not None:
+            self.model_path = Path(model_path).expanduser()
+        else:
+            self.model_path = embedded_whisper_path()
         if not (self.model_path / "model.bin").is_file():
             raise ModelNotFoundError(
                 f"wake-word verifier model not found: {self.model_path} has no model.bin",
@@ -117,6 +127,18 @@ class WhisperWakeVerifier:
         audio = np.clip(np.asarray(segment, dtype=np.float32).reshape(-1), -1.0, 1.0)
         if audio.size == 0:
             return Verdict(False, "", "empty wake segment")
+        text = self._shared(audio) if self.stt is not None else self._own(audio)
+        if matches_wake_word(text, self.spellings):
+            return Verdict(True, text, "transcript contains the wake word")
+        return Verdict(False, text, "transcript lacks the wake word" if text else "no speech in the wake segment")
+
+    def _shared(self, audio: np.ndarray) -> str:
+        assert self.stt is not None
+        # beam 5 and the VAD trim: on the short context, greedy decoding dropped words after "Jarvis" and leading
+        # silence made the decoder echo the prompt (measured on espeak-ng and hibari clips, see stt/short_context)
+        return self.stt.transcribe(audio, prompt=self.prompt, beam_size=5, vad_filter=True).text
+
+    def _own(self, audio: np.ndarray) -> str:
         with self._lock:
             segments, _ = self._load().transcribe(
                 audio,
@@ -129,10 +151,7 @@ class WhisperWakeVerifier:
                 max_new_tokens=24,
             )
             kept = [s.text.strip() for s in segments if not _is_noise(float(s.no_speech_prob), float(s.avg_logprob))]
-        text = " ".join(kept).strip()
-        if matches_wake_word(text, self.spellings):
-            return Verdict(True, text, "transcript contains the wake word")
-        return Verdict(False, text, "transcript lacks the wake word" if text else "no speech in the wake segment")
+        return " ".join(kept).strip()
 
     def _load(self) -> Any:
         if self._model is None:
