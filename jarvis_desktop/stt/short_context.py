@@ -69,9 +69,7 @@ def decode_short_context(model: Any, samples: np.ndarray, options: ShortDecodeOp
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_compression_ratio, get_ctranslate2_storage, get_suppressed_tokens
 
-    tokenizer = Tokenizer(
-        model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=options.language
-    )
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=options.language)
     frames = int(np.ceil((samples.size / SAMPLE_RATE + options.pad_s) * 100))
     padded = np.concatenate([samples, np.zeros(int(options.pad_s * SAMPLE_RATE) + 400, dtype=np.float32)])
     features = model.feature_extractor(padded)[:, : min(frames, int(WINDOW_S * 100))]

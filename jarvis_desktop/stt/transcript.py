@@ -49,7 +49,8 @@ class SpeechRecognizer(Protocol):
     ``loaded``: the model is in memory. :meth:`warm_up` loads it now and returns the seconds it took.
     :meth:`transcribe` takes float32 ``(n,)`` mono 16 kHz samples in [-1, 1] or an audio file path and returns
     a :class:`Transcript` (``text == ""`` for silence); it raises BadInputError for unusable audio and
-    ModelNotFoundError when the model cannot load.
+    ModelNotFoundError when the model cannot load. ``prompt`` primes the decoder (e.g. ``"Hey Jarvis."``);
+    ``beam_size`` / ``vad_filter`` override the model's settings for one call (``None`` = its own).
     """
 
     @property
@@ -59,6 +60,13 @@ class SpeechRecognizer(Protocol):
         """Load the model now; returns seconds spent."""
         ...
 
-    def transcribe(self, audio: np.ndarray | str | os.PathLike[str]) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray | str | os.PathLike[str],
+        *,
+        prompt: str = "",
+        beam_size: int | None = None,
+        vad_filter: bool | None = None,
+    ) -> Transcript:
         """Transcribe one utterance or recording."""
         ...

