@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from speech_noise import mix, silence, spoken  # noqa: E402
 
+from jarvis_desktop.stt.whisper import SpeechToText  # noqa: E402
 from jarvis_desktop.voice.wake import WakeWordDetector  # noqa: E402
 from jarvis_desktop.voice.wake_verify import Verdict, WhisperWakeVerifier  # noqa: E402
 
@@ -196,7 +197,7 @@ def feed(
 
 def main() -> None:
     proc = psutil.Process()
-    verifier = CountingVerifier(WhisperWakeVerifier())
+    verifier = CountingVerifier(WhisperWakeVerifier(stt=SpeechToText()))  # as the app: its own Whisper, shared
     detector = WakeWordDetector(verifier=verifier)
     rss_waiting = proc.memory_info().rss / 2**20
 

@@ -219,11 +219,12 @@ def test_the_strip_shows_a_partial_with_its_unstable_words_greyed_until_the_fina
 def test_listen_now_in_the_tray_makes_the_running_session_hear_and_partials_show_in_the_strip(qtbot, window, tmp_path):
     from PySide6.QtGui import QIcon
 
-    from jarvis_desktop.ui.tray import JarvisTray
+    from jarvis_desktop.ui.tray import TOOLTIP, JarvisTray
 
     silence = tmp_path / "silence.wav"
     sf.write(silence, np.zeros(16000, dtype=np.float32), 16000, subtype="PCM_16")
     tray = JarvisTray(window, QIcon(), wake_word=False)
+    window.tray = tray  # the offscreen platform has no system tray: attach one as create_tray would
     assert not window.listen_now()  # no session: the tray falls back to push-to-talk
     worker = window.start_voice_session(FileSource(silence, realtime=True, tail_s=60.0), VoiceSettings(), dry_run=True)
     with qtbot.waitSignal(worker.listening, timeout=LOAD_TIMEOUT_MS):
@@ -233,12 +234,30 @@ def test_listen_now_in_the_tray_makes_the_running_session_hear_and_partials_show
         tray.start_listening()  # no wake word said: the session hears a command now
     assert not window.mic_button.recording  # not push-to-talk
     assert window.status_message() == "Hearing you…"
+    assert tray.listening_state == "hearing" and "hearing you" in tray.toolTip()  # seen with the window hidden
     # a partial transcript from the session renders on the strip's HEARD line
     worker.voice_event.emit(PartialEvent(1.0, 40.0, text_stable="set a timer", text_unstable="for ten"))
     assert window.strip.partial == ("set a timer", "for ten")
     with qtbot.waitSignal(worker.stopped, timeout=2000):
         window.hands_free_action.trigger()
     assert not window.listen_now()
+    assert tray.listening_state == "" and tray.toolTip() == TOOLTIP
+    window.tray = None
+
+
+def test_tray_icon_carries_a_dot_while_hearing_and_thinking(qtbot):
+    from PySide6.QtGui import QColor, QIcon, QPixmap
+
+    from jarvis_desktop.ui.tray import STATE_DOTS, state_icon
+
+    base_pixmap = QPixmap(64, 64)
+    base_pixmap.fill(QColor("#203040"))
+    base = QIcon(base_pixmap)
+    assert state_icon(base, "waiting_for_wake") is base and state_icon(base, "nonsense") is base
+    for state in ("hearing", "responding"):
+        image = state_icon(base, state).pixmap(64, 64).toImage()
+        assert image.pixelColor(51, 51) == QColor(STATE_DOTS[state][0])  # the dot, lower right
+        assert image.pixelColor(8, 8) == QColor("#203040")  # the rest of the icon is untouched
 
 
 def test_tray_offers_listen_now_and_a_wake_word_toggle_saved_to_the_settings_file(qtbot, window):

@@ -699,6 +699,8 @@ class MainWindow(QMainWindow):
     def _on_voice_state(self, value: str) -> None:
         if self.sender() is self.voice_worker:
             self._show(state_status(value))
+            if self.tray is not None:
+                self.tray.show_state(value)
 
     def _on_voice_event(self, event: object) -> None:
         """Render a session event like a turn: transcript -> user bubble + HEARD, parse -> chips, reply -> bubble."""
@@ -756,6 +758,8 @@ class MainWindow(QMainWindow):
         if self.sender() is self.voice_worker:
             self.voice_worker = None
             self._set_hands_free_checked(False)
+            if self.tray is not None:
+                self.tray.show_state("")
             if not self._voice_error:
                 self._set_status(None, "Hands-free session ended")
 

@@ -8,6 +8,10 @@ reminders.
 ``wake_word_changed(bool)`` (the window restarts a running hands-free session with it) or, when the file cannot
 be written, puts the check back and emits ``wake_word_failed(str)``.
 
+While a hands-free session runs, the icon carries a dot for its state (:func:`state_icon`: green while hearing,
+amber while thinking, none while waiting) and the tooltip says the state, so a wake word that was heard shows at
+once even with the window hidden.
+
 ``create_tray(window, icon)`` returns a :class:`JarvisTray` when the desktop has a system tray
 (``QSystemTrayIcon.isSystemTrayAvailable()``), else None. With a tray, closing the main window hides it
 (the app keeps running in the tray); without one, closing the window quits. The window asks
@@ -21,8 +25,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from jarvis_desktop.config import Settings, load_settings, save_settings
@@ -33,6 +37,35 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 WAKE_LABEL = 'Wake word ("hey Jarvis")'
+TOOLTIP = "Jarvis — offline voice assistant"
+
+STATE_DOTS: dict[str, tuple[str, str]] = {
+    "hearing": ("#2e9d4f", "hearing you"),
+    "transcribing": ("#e0a100", "thinking"),
+    "responding": ("#e0a100", "thinking"),
+    "follow_up": ("#2e9d4f", "listening for a follow-up"),
+}
+"""Hands-free states (``ListeningState`` values) that mark the tray icon: (dot colour, tooltip words)."""
+
+
+def state_icon(base: QIcon, state: str, size: int = 64) -> QIcon:
+    """``base`` with a dot in its lower right corner for ``state`` (a ``ListeningState`` value); ``base`` itself
+    for the waiting states and unknown values. ``size``: the pixmap edge in pixels."""
+    dot = STATE_DOTS.get(state)
+    if dot is None:
+        return base
+    pixmap = base.pixmap(size, size)
+    if pixmap.isNull():
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QColor("white"))
+    painter.setBrush(QColor(dot[0]))
+    edge = size * 0.42
+    painter.drawEllipse(QRectF(size - edge - 1, size - edge - 1, edge, edge))
+    painter.end()
+    return QIcon(pixmap)
 
 
 def write_wake_word(
@@ -63,7 +96,9 @@ class JarvisTray(QSystemTrayIcon):
     def __init__(self, window: MainWindow, icon: QIcon, wake_word: bool | None = None) -> None:
         super().__init__(icon, window)
         self.window = window
-        self.setToolTip("Jarvis — offline voice assistant")
+        self.base_icon = icon
+        self.listening_state = ""
+        self.setToolTip(TOOLTIP)
         menu = QMenu()
         self.toggle_action = QAction("Hide window", menu)
         self.toggle_action.triggered.connect(self.toggle_window)
@@ -125,6 +160,15 @@ class JarvisTray(QSystemTrayIcon):
             self.wake_word_failed.emit(error)
             return
         self.wake_word_changed.emit(on)
+
+    def show_state(self, state: str) -> None:
+        """Mark the icon and tooltip with a hands-free ``state`` (a ``ListeningState`` value; ``""`` = no session)."""
+        if state == self.listening_state:
+            return
+        self.listening_state = state
+        self.setIcon(state_icon(self.base_icon, state))
+        words = STATE_DOTS.get(state, ("", ""))[1]
+        self.setToolTip(f"{TOOLTIP} — {words}" if words else TOOLTIP)
 
     def quit(self) -> None:
         self.window.quit_app()
