@@ -19,6 +19,7 @@ from jarvis_desktop.assistant import Assistant
 from jarvis_desktop.cli_common import parse_now
 from jarvis_desktop.config import Settings, VoiceSettings, load_settings
 from jarvis_desktop.errors import AudioDeviceError, BadInputError
+from jarvis_desktop.voice.control import send_control
 from jarvis_desktop.voice.events import (
     ActionEvent,
     EndpointEvent,
@@ -44,6 +45,11 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     s.add_argument("--dry-run", action="store_true", help="say what each action would do; change nothing")
     s.add_argument("--no-wake", action="store_true", help="every utterance is a command (no wake word)")
     s.add_argument("--duration", type=float, default=None, help="microphone: stop after S seconds")
+    s.add_argument(
+        "--toggle",
+        action="store_true",
+        help="tell the running Jarvis window to start or stop listening (bind this to a desktop shortcut)",
+    )
     s.set_defaults(func=cmd_listen)
 
 
@@ -101,10 +107,18 @@ class _Printer:
 def cmd_listen(args: argparse.Namespace) -> int:
     """Run a voice session on ``--input`` or the microphone until the recording ends (or Ctrl-C / ``--duration``).
 
+    ``--toggle`` instead sends ``listen-toggle`` to the running window's control socket
+    (:mod:`jarvis_desktop.voice.control`), prints its reply (``ok``) and returns at once.
+
     Raises:
         BadInputError: bad file or ``--now``; ``--fast`` without ``--input``. ModelNotFoundError: a missing model
-        or wake-word package. AudioDeviceError: no microphone.
+        or wake-word package. AudioDeviceError: no microphone. AppNotRunningError: ``--toggle`` with no window.
     """
+    if args.toggle:
+        if args.input or args.fast or args.duration is not None:
+            raise BadInputError("--toggle talks to the running window; it takes no --input, --fast or --duration")
+        print(send_control("listen-toggle"))
+        return 0
     now = parse_now(args.now)
     if args.fast and not args.input:
         raise BadInputError("--fast needs --input WAV (the microphone runs in real time)")

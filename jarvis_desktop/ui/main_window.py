@@ -83,6 +83,7 @@ from jarvis_desktop.ui.action_workers import (
     UndoWorker,
 )
 from jarvis_desktop.ui.chat_panel import ChatPanel, MessageBubble, format_badge
+from jarvis_desktop.ui.control_server import ControlServer
 from jarvis_desktop.ui.hotkey_bridge import HotkeyBridge
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
 from jarvis_desktop.ui.monitor_panel import MonitorPanel
@@ -184,6 +185,9 @@ class MainWindow(QMainWindow):
         self.hotkey_error: str | None = None  # its status line when the grab failed
         self._hotkey_ptt = False  # the held hotkey started push-to-talk (not the hands-free session's listen_now)
         self._start_hotkey(settings.voice.hotkey if settings is not None else "")
+        self.control = ControlServer(self)  # `jarvis-desktop listen --toggle` (voice/control.py)
+        self.control.command.connect(self._on_control)
+        self.control.start()
 
         # the scheduler first: reminders missed while Jarvis was closed fire before the models load
         self.scheduler_bridge = SchedulerBridge(self)
@@ -794,6 +798,21 @@ class MainWindow(QMainWindow):
         if started and not self.closed:
             self.mic_button.stop()
 
+    def _on_control(self, command: str) -> None:
+        """A command from the control socket (``jarvis-desktop listen --toggle`` bound to a desktop shortcut)."""
+        if self.closed:
+            return
+        if command == "show":
+            self.showNormal()
+            self.raise_()
+            self.activateWindow()
+        elif self.listen_now():  # a hands-free session hears a command now
+            return
+        elif command == "listen-toggle":
+            self.mic_button.toggle_recording()
+        elif command == "listen-now" and not self.mic_button.recording:
+            self.mic_button.start()
+
     def _on_hotkey_unavailable(self, message: str) -> None:
         self.hotkey_error = message
         if not self.closed:
@@ -904,6 +923,7 @@ class MainWindow(QMainWindow):
         if not self.voice.close():
             return
         self.mic.close()
+        self.control.close()
         if self.hotkey_bridge is not None:
             self.hotkey_bridge.stop()
         if self.voice_worker is not None:
