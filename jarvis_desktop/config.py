@@ -288,6 +288,24 @@ class VoiceSettings:
 
 
 @dataclass
+class SpeechSettings:
+    """Spoken replies (:mod:`jarvis_desktop.tts`, docs/speech.md).
+
+    ``enabled``: speak replies, reminders and alarms (off = mute; the text still shows). ``voice``: the voice name
+    (only the embedded "heart" works offline). ``device``: the output device (sounddevice name or index as text;
+    "" = the system default). ``volume``: gain in [0, 1] applied to the voice. ``rate``: speaking speed, 0.5-2.0
+    (1.0 = the voice's own). ``barge_in``: "hey Jarvis" or the hotkey while Jarvis speaks stops it and listens.
+    """
+
+    enabled: bool = True
+    voice: str = "heart"
+    device: str = ""
+    volume: float = 1.0
+    rate: float = 1.0
+    barge_in: bool = True
+
+
+@dataclass
 class Settings:
     """All user settings; ``load_settings()`` fills it from ``settings.toml``."""
 
@@ -302,6 +320,7 @@ class Settings:
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict, as written to TOML."""

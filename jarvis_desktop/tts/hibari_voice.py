@@ -187,7 +187,7 @@ class HibariSynthesizer:
 def _open_model(path: Path, threads: int) -> Any:
     """hibari.Hibari on ``path`` with the embedded voice's G2P (American English); never downloads."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # defensive: nothing below should reach a model hub
-    from hibari import Hibari  # type: ignore[import-untyped]  # heavy (onnxruntime); hibari-tts has no py.typed
+    from hibari import Hibari  # heavy (onnxruntime)
 
     if not path.is_file():
         raise ModelNotFoundError(f"voice model not found: {path}")

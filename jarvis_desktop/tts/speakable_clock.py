@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from num2words import num2words  # type: ignore[import-untyped]  # num2words ships no py.typed
+from num2words import num2words
 
 from jarvis_desktop.tts.speakable_words import MONTHS, WEEKDAYS
 

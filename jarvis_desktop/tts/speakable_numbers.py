@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from num2words import num2words  # type: ignore[import-untyped]  # num2words ships no py.typed
+from num2words import num2words
 
 from jarvis_desktop.tts.speakable_words import CURRENCIES, UNITS
 
