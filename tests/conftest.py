@@ -11,8 +11,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 # Fixture modules shared by several test files: ``home`` (a fresh JARVIS_DESKTOP_HOME for the jobs tests),
-# ``shared_trained_adapter``, ``virtual_mic`` (PulseAudio null sink + remapped source).
-pytest_plugins = ["jobs_support", "helpers_pulse"]
+# ``shared_trained_adapter``, ``virtual_mic`` (PulseAudio null sink + remapped source), ``speaker_sink`` (a null
+# sink for speech output, recorded from its monitor).
+pytest_plugins = ["jobs_support", "helpers_pulse", "helpers_speaker"]
 
 
 @pytest.fixture(autouse=True, scope="session")
