@@ -174,6 +174,8 @@ def heard_words(text: str) -> list[str]:
     from num2words import num2words
 
     text = text.lower().replace("a.m.", "a m").replace("p.m.", "p m").replace("o'clock", "")
+    text = re.sub(r"(\d)([ap])m\b", r"\1 \2m", text)
+    text = re.sub(r"\b([ap])m\b", r"\1 m", text)
 
     def clock(m: re.Match[str]) -> str:
         minute = int(m.group(2))
