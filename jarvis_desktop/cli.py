@@ -19,6 +19,7 @@ from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_common import parse_now, print_json
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
+from jarvis_desktop.cli_speech import add_parser as add_say_parser
 from jarvis_desktop.cli_training import add_parsers as add_training_parsers
 from jarvis_desktop.cli_voice import add_parser as add_listen_parser
 from jarvis_desktop.doctor import run_checks
@@ -290,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_parsers(sub)  # train-adapter, jobs, adapters
 
     add_listen_parser(sub)  # listen (docs/voice.md)
+
+    add_say_parser(sub)  # say (docs/speech.md)
 
     s = sub.add_parser("date-keys", help="print the date-key vocabulary as JSON")
     s.set_defaults(func=cmd_date_keys)

@@ -176,6 +176,7 @@ def heard_words(text: str) -> list[str]:
     text = text.lower().replace("a.m.", "a m").replace("p.m.", "p m").replace("o'clock", "")
     text = re.sub(r"(\d)([ap])m\b", r"\1 \2m", text)
     text = re.sub(r"\b([ap])m\b", r"\1 m", text)
+    text = re.sub(r"\b(\d{1,2})(\d{2}) (?=[ap] m\b)", r"\1:\2 ", text)  # "730 a.m."
 
     def clock(m: re.Match[str]) -> str:
         minute = int(m.group(2))
