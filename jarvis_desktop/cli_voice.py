@@ -19,6 +19,7 @@ from jarvis_desktop.assistant import Assistant
 from jarvis_desktop.cli_common import parse_now
 from jarvis_desktop.config import Settings, VoiceSettings, load_settings
 from jarvis_desktop.errors import AudioDeviceError, BadInputError
+from jarvis_desktop.tts.speaker import Speaker
 from jarvis_desktop.voice.control import send_control
 from jarvis_desktop.voice.events import (
     ActionEvent,
@@ -45,6 +46,9 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     s.add_argument("--dry-run", action="store_true", help="say what each action would do; change nothing")
     s.add_argument("--no-wake", action="store_true", help="every utterance is a command (no wake word)")
     s.add_argument("--duration", type=float, default=None, help="microphone: stop after S seconds")
+    speech = s.add_mutually_exclusive_group()
+    speech.add_argument("--mute", action="store_true", help="do not speak the replies (default on the microphone)")
+    speech.add_argument("--speak", action="store_true", help="with --input: speak the replies too ([speech] output)")
     s.add_argument(
         "--toggle",
         action="store_true",
@@ -126,7 +130,11 @@ def cmd_listen(args: argparse.Namespace) -> int:
     settings = load_settings()
     voice = VoiceSettings(**{**vars(settings.voice), "wake_word": settings.voice.wake_word and not args.no_wake})
     assistant = Assistant(settings, record_history=False)
-    session = VoiceSession(assistant, voice, listener=_Printer(args.json), now=now, dry_run=args.dry_run)
+    speak = settings.speech.enabled and not args.mute and (source is None or args.speak)
+    speaker = Speaker(settings.speech) if speak else None
+    session = VoiceSession(
+        assistant, voice, listener=_Printer(args.json), now=now, dry_run=args.dry_run, speaker=speaker
+    )
     session.start()
     stop = threading.Event()
     try:
@@ -138,6 +146,9 @@ def cmd_listen(args: argparse.Namespace) -> int:
         stop.set()
     finally:
         session.finish(timeout=30)
+        if speaker is not None:
+            speaker.wait_idle(timeout=30)  # the last reply is heard to its end
+            speaker.close()
         assistant.close()
     return 0
 

@@ -88,6 +88,7 @@ from jarvis_desktop.ui.hotkey_bridge import HotkeyBridge
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
 from jarvis_desktop.ui.monitor_panel import MonitorPanel
 from jarvis_desktop.ui.notes_view import NotesView
+from jarvis_desktop.ui.reply_voice import ReplyVoice
 from jarvis_desktop.ui.schedule_view import ScheduleView
 from jarvis_desktop.ui.settings_dialog import ApplySettingsWorker, SettingsDialog
 from jarvis_desktop.ui.training_tab import TrainingTab
@@ -171,6 +172,7 @@ class MainWindow(QMainWindow):
         self.mic.failed.connect(self._on_mic_failed)
         self.mic.opened.connect(self._on_mic_opened)
 
+        self.reply_voice = ReplyVoice(settings.speech if settings is not None else None)  # ui/reply_voice.py
         self.tray = create_tray(self, icon or self.windowIcon()) if use_tray else None
         self.voice_worker: VoiceWorker | None = None  # the hands-free VoiceSession, while one runs
         self.last_voice_parse: ParseEvent | None = None  # the last hands-free command's meaning
@@ -431,6 +433,7 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self._on_ask_failed)
         worker.done.connect(self._on_ask_done)
         self._update_controls()
+        self.reply_voice.begin_turn()
         self.engine.submit(worker)
 
     def _on_transcribed(self, transcript: Transcript) -> None:
@@ -446,6 +449,7 @@ class MainWindow(QMainWindow):
             self.chat.begin_reply()
             self._set_status("busy", "Answering…")
         self.chat.append_token(piece)
+        self.reply_voice.token(piece)
         self.token_received.emit(piece)
 
     def _on_turn(self, turn: Turn) -> None:
@@ -500,6 +504,7 @@ class MainWindow(QMainWindow):
         self.show_error(message)
 
     def _on_ask_done(self) -> None:
+        self.reply_voice.end_turn()
         if self.chat.streaming:  # stopped before the turn finished
             self.chat.finish_reply(None, "stopped")
         if self._pending_user_bubble is not None:
@@ -588,6 +593,7 @@ class MainWindow(QMainWindow):
         self.last_fired = firing
         badge = f"{firing.item.kind} · {'missed' if firing.missed else 'now'}"
         self.chat.add_message("assistant", firing.message(self._tz), badge)
+        self.reply_voice.say(firing.message(self._tz))
         if self.tray is not None:  # without a tray the engine used notify-send (see StartSchedulerWorker)
             self.tray.notify(firing.title(), firing.body(self._tz), urgent=firing.urgent)
         self.refresh_schedule()
@@ -604,9 +610,15 @@ class MainWindow(QMainWindow):
         self.engine.submit(worker)
 
     def apply_settings(self, settings: Settings) -> None:
-        """Hand new [remote]/[monitor] settings to the engine thread's router (no wait on the GUI thread)."""
+        """Hand new [remote]/[monitor] settings to the engine thread's router (no wait on the GUI thread); new
+        [speech] settings replace the reply voice (a running hands-free session keeps its own until restarted)."""
         if not self.closed:
             self.engine.submit(ApplySettingsWorker(settings))
+            self.reply_voice.apply(settings.speech)
+            if self.tray is not None:
+                self.tray.speak_action.blockSignals(True)
+                self.tray.speak_action.setChecked(self.reply_voice.enabled)
+                self.tray.speak_action.blockSignals(False)
 
     def _open_settings(self) -> None:
         dialog = SettingsDialog(self)
@@ -632,6 +644,7 @@ class MainWindow(QMainWindow):
 
     # ---- microphone ------------------------------------------------------------------------------
     def _on_mic_start(self) -> None:
+        self.reply_voice.interrupt()  # push-to-talk (button or hotkey) cuts a spoken reply short
         decision = self.voice.mic_pressed(self.mic.is_open)
         if decision.open_mic:
             self.mic.begin()
@@ -679,7 +692,10 @@ class MainWindow(QMainWindow):
         overrides ``settings.wake_word`` when not None. A session already running is stopped first. Returns the
         worker (its signals carry the events)."""
         self.stop_voice_session()
-        worker = VoiceWorker(self.engine, source, settings, now=now, dry_run=dry_run, parent=self, wake_word=wake_word)
+        speaker = self.reply_voice.speaker if self.reply_voice.active else None
+        worker = VoiceWorker(
+            self.engine, source, settings, now=now, dry_run=dry_run, parent=self, wake_word=wake_word, speaker=speaker
+        )
         worker.state.connect(self._on_voice_state)
         worker.voice_event.connect(self._on_voice_event)
         worker.failed.connect(self._on_voice_failed)
@@ -924,6 +940,7 @@ class MainWindow(QMainWindow):
             return
         self.mic.close()
         self.control.close()
+        self.reply_voice.close()
         if self.hotkey_bridge is not None:
             self.hotkey_bridge.stop()
         if self.voice_worker is not None:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from jarvis_desktop.config import Settings, load_settings, save_settings
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.keys import set_api_key
+from jarvis_desktop.tts.hibari_voice import LICENCE as VOICE_LICENCE
 from jarvis_desktop.ui.workers import AssistantGetter, Worker
 from jarvis_desktop.voice.hotkey import probe
 from jarvis_desktop.voice.hotkey_types import HotkeySupport, parse_hotkey
@@ -142,6 +143,7 @@ class SettingsDialog(QDialog):
         pform.addRow("Monitor interval", self.interval)
         layout.addWidget(policy)
         layout.addWidget(self._voice_group())
+        layout.addWidget(self._speech_group())
 
         self.error = QLabel()
         self.error.setObjectName("settingsError")
@@ -192,13 +194,41 @@ class SettingsDialog(QDialog):
         column.addWidget(self.licence)
         return group
 
+    def _speech_group(self) -> QGroupBox:
+        """The "Spoken replies" group: on/off, volume, speed, barge-in, output device, and the voice's licence."""
+        sp = self._settings.speech
+        group = QGroupBox("Spoken replies")
+        column = QVBoxLayout(group)
+        form = QFormLayout()
+        column.addLayout(form)
+        self.speak = QCheckBox("Speak replies, reminders and alarms")
+        self.speak.setChecked(sp.enabled)
+        form.addRow("Voice output", self.speak)
+        self.volume = _spin(sp.volume * 100, 0, 100, 5, " %", 0)
+        form.addRow("Volume", self.volume)
+        self.rate = _spin(sp.rate, 0.5, 2.0, 0.1, " x", 1)
+        self.rate.setToolTip("Speaking speed (1.0 = the voice's own)")
+        form.addRow("Speed", self.rate)
+        self.barge_in = QCheckBox('"Hey Jarvis" or the hotkey stops Jarvis talking and listens')
+        self.barge_in.setChecked(sp.barge_in)
+        form.addRow("Interrupt", self.barge_in)
+        self.output_device = QLineEdit(sp.device)
+        self.output_device.setPlaceholderText("system default")
+        form.addRow("Output device", self.output_device)
+        voice = QLabel(f'Voice: hibari "heart" (English, 24 kHz), licence {VOICE_LICENCE}, derived from Kokoro.')
+        voice.setObjectName("voiceLicence")
+        voice.setWordWrap(True)
+        voice.setStyleSheet("color: #888")
+        column.addWidget(voice)
+        return group
+
     def _on_probed(self, support: HotkeySupport) -> None:
         self.hotkey_support = support
         self.hotkey_status.setText(describe_hotkey_support(support))
         self.adjustSize()  # the probe's answer can take more lines than the placeholder
 
     def values(self) -> Settings:
-        """A copy of the settings with the dialog's [remote], [monitor] and [voice] values.
+        """A copy of the settings with the dialog's [remote], [monitor], [voice] and [speech] values.
 
         Raises:
             BadInputError: a base URL that is not http(s)://, or a hotkey :func:`parse_hotkey` refuses.
@@ -231,7 +261,15 @@ class SettingsDialog(QDialog):
             follow_up_s=self.follow_up.value(),
             hotkey=str(parse_hotkey(self.hotkey.text())),
         )
-        return dataclasses.replace(self._settings, remote=remote, monitor=monitor, voice=voice)
+        speech = dataclasses.replace(
+            self._settings.speech,
+            enabled=self.speak.isChecked(),
+            volume=self.volume.value() / 100,
+            rate=self.rate.value(),
+            barge_in=self.barge_in.isChecked(),
+            device=self.output_device.text().strip(),
+        )
+        return dataclasses.replace(self._settings, remote=remote, monitor=monitor, voice=voice, speech=speech)
 
     def save(self) -> None:
         """Validate, write the file, store/remove the key on a thread; ``saved`` is emitted when all is done."""

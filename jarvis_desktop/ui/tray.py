@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 WAKE_LABEL = 'Wake word ("hey Jarvis")'
+SPEAK_LABEL = "Speak replies"
 TOOLTIP = "Jarvis — offline voice assistant"
 
 STATE_DOTS: dict[str, tuple[str, str]] = {
@@ -108,11 +109,17 @@ class JarvisTray(QSystemTrayIcon):
         self.wake_action.setCheckable(True)
         self.wake_action.setChecked(_read_wake_word() if wake_word is None else wake_word)
         self.wake_action.toggled.connect(self.set_wake_word)
+        self.speak_action = QAction(SPEAK_LABEL, menu)
+        self.speak_action.setCheckable(True)
+        self.speak_action.setChecked(window.reply_voice.enabled)
+        self.speak_action.setEnabled(window.reply_voice.speaker is not None)
+        self.speak_action.toggled.connect(self.set_speak_replies)
         self.quit_action = QAction("Quit Jarvis", menu)
         self.quit_action.triggered.connect(self.quit)
         menu.addAction(self.toggle_action)
         menu.addAction(self.listen_action)
         menu.addAction(self.wake_action)
+        menu.addAction(self.speak_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
         self._menu = menu
@@ -152,6 +159,14 @@ class JarvisTray(QSystemTrayIcon):
         relay.done.connect(self._on_wake_saved)
         threading.Thread(target=_save_wake_word, args=(on, relay), name="jarvis-save-wake", daemon=True).start()
 
+    def set_speak_replies(self, on: bool) -> None:
+        """ "Speak replies": mute or unmute at once (off also stops what is being said); ``[speech] enabled`` is
+        written on a background thread (a failure is shown, the switch still holds for this run)."""
+        self.window.reply_voice.set_enabled(on)
+        relay = _SaveRelay()
+        relay.done.connect(lambda _on, error: self.wake_word_failed.emit(error) if error else None)
+        threading.Thread(target=_save_speech, args=(on, relay), name="jarvis-save-speech", daemon=True).start()
+
     def _on_wake_saved(self, on: bool, error: str) -> None:
         if error:
             self.wake_action.blockSignals(True)
@@ -190,6 +205,17 @@ def _save_wake_word(on: bool, relay: _SaveRelay) -> None:
     """Background thread: write the setting, report ("" or the error) through ``relay``."""
     try:
         write_wake_word(on)
+    except (JarvisError, OSError) as exc:
+        relay.done.emit(on, exc.user_message() if isinstance(exc, JarvisError) else f"cannot save: {exc}")
+        return
+    relay.done.emit(on, "")
+
+
+def _save_speech(on: bool, relay: _SaveRelay) -> None:
+    """Background thread: write ``[speech] enabled``, report ("" or the error) through ``relay``."""
+    try:
+        settings = load_settings()
+        save_settings(dataclasses.replace(settings, speech=dataclasses.replace(settings.speech, enabled=on)))
     except (JarvisError, OSError) as exc:
         relay.done.emit(on, exc.user_message() if isinstance(exc, JarvisError) else f"cannot save: {exc}")
         return

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from jarvis_desktop.config import VoiceSettings
 from jarvis_desktop.errors import AudioDeviceError
+from jarvis_desktop.tts.speaker import Speaker
 from jarvis_desktop.ui.workers import AssistantGetter, EngineThread, Worker, describe_error
 from jarvis_desktop.voice.events import ListeningState, StateEvent, VoiceEvent
 from jarvis_desktop.voice.policy import Indicator, Status
@@ -93,7 +94,9 @@ class _SessionMaker:
         wake_word: bool | None,
         now: datetime | None,
         dry_run: bool,
+        speaker: Speaker | None = None,
     ) -> None:
+        self.speaker = speaker
         self.worker = worker
         self.source = source
         self.settings = settings
@@ -109,7 +112,9 @@ class _SessionMaker:
         if self.wake_word is not None:
             settings = dataclasses.replace(settings, wake_word=self.wake_word)
         source = self.source if self.source is not None else MicSource(assistant.settings.audio)
-        session = VoiceSession(assistant, settings, listener=self.worker.relay, now=self.now, dry_run=self.dry_run)
+        session = VoiceSession(
+            assistant, settings, listener=self.worker.relay, now=self.now, dry_run=self.dry_run, speaker=self.speaker
+        )
         return _Built(session, source)
 
 
@@ -178,11 +183,12 @@ class VoiceWorker(QObject):
         dry_run: bool = False,
         parent: QObject | None = None,
         wake_word: bool | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.source = source
-        self._maker = _SessionMaker(self, source, settings, wake_word, now, dry_run)
+        self._maker = _SessionMaker(self, source, settings, wake_word, now, dry_run, speaker)
         self._stop = threading.Event()
         self._job: _BuildSessionJob | None = None
         self._thread: _SourceThread | None = None

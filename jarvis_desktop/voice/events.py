@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ActionEvent",
+    "BargeInEvent",
     "EndpointEvent",
     "ErrorEvent",
     "ListeningState",
@@ -199,6 +200,19 @@ class ReplyEvent(_Event):
 
 
 @dataclass(frozen=True)
+class BargeInEvent(_Event):
+    """The user interrupted a spoken reply ("hey Jarvis" heard by the first stage, or ``listen_now()`` from the
+    hotkey or the tray): playback was told to stop and a chat answer still being written was cancelled.
+    ``audio_s``: the activation's audio time (the end of the 80 ms chunk; for ``listen_now`` the session's
+    position); ``stop_ms``: the speaker's own time to silence its output (:meth:`Speaker.stop`); ``trigger``:
+    "wake" or "listen_now"."""
+
+    kind: ClassVar[str] = "barge_in"
+    stop_ms: float = 0.0
+    trigger: str = ""
+
+
+@dataclass(frozen=True)
 class ErrorEvent(_Event):
     """A stage failed; the session keeps listening. ``stage``: "wake", "stt", "nlu", "action" or "audio";
     ``message``: one line for the user."""
@@ -218,6 +232,7 @@ VoiceEvent = (
     | ParseEvent
     | ActionEvent
     | ReplyEvent
+    | BargeInEvent
     | ErrorEvent
 )
 """Any event a session emits."""

@@ -56,8 +56,10 @@ from jarvis_desktop.errors import JarvisError
 from jarvis_desktop.nlu.engine import ParseResult
 from jarvis_desktop.stt.partials import LocalAgreement
 from jarvis_desktop.stt.transcript import Transcript
+from jarvis_desktop.tts.speaker import Speaker
 from jarvis_desktop.voice.events import (
     ActionEvent,
+    BargeInEvent,
     EndpointEvent,
     ErrorEvent,
     ListeningState,
@@ -196,6 +198,10 @@ class VoiceSession:
             answered command is written to the chat history as typed turns are (if ``assistant.record_history``).
         wake_detector / verifier: injected first and second stage (``None`` = built from ``settings`` when the
             wake word is on: :class:`WakeWordDetector` without verifier + :class:`WhisperWakeVerifier`).
+        speaker: speaks each reply as it is written (:class:`~jarvis_desktop.tts.speaker.Speaker`); ``None`` =
+            silent. While it speaks, an utterance without a wake activation in it is taken for the speaker's own
+            voice (echo) and ignored, and the follow-up window starts only when it has finished. With
+            ``[speech] barge_in``, a first-stage "hey Jarvis" or :meth:`listen_now` stops it (barge-in).
 
     Raises:
         ModelNotFoundError: the Silero VAD, the wake-word package (``pyopen-wakeword``) or the verifier's Whisper
@@ -211,8 +217,13 @@ class VoiceSession:
         dry_run: bool = False,
         wake_detector: WakeWordDetector | None = None,
         verifier: WakeVerifier | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         self.assistant = assistant
+        self.speaker = speaker
+        self.barge_in = assistant.settings.speech.barge_in
+        self._turn_cancel = threading.Event()  # set by a barge-in: the chat answer being written stops
+        self._spoke_at = -1  # the stream position (samples) at which the speaker was last heard speaking
         self.settings = settings or assistant.settings.voice
         self.listener = listener
         self.now = now
@@ -405,6 +416,8 @@ class VoiceSession:
 
     def _on_chunk(self, chunk: np.ndarray, arrived: float) -> None:
         self._position += len(chunk)
+        if self.speaker is not None and self.speaker.speaking:
+            self._spoke_at = self._position
         with self._arrival_lock:
             self._arrivals.append((self._position, arrived))
             if len(self._arrivals) > 4096:
@@ -497,6 +510,7 @@ class VoiceSession:
             partial.ended.set()
 
     def _on_listen_now(self) -> None:
+        self._barge_in("listen_now", self._position)
         if self._state in (
             ListeningState.WAITING_FOR_WAKE,
             ListeningState.WAITING_FOR_SPEECH,
@@ -538,7 +552,10 @@ class VoiceSession:
             spec.stale.set()
             spec = None
         inside = self._activation_in(endpoint) if self.wake_on else None
-        if self._addressed_now():
+        echo = self._spoke_at >= endpoint.speech_sample  # Jarvis was speaking while this was said
+        if echo and inside is None and not self.wake_on:
+            self._emit_endpoint(endpoint, False)  # no wake word can claim it: the speaker's own voice
+        elif self._addressed_now() and not echo:
             self._route(endpoint, None, inside, spec)
         elif inside is not None:
             self._route(endpoint, inside, inside, spec)
@@ -580,7 +597,16 @@ class VoiceSession:
     def _unverified(self) -> _Activation | None:
         return next((a for a in self._activations if a.verdict is None), None)
 
+    def _barge_in(self, trigger: str, sample: int) -> None:
+        """Stop a spoken reply (and the chat answer still being written) when the user addresses Jarvis."""
+        if self.speaker is None or not self.barge_in or not self.speaker.speaking:
+            return
+        self._turn_cancel.set()
+        stop_ms = self.speaker.stop()
+        self._emit(BargeInEvent(sample / SAMPLE_RATE, self._latency_ms(sample), stop_ms=stop_ms, trigger=trigger))
+
     def _on_activation(self, detection: WakeDetection) -> None:
+        self._barge_in("wake", detection.sample)
         act = _Activation(detection)
         self._activations.append(act)
         self._submit(act)
@@ -612,6 +638,8 @@ class VoiceSession:
 
     def _check_deadline(self) -> None:
         with self._state_lock:
+            if self._spoke_at == self._position and self._deadline is not None:  # speaking: the window waits
+                self._deadline = max(self._deadline, self._position + int(self.settings.follow_up_s * SAMPLE_RATE))
             expired = (
                 self._deadline is not None
                 and self._position >= self._deadline
@@ -786,14 +814,22 @@ class VoiceSession:
             )
             self._set_state(ListeningState.RESPONDING)
 
-        turn = self.assistant.ask_text(
-            transcript.text,
-            now,
-            _transcript=transcript,
-            _timings={"stt": transcript.stt_seconds * 1000.0},
-            dry_run=self.dry_run,
-            on_parse=parsed,
-        )
+        self._turn_cancel = threading.Event()
+        spoken = self.speaker.begin_stream() if self.speaker is not None else None
+        try:
+            turn = self.assistant.ask_text(
+                transcript.text,
+                now,
+                on_token=spoken.feed if spoken is not None else None,
+                cancel=self._turn_cancel,
+                _transcript=transcript,
+                _timings={"stt": transcript.stt_seconds * 1000.0},
+                dry_run=self.dry_run,
+                on_parse=parsed,
+            )
+        finally:
+            if spoken is not None:
+                spoken.end()
         action_ms = (time.perf_counter() - t1) * 1000.0
         reply = turn.reply
         if reply.kind != "chat":
