@@ -74,8 +74,9 @@ def transcribe(stt, samples: np.ndarray) -> str:
 
 @pytest.mark.slow
 def test_two_sentences_are_heard_back_with_their_words(voice, speaker, events, speaker_sink, stt):
-    """Whisper tiny.en hears this voice's "Timer" as "Time or" even on the clean synthesized audio, so the
-    recording is held to the clean transcript (the sink path loses nothing) and to the text (WER <= 20 %)."""
+    """Whisper tiny.en often hears this voice's "Timer" as "Time or" even on the clean synthesized audio, so the
+    recording is held to Whisper on the clean audio (the sink path costs at most 10 points of WER) and to the
+    text (WER <= 20 %)."""
     import soxr
 
     text = "Timer set for 10 minutes. It ends at 15:30."
@@ -90,8 +91,9 @@ def test_two_sentences_are_heard_back_with_their_words(voice, speaker, events, s
     assert returned_ms < 20, "say() returns at once"
     assert not speaker.speaking
     assert "ten minutes" in " ".join(heard_words(heard)) and "three thirty" in " ".join(heard_words(heard)), heard
-    assert wer(clean, heard) <= 0.10, (clean, heard)
-    assert wer(speakable(text), heard) <= 0.20, heard
+    reference = speakable(text)
+    assert wer(reference, heard) <= wer(reference, clean) + 0.10, (clean, heard)
+    assert wer(reference, heard) <= 0.20, heard
     assert events.kinds() == ["first_audio", "sentence", "sentence", "finished"]
     sentences = [e.text for _, e in events.events if e.kind == "sentence"]
     assert sentences == ["Timer set for 10 minutes.", "It ends at 15:30."]
