@@ -237,6 +237,7 @@ class VoiceSession:
         if self.wake_on:
             self._wake = wake_detector or WakeWordDetector(threshold=self.settings.sensitivity, verifier=None)
             self._verifier = verifier or WhisperWakeVerifier(stt=assistant.stt)
+            self._wake.on_crossing = lambda sample: self._barge_in("wake", sample)  # before the 0.24 s tail
         self._pre_roll = self._endpointer.pre_roll_frames * FRAME_SAMPLES
         self._post_roll = self._endpointer.post_roll_frames * FRAME_SAMPLES
         self._spec_frames = max(1, int(np.ceil(self.settings.speculative_silence_ms * SAMPLE_RATE / 1000 / 512)))
@@ -606,7 +607,6 @@ class VoiceSession:
         self._emit(BargeInEvent(sample / SAMPLE_RATE, self._latency_ms(sample), stop_ms=stop_ms, trigger=trigger))
 
     def _on_activation(self, detection: WakeDetection) -> None:
-        self._barge_in("wake", detection.sample)
         act = _Activation(detection)
         self._activations.append(act)
         self._submit(act)

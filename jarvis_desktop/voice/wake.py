@@ -21,6 +21,7 @@ wall-clock times.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,9 @@ class WakeWordDetector:
         self._armed = True
         self._pending: tuple[int, float] | None = None  # (activation sample, best score) awaiting its tail
         self.last_score = 0.0
+        self.on_crossing: Callable[[int], None] | None = None
+        """Called (on the feeding thread) with the stream sample of each new first-stage activation, the moment
+        the score crosses the threshold: before its tail and verification (the session's barge-in uses it)."""
 
     def process(self, chunk: np.ndarray) -> list[WakeDetection]:
         """Feed float32 ``(n,)`` mono 16 kHz samples in [-1, 1] (any length); returns the *accepted* detections
@@ -176,6 +180,8 @@ class WakeWordDetector:
         if self._armed and self._samples >= self._blocked_until:
             self.activations += 1
             self._pending = (self._samples, score)
+            if self.on_crossing is not None:
+                self.on_crossing(self._samples)
             if self.tail_samples == 0:
                 return self._verify()
         return None
