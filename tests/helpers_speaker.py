@@ -12,8 +12,10 @@ Shell equivalent::
 Choices:
 
 * **Routing**: the app plays to the sounddevice (ALSA) device ``"pulse"`` with ``PULSE_SINK=jarvis_speaker`` in
-  the environment (libpulse reads it when the stream connects). The default sink and the other tests' ``vsink``
-  / ``vmic`` (``virtual_mic``) are never touched.
+  the environment (libpulse reads it when the stream connects). The other tests' ``vsink`` / ``vmic``
+  (``virtual_mic``) and the default source are never touched. ``jarvis_speaker`` is kept from being the default
+  sink (:func:`_keep_speaker_off_the_default`): other tests' spoken replies go to the default device, and must
+  not land in this recording.
 * **Keep-alive**: an idle null sink renders 2 s blocks; a stream that connects then waits up to 2 s for its
   first callbacks, and the monitor delivers nothing in between (a null-sink artefact: hardware sinks rewind).
   A silent 20 ms-latency ``pacat`` stream keeps the sink's clock at 5-20 ms, so the monitor streams
@@ -134,18 +136,35 @@ def _start_pulse() -> bool:
     return True
 
 
+def _keep_speaker_off_the_default(default_before: str) -> list[str]:
+    """Make sure ``jarvis_speaker`` is not the default sink, so nothing else plays into it (other tests' speech
+    goes to the default device). Loading it removes PulseAudio's placeholder ``auto_null``, which makes it the
+    default: then the previous default is restored if it still exists, else a null sink ``jarvis_default``
+    takes that role. Returns the modules loaded (to unload at the end)."""
+    if _run("pactl", "get-default-sink", check=False).stdout.strip() != SINK:
+        return []
+    if default_before and default_before != SINK and _listed("sinks", default_before):
+        _run("pactl", "set-default-sink", default_before)
+        return []
+    module = _run("pactl", "load-module", "module-null-sink", "sink_name=jarvis_default").stdout.strip()
+    _run("pactl", "set-default-sink", "jarvis_default")
+    return [module]
+
+
 @pytest.fixture(scope="session")
 def speaker_sink() -> Iterator[SpeakerSink]:
     """PulseAudio (started if needed), the null sink ``jarvis_speaker`` with its keep-alive stream, and
     ``PULSE_SINK=jarvis_speaker`` for this process. Skips only when PulseAudio is not installed. Cleans up what
-    it created: the keep-alive, the module, ``PULSE_SINK``, and the daemon if it started it and no other
-    test sink (``vsink``) still uses it."""
+    it created: the keep-alive, the modules, ``PULSE_SINK``, and the daemon if it started it and nothing else
+    uses it (no ``vsink``, no stream playing)."""
     if not all(shutil.which(tool) for tool in ("pulseaudio", "pactl", "parec", "pacat")):
         pytest.skip("PulseAudio is not installed (apt install pulseaudio pulseaudio-utils libasound2-plugins)")
     started = _start_pulse()
-    module = None
+    default_before = _run("pactl", "get-default-sink", check=False).stdout.strip()
+    modules = []
     if not _listed("sinks", SINK):
-        module = _run("pactl", "load-module", "module-null-sink", f"sink_name={SINK}").stdout.strip()
+        modules.append(_run("pactl", "load-module", "module-null-sink", f"sink_name={SINK}").stdout.strip())
+    modules += _keep_speaker_off_the_default(default_before)
     keep_alive = subprocess.Popen(
         ["pacat", "--playback", "--latency-msec=20", f"--device={SINK}", "--format=s16le", f"--rate={RATE}",
          "--channels=1", "/dev/zero"],
@@ -162,9 +181,10 @@ def speaker_sink() -> Iterator[SpeakerSink]:
         os.environ["PULSE_SINK"] = previous
     keep_alive.terminate()
     keep_alive.wait(timeout=5)
-    if module:
+    for module in reversed(modules):
         _run("pactl", "unload-module", module, check=False)
-    if started and not _listed("sinks", "vsink"):
+    in_use = _run("pactl", "list", "short", "sink-inputs", check=False).stdout.strip()
+    if started and not _listed("sinks", "vsink") and not in_use:
         _run("pulseaudio", "--kill", check=False)
 
 
