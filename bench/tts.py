@@ -104,6 +104,14 @@ def start_sink() -> tuple[str | None, subprocess.Popen[bytes] | None]:
     )
     if done.returncode != 0:
         return None, None
+    if subprocess.run(["pactl", "get-default-sink"], capture_output=True, text=True).stdout.strip() == SINK:
+        # loading it removed PulseAudio's placeholder sink: give the default to another null sink, so other
+        # programs' sound stays out of the bench sink (unloaded with it)
+        extra = subprocess.run(
+            ["pactl", "load-module", "module-null-sink", "sink_name=jarvis_default"], capture_output=True, text=True
+        ).stdout.strip()
+        subprocess.run(["pactl", "set-default-sink", "jarvis_default"], capture_output=True)
+        done = subprocess.CompletedProcess(done.args, 0, f"{done.stdout.strip()} {extra}")
     keep_alive = subprocess.Popen(
         ["pacat", "--playback", "--latency-msec=20", f"--device={SINK}", "--format=s16le", "--rate=16000",
          "--channels=1", "/dev/zero"],
@@ -118,8 +126,8 @@ def stop_sink(module: str | None, keep_alive: subprocess.Popen[bytes] | None) ->
     if keep_alive is not None:
         keep_alive.terminate()
         keep_alive.wait(timeout=5)
-    if module:
-        subprocess.run(["pactl", "unload-module", module], capture_output=True)
+    for one in (module or "").split()[::-1]:
+        subprocess.run(["pactl", "unload-module", one], capture_output=True)
 
 
 # ---- measuring wrappers (real work, recorded) ----------------------------------------------------------------
