@@ -425,8 +425,10 @@ class Assistant:
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
         on_transcript: Callable[[Transcript], None] | None = None,
+        on_parse: Callable[[ParseResult], None] | None = None,
     ) -> Turn:
-        """The whole voice pipeline on a recording: STT, then :meth:`ask_text` on the transcript.
+        """The whole voice pipeline on a recording: STT, then :meth:`ask_text` on the transcript (``on_parse`` is
+        passed on to it).
 
         ``audio``: a WAV/FLAC/... path or a float32 16 kHz mono array. ``on_transcript`` (if given) gets the
         :class:`~jarvis_desktop.stt.whisper.Transcript` as soon as STT ends, before the reply starts.
@@ -443,7 +445,13 @@ class Assistant:
         if cancel is not None and cancel.is_set():
             raise Cancelled("stopped after speech-to-text")
         return self.ask_text(
-            transcript.text.strip(), now, on_token, cancel, _transcript=transcript, _timings={"stt": stt_ms}
+            transcript.text.strip(),
+            now,
+            on_token,
+            cancel,
+            _transcript=transcript,
+            _timings={"stt": stt_ms},
+            on_parse=on_parse,
         )
 
     def close(self) -> None:

@@ -295,6 +295,7 @@ class SpeechSettings:
     (only the embedded "heart" works offline). ``device``: the output device (sounddevice name or index as text;
     "" = the system default). ``volume``: gain in [0, 1] applied to the voice. ``rate``: speaking speed, 0.5-2.0
     (1.0 = the voice's own). ``barge_in``: "hey Jarvis" or the hotkey while Jarvis speaks stops it and listens.
+    ``speak_chat``: read chat answers aloud too (off: only confirmations, reminders and alarms are spoken).
     """
 
     enabled: bool = True
@@ -303,6 +304,7 @@ class SpeechSettings:
     volume: float = 1.0
     rate: float = 1.0
     barge_in: bool = True
+    speak_chat: bool = True
 
 
 @dataclass

@@ -140,3 +140,31 @@ def test_its_own_voice_is_not_a_command_without_the_wake_word(assistant, speaker
     speaker.stop()
     events = run(assistant, speaker, wav, wake=False)  # silent again: the same command acts
     assert [e.intent for e in events if isinstance(e, ParseEvent)] == ["timer_set"]
+
+
+def test_the_window_speaks_a_typed_reply_and_is_silent_when_muted(qtbot, speaker_sink):
+    from jarvis_desktop.ui.main_window import MainWindow
+
+    settings = Settings(
+        speech=SpeechSettings(device=speaker_sink.device), voice=VoiceSettings(hotkey="")
+    )  # no global hotkey grab in a test
+    window = MainWindow(settings=settings, use_tray=False)
+    qtbot.addWidget(window)
+    try:
+        assert window.reply_voice.active
+        qtbot.waitUntil(lambda: window.engine_ready, timeout=120_000)
+        with speaker_sink.record() as rec:
+            with qtbot.waitSignal(window.turn_finished, timeout=60_000):
+                assert window.submit_text("set a timer for ten minutes")
+            qtbot.waitUntil(lambda: not window.reply_voice.speaker.speaking, timeout=20_000)
+        assert rec.recording is not None
+        heard = heard_words(SpeechToText().transcribe(rec.recording.samples).text)
+        assert "timer" in heard and ("ten" in heard or "10" in heard), heard
+        window.reply_voice.set_enabled(False)  # the tray's "Speak replies" off: nothing is said
+        with speaker_sink.record() as rec:
+            with qtbot.waitSignal(window.turn_finished, timeout=60_000):
+                assert window.submit_text("set a timer for five minutes")
+            qtbot.wait(1500)
+        assert rec.recording is not None and rms(rec.recording.samples) < 0.003
+    finally:
+        window.shutdown()

@@ -55,6 +55,7 @@ class _Reply:
         self.closed = text is not None
         self.cancelled = False
         self.first_audio = False  # set on the audio thread
+        self.on_first_audio: Callable[[float], None] | None = None  # called on the event thread
 
     def ms(self, at: float | None = None) -> float:
         return ((time.perf_counter() if at is None else at) - self.started) * 1000.0
@@ -129,7 +130,7 @@ class Speaker:
         self._replies: deque[_Reply] = deque()
         self._current: _Reply | None = None
         self._closed = False
-        self._events: queue.SimpleQueue[SpeechEvent | None] = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[SpeechEvent | Callable[[], None] | None] = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._dispatcher = threading.Thread(target=self._dispatch, name="speaker-events", daemon=True)
         self._worker.start()
@@ -146,15 +147,18 @@ class Speaker:
             return
         self._enqueue(_Reply(text))
 
-    def begin_stream(self) -> SpeechStream:
+    def begin_stream(self, on_first_audio: Callable[[float], None] | None = None) -> SpeechStream:
         """Start a streamed reply (a chat answer as the model writes it); returns its handle at once.
 
         Feed the model's deltas to ``handle.feed()`` and call ``handle.end()`` when the answer is complete:
         until then, replies asked for later wait behind it. With speech muted the handle does nothing.
+        ``on_first_audio(at)``: called once, on the Speaker's event thread, with the ``time.perf_counter()``
+        instant the reply's first sample was handed to the device (the voice session's ``speak_start``).
         """
         if not self.settings.enabled:
             return SpeechStream(None, None)
         reply = _Reply(None)
+        reply.on_first_audio = on_first_audio
         self._enqueue(reply)
         return SpeechStream(self, reply)
 
@@ -259,10 +263,12 @@ class Speaker:
             if event is None:
                 return
             try:
-                if self.listener is not None:
+                if not isinstance(event, SpeechEvent):
+                    event()  # a reply's on_first_audio
+                elif self.listener is not None:
                     self.listener(event)
             except Exception:  # the listener's bug must not stop the events
-                log.exception("speech listener failed on %s", event.kind)
+                log.exception("speech listener failed on %s", event)
 
     # -- worker thread --------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -320,6 +326,9 @@ class Speaker:
             if not reply.first_audio:
                 reply.first_audio = True
                 self._emit(SpeechEvent(FIRST_AUDIO, "", reply.ms(at)))
+                if reply.on_first_audio is not None:
+                    callback = reply.on_first_audio
+                    self._events.put(lambda: callback(at))
             self._emit(SpeechEvent(SENTENCE, piece, reply.ms(at)))
 
         self.output.play(np.asarray(audio, dtype=np.float32), on_start=started)

@@ -429,6 +429,7 @@ class MainWindow(QMainWindow):
         self.last_error = None
         worker.transcribed.connect(self._on_transcribed)
         worker.token.connect(self._on_token)
+        worker.parsed.connect(self._on_parsed)
         worker.finished.connect(self._on_turn)
         worker.failed.connect(self._on_ask_failed)
         worker.done.connect(self._on_ask_done)
@@ -443,6 +444,10 @@ class MainWindow(QMainWindow):
             self._pending_user_bubble = None
         self.strip.show_transcript(text)
         self._set_status("busy", "Thinking…")
+
+    def _on_parsed(self, intent: str) -> None:
+        if intent == "general_chat":
+            self.reply_voice.chat_started()
 
     def _on_token(self, piece: str) -> None:
         if not self.chat.streaming:
@@ -497,6 +502,7 @@ class MainWindow(QMainWindow):
         return badge
 
     def _on_ask_failed(self, message: str) -> None:
+        self.reply_voice.failed(message)
         self.chat.abandon_reply()
         if self._pending_user_bubble is not None:
             self._pending_user_bubble.set_text("(could not transcribe)")

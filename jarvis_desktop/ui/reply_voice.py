@@ -48,11 +48,23 @@ class ReplyVoice:
         if self._stream is not None:
             self._stream.feed(piece)
 
+    def chat_started(self) -> None:
+        """The reply turned out to be a chat answer: with ``[speech] speak_chat`` off it is not read out."""
+        if self._stream is not None and self.speaker is not None and not self.speaker.settings.speak_chat:
+            self._stream.end()
+            self._stream = None
+
     def end_turn(self) -> None:
         """The turn ended (answered, failed or stopped): the last sentence is spoken."""
         stream, self._stream = self._stream, None
         if stream is not None:
             stream.end()
+
+    def failed(self, message: str) -> None:
+        """A turn failed: say so plainly, in one short sentence (the window shows the whole message)."""
+        self._stream = None
+        first = message.split(" (")[0].split(": ")[0].strip().rstrip(".")
+        self.say(f"Sorry, that did not work: {first}." if first else "Sorry, that did not work.")
 
     def say(self, text: str) -> None:
         """Speak ``text`` after whatever is being said (a fired reminder, timer or alarm)."""

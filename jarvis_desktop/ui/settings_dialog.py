@@ -209,6 +209,9 @@ class SettingsDialog(QDialog):
         self.rate = _spin(sp.rate, 0.5, 2.0, 0.1, " x", 1)
         self.rate.setToolTip("Speaking speed (1.0 = the voice's own)")
         form.addRow("Speed", self.rate)
+        self.speak_chat = QCheckBox("Read chat answers aloud too (off: only confirmations, reminders, alarms)")
+        self.speak_chat.setChecked(sp.speak_chat)
+        form.addRow("Chat answers", self.speak_chat)
         self.barge_in = QCheckBox('"Hey Jarvis" or the hotkey stops Jarvis talking and listens')
         self.barge_in.setChecked(sp.barge_in)
         form.addRow("Interrupt", self.barge_in)
@@ -267,6 +270,7 @@ class SettingsDialog(QDialog):
             volume=self.volume.value() / 100,
             rate=self.rate.value(),
             barge_in=self.barge_in.isChecked(),
+            speak_chat=self.speak_chat.isChecked(),
             device=self.output_device.text().strip(),
         )
         return dataclasses.replace(self._settings, remote=remote, monitor=monitor, voice=voice, speech=speech)

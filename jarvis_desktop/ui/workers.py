@@ -27,6 +27,7 @@ from jarvis_desktop.assistant import Assistant, Turn
 from jarvis_desktop.audio.capture import MicCapture
 from jarvis_desktop.config import AudioSettings, load_settings
 from jarvis_desktop.errors import Cancelled, JarvisError
+from jarvis_desktop.nlu.result import ParseResult
 
 AssistantFactory = Callable[[], Assistant]  # builds the engine thread's Assistant (called on that thread)
 AssistantGetter = Callable[[], Assistant]  # a job's access to it (creates it on first use)
@@ -112,6 +113,7 @@ class AskWorker(Worker):
 
     token = Signal(str)
     transcribed = Signal(object)
+    parsed = Signal(str)  # the intent, before the reply starts (the window's spoken reply needs it)
     finished = Signal(object)
 
     def __init__(self, text: str | None = None, audio: np.ndarray | str | Path | None = None) -> None:
@@ -134,14 +136,23 @@ class AskWorker(Worker):
             turn = self._ask_audio(assistant, self.audio)
         else:
             assert self.text is not None  # __init__ takes exactly one of text and audio
-            turn = assistant.ask_text(self.text, on_token=self.token.emit, cancel=self.cancel)
+            turn = assistant.ask_text(
+                self.text, on_token=self.token.emit, cancel=self.cancel, on_parse=self._emit_parsed
+            )
         self.finished.emit(turn)
 
     def _ask_audio(self, assistant: Assistant, audio: np.ndarray | str | Path) -> Turn:
         """STT first (the transcript is shown before the reply streams), then the text pipeline."""
         return assistant.ask_audio(
-            audio, on_token=self.token.emit, cancel=self.cancel, on_transcript=self.transcribed.emit
+            audio,
+            on_token=self.token.emit,
+            cancel=self.cancel,
+            on_transcript=self.transcribed.emit,
+            on_parse=self._emit_parsed,
         )
+
+    def _emit_parsed(self, parse: ParseResult) -> None:
+        self.parsed.emit(parse.intent)
 
 
 class TranscribeWorker(Worker):

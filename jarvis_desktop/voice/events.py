@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 __all__ = [
     "ActionEvent",
     "BargeInEvent",
+    "SpeakStartEvent",
     "EndpointEvent",
     "ErrorEvent",
     "ListeningState",
@@ -200,6 +201,14 @@ class ReplyEvent(_Event):
 
 
 @dataclass(frozen=True)
+class SpeakStartEvent(_Event):
+    """The spoken reply's first sample went to the output device. ``audio_s``: the end of the user's speech (as for
+    ``parse``); ``latency_ms``: end of speech -> first reply audio (the issue's "first audio" figure)."""
+
+    kind: ClassVar[str] = "speak_start"
+
+
+@dataclass(frozen=True)
 class BargeInEvent(_Event):
     """The user interrupted a spoken reply ("hey Jarvis" heard by the first stage, or ``listen_now()`` from the
     hotkey or the tray): playback was told to stop and a chat answer still being written was cancelled.
@@ -232,6 +241,7 @@ VoiceEvent = (
     | ParseEvent
     | ActionEvent
     | ReplyEvent
+    | SpeakStartEvent
     | BargeInEvent
     | ErrorEvent
 )

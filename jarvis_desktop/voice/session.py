@@ -56,7 +56,7 @@ from jarvis_desktop.errors import JarvisError
 from jarvis_desktop.nlu.engine import ParseResult
 from jarvis_desktop.stt.partials import LocalAgreement
 from jarvis_desktop.stt.transcript import Transcript
-from jarvis_desktop.tts.speaker import Speaker
+from jarvis_desktop.tts.speaker import Speaker, SpeechStream
 from jarvis_desktop.voice.events import (
     ActionEvent,
     BargeInEvent,
@@ -66,6 +66,7 @@ from jarvis_desktop.voice.events import (
     ParseEvent,
     PartialEvent,
     ReplyEvent,
+    SpeakStartEvent,
     SpeechStartEvent,
     StateEvent,
     TranscriptEvent,
@@ -794,10 +795,19 @@ class VoiceSession:
         now = self.now or self.assistant.now()
         t0 = time.perf_counter()
         t1 = t0
+        self._turn_cancel = threading.Event()
+        spoken = self._speech_for(ref)
+
+        def token(delta: str) -> None:
+            if spoken is not None:
+                spoken.feed(delta)
 
         def parsed(parse: ParseResult) -> None:
-            nonlocal t1
+            nonlocal t1, spoken
             t1 = time.perf_counter()
+            if spoken is not None and parse.intent == "general_chat" and not self.assistant.settings.speech.speak_chat:
+                spoken.end()
+                spoken = None  # chat answers are shown, not read out
             self._emit(
                 ParseEvent(
                     ref / SAMPLE_RATE,
@@ -814,13 +824,11 @@ class VoiceSession:
             )
             self._set_state(ListeningState.RESPONDING)
 
-        self._turn_cancel = threading.Event()
-        spoken = self.speaker.begin_stream() if self.speaker is not None else None
         try:
             turn = self.assistant.ask_text(
                 transcript.text,
                 now,
-                on_token=spoken.feed if spoken is not None else None,
+                on_token=token,
                 cancel=self._turn_cancel,
                 _transcript=transcript,
                 _timings={"stt": transcript.stt_seconds * 1000.0},
@@ -846,6 +854,18 @@ class VoiceSession:
             )
         self._emit(ReplyEvent(ref / SAMPLE_RATE, self._latency_ms(ref), text=reply.text, reply_kind=reply.kind))
         self._done(replied=True)
+
+    def _speech_for(self, ref: int) -> SpeechStream | None:
+        """A speech stream for the reply to the utterance ending at sample ``ref`` (``None`` without a speaker);
+        its first audio is reported as a :class:`SpeakStartEvent` with the latency from the end of speech."""
+        if self.speaker is None:
+            return None
+        ref_wall = self._wall_of(ref)
+
+        def first_audio(at: float) -> None:
+            self._emit(SpeakStartEvent(ref / SAMPLE_RATE, (at - ref_wall) * 1000.0))
+
+        return self.speaker.begin_stream(on_first_audio=first_audio)
 
     def _done(self, replied: bool = False) -> None:
         if replied and self.wake_on and self.settings.follow_up_s > 0:
