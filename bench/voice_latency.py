@@ -7,7 +7,9 @@ is spoken, so it does not sit between the end of speech and the action); ``--wak
 Actions run as dry runs with a fixed clock. By default the run is done three times: partial transcripts on, partials
 off (both with speculative STT), then speculative STT off (partials off); ``--no-compare`` only the first,
 ``--no-spec-off`` the first two.
-``--commands N`` plays the first N commands only (a reduced run).
+``--commands N`` plays the first N commands only (a reduced run). ``--speak`` speaks every reply through the app's
+Speaker into a PulseAudio null sink (bench/tts.py's set-up), adds 5 chat questions, runs one pass and reports end of
+speech -> first reply audio (the session's ``speak_start`` event) for actions and chat answers.
 
 Per command, from the session's own events (all stamped from the end of speech = the end of the last voiced
 32 ms frame, as it was played): endpoint (the end-silence wait), transcript, parse, action. Prints p50/p95 of
@@ -37,17 +39,21 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("JARVIS_DESKTOP_HOME", tempfile.mkdtemp(prefix="jarvis-voice-bench-home-"))
 
 from speech_noise import mix, silence, spoken  # noqa: E402
+from tts import SINK, start_sink, stop_sink  # noqa: E402  (bench/tts.py: the null sink set-up)
 
 from jarvis_desktop.assistant import Assistant  # noqa: E402
-from jarvis_desktop.config import Settings, VoiceSettings  # noqa: E402
+from jarvis_desktop.config import Settings, SpeechSettings, VoiceSettings  # noqa: E402
+from jarvis_desktop.tts.speaker import Speaker  # noqa: E402
 from jarvis_desktop.voice.events import (  # noqa: E402
     ActionEvent,
     EndpointEvent,
     ParseEvent,
     PartialEvent,
+    SpeakStartEvent,
     SpeechStartEvent,
     TranscriptEvent,
     VoiceEvent,
@@ -94,10 +100,21 @@ COMMANDS = [
 ]
 
 
-def make_clips(wake: bool, count: int) -> list[tuple[Path, str, str]]:
-    """One WAV per command (voice cycled), the first ``count``: returns (path, text, expected intent)."""
+CHAT_COMMANDS = [
+    ("tell me a fun fact about octopuses", "general_chat"),
+    ("why is the sky blue", "general_chat"),
+    ("what is the capital of france", "general_chat"),
+    ("give me a tip for sleeping better", "general_chat"),
+    ("how do bees make honey", "general_chat"),
+]
+"""Chat questions added with ``--speak`` (end of speech -> first audio of a chat answer)."""
+
+
+def make_clips(wake: bool, count: int, chat: bool = False) -> list[tuple[Path, str, str]]:
+    """One WAV per command (voice cycled), the first ``count`` (+ :data:`CHAT_COMMANDS` with ``chat``): returns
+    (path, text, expected intent)."""
     out = []
-    for i, (text, intent) in enumerate(COMMANDS[:count]):
+    for i, (text, intent) in enumerate(COMMANDS[:count] + (CHAT_COMMANDS if chat else [])):
         voice = VOICES[i % len(VOICES)]
         parts = [silence(0.6)]
         if wake:
@@ -110,18 +127,8 @@ def make_clips(wake: bool, count: int) -> list[tuple[Path, str, str]]:
     return out
 
 
-def run_pass(assistant: Assistant, clips: list[tuple[Path, str, str]], voice: VoiceSettings) -> list[dict]:
-    """Play every clip into one warm session at real-time pace; returns one row per addressed utterance."""
-    events: list[VoiceEvent] = []
-    session = VoiceSession(assistant, voice, listener=events.append, now=NOW, dry_run=True)
-    session.start()
-    expected: list[tuple[float, float, str]] = []
-    for path, _text, intent in clips:
-        start = session.position_s
-        source = FileSource(path, realtime=True, tail_s=2.0)
-        source.run(session)
-        expected.append((start, start + len(source.audio) / SR, intent))
-    session.finish(timeout=60)
+def collect(events: list[VoiceEvent]) -> tuple[dict[float, dict], list[PartialEvent], list[float]]:
+    """Rows keyed by end of speech (each stage's latency), the partials, and the speech starts (audio s)."""
     rows: dict[float, dict] = {}
     partials: list[PartialEvent] = []
     starts: list[float] = []
@@ -138,6 +145,30 @@ def run_pass(assistant: Assistant, clips: list[tuple[Path, str, str]], voice: Vo
             rows.setdefault(e.audio_s, {}).update(parse=e.latency_ms, intent=e.intent)
         elif isinstance(e, ActionEvent):
             rows.setdefault(e.audio_s, {})["action"] = e.latency_ms
+        elif isinstance(e, SpeakStartEvent):
+            rows.setdefault(e.audio_s, {})["speak"] = e.latency_ms
+    return rows, partials, starts
+
+
+def run_pass(
+    assistant: Assistant, clips: list[tuple[Path, str, str]], voice: VoiceSettings, speaker: Speaker | None = None
+) -> list[dict]:
+    """Play every clip into one warm session at real-time pace; returns one row per addressed utterance. With a
+    ``speaker`` the replies are spoken and the next clip waits until the reply has been said."""
+    events: list[VoiceEvent] = []
+    session = VoiceSession(assistant, voice, listener=events.append, now=NOW, dry_run=True, speaker=speaker)
+    session.start()
+    expected: list[tuple[float, float, str]] = []
+    for path, _text, intent in clips:
+        start = session.position_s
+        source = FileSource(path, realtime=True, tail_s=2.0)
+        source.run(session)
+        expected.append((start, start + len(source.audio) / SR, intent))
+        if speaker is not None:
+            session.wait_idle(60)
+            speaker.wait_idle(60)
+    session.finish(timeout=60)
+    rows, partials, starts = collect(events)
     for audio_s, row in rows.items():
         row["expected"] = next((i for a, b, i in expected if a <= audio_s < b), "")
         start = max((s for s in starts if s < audio_s), default=0.0)
@@ -169,6 +200,13 @@ def report(name: str, rows: list[dict]) -> None:
             f"partials: {per:.1f} per command, decode p50 {pct(decodes, 50):.0f} ms / p95 {pct(decodes, 95):.0f} ms,"
             f" first partial after speech start p50 {pct(first, 50):.0f} ms"
         )
+    for label, chat in (("an action", False), ("a chat answer", True)):
+        spoken = [r["speak"] for r in rows if "speak" in r and (r["intent"] == "general_chat") == chat]
+        if spoken:
+            print(
+                f"end of speech -> first reply audio, {label}: p50 {pct(spoken, 50):.0f} ms, p95 {pct(spoken, 95):.0f}"
+                f" ms (n={len(spoken)})"
+            )
     stt = [r["stt_ms"] for r in rows if r.get("stt_ms")]
     spec = sum(bool(r.get("spec")) for r in rows)
     print(f"STT call p50 {pct(stt, 50):.0f} ms, p95 {pct(stt, 95):.0f} ms; speculative transcripts {spec}/{len(rows)}")
@@ -193,9 +231,13 @@ def main() -> int:
     parser.add_argument("--no-compare", action="store_true", help="only the first pass (partials on)")
     parser.add_argument("--no-spec-off", action="store_true", help="skip the speculative-STT-off pass")
     parser.add_argument("--commands", type=int, default=len(COMMANDS), help="play only the first N commands")
+    parser.add_argument(
+        "--speak", action="store_true", help="speak the replies (PulseAudio null sink) and report end of speech ->"
+        " first reply audio; one pass (partials on)"
+    )  # fmt: skip
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
-    clips = make_clips(args.wake, args.commands)
+    clips = make_clips(args.wake, args.commands, chat=args.speak)
     load = os.getloadavg()[0]
     print(f"{len(clips)} commands, {len(VOICES)} voices, pink 15 dB, real-time pace; load average {load:.2f}")
     assistant = Assistant(Settings(), record_history=False)
@@ -205,11 +247,21 @@ def main() -> int:
         passes.append(("partials off, speculative STT on", replace(base, partials=False, speculative_stt=True)))
         if not args.no_spec_off:
             passes.append(("partials off, speculative STT off", replace(base, partials=False, speculative_stt=False)))
+    speaker, sink = None, (None, None)
+    if args.speak:
+        sink = start_sink()
+        print(f"speaking to {'the PulseAudio null sink ' + SINK if sink[0] else 'the default output'}")
+        speaker = Speaker(SpeechSettings())
+        speaker.warm_up()
+        passes = passes[:1]
     for name, voice in passes:
         t0 = time.perf_counter()
-        rows = run_pass(assistant, clips, voice)
+        rows = run_pass(assistant, clips, voice, speaker)
         print(f"({name}: {time.perf_counter() - t0:.0f} s wall)", end="")
         report(name, rows)
+    if speaker is not None:
+        speaker.close()
+        stop_sink(*sink)
     assistant.close()
     return 0
 
