@@ -19,6 +19,7 @@ from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_common import parse_now, print_json
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
+from jarvis_desktop.cli_reply_voice import ReplyVoice, add_speech_flags, wants_speech
 from jarvis_desktop.cli_speech import add_parser as add_say_parser
 from jarvis_desktop.cli_training import add_parsers as add_training_parsers
 from jarvis_desktop.cli_voice import add_parser as add_listen_parser
@@ -131,17 +132,24 @@ def _ask(args: argparse.Namespace, run: TurnRunner) -> int:
     now = parse_now(args.now)
     streamed = not args.json
     printed: list[str] = []
+    voice = ReplyVoice(assistant.settings) if wants_speech(args, assistant.settings) else None
 
     def on_token(delta: str) -> None:
+        if voice is not None:
+            voice.feed(delta)
+        if not streamed:
+            return
         if not printed:
             sys.stdout.write("reply:      ")
         printed.append(delta)
         sys.stdout.write(delta)
         sys.stdout.flush()
 
-    turn = run(assistant, now, on_token if streamed else None)
+    turn = run(assistant, now, on_token if streamed or voice is not None else None)
+    if voice is not None:
+        voice.finish()
     if args.json:
-        print_json(turn.to_dict())
+        print_json({**turn.to_dict(), **({"speak_start": voice.to_json()} if voice is not None else {})})
     else:
         sys.stdout.write("\n")
         _print_turn(turn, streamed=True)
@@ -262,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", metavar="PATH.wav")
     s.add_argument("--now", help="reference time, ISO 8601 (default: now)")
     s.add_argument("--json", action="store_true")
+    add_speech_flags(s)
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("do", help="understand and answer a typed command (as ask does on a recording)")
@@ -269,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--now", help="reference time, ISO 8601 (default: now)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--dry-run", action="store_true", help="say what the action would do; change nothing")
+    add_speech_flags(s)
     s.set_defaults(
         func=lambda a: _ask(a, lambda asst, now, cb: asst.ask_text(a.text, now=now, on_token=cb, dry_run=a.dry_run))
     )

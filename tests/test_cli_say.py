@@ -7,7 +7,7 @@ import json
 
 import pytest
 from cli_helpers import run_cli
-from helpers_speaker import heard_words, load_wav_16k
+from helpers_speaker import heard_words, load_wav_16k, rms
 
 pytestmark = pytest.mark.slow  # subprocesses, the voice model and audio devices
 
@@ -80,3 +80,26 @@ def test_say_is_registered_with_its_options():
     assert result.returncode == 0
     for option in ("--device", "--volume", "--rate", "--voice", "--wav", "--json"):
         assert option in result.stdout
+
+
+def test_do_speaks_its_reply_when_asked_and_reports_the_first_audio(speaker_sink, stt):
+    with speaker_sink.record() as rec:
+        result = run_cli(
+            "do", "set a timer for ten minutes", "--dry-run", "--json", "--speak", "--now", "2026-12-07T10:00"
+        )
+    assert result.returncode == 0, result.stderr
+    turn = json.loads(result.stdout)
+    latency = turn["speak_start"]["latency_ms"]
+    assert latency is not None and 0 < latency < turn["timings_ms"]["total"] + 3000
+    assert rec.recording is not None
+    heard = heard_words(stt.transcribe(rec.recording.samples).text)
+    assert "timer" in heard, heard
+
+
+def test_do_in_a_script_is_silent_unless_asked(speaker_sink):
+    # stdout is a pipe here (not a terminal): no --speak, no sound and no speak_start
+    with speaker_sink.record() as rec:
+        result = run_cli("do", "set a timer for ten minutes", "--dry-run", "--json", "--now", "2026-12-07T10:00")
+    assert result.returncode == 0, result.stderr
+    assert "speak_start" not in json.loads(result.stdout)
+    assert rec.recording is not None and rms(rec.recording.samples) < 0.003
