@@ -160,7 +160,15 @@ def test_the_window_speaks_a_typed_reply_and_is_silent_when_muted(qtbot, speaker
         assert rec.recording is not None
         heard = heard_words(SpeechToText().transcribe(rec.recording.samples).text)
         assert "timer" in heard and ("ten" in heard or "10" in heard), heard
-        window.reply_voice.set_enabled(False)  # the tray's "Speak replies" off: nothing is said
+        bubble = window.chat.bubbles[-1]
+        assert bubble.role == "assistant" and bubble.replay.isVisibleTo(window)
+        with speaker_sink.record() as rec:
+            bubble.replay.click()  # "Say again"
+            qtbot.waitUntil(lambda: window.reply_voice.speaker.speaking, timeout=5000)
+            qtbot.waitUntil(lambda: not window.reply_voice.speaker.speaking, timeout=20_000)
+        assert rec.recording is not None
+        assert "timer" in heard_words(SpeechToText().transcribe(rec.recording.samples).text)
+        window.set_speak_replies(False)  # the tray's "Speak replies" off: nothing is said
         with speaker_sink.record() as rec:
             with qtbot.waitSignal(window.turn_finished, timeout=60_000):
                 assert window.submit_text("set a timer for five minutes")

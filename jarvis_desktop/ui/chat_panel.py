@@ -15,9 +15,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from jarvis_desktop.store.history import ChatMessageRecord
 
@@ -116,6 +125,13 @@ class MessageBubble(QFrame):
         layout.addWidget(self.badge)
         self.badge.setText(badge)
         self.badge.setVisible(bool(badge))
+        self.replay = QToolButton()
+        self.replay.setObjectName("replay")
+        self.replay.setText("Say again")
+        self.replay.setToolTip("Speak this reply again")
+        self.replay.setAutoRaise(True)
+        self.replay.hide()  # shown on assistant messages when the window speaks replies (ChatPanel.replay_enabled)
+        layout.addWidget(self.replay, 0, Qt.AlignmentFlag.AlignLeft)
         self._render()
 
     def text(self) -> str:
@@ -169,8 +185,11 @@ class ChatPanel(QWidget):
 
     MAX_WIDTH_RATIO = 0.78
 
+    replay_requested = Signal(str)  # "Say again" on an assistant message: its text
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.replay_enabled = False  # the window sets it when replies can be spoken
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("chatScroll")
         self.scroll_area.setWidgetResizable(True)
@@ -203,6 +222,9 @@ class ChatPanel(QWidget):
     def add_message(self, role: str, text: str, badge: str = "") -> MessageBubble:
         """Append a bubble and return it."""
         bubble = MessageBubble(role, text, badge)
+        if role == "assistant" and self.replay_enabled:
+            bubble.replay.show()
+            bubble.replay.clicked.connect(lambda: self.replay_requested.emit(bubble.text()))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if role == "user":

@@ -173,6 +173,8 @@ class MainWindow(QMainWindow):
         self.mic.opened.connect(self._on_mic_opened)
 
         self.reply_voice = ReplyVoice(settings.speech if settings is not None else None)  # ui/reply_voice.py
+        self.chat.replay_enabled = self.reply_voice.speaker is not None
+        self.chat.replay_requested.connect(self.reply_voice.replay)
         self.tray = create_tray(self, icon or self.windowIcon()) if use_tray else None
         self.voice_worker: VoiceWorker | None = None  # the hands-free VoiceSession, while one runs
         self.last_voice_parse: ParseEvent | None = None  # the last hands-free command's meaning
@@ -711,6 +713,13 @@ class MainWindow(QMainWindow):
         self._set_hands_free_checked(True)
         worker.start()
         return worker
+
+    def set_speak_replies(self, on: bool) -> None:
+        """Mute or unmute spoken replies now: typed turns, reminders and a running hands-free session alike."""
+        self.reply_voice.set_enabled(on)
+        session = self.voice_worker.session if self.voice_worker is not None else None
+        if session is not None:
+            session.speaker = self.reply_voice.speaker if self.reply_voice.active else None
 
     def listen_now(self) -> bool:
         """The tray's "Listen now" while a hands-free session runs: the session hears a command without the wake

@@ -8,6 +8,7 @@ reminder that fires while a reply is spoken is queued after it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
@@ -22,7 +23,8 @@ class ReplyVoice:
     most tests: nothing is ever spoken). ``enabled``: ``[speech] enabled``, switched by :meth:`set_enabled`."""
 
     def __init__(self, settings: SpeechSettings | None) -> None:
-        self.speaker = Speaker(settings) if settings is not None else None
+        # the Speaker always speaks when asked; muting is this object's switch (the tray flips it at run time)
+        self.speaker = Speaker(dataclasses.replace(settings, enabled=True)) if settings is not None else None
         self.enabled = settings is not None and settings.enabled
         self._stream: SpeechStream | None = None
 
@@ -71,6 +73,13 @@ class ReplyVoice:
         if self.active and self.speaker is not None and text.strip():
             self.speaker.say(text)
 
+    def replay(self, text: str) -> None:
+        """ "Say again" on a chat message: stop what is being said and speak ``text`` (even when muted: the user
+        asked for it)."""
+        self.interrupt()
+        if self.speaker is not None and text.strip():
+            self.speaker.say(text)
+
     def interrupt(self) -> None:
         """Stop speaking now (barge-in from the window: a new turn, push-to-talk, the hotkey, the switch)."""
         self._stream = None
@@ -84,7 +93,7 @@ class ReplyVoice:
             return
         old = self.speaker
         self._stream = None
-        self.speaker = Speaker(settings)
+        self.speaker = Speaker(dataclasses.replace(settings, enabled=True))
         self.enabled = settings.enabled
         threading.Thread(target=_close, args=(old,), name="jarvis-close-speaker", daemon=True).start()
 

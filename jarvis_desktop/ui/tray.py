@@ -162,7 +162,7 @@ class JarvisTray(QSystemTrayIcon):
     def set_speak_replies(self, on: bool) -> None:
         """ "Speak replies": mute or unmute at once (off also stops what is being said); ``[speech] enabled`` is
         written on a background thread (a failure is shown, the switch still holds for this run)."""
-        self.window.reply_voice.set_enabled(on)
+        self.window.set_speak_replies(on)
         relay = _SaveRelay()
         relay.done.connect(lambda _on, error: self.wake_word_failed.emit(error) if error else None)
         threading.Thread(target=_save_speech, args=(on, relay), name="jarvis-save-speech", daemon=True).start()
