@@ -4,6 +4,8 @@ null sink and heard back by Whisper; barge-in by "hey Jarvis"; the speaker's own
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -176,3 +178,52 @@ def test_the_window_speaks_a_typed_reply_and_is_silent_when_muted(qtbot, speaker
         assert rec.recording is not None and rms(rec.recording.samples) < 0.003
     finally:
         window.shutdown()
+
+
+@pytest.mark.mic
+def test_its_reply_coming_back_through_the_microphone_is_not_a_command(
+    virtual_mic, assistant, voice, cache, tmp_path, monkeypatch
+):
+    # The reply is played into the same virtual sink the microphone records (as a loudspeaker next to a laptop
+    # microphone): with the wake word off, every utterance would be a command, but the one that starts while
+    # Jarvis speaks is its own voice and is ignored (the echo guard).
+    from helpers_pulse import play
+
+    from jarvis_desktop.voice.sources import MicSource
+
+    monkeypatch.setenv("PULSE_SINK", virtual_mic)  # the speaker plays into the microphone's sink
+    speaker = Speaker(SpeechSettings(device="pulse"), synthesizer=voice)
+    wav = clip(["set a timer for ten minutes"], cache, tmp_path / "mic_cmd.wav")
+    events: queue.Queue = queue.Queue()
+    session = VoiceSession(
+        assistant,
+        VoiceSettings(wake_word=False, follow_up_s=0.0),
+        listener=events.put,
+        now=datetime.fromisoformat(NOW),
+        dry_run=True,
+        speaker=speaker,
+    )
+    session.start()
+    stop = threading.Event()
+    runner = threading.Thread(target=MicSource().run, args=(session, stop), daemon=True)
+    runner.start()
+    try:
+        time.sleep(2.5)  # capture start-up
+        play(virtual_mic, wav)
+        seen: list[VoiceEvent] = []
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and not any(isinstance(e, ReplyEvent) for e in seen):
+            seen.append(events.get(timeout=40))
+        assert speaker.wait_idle(30)
+        time.sleep(2.0)  # the reply's echo is endpointed (400 ms of silence) after it ends
+    finally:
+        stop.set()
+        runner.join(10)
+        session.finish(timeout=30)
+        speaker.close()
+    while not events.empty():
+        seen.append(events.get())
+    parses = [e for e in seen if isinstance(e, ParseEvent)]
+    assert [p.intent for p in parses] == ["timer_set"], [getattr(e, "text", e.kind) for e in seen]
+    echoes = [e for e in seen if isinstance(e, EndpointEvent) and not e.addressed]
+    assert echoes, "the spoken reply came back through the microphone and was heard as speech"

@@ -13,8 +13,10 @@ real recordings it was not tuned on (Debian pocketsphinx-testdata): librivox 4.2
 625 ms), cards 9.5 % vs 14.3 % (115 vs 439 ms).
 
 A decode the decoder is unsure of (mean log-probability below -1.0, or a gzip compression ratio above 2.4,
-i.e. a loop: faster-whisper's own fallback thresholds) returns ``None`` so the caller can use the full window
-with its temperature fallback.
+i.e. a loop: faster-whisper's own fallback thresholds, or a run of 3+ words said twice in a row, a loop too short
+for the ratio) returns ``None`` so the caller can use the full window with its temperature fallback. On 24 replies
+of the hibari voice (tests/test_tts_wer.py) the loop check took the short context's word error rate from 11.2 %
+to 9.4 %; the full window gave 8.1 %.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ WINDOW_S = 30.0
 MAX_COMPRESSION_RATIO = 2.4
 """faster-whisper's ``compression_ratio_threshold``: above it the text repeats itself (a decoding loop)."""
 
+LOOP_MIN_WORDS = 3
+"""A run of this many words said twice in a row counts as a decoding loop (people rarely repeat 3 words at once)."""
+
 MIN_AVG_LOGPROB = -1.0
 """faster-whisper's ``log_prob_threshold``: below it the decoder is guessing."""
 
@@ -52,6 +57,17 @@ class ShortDecodeOptions:
     prompt: str
     max_new_tokens: int
     pad_s: float = CONTEXT_PAD_S
+
+
+def repeats_itself(text: str, min_words: int = LOOP_MIN_WORDS) -> bool:
+    """True when ``text`` says the same run of at least ``min_words`` words twice in a row ("set the volume to
+    thirty set the volume to thirty"): the short context's loop, too short for the compression-ratio test."""
+    words = [w.strip(".,!?;:").lower() for w in text.split()]
+    for size in range(min_words, len(words) // 2 + 1):
+        for i in range(len(words) - 2 * size + 1):
+            if words[i : i + size] == words[i + size : i + 2 * size]:
+                return True
+    return False
 
 
 def fits_short_context(samples: np.ndarray, pad_s: float = CONTEXT_PAD_S) -> bool:
@@ -93,6 +109,8 @@ def decode_short_context(model: Any, samples: np.ndarray, options: ShortDecodeOp
     # CTranslate2's score is the sum of token log-probabilities / length (length_penalty 1); faster-whisper's
     # avg_logprob divides the sum by (length + 1).
     avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1) if tokens else 0.0
-    if text and (avg_logprob < MIN_AVG_LOGPROB or get_compression_ratio(text) > MAX_COMPRESSION_RATIO):
+    if text and (
+        avg_logprob < MIN_AVG_LOGPROB or get_compression_ratio(text) > MAX_COMPRESSION_RATIO or repeats_itself(text)
+    ):
         return None
     return Segment(0.0, samples.size / SAMPLE_RATE, text, float(result.no_speech_prob), avg_logprob)
