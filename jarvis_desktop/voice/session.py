@@ -699,7 +699,9 @@ class VoiceSession:
         if spec.stale.is_set() or (spec.gate is not None and not _accepted(spec.gate)):
             return
         t0 = time.perf_counter()
-        spec.transcript = self.assistant.stt.transcribe(spec.audio, prompt=spec.prompt, vad_filter=False)
+        spec.transcript = self.assistant.stt.transcribe(
+            spec.audio, prompt=spec.prompt, vad_filter=False, short_context=True
+        )
         spec.stt_ms = (time.perf_counter() - t0) * 1000.0
 
     # ---- partial thread -------------------------------------------------------------------------------
@@ -724,7 +726,9 @@ class VoiceSession:
             return
         t0 = time.perf_counter()
         prompt = WAKE_PROMPT if job.strip_wake else ""
-        heard = self.assistant.stt.transcribe(job.audio, prompt=prompt, beam_size=1, vad_filter=False).text.strip()
+        heard = self.assistant.stt.transcribe(
+            job.audio, prompt=prompt, beam_size=1, vad_filter=False, short_context=True
+        ).text.strip()
         decode_ms = (time.perf_counter() - t0) * 1000.0
         self._partial_cost_frames = int(2 * decode_ms * SAMPLE_RATE / 1000 / FRAME_SAMPLES)
         if job.ended.is_set():
@@ -785,7 +789,7 @@ class VoiceSession:
                 return gate.verdict.text, 0.0, False
         t0 = time.perf_counter()
         prompt = WAKE_PROMPT if gate is not None else ""
-        transcript = self.assistant.stt.transcribe(endpoint.audio, prompt=prompt, vad_filter=False)
+        transcript = self.assistant.stt.transcribe(endpoint.audio, prompt=prompt, vad_filter=False, short_context=True)
         return transcript.text.strip(), (time.perf_counter() - t0) * 1000.0, False
 
     def _respond(self, transcript: Transcript, ref: int) -> None:

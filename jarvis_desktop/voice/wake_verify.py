@@ -131,7 +131,7 @@ class WhisperWakeVerifier:
         assert self.stt is not None
         # beam 5 and the VAD trim: on the short context, greedy decoding dropped words after "Jarvis" and leading
         # silence made the decoder echo the prompt (measured on espeak-ng and hibari clips, see stt/short_context)
-        return self.stt.transcribe(audio, prompt=self.prompt, beam_size=5, vad_filter=True).text
+        return self.stt.transcribe(audio, prompt=self.prompt, beam_size=5, vad_filter=True, short_context=True).text
 
     def _own(self, audio: np.ndarray) -> str:
         with self._lock:
