@@ -9,6 +9,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from PySide6.QtWidgets import QLabel
+
 from jarvis_desktop.config import Settings, load_settings
 from jarvis_desktop.monitor import ResourceMonitor
 from jarvis_desktop.ui.chat_panel import badge_from_meta
@@ -135,6 +137,7 @@ def test_settings_dialog_voice_group_refuses_a_bad_hotkey_and_round_trips_throug
     qtbot.addWidget(dialog)
     dialog.show()
     # the licence line: CC BY-NC-SA 4.0, non-commercial, visible in the dialog
+    dialog.tabs.setCurrentWidget(dialog.licence.parentWidget())  # the "Listening" page, as a user opens it
     assert dialog.licence.text() == LICENCE and dialog.licence.isVisible()
     assert "CC BY-NC-SA 4.0" in dialog.licence.text() and "non-commercial" in dialog.licence.text()
     # the probe runs on a thread; its answer (here: what this session really offers) becomes the status line
@@ -179,3 +182,19 @@ def test_badge_for_history_records():
     assert "remote → local" in badge_from_meta(
         {"intent": "general_chat", "kind": "chat", "backend": "local", "notice": "remote failed"}
     )
+
+
+def test_settings_dialog_spoken_replies_page_and_it_fits_a_small_screen(qtbot):
+    dialog = SettingsDialog(settings=Settings(), save=lambda s: None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.sizeHint().height() < 700  # a 1366x768 laptop screen, with a panel and a title bar
+    dialog.tabs.setCurrentIndex(dialog.tabs.count() - 1)
+    assert dialog.tabs.tabText(dialog.tabs.currentIndex()) == "Spoken replies"
+    assert "Apache-2.0" in dialog.findChild(QLabel, "voiceLicence").text()
+    dialog.speak.setChecked(False)
+    dialog.volume.setValue(40)
+    dialog.rate.setValue(1.3)
+    dialog.speak_chat.setChecked(False)
+    speech = dialog.values().speech
+    assert (speech.enabled, speech.volume, speech.rate, speech.speak_chat) == (False, 0.4, 1.3, False)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -127,7 +128,9 @@ class SettingsDialog(QDialog):
         self.fallback = QCheckBox("Answer locally when the remote fails")
         self.fallback.setChecked(r.fallback_local)
         form.addRow("", self.fallback)
-        layout.addWidget(remote)
+        self.tabs = QTabWidget()  # one page per area: the dialog must fit a 768-pixel-high screen
+        layout.addWidget(self.tabs)
+        self.tabs.addTab(remote, "Remote")
 
         policy = QGroupBox("Memory policy (a model needs N x its size free, plus the buffer)")
         pform = QFormLayout(policy)
@@ -141,9 +144,9 @@ class SettingsDialog(QDialog):
         pform.addRow("Model needs", self.need_factor)
         pform.addRow("Hysteresis", self.hysteresis)
         pform.addRow("Monitor interval", self.interval)
-        layout.addWidget(policy)
-        layout.addWidget(self._voice_group())
-        layout.addWidget(self._speech_group())
+        self.tabs.addTab(policy, "Memory")
+        self.tabs.addTab(self._voice_group(), "Listening")
+        self.tabs.addTab(self._speech_group(), "Spoken replies")
 
         self.error = QLabel()
         self.error.setObjectName("settingsError")
