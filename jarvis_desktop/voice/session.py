@@ -727,7 +727,7 @@ class VoiceSession:
         t0 = time.perf_counter()
         prompt = WAKE_PROMPT if job.strip_wake else ""
         heard = self.assistant.stt.transcribe(
-            job.audio, prompt=prompt, beam_size=1, vad_filter=False, short_context=True
+            job.audio, prompt=prompt, vad_filter=False, short_context=True
         ).text.strip()
         decode_ms = (time.perf_counter() - t0) * 1000.0
         self._partial_cost_frames = int(2 * decode_ms * SAMPLE_RATE / 1000 / FRAME_SAMPLES)

@@ -129,9 +129,10 @@ class WhisperWakeVerifier:
 
     def _shared(self, audio: np.ndarray) -> str:
         assert self.stt is not None
-        # beam 5 and the VAD trim: on the short context, greedy decoding dropped words after "Jarvis" and leading
-        # silence made the decoder echo the prompt (measured on espeak-ng and hibari clips, see stt/short_context)
-        return self.stt.transcribe(audio, prompt=self.prompt, beam_size=5, vad_filter=True, short_context=True).text
+        # the full 30 s window (not the short context): it runs while the command is still spoken, so its ~0.4 s
+        # are off the latency path, and the short context rejected true wakes ("Hey Jot Abyss." for an espeak-ng
+        # "hey jarvis" in pink noise that the full window reads as "Hey Jarvis."); beam 5 and the VAD trim as before
+        return self.stt.transcribe(audio, prompt=self.prompt, beam_size=5, vad_filter=True).text
 
     def _own(self, audio: np.ndarray) -> str:
         with self._lock:
