@@ -21,8 +21,8 @@ bench/wake.py (first stage at 0.3, this verifier): 60 "hey jarvis" clips: 6 miss
 verifier rejected none of the 54 it saw); 60 min of espeak-ng speech without the wake phrase (122 near-miss
 phrases in it): 51 first-stage activations per hour -> 16 false accepts per hour after the verifier (13 per hour
 with the verifier on the app's shared Whisper, 2026-12-07; most on plain sentences, for which the primed decoder
-writes "Hey Jarvis."). The verifier takes away two thirds of them but is far from the 0.5 per hour goal; tiny.en on espeak-ng voices is the
-weak link (a larger Whisper, or real human recordings to tune on, are the next steps).
+writes "Hey Jarvis."). The verifier takes away two thirds of them but is far from the 0.5 per hour goal; tiny.en
+on espeak-ng voices is the weak link (a larger Whisper, or real human recordings to tune on, are the next steps).
 
 Accepted spellings (:data:`WAKE_SPELLINGS`): "jarvis" only; "jervis" is the near miss itself. The cost is one
 Whisper decode (~0.3-0.6 s on 2 cores, more on a busy machine) per activation, i.e. only when the first stage
