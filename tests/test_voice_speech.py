@@ -4,6 +4,7 @@ null sink and heard back by Whisper; barge-in by "hey Jarvis"; the speaker's own
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -107,7 +108,7 @@ def test_the_reply_to_a_spoken_command_is_heard(assistant, speaker, speaker_sink
     assert len(replies) == 1 and "timer" in replies[0].text.lower()
     assert rec.recording is not None
     heard = heard_words(SpeechToText().transcribe(rec.recording.samples).text)
-    assert "timer" in heard and ("ten" in heard or "10" in heard), heard
+    assert "minutes" in heard and "ten" in heard, heard  # tiny.en often hears this voice's "timer" as "time or"
 
 
 def test_hey_jarvis_while_it_speaks_stops_it_within_150_ms(assistant, speaker, speaker_sink, cache, tmp_path):
@@ -161,7 +162,7 @@ def test_the_window_speaks_a_typed_reply_and_is_silent_when_muted(qtbot, speaker
             qtbot.waitUntil(lambda: not window.reply_voice.speaker.speaking, timeout=20_000)
         assert rec.recording is not None
         heard = heard_words(SpeechToText().transcribe(rec.recording.samples).text)
-        assert "timer" in heard and ("ten" in heard or "10" in heard), heard
+        assert "minutes" in heard and "ten" in heard, heard  # tiny.en often hears this voice's "timer" as "time or"
         bubble = window.chat.bubbles[-1]
         assert bubble.role == "assistant" and bubble.replay.isVisibleTo(window)
         with speaker_sink.record() as rec:
@@ -169,7 +170,7 @@ def test_the_window_speaks_a_typed_reply_and_is_silent_when_muted(qtbot, speaker
             qtbot.waitUntil(lambda: window.reply_voice.speaker.speaking, timeout=5000)
             qtbot.waitUntil(lambda: not window.reply_voice.speaker.speaking, timeout=20_000)
         assert rec.recording is not None
-        assert "timer" in heard_words(SpeechToText().transcribe(rec.recording.samples).text)
+        assert "minutes" in heard_words(SpeechToText().transcribe(rec.recording.samples).text)
         window.set_speak_replies(False)  # the tray's "Speak replies" off: nothing is said
         with speaker_sink.record() as rec:
             with qtbot.waitSignal(window.turn_finished, timeout=60_000):
@@ -215,7 +216,10 @@ def test_its_reply_coming_back_through_the_microphone_is_not_a_command(
         while time.monotonic() < deadline and not any(isinstance(e, ReplyEvent) for e in seen):
             seen.append(events.get(timeout=40))
         assert speaker.wait_idle(30)
-        time.sleep(2.0)  # the reply's echo is endpointed (400 ms of silence) after it ends
+        deadline = time.monotonic() + 8  # the reply's echo is endpointed (400 ms of silence) after it ends
+        while time.monotonic() < deadline and not any(isinstance(e, EndpointEvent) and not e.addressed for e in seen):
+            with contextlib.suppress(queue.Empty):
+                seen.append(events.get(timeout=0.5))
     finally:
         stop.set()
         runner.join(10)
