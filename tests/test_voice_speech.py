@@ -22,7 +22,14 @@ from jarvis_desktop.config import Settings, SpeechSettings, VoiceSettings
 from jarvis_desktop.stt.whisper import SpeechToText
 from jarvis_desktop.tts.hibari_voice import HibariSynthesizer
 from jarvis_desktop.tts.speaker import Speaker
-from jarvis_desktop.voice.events import BargeInEvent, EndpointEvent, ParseEvent, ReplyEvent, VoiceEvent
+from jarvis_desktop.voice.events import (
+    BargeInEvent,
+    EndpointEvent,
+    ParseEvent,
+    ReplyEvent,
+    SpeechStartEvent,
+    VoiceEvent,
+)
 from jarvis_desktop.voice.session import VoiceSession
 from jarvis_desktop.voice.sources import FileSource
 from jarvis_desktop.voice.wake_verify import WhisperWakeVerifier
@@ -229,5 +236,7 @@ def test_its_reply_coming_back_through_the_microphone_is_not_a_command(
         seen.append(events.get())
     parses = [e for e in seen if isinstance(e, ParseEvent)]
     assert [p.intent for p in parses] == ["timer_set"], [getattr(e, "text", e.kind) for e in seen]
-    echoes = [e for e in seen if isinstance(e, EndpointEvent) and not e.addressed]
+    # the reply really came back: the microphone heard speech start after the command had ended
+    reply = next(e for e in seen if isinstance(e, ReplyEvent))
+    echoes = [e for e in seen if isinstance(e, SpeechStartEvent) and e.audio_s > reply.audio_s]
     assert echoes, "the spoken reply came back through the microphone and was heard as speech"
