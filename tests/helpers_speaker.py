@@ -205,6 +205,11 @@ def heard_words(text: str) -> list[str]:
 
     text = re.sub(r"\b(\d{1,2})[.:](\d{2})\b", clock, text)
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: num2words(int(m.group(1)), to="ordinal"), text)
+    text = re.sub(
+        r"\b\d{4}\b",
+        lambda m: num2words(int(m.group(0)), to="year" if 1100 <= int(m.group(0)) < 2100 else "cardinal"),
+        text,
+    )
     text = re.sub(r"\b\d+\b", lambda m: num2words(int(m.group(0))), text)
     return re.sub(r"[^a-z' ]+", " ", text.replace("-", " ").replace(",", "")).split()
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import socket
 import threading
 import time
 
 import numpy as np
 import pytest
+from helpers_speaker import heard_words, wer
 
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
 from jarvis_desktop.tts.hibari_voice import MAX_TEXT_CHARS, HibariSynthesizer, embedded_model_path
@@ -113,34 +113,6 @@ def test_shared_between_threads_gives_the_same_audio(voice):
     assert all(np.array_equal(results[i], expected[i % 2]) for i in range(4))
 
 
-def _heard(text: str) -> list[str]:
-    """Words of a transcript or a speakable text, normalised alike: Whisper writes "7.30 a.m.", "10", "27th"."""
-    from num2words import num2words
-
-    text = text.lower().replace("a.m.", "a m").replace("p.m.", "p m").replace("o'clock", "")
-
-    def clock(m: re.Match[str]) -> str:
-        minute = int(m.group(2))
-        said = "" if minute == 0 else (f" oh {num2words(minute)}" if minute < 10 else f" {num2words(minute)}")
-        return f"{num2words(int(m.group(1)))}{said}"
-
-    text = re.sub(r"\b(\d{1,2})[.:](\d{2})\b", clock, text)
-    text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: num2words(int(m.group(1)), to="ordinal"), text)
-    text = re.sub(
-        r"\b\d{4}\b",
-        lambda m: num2words(int(m.group(0)), to="year" if 1100 <= int(m.group(0)) < 2100 else "cardinal"),
-        text,
-    )
-    text = re.sub(r"\b\d+\b", lambda m: num2words(int(m.group(0))), text)
-    return re.sub(r"[^a-z' ]+", " ", text.replace("-", " ").replace(",", "")).split()
-
-
-def _wer(reference: list[str], hypothesis: list[str]) -> float:
-    import jiwer
-
-    return float(jiwer.wer(" ".join(reference), " ".join(hypothesis)))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("reply", "must_hear"),
@@ -156,6 +128,6 @@ def test_whisper_understands_the_spoken_reply(voice, stt, reply, must_hear):
 
     text = speakable(reply)
     audio16 = soxr.resample(voice.synthesize(text), voice.sample_rate_hz, 16000).astype(np.float32)
-    heard = _heard(stt.transcribe(audio16).text)
+    heard = heard_words(stt.transcribe(audio16).text)
     assert must_hear in " ".join(heard)
-    assert _wer(_heard(text), heard) <= 0.15, (text, heard)
+    assert wer(" ".join(heard_words(text)), " ".join(heard)) <= 0.15, (text, heard)
