@@ -76,8 +76,12 @@ class SttSettings:
     ``context_pad_s``: an utterance that fits in 30 s with this many seconds of silence after it is encoded on
     that short context instead of Whisper's full 30 s window (2-4x faster at the same word error rate; figures in
     :mod:`jarvis_desktop.stt.short_context`); 0 = always the full window.
+    ``model``: which speech model when ``model_path`` is empty: "tiny.en" (embedded, English only, fastest) or
+    "base" (Whisper base, multilingual: "Accurate / other languages"). ``language``: a Whisper language code
+    ("en", "fr", ...) or "auto" (detected per utterance; only with a multilingual model).
     """
 
+    model: str = "tiny.en"
     model_path: str = ""
     compute_type: str = "int8"
     cpu_threads: int = 2
@@ -117,6 +121,26 @@ class ChatSettings:
     backend: str = "auto"
     #: HF-format model directory (safetensors) for the mlx backend; empty = mlx is not used.
     mlx_model_path: str = ""
+    #: Catalogue id of the chat model chosen in Settings ("" = the embedded SmolLM2 or ``model_path``).
+    model_id: str = ""
+    #: Tokens of earlier turns kept in a conversation's prompt (the newest first; counted with the model's tokenizer).
+    context_budget_tokens: int = 1024
+    #: A message longer than this many tokens is cut (head and tail kept) and the user is told.
+    paste_limit_tokens: int = 768
+
+
+@dataclass
+class DownloadSettings:
+    """Model downloads from a Hugging Face-shaped hub (``huggingface_hub``).
+
+    ``hub_url``: the hub's base URL; empty = ``HF_ENDPOINT`` from the environment, else huggingface.co.
+    ``models_dir``: where downloaded models are kept; empty = ``<data dir>/models``.
+    ``timeout_s``: seconds to wait for the hub to answer before giving up with a clear message.
+    """
+
+    hub_url: str = ""
+    models_dir: str = ""
+    timeout_s: float = 10.0
 
 
 @dataclass
@@ -140,6 +164,8 @@ class NluSettings:
     ``adapter_dir``: the LoRA adapter directory; empty = the shipped ``adapters/date-intent``.
     ``fallback_threshold``: FastText probability below which the LoRA model decides the intent; negative =
     the value chosen on validation and recorded with the adapter (``training_metadata.json`` ``routing``).
+    ``confirm_below``: an action whose intent confidence is below this is asked about first ("Set a reminder
+    ...? Yes / No, just answer") instead of carried out; 0 = never ask.
     """
 
     model_dir: str = ""
@@ -147,6 +173,7 @@ class NluSettings:
     fallback: str = "auto"
     adapter_dir: str = ""
     fallback_threshold: float = -1.0
+    confirm_below: float = 0.0
 
 
 @dataclass
@@ -323,6 +350,7 @@ class Settings:
     training: TrainingSettings = field(default_factory=TrainingSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
+    downloads: DownloadSettings = field(default_factory=DownloadSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict, as written to TOML."""
