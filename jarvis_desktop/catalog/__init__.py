@@ -1,0 +1,1 @@
+"""The model catalogue and model downloads (no Qt); see docs/models.md."""
