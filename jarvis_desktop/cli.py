@@ -18,6 +18,7 @@ from pathlib import Path
 from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_common import parse_now, print_json
+from jarvis_desktop.cli_models import add_parser as add_models_parser
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
 from jarvis_desktop.cli_reply_voice import ReplyVoice, add_speech_flags, wants_speech
 from jarvis_desktop.cli_speech import add_parser as add_say_parser
@@ -303,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_listen_parser(sub)  # listen (docs/voice.md)
 
     add_say_parser(sub)  # say (docs/speech.md)
+
+    add_models_parser(sub)  # models list/download/use/remove (docs/models.md)
 
     s = sub.add_parser("date-keys", help="print the date-key vocabulary as JSON")
     s.set_defaults(func=cmd_date_keys)
