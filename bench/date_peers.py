@@ -72,7 +72,7 @@ from jarvis_desktop.nlu.resolve import PART_TIMES, format_when, resolve_when  # 
 UNSEEN = ROOT / "tests" / "data" / "unseen_utterances.jsonl"
 #: keys that fix a time of day (with clock keys and in_N_minutes)
 _TIMED_KEYS = frozenset(vocab.COMBINED_KEYS + vocab.TIME_OF_DAY_KEYS + vocab.MEAL_KEYS)
-_IN_MINUTES = re.compile(r"^in_\d+_minutes$")
+_IN_MINUTES = re.compile(r"^in_\d+_(?:seconds|minutes)$")
 _PARTS = ("morning", "afternoon", "evening", "night")
 
 

@@ -46,7 +46,7 @@ def test_debug_flag_is_accepted_before_or_after_the_sub_command_and_shows_the_tr
 @pytest.mark.slow
 def test_debug_flag_through_the_real_entry_point():
     res = run_cli("--debug", "date-keys")
-    assert res.returncode == 0 and json.loads(res.stdout)["version"] == "2.0"
+    assert res.returncode == 0 and json.loads(res.stdout)["version"] == "2.1"
     assert run_cli("date-keys", "--debug").returncode == 0
 
 
@@ -72,12 +72,13 @@ def test_date_keys_prints_the_vocabulary():
     res = run_cli("date-keys")
     assert res.returncode == 0
     vocab = json.loads(res.stdout)
-    assert vocab["version"] == "2.0"
+    assert vocab["version"] == "2.1"
     assert len(vocab["intents"]) == 15
     assert set(vocab["static_keys"]) == set(STATIC_KEYS)
     assert {"tomorrow_morning", "next_tuesday", "last_weekend", "during_lunch"} <= set(vocab["static_keys"])
     patterns = {p["name"]: re.compile(p["regex"]) for p in vocab["dynamic_patterns"]}
     assert patterns["in_N_minutes"].match("in_120_minutes") and not patterns["in_N_minutes"].match("in_2_hours")
+    assert patterns["in_N_seconds"].match("in_90_seconds") and not patterns["in_N_seconds"].match("in_90_second")
     clock = [re.compile(p["regex"]) for p in vocab["clock_time_patterns"] if "regex" in p]
     assert any(r.match("at_7_30am") for r in clock) and any(r.match("at_3pm") for r in clock)
     assert not any(r.match("at_13pm") or r.match("at_07am") or r.match("at_7_00am") for r in clock)

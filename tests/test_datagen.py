@@ -19,6 +19,7 @@ FAMILIES = {
     "weekdays",
     "periods",
     "clock",
+    "in_seconds",
     "in_minutes",
     "in_days",
 }
@@ -103,7 +104,7 @@ def test_payload_labels_for_payload_intents(corpus):
 def test_timer_and_composite_labels():
     rows = datagen.generate(3000, seed=9)
     timers = [r for r in rows if r["intent"] == "timer_set" and r["date_keys"]]
-    assert all(len(r["date_keys"]) == 1 and r["date_keys"][0].endswith("_minutes") for r in timers)
+    assert all(len(r["date_keys"]) == 1 and r["date_keys"][0].endswith(("_minutes", "_seconds")) for r in timers)
     composite = [r for r in rows if len(r["date_keys"]) >= 2]
     assert len(composite) > 200
 

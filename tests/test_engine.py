@@ -239,7 +239,8 @@ def test_outputs_validate_against_the_vocabulary(engine):
         res = engine.parse(row["text"], now=NOW)
         assert isinstance(res, ParseResult) and res.intent in INTENTS
         assert all(is_valid_key(k) for k in res.date_keys)
-        assert res.when is None or len(res.when) == 16
+        with_seconds = any(k.endswith("_seconds") for k in res.date_keys)  # spec 2.1: :SS with in_N_seconds
+        assert res.when is None or len(res.when) == (19 if with_seconds else 16)
 
 
 def test_engine_does_not_import_torch_or_qt():

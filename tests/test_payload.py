@@ -33,9 +33,42 @@ def test_examples(text, intent, expected):
 
 
 @pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("take a note: pick up the dry cleaning on friday", "pick up the dry cleaning on friday"),
+        ("Take a note, pick up the dry cleaning on Friday.", "pick up the dry cleaning on Friday"),
+        ("note that the dentist moved to tuesday at 3 pm", "the dentist moved to tuesday at 3 pm"),
+        ("write down the boiler service is next month", "the boiler service is next month"),
+        ("remember that I parked on level 3 tonight", "I parked on level 3 tonight"),
+        ("note to self call back later", "call back later"),
+        ("jot down standup moves to 9:30 tomorrow morning", "standup moves to 9:30 tomorrow morning"),
+        ("add pay rent on the 1st to my notes", "pay rent on the 1st"),
+        ("put buy milk in my notes", "buy milk"),
+    ],
+)
+def test_a_note_keeps_its_date_words(text, expected):
+    """A note is saved as said: its date words are part of it (only reminders and events cut them out)."""
+    assert payload(text, "note_create") == expected
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("remind me to pick up the dry cleaning on friday", "reminder_set", "pick up the dry cleaning"),
+        ("remind me in 30 seconds to flip the pancake", "reminder_set", "flip the pancake"),
+        ("remind me in a minute and a half to stir", "reminder_set", "stir"),
+        ("schedule the dentist on friday at 10", "calendar_set", "dentist"),
+    ],
+)
+def test_reminders_and_events_still_lose_their_date_words(text, intent, expected):
+    assert normalize_payload(payload(text, intent)) == normalize_payload(expected)
+
+
+@pytest.mark.parametrize(
     "text,intent",
     [
         ("set a timer for ten minutes", "timer_set"),
+        ("set a timer for 30 seconds", "timer_set"),
         ("wake me up at 7", "alarm_set"),
         ("pause the music", "media_control"),
         ("next song", "media_control"),

@@ -11,7 +11,7 @@ import pytest
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.nlu import vocab
 from jarvis_desktop.nlu.datekeys import extract_date_keys
-from jarvis_desktop.nlu.resolve import format_when, resolve_when
+from jarvis_desktop.nlu.resolve import format_when, parse_when, resolve_when, when_text
 
 WED = datetime(2025, 3, 12, 10, 0)  # a Wednesday morning
 SUN_EVE = datetime(2025, 3, 16, 20, 30)  # Sunday evening: the week ends tonight
@@ -263,3 +263,63 @@ def test_bad_input():
     assert resolve_when([None, 3, "tomorrow"], WED) == datetime(2025, 3, 13, 9, 0)
     assert resolve_when(["in_99999999999_minutes"], WED) is None
     assert resolve_when(["next_year"], datetime(9999, 6, 1)) is None
+
+
+# --- in_N_seconds (vocabulary 2.1): now + offset to the second; `when` gets :SS only with such a key ---------
+
+WED_SECS = datetime(2025, 3, 12, 10, 17, 5)  # 10:17:05 on a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("keys", "now", "expected"),
+    [
+        (["in_30_seconds"], WED_SECS, "2025-03-12T10:17:35"),
+        (["in_90_seconds"], WED_SECS, "2025-03-12T10:18:35"),
+        (["in_150_seconds"], WED_SECS, "2025-03-12T10:19:35"),
+        (["in_59_seconds"], LATE, "2025-03-12T23:30:59"),
+        (["in_61_seconds"], datetime(2025, 12, 31, 23, 59, 30), "2026-01-01T00:00:31"),  # across the year
+        # without an in_N_seconds key `when` stays to the minute, even with now's seconds
+        (["in_2_minutes"], WED_SECS, "2025-03-12T10:19"),
+        (["tomorrow", "at_3pm"], WED_SECS, "2025-03-13T15:00"),
+        ([], WED_SECS, None),
+    ],
+)
+def test_seconds_offsets_resolve_to_the_second(keys, now, expected):
+    assert when_text(keys, now) == expected
+    if expected is not None and len(expected) == 19:  # read back, it is the resolved moment to the second
+        assert parse_when(expected) == resolve_when(keys, now)
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "expected"),
+    [
+        ("remind me in 30 seconds to flip the pancake", WED_SECS, "2025-03-12T10:17:35"),
+        ("set a timer for a minute and a half", WED_SECS, "2025-03-12T10:18:35"),
+        ("ninety seconds timer", WED_SECS, "2025-03-12T10:18:35"),
+        ("timer for two minutes thirty seconds", WED_SECS, "2025-03-12T10:19:35"),
+        ("timer for 120 seconds", WED_SECS, "2025-03-12T10:19"),
+        ("in 2 hours", WED_SECS, "2025-03-12T12:17"),
+    ],
+)
+def test_utterance_with_seconds_to_when(text, now, expected):
+    assert when_text(extract_date_keys(text), now) == expected
+
+
+def test_seconds_offset_is_elapsed_time_across_a_dst_change():
+    now = datetime(2025, 3, 30, 1, 59, 40, tzinfo=BERLIN)  # 20 s before the clocks jump to 03:00
+    when = resolve_when(["in_30_seconds"], now)
+    elapsed = when.astimezone(timezone.utc) - now.astimezone(timezone.utc)
+    assert elapsed == timedelta(seconds=30) and when_text(["in_30_seconds"], now) == "2025-03-30T03:00:10"
+    assert when.utcoffset() == timedelta(hours=2)
+
+
+def test_format_and_parse_when_with_seconds():
+    moment = datetime(2025, 1, 2, 3, 4, 59, 999999)
+    assert format_when(moment, seconds=True) == "2025-01-02T03:04:59"
+    assert parse_when("2025-01-02T03:04:59") == datetime(2025, 1, 2, 3, 4, 59)
+    assert parse_when("2025-01-02T03:04") == datetime(2025, 1, 2, 3, 4)
+    for bad in ("2025-01-02", "tomorrow", "2025-01-02T03:04:59+01:00", None):
+        with pytest.raises(BadInputError):
+            parse_when(bad)
+    assert resolve_when(["in_99999999999_seconds"], WED) is None
+    assert resolve_when(["in_0_seconds"], WED) == WED

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from jarvis_desktop.actions.result import ActionResult
+from jarvis_desktop.nlu.resolve import parse_when
 
 _TIME_WORDS = re.compile(r"\b(time|clock|hour|o'?clock)\b", re.I)
 _DAY_WORDS = re.compile(r"\b(date|day|weekday|today|tomorrow|yesterday|month|year|week)\b", re.I)
@@ -32,7 +33,7 @@ def answer_datetime(parse, now: datetime) -> ActionResult:
     data = {"now": now.strftime("%Y-%m-%dT%H:%M")}
     target = None
     if parse.when:
-        target = datetime.strptime(parse.when, "%Y-%m-%dT%H:%M")
+        target = parse_when(parse.when)
         if target.date() == now.date():
             target = None
     if target is not None and wants_day:

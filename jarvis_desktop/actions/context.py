@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TypeVar
 
 from jarvis_desktop.config import Settings, database_path
+from jarvis_desktop.nlu.resolve import parse_when
 from jarvis_desktop.nlu.result import ParseResult
 from jarvis_desktop.store.action_log import ActionLog
 from jarvis_desktop.store.db import Database
@@ -99,10 +100,15 @@ class ActionContext:
         return local if self.now.tzinfo else local.replace(tzinfo=None)
 
     def when(self, parse: ParseResult) -> datetime | None:
-        """The parse's ``when`` ("YYYY-MM-DDTHH:MM", local) as a datetime in the form of ``now``, or None."""
+        """The parse's ``when`` ("YYYY-MM-DDTHH:MM", or "YYYY-MM-DDTHH:MM:SS" with an ``in_N_seconds`` key;
+        local) as a datetime in the form of ``now``, or None.
+
+        Raises:
+            BadInputError: ``when`` is in neither form.
+        """
         if not parse.when:
             return None
-        moment = datetime.strptime(parse.when, "%Y-%m-%dT%H:%M")
+        moment = parse_when(parse.when)
         return moment.replace(tzinfo=self.now.tzinfo) if self.now.tzinfo else moment
 
     def clock_base(self) -> datetime:

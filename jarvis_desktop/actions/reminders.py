@@ -4,10 +4,11 @@ Rules (all refusals change nothing and say what to say instead):
 
 * a reminder needs a point in time (``when``); a day alone means 09:00 (spec section 3);
 * an alarm needs a clock time or a part of day ("wake me up tomorrow" alone is refused: at what time?);
-* a timer needs a duration (``in_<N>_minutes``);
+* a timer needs a duration (``in_<N>_minutes``, or ``in_<N>_seconds`` since vocabulary 2.1: "30 seconds",
+  "a minute and a half");
 * a time before ``now`` is refused: "that time has already passed";
-* ``in_<N>_minutes`` counts from the real clock to the second (a "2 minute" reminder rings 120 s later,
-  not at the next minute boundary), unless ``now`` was set to another time (CLI ``--now``).
+* ``in_<N>_seconds`` / ``in_<N>_minutes`` count from the real clock to the second (a "2 minute" reminder rings
+  120 s later, not at the next minute boundary), unless ``now`` was set to another time (CLI ``--now``).
 """
 
 from __future__ import annotations
@@ -18,46 +19,35 @@ from typing import Any
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
-from jarvis_desktop.actions.timefmt import describe_moment
+from jarvis_desktop.actions.timefmt import describe_moment, format_duration
+from jarvis_desktop.nlu import vocab
 from jarvis_desktop.nlu.result import ParseResult
 
-_IN_MINUTES = re.compile(r"^in_(\d+)_minutes$")
+__all__ = ["format_duration", "has_time_of_day", "offset_seconds", "set_alarm", "set_reminder", "set_timer"]
+
 _TIME_OF_DAY = re.compile(
-    r"^(?:at_|during_|after_|in_\d+_minutes$)|(?:morning|afternoon|evening|night|noon|"
+    r"^(?:at_|during_|after_|in_\d+_(?:seconds|minutes)$)|(?:morning|afternoon|evening|night|noon|"
     r"midnight|tonight)$"
 )
-MAX_TIMER_MINUTES = 7 * 24 * 60
+MAX_TIMER_SECONDS = 7 * 24 * 3600
 
 
-def offset_minutes(keys: list[str]) -> int | None:
-    """N of an ``in_<N>_minutes`` key, or None."""
-    return next((int(m.group(1)) for k in keys if (m := _IN_MINUTES.match(k))), None)
+def offset_seconds(keys: list[str]) -> int | None:
+    """Seconds of the first ``in_<N>_seconds`` / ``in_<N>_minutes`` key (``["in_90_seconds"] -> 90``,
+    ``["in_2_minutes"] -> 120``), or None when there is none."""
+    return next((n for k in keys if (n := vocab.offset_seconds(k)) is not None), None)
 
 
 def has_time_of_day(keys: list[str]) -> bool:
-    """True when a key gives a clock time, part of day, meal or minute offset (not just a day)."""
+    """True when a key gives a clock time, part of day, meal or elapsed offset (not just a day)."""
     return any(_TIME_OF_DAY.search(k) for k in keys)
 
 
-def format_duration(minutes: int) -> str:
-    """ "1 minute", "10 minutes", "1 hour", "1 hour 30 minutes", "2 hours"."""
-    hours, mins = divmod(int(minutes), 60)
-    parts = []
-    if hours and mins:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-        parts.append(f"{mins} minute{'s' if mins != 1 else ''}")
-    elif hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    else:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return " ".join(parts)
-
-
 def _due(parse: ParseResult, ctx: ActionContext) -> datetime | None:
-    """When the item fires, in the form of ``ctx.now``: minute offsets from the clock, else ``when``."""
-    minutes = offset_minutes(list(parse.date_keys))
-    if minutes is not None and len(parse.date_keys) == 1:
-        return ctx.clock_base() + timedelta(minutes=minutes)
+    """When the item fires, in the form of ``ctx.now``: elapsed offsets from the clock, else ``when``."""
+    seconds = offset_seconds(list(parse.date_keys))
+    if seconds is not None and len(parse.date_keys) == 1:
+        return ctx.clock_base() + timedelta(seconds=seconds)
     return ctx.when(parse)
 
 
@@ -128,21 +118,23 @@ def set_reminder(parse: ParseResult, ctx: ActionContext) -> ActionResult:
 
 
 def set_timer(parse: ParseResult, ctx: ActionContext) -> ActionResult:
-    """Start a countdown of ``in_<N>_minutes``.
+    """Start a countdown of ``in_<N>_minutes`` or ``in_<N>_seconds``.
 
-    Reply: "Timer set: 10 minutes — today 18:15." ``data``: ``id``, ``minutes``, ``due_at``.
+    Reply: "Timer set: 10 minutes — ends today 18:15.", "Timer set: 30 seconds — ends today 18:05."
+    ``data``: ``id``, ``seconds`` (the length), ``minutes`` (the length in whole minutes, rounded down),
+    ``due_at``.
     """
-    minutes = offset_minutes(list(parse.date_keys))
-    if minutes is None or minutes <= 0:
+    seconds = offset_seconds(list(parse.date_keys))
+    if seconds is None or seconds <= 0:
         return refused(parse.intent, "For how long? Say e.g. “a timer for 10 minutes”.", "Timer — no duration")
-    if minutes > MAX_TIMER_MINUTES:
+    if seconds > MAX_TIMER_SECONDS:
         return refused(
             parse.intent,
             "A timer can run for at most a week; use a reminder for later times.",
-            f"Timer: {format_duration(minutes)}",
+            f"Timer: {format_duration(seconds)}",
         )
-    due = ctx.clock_base() + timedelta(minutes=minutes)
-    duration = format_duration(minutes)
+    due = ctx.clock_base() + timedelta(seconds=seconds)
+    duration = format_duration(seconds)
     summary = f"Timer: {duration} — {describe_moment(due, ctx.now)}"
     return _store(
         "timer",
@@ -152,7 +144,7 @@ def set_timer(parse: ParseResult, ctx: ActionContext) -> ActionResult:
         ctx,
         summary,
         f"Timer set: {duration} — ends {describe_moment(due, ctx.now)}.",
-        {"minutes": minutes},
+        {"seconds": seconds, "minutes": seconds // 60},
     )
 
 

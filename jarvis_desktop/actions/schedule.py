@@ -81,7 +81,7 @@ _PERIOD_DAYS = {
     "this_month": None,
 }
 _TIME_KEY = re.compile(
-    r"^(?:at_|during_|after_|in_\d+_minutes$)|(?:morning|afternoon|evening|night|noon|"
+    r"^(?:at_|during_|after_|in_\d+_(?:seconds|minutes)$)|(?:morning|afternoon|evening|night|noon|"
     r"midnight)$"
 )
 

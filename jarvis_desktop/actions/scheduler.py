@@ -3,13 +3,15 @@
 Design (see docs/actions.md, "Scheduling"): the items live in the app's SQLite table ``scheduled_items``
 (:mod:`jarvis_desktop.store.schedule`), so they survive restarts with the rest of the user's data. One
 daemon thread loops: fire every pending item whose ``due_at`` has come, then sleep until the next
-``due_at``, at most ``poll_s`` seconds (so items added by another process, such as the CLI while the GUI
-runs, and clock jumps after a suspend are noticed within that time). :meth:`Scheduler.wake` cuts the
-sleep short when this process adds or cancels an item.
+``due_at``, at most ``watch_s`` seconds (1 s: items added by another process, such as the CLI while the GUI
+runs, and clock jumps after a suspend are noticed within that time; each look is one indexed query).
+:meth:`Scheduler.wake` cuts the sleep short when this process adds or cancels an item. Due times are
+stored rounded up to the second, so an item never fires early and fires well within a second of its time.
 
 Firing claims the row first (``pending`` -> ``fired`` in one conditional UPDATE), so each item fires
-exactly once even with two schedulers on one database. An item fired more than ``grace_s`` after its time
-(Jarvis was closed, or the machine slept) is marked *missed* and its message says "missed at HH:MM".
+exactly once even with two schedulers on one database. An item is *missed* when it came due before the
+scheduler started (Jarvis was closed: it fires at once on the first pass) or when it fires more than
+``grace_s`` after its time (the machine slept); its message then says "missed at HH:MM".
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from jarvis_desktop.errors import JarvisError
@@ -29,7 +31,9 @@ TITLES = {"reminder": "Reminder", "timer": "Timer finished", "alarm": "Alarm", "
 
 @dataclass(frozen=True)
 class Firing:
-    """One item that has just fired. ``fired_at``: aware UTC; ``missed``: fired late (app closed)."""
+    """One item that has just fired: ``item`` as stored after firing (status "fired", its ``fired_at`` and
+    ``missed`` set), ``fired_at`` aware UTC, ``missed`` True when it came due while Jarvis was closed (or
+    fired more than the grace time late)."""
 
     item: ScheduledItem
     fired_at: datetime
@@ -50,7 +54,8 @@ class Firing:
         return TITLES.get(self.item.kind, self.item.kind.capitalize())
 
     def body(self, tz: tzinfo | None = None) -> str:
-        """Notification text: "call mom", "10 minutes", "Alarm 07:00", plus " (missed at 15:00)" when late."""
+        """Notification text: "call mom", "10 minutes", "Alarm 07:00", plus " (missed at 15:00)" when missed
+        (" (missed at Mon 07 Dec 15:00)" when it was due on another day)."""
         due = self.item.local_due(tz)
         text = self.item.title or f"{self.title()} {due.strftime('%H:%M')}"
         if self.item.kind == "event" and self.item.location:
@@ -72,10 +77,14 @@ class Scheduler:
         store: the items.
         on_fire: called on the scheduler thread with each :class:`Firing` (after the row is marked fired);
             an exception in it is printed to stderr and the loop goes on.
-        poll_s: longest sleep in seconds between two looks at the table.
-        grace_s: an item fired more than this many seconds after its time counts as missed.
+        poll_s: how long to wait before retrying after a database error, in seconds; also a cap on the
+            sleep between two looks at the table.
+        grace_s: an item that fires more than this many seconds after its time counts as missed (items that
+            came due before :meth:`start` always do).
         on_error: called with a :class:`JarvisError` when the database cannot be read or written (locked,
             full disk); the scheduler retries after ``poll_s``. Default: print to stderr.
+        watch_s: longest sleep in seconds between two looks at the table (items added by another process,
+            clock jumps after a suspend); one indexed query each.
     """
 
     def __init__(
@@ -86,11 +95,15 @@ class Scheduler:
         poll_s: float = 30.0,
         grace_s: float = 60.0,
         on_error: Callable[[JarvisError], None] | None = None,
+        watch_s: float = 1.0,
     ) -> None:
         self.store = store
         self.on_fire = on_fire
         self.poll_s = poll_s
         self.grace_s = grace_s
+        self.watch_s = watch_s
+        #: when :meth:`start` was called (aware UTC); items due before it were missed
+        self.started_at: datetime | None = None
         self.on_error = on_error or (lambda exc: sys.stderr.write(f"scheduler: {exc.user_message()}\n"))
         self._cond = threading.Condition()
         self._woken = False
@@ -103,9 +116,11 @@ class Scheduler:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Start the thread; its first pass fires everything already due (missed while closed)."""
+        """Start the thread; its first pass fires at once everything already due, marked missed (it came due
+        while Jarvis was closed)."""
         if self.running:
             return
+        self.started_at = utc_now()
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="jarvis-scheduler", daemon=True)
         self._thread.start()
@@ -126,14 +141,20 @@ class Scheduler:
             self._cond.notify_all()
 
     def fire_due(self, now: datetime | None = None) -> list[Firing]:
-        """Fire every pending item due at ``now`` (default: the clock) on the calling thread; returns them."""
+        """Fire every pending item due at ``now`` (default: the clock) on the calling thread; returns them.
+
+        An item is missed when it came due before :meth:`start` (or, without a started thread, before this
+        call: ``schedule run --once``) or fires more than ``grace_s`` late.
+        """
         fired: list[Firing] = []
+        since = self.started_at or utc_now()
         for item in self.store.due(now or utc_now()):
             at = utc_now()
-            missed = (at - item.due_at).total_seconds() > self.grace_s
+            missed = item.due_at < since or (at - item.due_at).total_seconds() > self.grace_s
             if not self.store.claim(item.id, at, missed):
                 continue  # another scheduler fired it, or it was cancelled meanwhile
-            firing = Firing(item=item, fired_at=at, missed=missed)
+            done = replace(item, status="fired", fired_at=at.replace(microsecond=0), missed=missed)
+            firing = Firing(item=done, fired_at=at, missed=missed)
             fired.append(firing)
             try:
                 self.on_fire(firing)
@@ -142,11 +163,13 @@ class Scheduler:
         return fired
 
     def seconds_until_next(self) -> float:
-        """Seconds to sleep now: until the next due item, capped at ``poll_s`` (0 when one is due)."""
+        """Seconds to sleep now: until the next due item, capped at ``watch_s`` and ``poll_s`` (0 when one
+        is due)."""
+        cap = min(self.poll_s, self.watch_s)
         nxt = self.store.next_due()
         if nxt is None:
-            return self.poll_s
-        return max(0.0, min(self.poll_s, (nxt - utc_now()).total_seconds()))
+            return cap
+        return max(0.0, min(cap, (nxt - utc_now()).total_seconds()))
 
     def _loop(self) -> None:
         while not self._stopping:

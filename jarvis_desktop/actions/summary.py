@@ -6,11 +6,12 @@ understood (intent, payload, resolved time), so a wrong parse is visible at once
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from jarvis_desktop.actions.result import ActionResult
-from jarvis_desktop.actions.timefmt import describe_moment
+from jarvis_desktop.actions.timefmt import describe_moment, format_duration
+from jarvis_desktop.nlu import vocab
+from jarvis_desktop.nlu.resolve import parse_when
 
 LABELS = {
     "reminder_set": "Reminder",
@@ -27,13 +28,12 @@ LABELS = {
     "web_search": "Search",
 }
 _NEEDS_FUTURE = {"reminder_set", "timer_set", "alarm_set", "calendar_set"}
-_TIMER_KEY = re.compile(r"^in_(\d+)_minutes$")
 
 
 def _when(parse, now: datetime) -> datetime | None:
     if not parse.when:
         return None
-    when = datetime.strptime(parse.when, "%Y-%m-%dT%H:%M")
+    when = parse_when(parse.when)
     return when.replace(tzinfo=now.tzinfo) if now.tzinfo else when
 
 
@@ -53,10 +53,11 @@ def describe_command(parse, now: datetime) -> ActionResult:
     pieces = [f"{label}: {payload}" if payload else label]
     data: dict = {"when": parse.when, "date_keys": list(parse.date_keys), "payload": payload}
     if parse.intent == "timer_set":
-        minutes = next((int(m.group(1)) for k in parse.date_keys if (m := _TIMER_KEY.match(k))), None)
-        if minutes is not None:
-            pieces = [f"{label}: {minutes} minute{'s' if minutes != 1 else ''}"]
-            data["minutes"] = minutes
+        seconds = next((n for k in parse.date_keys if (n := vocab.offset_seconds(k)) is not None), None)
+        if seconds is not None:
+            pieces = [f"{label}: {format_duration(seconds)}"]
+            data["seconds"] = seconds
+            data["minutes"] = seconds // 60
     if when is not None:
         pieces.append(describe_moment(when, now))
     elif parse.intent in _NEEDS_FUTURE:

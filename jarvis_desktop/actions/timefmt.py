@@ -1,4 +1,5 @@
-"""Human wording of a moment relative to now: "today 15:00", "tomorrow 07:00", "Fri 27 Nov 09:00"."""
+"""Human wording of times: a moment relative to now ("today 15:00", "tomorrow 07:00", "Fri 27 Nov 09:00"),
+a duration ("30 seconds", "1 minute 30 seconds", "1 hour 30 minutes") and the time left ("in 40 s")."""
 
 from __future__ import annotations
 
@@ -36,3 +37,20 @@ def format_countdown(seconds: float) -> str:
         return f"in {minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"in {hours} h {minutes:02d} min" if hours < 48 else f"in {hours // 24} days"
+
+
+def _unit(count: int, name: str) -> str:
+    return f"{count} {name}{'s' if count != 1 else ''}"
+
+
+def format_duration(seconds: int) -> str:
+    """A duration of whole ``seconds`` in words for replies: "30 seconds", "1 minute", "1 minute 30 seconds",
+    "10 minutes", "2 hours", "1 hour 30 minutes", "2 hours 5 minutes 10 seconds"; zero parts are left out
+    ("0 seconds" for 0). Negative values raise ValueError."""
+    seconds = int(seconds)
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative: {seconds} s")
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [_unit(n, name) for n, name in ((hours, "hour"), (minutes, "minute"), (secs, "second")) if n]
+    return " ".join(parts) or "0 seconds"

@@ -1,4 +1,4 @@
-"""Rule-based date-key extraction (spec section 2, vocabulary 2.0) with character spans: the public
+"""Rule-based date-key extraction (spec section 2, vocabulary 2.1) with character spans: the public
 entry points of the date grammar (:mod:`jarvis_desktop.nlu.dategrammar`, where each step lives).
 
 Extraction does not depend on the current time (resolution does: :mod:`jarvis_desktop.nlu.resolve`).
@@ -24,7 +24,7 @@ def extract_date_spans(text: str | bytes | bytearray | None, intent: str | None 
             first :data:`MAX_CHARS` characters are read. ``bytes`` are decoded as UTF-8 (errors replaced);
             None gives [].
         intent: the utterance's intent label if known; ``"timer_set"`` turns durations into
-            ``in_N_minutes`` (rule 12), ``"alarm_set"`` reads "for 7" as a clock time,
+            ``in_N_minutes`` or ``in_N_seconds`` (rule 12), ``"alarm_set"`` reads "for 7" as a clock time,
             ``"volume_set"``/``"media_control"`` ignore bare numbers after "at".
 
     Returns:

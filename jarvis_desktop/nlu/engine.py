@@ -6,7 +6,7 @@
 * date keys: the rule extractor (:mod:`.datekeys`), given the final intent as a hint (the rules are
   99.9 % exact on validation; the LoRA model's keys are not used: measured in adapters/README.md);
 * ``when``: :func:`.resolve.resolve_when` of the keys against ``now`` in the user's time zone,
-  written ``YYYY-MM-DDTHH:MM`` (spec section 3);
+  written ``YYYY-MM-DDTHH:MM``, with ``:SS`` when an ``in_N_seconds`` key is present (spec section 3);
 * payload: :func:`.payload.extract_payload`.
 
 Guard rails (``source="rules"``): an empty/whitespace text, a text over 2,000 characters, or one without
@@ -34,7 +34,7 @@ from jarvis_desktop.nlu.fallback import FallbackDecision, HookFallback, IntentFa
 from jarvis_desktop.nlu.intent_model import IntentClassifier
 from jarvis_desktop.nlu.lora_fallback import LoraFallback
 from jarvis_desktop.nlu.payload import extract_payload
-from jarvis_desktop.nlu.resolve import format_when, resolve_when
+from jarvis_desktop.nlu.resolve import when_text
 from jarvis_desktop.nlu.result import ParseResult
 from jarvis_desktop.nlu.vocab import INTENTS, is_valid_key
 
@@ -154,7 +154,7 @@ class NluEngine:
             now = datetime.now(self.tz)
         elif now.tzinfo is not None:
             now = now.astimezone(self.tz)
-        when = format_when(resolve_when(keys, now)) if keys else None
+        when = when_text(keys, now) if keys else None
         payload = extract_payload(text, intent, spans)
         return ParseResult(
             text=text,

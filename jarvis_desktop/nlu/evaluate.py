@@ -25,7 +25,7 @@ from jarvis_desktop.nlu import datagen, vocab
 from jarvis_desktop.nlu.engine import NluEngine
 from jarvis_desktop.nlu.intent_model import IntentClassifier
 from jarvis_desktop.nlu.payload import normalize_payload
-from jarvis_desktop.nlu.resolve import format_when, resolve_when
+from jarvis_desktop.nlu.resolve import when_text
 from jarvis_desktop.nlu.result import ParseResult
 
 #: Fixed reference time for ``when`` accuracy: a Wednesday mid-morning.
@@ -35,9 +35,12 @@ _GROUPS = {k: g for g, keys in vocab.vocabulary_json()["static_key_groups"].item
 
 
 def key_family(key: str) -> str:
-    """The family of a key: a static group ("weekdays", "meals", ...), "clock", "in_minutes" or "in_days"."""
+    """The family of a key: a static group ("weekdays", "meals", ...), "clock", "in_seconds", "in_minutes" or
+    "in_days"."""
     if key in ("at_noon", "at_midnight") or vocab.parse_clock_key(key):
         return "clock"
+    if key.startswith("in_") and key.endswith("_seconds"):
+        return "in_seconds"
     if key.startswith("in_") and key.endswith("_minutes"):
         return "in_minutes"
     if key.startswith("in_") and key.endswith("_days"):
@@ -165,7 +168,7 @@ def evaluate(
             per_intent[gold_i][2] += 1
         elif len(key_errors) < max_examples:
             key_errors.append({"text": row["text"], "intent": gold_i, "gold": gold_k, "predicted": res.date_keys})
-        resolved = format_when(resolve_when(gold_k, row_now)) if gold_k else None
+        resolved = when_text(gold_k, row_now) if gold_k else None
         gold_when = row.get("when", resolved)
         when_ok += int(res.when == gold_when)
         if "payload" in row:

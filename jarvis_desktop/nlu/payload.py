@@ -3,11 +3,14 @@ trigger words removed.
 
     "remind me to call mom tomorrow at 3 pm"            -> "call mom"        (reminder_set)
     "take a note: buy milk"                             -> "buy milk"        (note_create)
+    "take a note: pick up the dry cleaning on friday"   -> "pick up the dry cleaning on friday" (note_create)
     "open firefox"                                      -> "firefox"         (app_open)
     "search the web for python decorators"              -> "python decorators" (web_search)
     "schedule a meeting with Ana next tuesday at 2 pm"  -> "meeting with Ana" (calendar_set)
     "play some jazz"                                    -> "jazz"            (media_control)
 
+A note keeps the user's whole text, date words included ("on friday", "later"): it is saved, not
+scheduled. Every other intent loses its date expressions ("call mom", not "call mom tomorrow at 3 pm").
 Intents without a payload (timers, alarms, queries, volume, chat, ...) give "". Pure rules, no model.
 """
 
@@ -69,7 +72,6 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
     ],
     "note_create": [
         _rx(
-            r"(?:put|add)(?= .* (?:in|to) my notes$)",
             r"note it down",
             r"write this in a note",
             r"make note that",
@@ -77,7 +79,6 @@ _TRIGGERS: dict[str, list[re.Pattern]] = {
             r"take this down",
             r"take down",
             r"note for later",
-            r"add(?= .* to my notes$)",
             r"note please",
             r"(?:can you )?remember(?: this| that)?(?: for me)?",
             r"record that",
@@ -177,7 +178,7 @@ _TAILS: dict[str, re.Pattern] = {
     "media_control": re.compile(r"\s*\b(?:on repeat|next|to the queue|in the queue)$", re.I),
 }
 _VAGUE = re.compile(
-    r"\b(?:in a (?:bit|little while|while|moment)|in a few (?:minutes|hours|days)|at some point|"
+    r"\b(?:in a (?:bit|little while|while|moment|sec|second)|in a few (?:minutes|hours|days)|at some point|"
     r"some ?other time|sometime(?: soon)?|later(?: on| today)?|soon)\b",
     re.I,
 )
@@ -188,6 +189,8 @@ _MEDIA_NO_PAYLOAD = re.compile(
     re.I,
 )
 PAYLOAD_INTENTS = frozenset(_TRIGGERS)
+#: intents whose payload keeps its date words: a note is the user's text as said, not a time to schedule
+_KEEPS_DATES = frozenset({"note_create"})
 
 
 def normalize_payload(text: str) -> str:
@@ -216,12 +219,12 @@ def _remove_spans(text: str, spans: Sequence) -> str:
 
 
 def _cleaned(text: str, intent: str, spans: Sequence) -> str:
-    """The text without date spans, punctuation, vague times (except for searches), doubled words and
-    leading/trailing fillers."""
+    """The text without date spans, punctuation, vague times (except for searches and notes), doubled words
+    and leading/trailing fillers."""
     s = _remove_spans(text, spans)
-    s = re.sub(r"[,?!;:\"“”]+", " ", s)
+    s = re.sub(r"(?:[,?!;\"“”]|(?<!\d):(?!\d))+", " ", s)  # "9:30" keeps its colon
     s = re.sub(r"\.(?=\s|$)", " ", s)
-    if intent != "web_search":
+    if intent not in _KEEPS_DATES and intent != "web_search":
         s = _VAGUE.sub(" ", s)
     s = _DOUBLED.sub(r"\1", s)
     s = re.sub(r"\beye\b", "i", s, flags=re.I)  # a common recognition slip for "I"
@@ -236,7 +239,10 @@ def _without_triggers(s: str, intent: str) -> str:
     """The intent's trigger words ("remind me to", "search for", "open") and tail words removed."""
     tail = _TAILS.get(intent)
     if tail:
-        s = tail.sub("", s).strip()
+        cut = tail.sub("", s).strip()
+        if intent == "note_create" and cut != s:  # "add pay rent to my notes": the "add" went with the tail
+            cut = re.sub(r"^(?:put|add)\s+", "", cut, flags=re.I)
+        s = cut
     for i, pat in enumerate(_TRIGGERS[intent]):
         s = pat.sub("", s, count=1).strip()
         if i == 0 and intent == "reminder_set":  # "don't forget to remind me to ..."
@@ -272,10 +278,13 @@ def _media_without_payload(s: str, text: str) -> bool:
 
 def extract_payload(text: str, intent: str, spans: Sequence = ()) -> str:
     """The payload of ``text`` for ``intent``; ``spans`` are the date spans (objects with ``start``/``end``
-    character offsets into ``text``, as from ``extract_date_spans``) to cut out. Returns "" for intents
-    without a payload or when nothing is left. Never raises on odd text."""
+    character offsets into ``text``, as from ``extract_date_spans``) to cut out, except for ``note_create``,
+    whose payload keeps them ("pick up the dry cleaning on friday"). Returns "" for intents without a
+    payload or when nothing is left. Never raises on odd text."""
     if intent not in PAYLOAD_INTENTS or not text:
         return ""
+    if intent in _KEEPS_DATES:
+        spans = ()
     s = _trimmed_edges(_without_triggers(_cleaned(text, intent, spans), intent), intent)
     if intent == "media_control" and _media_without_payload(s, text):
         return ""

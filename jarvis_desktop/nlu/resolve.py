@@ -4,7 +4,11 @@
 Monday to Sunday. ``now`` may be naive (local wall time) or time-zone aware; the result has the same
 awareness and time zone. With an aware ``now`` (``zoneinfo.ZoneInfo``), wall-clock times that do not
 exist (the hour skipped when DST starts) move forward by the gap, ambiguous ones take the first
-occurrence, ``in_N_minutes`` is elapsed time and ``in_N_days`` keeps the wall-clock time of ``now``.
+occurrence, ``in_N_seconds`` / ``in_N_minutes`` are elapsed time and ``in_N_days`` keeps the wall-clock time
+of ``now``.
+
+``when`` is written ``YYYY-MM-DDTHH:MM``, with ``:SS`` only when an ``in_N_seconds`` key is present
+(:func:`when_text`; :func:`parse_when` reads both forms back).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.nlu import vocab
 
-__all__ = ["resolve_when", "format_when", "PART_TIMES", "DEFAULT_TIME"]
+__all__ = ["resolve_when", "format_when", "when_text", "parse_when", "PART_TIMES", "DEFAULT_TIME"]
 
 #: the time of day used when only a day is known
 DEFAULT_TIME = (9, 0)
@@ -55,7 +59,6 @@ _COMBINED: dict[str, tuple[int, str]] = {
 }
 _RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1, "day_after_tomorrow": 2, "day_before_yesterday": -2}
 _NULL_PERIODS = frozenset({"last_week", "last_weekend", "last_month", "this_year", "last_year"})
-_IN_MINUTES = re.compile(vocab.DYNAMIC_PATTERNS["in_minutes"])
 _IN_DAYS = re.compile(vocab.DYNAMIC_PATTERNS["in_days"])
 #: offsets beyond this many days are not a time anyone schedules; they give None instead of an overflow
 _MAX_DAYS = 36600
@@ -113,7 +116,7 @@ def resolve_when(keys: Sequence[str], now: datetime) -> datetime | None:
 
     Returns:
         A datetime with ``now``'s tzinfo (seconds zero, except for ``in_N_*`` offsets which keep
-        ``now``'s seconds), or None when the keys are empty or give no point in time (``last_week``,
+        ``now``'s seconds and add their own), or None when the keys are empty or give no point in time (``last_week``,
         ``last_weekend``, ``last_month``, ``this_year``, ``last_year`` alone). Past keys (``yesterday``,
         ``last_*``) give past datetimes; callers that need a future time must check.
 
@@ -134,16 +137,15 @@ def resolve_when(keys: Sequence[str], now: datetime) -> datetime | None:
 
 
 def _resolve_offset(key: str, now: datetime) -> datetime | None:
-    """``in_N_minutes`` (elapsed time) or ``in_N_days`` (same wall-clock time) from ``now``; None beyond
-    :data:`_MAX_DAYS`."""
-    m = _IN_MINUTES.match(key)
-    if m:
-        minutes = int(m.group(1))
-        if minutes > _MAX_DAYS * 1440:
+    """``in_N_seconds`` / ``in_N_minutes`` (elapsed time) or ``in_N_days`` (same wall-clock time) from
+    ``now``; None beyond :data:`_MAX_DAYS`."""
+    seconds = vocab.offset_seconds(key)
+    if seconds is not None:
+        if seconds > _MAX_DAYS * 86400:
             return None
         if now.tzinfo is not None and now.utcoffset() is not None:
-            return (now.astimezone(timezone.utc) + timedelta(minutes=minutes)).astimezone(now.tzinfo)
-        return now + timedelta(minutes=minutes)
+            return (now.astimezone(timezone.utc) + timedelta(seconds=seconds)).astimezone(now.tzinfo)
+        return now + timedelta(seconds=seconds)
     m = _IN_DAYS.match(key)
     if m is None:
         return None
@@ -237,7 +239,7 @@ def _on_day(now: datetime, found: _Anchors, day: date) -> datetime:
 
 
 def _resolve(valid: list[str], now: datetime) -> datetime | None:
-    offset_key = next((k for k in valid if _IN_MINUTES.match(k) or _IN_DAYS.match(k)), None)
+    offset_key = next((k for k in valid if vocab.offset_seconds(k) is not None or _IN_DAYS.match(k)), None)
     if offset_key is not None:  # relative offsets decide alone
         return _resolve_offset(offset_key, now)
     today = now.date()
@@ -259,8 +261,9 @@ def _resolve(valid: list[str], now: datetime) -> datetime | None:
     return candidate
 
 
-def format_when(dt: datetime | None) -> str | None:
-    """``dt`` as local ISO 8601 to the minute, ``"YYYY-MM-DDTHH:MM"`` (no offset); None for None.
+def format_when(dt: datetime | None, seconds: bool = False) -> str | None:
+    """``dt`` as local ISO 8601 to the minute, ``"YYYY-MM-DDTHH:MM"`` (no offset), or to the second
+    (``"YYYY-MM-DDTHH:MM:SS"``, microseconds cut) with ``seconds``; None for None.
 
     Raises:
         BadInputError: ``dt`` is neither a datetime nor None.
@@ -269,4 +272,27 @@ def format_when(dt: datetime | None) -> str | None:
         return None
     if not isinstance(dt, datetime):
         raise BadInputError(f"format_when needs a datetime, got {type(dt).__name__}")
-    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}"
+    text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}"
+    return f"{text}:{dt.second:02d}" if seconds else text
+
+
+def when_text(keys: Sequence[str], now: datetime) -> str | None:
+    """The ``when`` field of a parse (spec section 3): :func:`resolve_when` of ``keys`` written by
+    :func:`format_when`, with ``:SS`` only when an ``in_N_seconds`` key is present
+    (``["in_30_seconds"]`` at 10:17:05 -> ``"...T10:17:35"``; ``["in_2_minutes"]`` -> ``"...T10:19"``).
+    None when ``keys`` is empty or gives no point in time. Same errors as :func:`resolve_when`."""
+    return format_when(resolve_when(keys, now), seconds=vocab.has_seconds_key(keys))
+
+
+def parse_when(text: str) -> datetime:
+    """A ``when`` string back as a naive local datetime: ``"YYYY-MM-DDTHH:MM"`` or ``"YYYY-MM-DDTHH:MM:SS"``.
+
+    Raises:
+        BadInputError: ``text`` is not in one of these two forms.
+    """
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt)
+        except (TypeError, ValueError):
+            continue
+    raise BadInputError(f"not a when value (YYYY-MM-DDTHH:MM[:SS]): {text!r}")

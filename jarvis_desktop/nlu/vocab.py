@@ -1,4 +1,4 @@
-"""The date-key vocabulary (spec v1, vocabulary version 2.0) and the intent labels.
+"""The date-key vocabulary (spec v1, vocabulary version 2.1: ``in_<N>_seconds`` is new) and the intent labels.
 
 Source: the NLU contract (``shared/spec/nlu.md``, mirrored in ``docs/nlu.md``). This module is the single
 place that lists what a valid output is; ``is_valid_key`` is rule 7 of section 2 ("output keys are
@@ -8,8 +8,9 @@ always members of the vocabulary or match a dynamic/clock pattern").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-VOCAB_VERSION = "2.0"
+VOCAB_VERSION = "2.1"
 
 INTENTS: tuple[str, ...] = (
     "reminder_set",
@@ -56,11 +57,15 @@ STATIC_KEYS: tuple[str, ...] = (
 )
 STATIC_KEY_SET = frozenset(STATIC_KEYS)
 
-#: ``in_<N>_minutes`` / ``in_<N>_days``: N whole, in digits, units always plural.
+#: ``in_<N>_seconds`` (2.1: under a minute or not whole minutes) / ``in_<N>_minutes`` / ``in_<N>_days``: N whole,
+#: in digits, units always plural. Whole minutes are always ``in_<N>_minutes`` ("120 seconds" -> ``in_2_minutes``).
 DYNAMIC_PATTERNS: dict[str, str] = {
+    "in_seconds": r"^in_(\d+)_seconds$",
     "in_minutes": r"^in_(\d+)_minutes$",
     "in_days": r"^in_(\d+)_days$",
 }
+#: seconds per unit of the elapsed-time offsets (``in_<N>_days`` keeps the wall-clock time instead)
+_ELAPSED_UNIT_SECONDS = {"in_seconds": 1, "in_minutes": 60}
 #: Clock times: whole hours ``at_3pm``; otherwise ``at_7_30am`` (H 1..12 without leading zero, MM 01..59).
 CLOCK_PATTERNS: dict[str, str] = {
     "whole_hour": r"^at_(1[0-2]|[1-9])(am|pm)$",
@@ -68,6 +73,8 @@ CLOCK_PATTERNS: dict[str, str] = {
 }
 
 _DYNAMIC_RE = [re.compile(p) for p in DYNAMIC_PATTERNS.values()]
+_SECONDS_RE = re.compile(DYNAMIC_PATTERNS["in_seconds"])
+_ELAPSED_RE = {re.compile(DYNAMIC_PATTERNS[name]): unit for name, unit in _ELAPSED_UNIT_SECONDS.items()}
 _CLOCK_RE = [re.compile(p) for p in CLOCK_PATTERNS.values()]
 
 
@@ -76,6 +83,29 @@ def is_valid_key(key: str) -> bool:
     if key in STATIC_KEY_SET:
         return True
     return any(r.match(key) for r in _DYNAMIC_RE) or any(r.match(key) for r in _CLOCK_RE)
+
+
+def offset_key(seconds: int) -> str | None:
+    """The key of an elapsed offset of ``seconds`` whole seconds: ``in_<N>_minutes`` when it is a whole number
+    of minutes, else ``in_<N>_seconds`` (``90 -> "in_90_seconds"``, ``120 -> "in_2_minutes"``); None below 1 s."""
+    if seconds < 1:
+        return None
+    return f"in_{seconds // 60}_minutes" if seconds % 60 == 0 else f"in_{seconds}_seconds"
+
+
+def offset_seconds(key: str) -> int | None:
+    """Seconds of an ``in_<N>_seconds`` or ``in_<N>_minutes`` key (``"in_2_minutes" -> 120``); None for
+    any other key (``in_<N>_days`` included: it keeps the wall-clock time, not an elapsed time)."""
+    for regex, unit in _ELAPSED_RE.items():
+        m = regex.match(key)
+        if m:
+            return int(m.group(1)) * unit
+    return None
+
+
+def has_seconds_key(keys: Iterable[str]) -> bool:
+    """True when one of ``keys`` is an ``in_<N>_seconds`` key (then ``when`` is written with ``:SS``)."""
+    return any(isinstance(k, str) and _SECONDS_RE.match(k) is not None for k in keys)
 
 
 def clock_key(hour24: int, minute: int) -> str:
@@ -129,6 +159,13 @@ def vocabulary_json() -> dict:
         },
         "dynamic_patterns": [
             {
+                "name": "in_N_seconds",
+                "regex": DYNAMIC_PATTERNS["in_seconds"],
+                "meaning": "now + N seconds (new in 2.1): offsets and timer durations under a minute or not a whole "
+                "number of minutes (a minute and a half -> in_90_seconds); whole minutes stay in_N_minutes "
+                "(120 seconds -> in_2_minutes)",
+            },
+            {
                 "name": "in_N_minutes",
                 "regex": DYNAMIC_PATTERNS["in_minutes"],
                 "meaning": "now + N minutes; hours are flattened to minutes (in 2 hours -> in_120_minutes)",
@@ -147,8 +184,10 @@ def vocabulary_json() -> dict:
         "notes": [
             "Keys come in the order their expressions appear in the utterance.",
             "A bare weekday is this_<day>; number words equal digits.",
-            "Vague expressions, durations and past offsets give []; a timer duration gives in_N_minutes.",
+            "Vague expressions, durations and past offsets give []; a timer duration gives in_N_minutes, or "
+            "in_N_seconds when it has seconds.",
             "Hours without am/pm take it from context; with none, 7-11 am, 12 noon, 1-6 pm.",
-            "Keys are resolved to `when` (local YYYY-MM-DDTHH:MM) against the current time; see docs/nlu.md.",
+            "Keys are resolved to `when` (local YYYY-MM-DDTHH:MM, with :SS only when an in_N_seconds key is present) "
+            "against the current time; see docs/nlu.md.",
         ],
     }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from jarvis_desktop.errors import BadInputError
@@ -28,6 +28,14 @@ STATUSES = ("pending", "fired", "cancelled")
 def to_utc_text(moment: datetime) -> str:
     """``moment`` as stored: UTC ISO 8601 to the second. A naive ``moment`` is taken as system local time."""
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def due_utc_text(moment: datetime) -> str:
+    """A due time as stored: like :func:`to_utc_text` but rounded UP to the whole second, so that an item
+    never fires before its time (a 30 s timer set at 10:00:00.4 is due 10:00:31, not 10:00:30)."""
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return to_utc_text(moment)
 
 
 def from_utc_text(text: str | None) -> datetime | None:
@@ -156,7 +164,8 @@ class ScheduleStore:
         description: str = "",
         status: str = "pending",
     ) -> ScheduledItem:
-        """Store a new item and return it (with its id). ``due_at``/``end_at``: aware, or naive local time."""
+        """Store a new item and return it (with its id). ``due_at``/``end_at``: aware, or naive local time;
+        ``due_at`` is stored rounded up to the whole second (:func:`due_utc_text`)."""
         if kind not in KINDS:
             raise BadInputError(f"unknown scheduled-item kind {kind!r}; expected one of {', '.join(KINDS)}")
         if status not in ("pending", "fired"):
@@ -172,7 +181,7 @@ class ScheduleStore:
             (
                 kind,
                 title.strip(),
-                to_utc_text(due_at),
+                due_utc_text(due_at),
                 to_utc_text(end_at) if end_at else None,
                 int(all_day),
                 status,

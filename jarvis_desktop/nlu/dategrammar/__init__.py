@@ -1,4 +1,4 @@
-"""The date grammar: utterance -> date keys (spec section 2, vocabulary 2.0) with character spans.
+"""The date grammar: utterance -> date keys (spec section 2, vocabulary 2.1) with character spans.
 
 Pipeline, one module per step:
 

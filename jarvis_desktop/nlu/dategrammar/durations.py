@@ -1,11 +1,12 @@
-"""Durations: "ten minutes", "an hour and a half", "1h30", "a quarter of an hour", "two weeks and a day";
-the offsets built on them ("in ten minutes", "two days from now") and the ones that give no key ("for
-an hour", "three days ago", "in a few minutes")."""
+"""Durations: "ten minutes", "an hour and a half", "1h30", "a quarter of an hour", "two weeks and a day",
+"two minutes thirty seconds"; the offsets built on them ("in ten minutes", "in 30 seconds", "two days from
+now") and the ones that give no key ("for an hour", "three days ago", "in a few minutes", "in a second")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jarvis_desktop.nlu import vocab
 from jarvis_desktop.nlu.dategrammar.stream import Item, TokenStream
 from jarvis_desktop.nlu.dategrammar.words import (
     APPROX,
@@ -143,6 +144,8 @@ def _counted(ts: TokenStream, j: int) -> Duration | None:
     unit = unit_seconds(ts, k)
     if unit is None:
         return None
+    if tok.text in ("a", "an") and unit == 1 and count == 1:
+        return Duration(VAGUE, k + 1, False)  # "in a second", "wait a sec", "a second timer": not one second
     k += 1
     if unit < 0:
         return Duration(unit, k, False)
@@ -168,31 +171,32 @@ def duration_part(ts: TokenStream, j: int) -> Duration | None:
     return _counted(ts, j)
 
 
-def _trailing_minutes(ts: TokenStream, k: int) -> tuple[int, int] | None:
-    """(minutes, end) of a bare minute count after hours ("1 hour 30", "1h30"), or None."""
+def _trailing_count(ts: TokenStream, k: int) -> tuple[int, int] | None:
+    """(count, end) of a bare count 1..59 after a duration ("1 hour 30", "1h30", a timer's "2 minutes 30"),
+    or None."""
     kk = k + 1 if ts.word(k) == "and" else k
-    minutes = ts.value(kk)
+    count = ts.value(kk)
     if (
-        minutes is not None
-        and 0 < minutes < 60
+        count is not None
+        and 0 < count < 60
         and ts.tokens[kk].separator == ""
         and unit_seconds(ts, kk + 1) is None
         and ts.word(kk + 1) not in ("am", "pm", "oclock")
     ):
-        return minutes, kk + 1
+        return count, kk + 1
     return None
 
 
 def duration(ts: TokenStream, j: int) -> Duration | None:
     """A duration at ``j``, parts added up ("1 hour 15 minutes", "an hour and a half", "two weeks and a
-    day", "1 hour 30"); a vague or unsupported first part is returned as it is."""
+    day", "1 hour 30", "two minutes thirty seconds"; for timers also "2 minutes 30", read as seconds); a
+    vague or unsupported first part is returned as it is."""
     first = duration_part(ts, j)
     if first is None:
         return None
     if first.seconds < 0:
         return Duration(first.seconds, first.end, False)
     seconds, k, days_only = first.seconds, first.end, first.days_only
-    last_unit_hours = ts.word(k - 1) in HOUR_UNITS
     while True:
         nxt = duration_part(ts, k + 1 if ts.word(k) in ("and", "plus") else k)
         if nxt is None or nxt.seconds < 0:
@@ -200,25 +204,27 @@ def duration(ts: TokenStream, j: int) -> Duration | None:
         seconds += nxt.seconds
         days_only = days_only and nxt.days_only
         k = nxt.end
-        last_unit_hours = ts.word(k - 1) in HOUR_UNITS
-    trailing = _trailing_minutes(ts, k) if last_unit_hours else None
+    trailing, step = None, 60
+    if ts.word(k - 1) in HOUR_UNITS:
+        trailing = _trailing_count(ts, k)
+    elif ts.timer and unit_seconds(ts, k - 1) == 60:
+        trailing, step = _trailing_count(ts, k), 1  # "a timer for 2 minutes 30": the bare count is seconds
     if trailing is not None:
-        seconds += trailing[0] * 60
+        seconds += trailing[0] * step
         k = trailing[1]
         days_only = False
     return Duration(seconds, k, days_only)
 
 
 def offset_item(ts: TokenStream, seconds: float, days_only: bool, start: int, end: int) -> Item:
-    """The item of an offset from now: ``in_N_minutes`` (timers, or not whole days), ``in_N_days``, or a
-    void item (vague, unsupported, under a minute)."""
+    """The item of an offset from now: ``in_N_minutes`` (timers, or not whole days) or ``in_N_seconds``
+    (not a whole number of minutes, rounded to the second), ``in_N_days``, or a void item (vague,
+    unsupported, under half a second)."""
     if seconds < 0:
         return Item("void", None, start, end)
     if ts.timer or not days_only:
-        minutes = int(seconds / 60 + 0.5)
-        if seconds < 60 or minutes < 1:
-            return Item("void", None, start, end)
-        return Item("key", f"in_{minutes}_minutes", start, end)
+        key = vocab.offset_key(int(seconds + 0.5))
+        return Item("void", None, start, end) if key is None else Item("key", key, start, end)
     return Item("key", f"in_{int(seconds // _DAY)}_days", start, end)
 
 

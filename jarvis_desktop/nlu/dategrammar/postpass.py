@@ -6,7 +6,8 @@
    (rule 8, :mod:`.ampm`);
 3. :func:`drop_clock_parts`: with a clock time present, a part of day that only disambiguated it adds
    no key (rule 9);
-4. :func:`to_spans`: durations become timer keys (rule 12), vague items none; keys are deduplicated,
+4. :func:`to_spans`: durations become timer keys (rule 12: ``in_N_minutes``, or ``in_N_seconds`` when not
+   whole minutes), vague items none; keys are deduplicated,
    checked against the vocabulary and given their character spans.
 """
 
@@ -100,8 +101,8 @@ def _item_key(item: Item, timer_length: bool) -> str | None:
         return None
     if item.kind != "dur":
         return item.key
-    if timer_length and item.seconds is not None and item.seconds >= 60:
-        return f"in_{int(item.seconds / 60 + 0.5)}_minutes"
+    if timer_length and item.seconds is not None and item.seconds >= 0:
+        return vocab.offset_key(int(item.seconds + 0.5))  # in_N_minutes, or in_N_seconds (2.1)
     return None
 
 

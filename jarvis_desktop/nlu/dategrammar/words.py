@@ -79,7 +79,7 @@ UNIT_SECONDS: dict[str, int] = {
 }
 #: single letters are units only when glued to digits ("10m", "2h", "30s")
 UNIT_LETTERS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-#: units that cannot be written as in_N_minutes / in_N_days (months and years vary in length)
+#: units that cannot be written as in_N_seconds / in_N_minutes / in_N_days (months and years vary in length)
 UNSUPPORTED_UNITS = frozenset({"month", "months", "year", "years", "decade", "decades"})
 #: hour-unit words (a bare minute count may follow them: "1 hour 30")
 HOUR_UNITS = ("hour", "hours", "hr", "hrs", "h")
