@@ -7,6 +7,7 @@ method may be called from a worker thread; the chat model and STT serialise thei
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -19,19 +20,23 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from jarvis_desktop.actions import ActionContext, ActionResult, notify, run_action
+from jarvis_desktop.actions.confirm import PendingAction, answer_to_question, needs_confirmation, question_for
 from jarvis_desktop.actions.notes import delete_note, export_notes
 from jarvis_desktop.actions.schedule import cancel_by_id
 from jarvis_desktop.actions.scheduler import Firing, Scheduler
-from jarvis_desktop.actions.undo import undo_last
+from jarvis_desktop.actions.undo import is_undo_command, undo_last
 from jarvis_desktop.config import Settings, database_path, load_settings
 from jarvis_desktop.errors import BadInputError, Cancelled, NoSpeechError
 from jarvis_desktop.jobs.adapters import Activation, activate_adapter
 from jarvis_desktop.llm.backends import LocalChatBackend, make_local_backend
+from jarvis_desktop.llm.context import ContextFit, estimate_tokens, fit_context, token_counter
 from jarvis_desktop.llm.router import ChatRouter
 from jarvis_desktop.llm.types import ChatMessage, ChatStats
 from jarvis_desktop.nlu.engine import NluEngine, ParseResult
+from jarvis_desktop.store.conversation_export import export_conversation
+from jarvis_desktop.store.conversations import ConversationRecord, Conversations
 from jarvis_desktop.store.db import Database
-from jarvis_desktop.store.history import ChatHistory
+from jarvis_desktop.store.history import ChatHistory, ChatMessageRecord
 from jarvis_desktop.store.schedule import ScheduleStore
 from jarvis_desktop.stt.transcript import SpeechRecognizer, Transcript
 from jarvis_desktop.stt.whisper import SpeechToText
@@ -43,7 +48,8 @@ TokenCallback = Callable[[str], None]
 class Reply:
     """The assistant's answer to one utterance.
 
-    ``kind``: "direct" (answered by an action), "chat" (streamed from the chat model), or the action's
+    ``kind``: "direct" (answered by an action), "chat" (streamed from the chat model), "confirm" (an unsure
+    action asked about first: ``text`` is the question; nothing was done), or the action's
     own kind: "done" (carried out), "refused" (not possible as said; nothing changed), "failed" (tried,
     the system said no), "dry_run" (described only); see :class:`~jarvis_desktop.actions.ActionResult`.
     ``backend``: where a chat reply ran ("local" or "remote"; see :class:`~jarvis_desktop.llm.router.ChatRouter`),
@@ -51,6 +57,8 @@ class Reply:
     ``reason``: why (the placement policy's words), ``notice``: a fallback the user is told about ("" if none).
     ``stats``: chat model figures, or None.
     ``cancelled``: the user stopped the stream; ``text`` holds what had arrived.
+    ``cut_off``: a chat answer ended at the length cap (``[chat] max_tokens``) mid-thought: it can be continued
+    (:meth:`Assistant.continue_reply`). ``message_id``: the stored assistant message (None when not recorded).
     """
 
     text: str
@@ -62,6 +70,8 @@ class Reply:
     reason: str = ""
     notice: str = ""
     runtime: str = ""
+    cut_off: bool = False
+    message_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of a reply (``ask --json``'s ``reply``); ``stats`` unrounded figures or None."""
@@ -76,6 +86,7 @@ class Reply:
             "reason": self.reason,
             "notice": self.notice,
             "runtime": self.runtime,
+            "cut_off": self.cut_off,
         }
 
 
@@ -120,6 +131,11 @@ class Assistant:
         self._history: ChatHistory | None = None
         self._db: Database | None = None
         self._scheduler: Scheduler | None = None
+        self._conversations: Conversations | None = None
+        #: The conversation new messages go to (None: the latest, or a new one, at the next message).
+        self.conversation_id: int | None = None
+        #: An unsure action waiting for the user's yes (see :mod:`jarvis_desktop.actions.confirm`).
+        self.pending: PendingAction | None = None
 
     # ---- lazily built components -------------------------------------------------------------
     @property
@@ -211,6 +227,7 @@ class Assistant:
                         "item_kind": firing.item.kind,
                         "missed": firing.missed,
                     },
+                    conversation_id=self.current_conversation(),
                 )
             if desktop_notify and self.settings.actions.notify_command:
                 notify.desktop_notify(firing.title(), firing.body(tz), urgent=firing.urgent)
@@ -324,13 +341,20 @@ class Assistant:
         """Intent, date keys, ``when`` and payload of ``text`` (a :class:`ParseResult`)."""
         return self.nlu.parse(text, now=now or self.now())
 
-    def chat_messages(self, text: str) -> list[ChatMessage]:
-        """The messages sent to the chat model: recent history (if recorded) plus ``text``."""
-        messages: list[ChatMessage] = []
+    def chat_context(self, text: str) -> ContextFit:
+        """The messages sent to the chat model for ``text``: the current conversation's earlier chat exchanges
+        (commands and their actions' replies are left out) within ``[chat] context_budget_tokens``, then
+        ``text``, cut in the middle when over ``[chat] paste_limit_tokens`` (see :mod:`jarvis_desktop.llm.context`)."""
+        history: list[ChatMessage] = []
         if self.record_history:
-            messages.extend(self.history.conversation(self.settings.chat.history_turns))
-        messages.append({"role": "user", "content": text})
-        return messages
+            history = self.history.conversation(self.settings.chat.history_turns, self.current_conversation())
+        count = token_counter(self._chat) if self._chat is not None else estimate_tokens
+        chat = self.settings.chat
+        return fit_context(history, text, count, chat.context_budget_tokens, chat.paste_limit_tokens)
+
+    def chat_messages(self, text: str) -> list[ChatMessage]:
+        """The messages sent to the chat model for ``text`` (:meth:`chat_context`'s ``messages``)."""
+        return self.chat_context(text).messages
 
     def respond(
         self,
@@ -358,10 +382,29 @@ class Assistant:
                 on_token(result.text)
             kind = "direct" if result.kind == "answer" else result.kind
             return Reply(text=result.text, kind=kind, action=result.to_dict())
+        return self.chat_reply(parse.text, on_token, cancel, timings)
+
+    def chat_reply(
+        self,
+        text: str,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+        timings: dict[str, float] | None = None,
+        notice: str = "",
+    ) -> Reply:
+        """Stream the chat model's answer to ``text`` in the current conversation (see :meth:`respond`);
+        ``notice`` is put before any notice of the route. A long ``text`` is cut and the reply's notice says so."""
+        fit = self.chat_context(text)
+        notices = [notice] if notice else []
+        if fit.cut_chars:
+            notices.append(
+                f"Your message was long: the middle {fit.cut_chars:,} characters were left out so the answer "
+                "starts fast."
+            )
         start = time.perf_counter()
         chunks: list[str] = []
         router = self.chat_router
-        for delta in router.stream(self.chat_messages(parse.text), cancel=cancel):
+        for delta in router.stream(fit.messages, cancel=cancel):
             if not chunks and timings is not None:
                 timings["first_token"] = (time.perf_counter() - start) * 1000
             chunks.append(delta)
@@ -370,6 +413,8 @@ class Assistant:
         cancelled = bool(cancel and cancel.is_set())
         route = router.last
         assert route is not None  # set by router.stream()
+        if route.notice:
+            notices.append(route.notice)
         return Reply(
             text="".join(chunks).strip(),
             kind="chat",
@@ -377,8 +422,9 @@ class Assistant:
             stats=route.stats,
             cancelled=cancelled,
             reason=route.reason,
-            notice=route.notice,
+            notice=" ".join(notices),
             runtime=route.runtime,
+            cut_off=not cancelled and _hit_length_cap(route.stats, self.settings.chat.max_tokens),
         )
 
     def ask_text(
@@ -392,10 +438,14 @@ class Assistant:
         dry_run: bool = False,
         on_parse: Callable[[ParseResult], None] | None = None,
     ) -> Turn:
-        """Understand typed (or transcribed) text and answer it; records both sides in the history (with
-        ``record_history``; a dry run records nothing). ``dry_run``: the action is described, not carried out
-        (see :meth:`respond`). ``on_parse`` (if given) gets the parse before the action or reply starts.
+        """Understand typed (or transcribed) text and answer it; records both sides in the current conversation
+        (with ``record_history``; a dry run records nothing). ``dry_run``: the action is described, not carried
+        out (see :meth:`respond`). ``on_parse`` (if given) gets the parse before the action or reply starts.
         ``_transcript``: the text was heard (the user message's meta says ``"input": "voice"``).
+
+        An unsure action (confidence below ``[nlu] confirm_below``) is not carried out: the reply (kind
+        "confirm") asks about it, and the next message answers: "yes" carries it out, "no" answers it as chat
+        (:mod:`jarvis_desktop.actions.confirm`); any other message drops the question.
 
         Raises:
             BadInputError: empty text.
@@ -405,18 +455,234 @@ class Assistant:
         timings = dict(_timings or {})
         t0 = time.perf_counter()
         now = now or self.now()
-        parse = self.understand(text, now)
+        pending, self.pending = self.pending, None
+        answer = answer_to_question(text) if pending is not None and not dry_run else None
+        parse = pending.parse if pending is not None and answer is not None else self.understand(text, now)
+        if parse.intent == "general_chat" and len(parse.text) < len(text.strip()):
+            parse = dataclasses.replace(parse, text=text.strip())  # the NLU reads a capped prefix; chat gets it all
         timings["nlu"] = (time.perf_counter() - t0) * 1000
         if on_parse:
             on_parse(parse)
         record = self.record_history and not dry_run
         if record:
-            self.history.add("user", text, {"input": "voice" if _transcript is not None else "text"})
-        reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings, dry_run=dry_run)
+            meta = {"input": "voice" if _transcript is not None else "text", "intent": parse.intent}
+            if answer is not None:
+                meta["answers"] = "confirmation"
+            conversation = self.current_conversation()
+            self.history.add("user", text, meta, conversation_id=conversation)
+            self.conversations.title_if_blank(conversation, parse.text)
+        if answer is True:
+            reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings)
+        elif answer is False:
+            reply = self.chat_reply(parse.text, on_token, cancel, timings)
+            parse = dataclasses.replace(parse, intent="general_chat")
+        else:
+            reply = self._respond_or_ask(parse, now, on_token, cancel, timings, dry_run)
         timings["total"] = (time.perf_counter() - t0) * 1000 + timings.get("stt", 0.0)
         if record:
-            self.history.add("assistant", reply.text, _reply_meta(parse, reply, timings))
+            reply.message_id = self.history.add(
+                "assistant", reply.text, _reply_meta(parse, reply, timings), conversation_id=self.current_conversation()
+            )
         return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings)
+
+    def _respond_or_ask(
+        self,
+        parse: ParseResult,
+        now: datetime,
+        on_token: TokenCallback | None,
+        cancel: threading.Event | None,
+        timings: dict[str, float],
+        dry_run: bool,
+    ) -> Reply:
+        """:meth:`respond`, unless ``parse`` is an unsure action: then the confirmation question (or, when its
+        dry run would refuse, a chat answer)."""
+        threshold = self.settings.nlu.confirm_below
+        if dry_run or is_undo_command(parse.text) or not needs_confirmation(parse, threshold):
+            return self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings, dry_run=dry_run)
+        preview = run_action(parse, now, self.loaded_models(), context=self.action_context(now, dry_run=True))
+        question = question_for(parse, preview)
+        if question is None:  # the action would refuse: at this confidence it was most likely a question
+            return self.chat_reply(parse.text, on_token, cancel, timings)
+        self.pending = PendingAction(parse, question)
+        if on_token:
+            on_token(question)
+        return Reply(
+            text=question,
+            kind="confirm",
+            action={"intent": parse.intent, "question": question, "confidence": parse.confidence},
+        )
+
+    def confirm_pending(
+        self, yes: bool, on_token: TokenCallback | None = None, cancel: threading.Event | None = None
+    ) -> Turn:
+        """Answer the pending question (the GUI's Yes / "No, just answer" buttons): the same as typing "yes" or
+        "no, just answer".
+
+        Raises:
+            BadInputError: no question is pending.
+        """
+        if self.pending is None:
+            raise BadInputError("there is no question to answer")
+        return self.ask_text("yes" if yes else "no, just answer", on_token=on_token, cancel=cancel)
+
+    # ---- conversations -------------------------------------------------------------------------
+    @property
+    def conversations(self) -> Conversations:
+        """The :class:`~jarvis_desktop.store.conversations.Conversations` in the app's database."""
+        db = self.database()
+        with self._lock:
+            if self._conversations is None:
+                self._conversations = Conversations(db)
+            return self._conversations
+
+    def current_conversation(self) -> int:
+        """The id of the conversation new messages go to: the chosen one, else the latest, else a new one."""
+        if self.conversation_id is not None and self.conversations.get(self.conversation_id) is not None:
+            return self.conversation_id
+        latest = self.conversations.latest()
+        self.conversation_id = latest.id if latest is not None else self.conversations.create()
+        return self.conversation_id
+
+    def new_conversation(self) -> int:
+        """Start a new conversation (the current one is reused when it has no message yet); returns its id. A
+        pending confirmation question is dropped."""
+        self.pending = None
+        current = self.conversations.get(self.current_conversation())
+        if current is not None and current.message_count == 0:
+            return current.id
+        self.conversation_id = self.conversations.create()
+        return self.conversation_id
+
+    def switch_conversation(self, conversation_id: int) -> list[ChatMessageRecord]:
+        """Make ``conversation_id`` the current conversation; returns its messages (oldest first, up to 500).
+
+        Raises:
+            BadInputError: no such conversation.
+        """
+        self.conversations.require(conversation_id)
+        self.pending = None
+        self.conversation_id = conversation_id
+        return self.history.recent(500, conversation_id)
+
+    def conversation_messages(self, limit: int = 500) -> list[ChatMessageRecord]:
+        """The current conversation's last ``limit`` messages, oldest first."""
+        return self.history.recent(limit, self.current_conversation())
+
+    def list_conversations(self, search: str = "") -> list[ConversationRecord]:
+        """Conversations, most recently used first; ``search`` keeps those whose title or messages contain it."""
+        return self.conversations.list(search)
+
+    def delete_conversation(self, conversation_id: int) -> int:
+        """Delete a conversation and its messages (returns how many); deleting the current one makes the latest
+        remaining one current.
+
+        Raises:
+            BadInputError: no such conversation.
+        """
+        removed = self.conversations.delete(conversation_id)
+        if self.conversation_id == conversation_id:
+            self.conversation_id = None
+            self.pending = None
+        return removed
+
+    def export_conversation(self, conversation_id: int, path: str | Path) -> Path:
+        """Write a conversation to ``path``: Markdown (``.md``) or JSON (``.json``), times in the user's zone.
+
+        Raises:
+            BadInputError: no such conversation, or another file type. JarvisError: the file cannot be written.
+        """
+        record = self.conversations.require(conversation_id)
+        messages = self.history.recent(1_000_000, conversation_id)
+        return export_conversation(record, messages, path, self.timezone())
+
+    def _last_exchange(self) -> tuple[ChatMessageRecord, ChatMessageRecord]:
+        """The current conversation's last user message and the chat reply after it.
+
+        Raises:
+            BadInputError: the conversation does not end with a chat answer.
+        """
+        records = [r for r in self.conversation_messages(50) if r.role != "system"]
+        if len(records) < 2 or records[-1].role != "assistant" or records[-2].role != "user":
+            raise BadInputError("there is no answer to regenerate or continue in this conversation")
+        if records[-1].meta.get("kind", "chat") != "chat":
+            raise BadInputError("the last reply was an action, not a chat answer")
+        return records[-2], records[-1]
+
+    def regenerate(self, on_token: TokenCallback | None = None, cancel: threading.Event | None = None) -> Turn:
+        """Answer the current conversation's last question again: the old answer is deleted and a new one
+        streamed and stored in its place.
+
+        Raises:
+            BadInputError: the conversation does not end with a chat answer.
+        """
+        question, answer = self._last_exchange()
+        self.history.delete_from(answer.id)
+        parse = ParseResult(question.content, "general_chat", source=str(answer.meta.get("source", "fasttext")))
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        reply = self.chat_reply(question.content, on_token, cancel, timings)
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        reply.message_id = self.history.add(
+            "assistant", reply.text, _reply_meta(parse, reply, timings), conversation_id=self.current_conversation()
+        )
+        return Turn(transcript=None, parse=parse, reply=reply, timings_ms=timings)
+
+    def edit_and_resend(
+        self, message_id: int, text: str, on_token: TokenCallback | None = None, cancel: threading.Event | None = None
+    ) -> Turn:
+        """Replace the user message ``message_id`` with ``text``: it and everything after it in its
+        conversation are deleted, then ``text`` is asked as a new message (:meth:`ask_text`).
+
+        Raises:
+            BadInputError: no such user message, or empty text.
+        """
+        record = self.history.get(message_id)
+        if record is None or record.role != "user":
+            raise BadInputError(f"no message of yours with id {message_id}")
+        if not text.strip():
+            raise BadInputError("empty text: type the new message")
+        if record.conversation_id is not None:
+            self.switch_conversation(record.conversation_id)
+        self.history.delete_from(message_id)
+        return self.ask_text(text, on_token=on_token, cancel=cancel)
+
+    def continue_reply(self, on_token: TokenCallback | None = None, cancel: threading.Event | None = None) -> Turn:
+        """Continue the current conversation's last chat answer where the length cap cut it: the local model
+        goes on from its text, and the stored message grows. ``on_token`` gets only the continuation.
+
+        Raises:
+            BadInputError: the conversation does not end with a chat answer.
+        """
+        question, answer = self._last_exchange()
+        fit = self.chat_context(question.content)
+        messages = fit.messages
+        if len(messages) >= 3 and messages[-2]["content"] == answer.content:
+            messages = messages[:-3] + messages[-1:]  # the answer being continued is not earlier context
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        chunks: list[str] = []
+        chat = self.chat
+        for delta in chat.stream(messages, cancel=cancel, assistant_prefix=answer.content):
+            if not chunks:
+                timings["first_token"] = (time.perf_counter() - t0) * 1000
+            chunks.append(delta)
+            if on_token:
+                on_token(delta)
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        stats = chat.last_stats
+        cancelled = bool(cancel and cancel.is_set())
+        parse = ParseResult(question.content, "general_chat", source=str(answer.meta.get("source", "fasttext")))
+        reply = Reply(
+            text=(answer.content + "".join(chunks)).rstrip(),
+            kind="chat",
+            stats=stats,
+            cancelled=cancelled,
+            runtime=chat.kind,
+            cut_off=not cancelled and _hit_length_cap(stats, self.settings.chat.max_tokens),
+            message_id=answer.id,
+        )
+        self.history.update(answer.id, reply.text, {"cut_off": reply.cut_off, "continued": True})
+        return Turn(transcript=None, parse=parse, reply=reply, timings_ms=timings)
 
     def ask_audio(
         self,
@@ -464,6 +730,11 @@ class Assistant:
                 self._history = None
 
 
+def _hit_length_cap(stats: ChatStats | None, max_tokens: int) -> bool:
+    """True when a reply's token count reached the cap (the model was stopped, not finished)."""
+    return stats is not None and max_tokens > 0 and stats.completion_tokens >= max_tokens
+
+
 def _reply_meta(parse: ParseResult, reply: Reply, timings: dict[str, float]) -> dict[str, Any]:
     """The chat-history ``meta`` of an assistant message (what the GUI's badge is rebuilt from)."""
     return {
@@ -477,5 +748,6 @@ def _reply_meta(parse: ParseResult, reply: Reply, timings: dict[str, float]) -> 
         "reason": reply.reason,
         "notice": reply.notice,
         "cancelled": reply.cancelled,
+        "cut_off": reply.cut_off,
         "timings_ms": {k: round(v, 1) for k, v in timings.items()},
     }

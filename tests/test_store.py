@@ -115,10 +115,11 @@ def test_conversation_gives_the_last_turns_for_the_prompt(tmp_path):
         history.add("user", "question 5")
         history.add("assistant", "")  # cancelled before the first token
         conversation = history.conversation(limit_turns=2)
-        assert conversation == [
+        assert conversation == [  # a question whose answer was stopped before any text is left out
+            {"role": "user", "content": "question 3"},
+            {"role": "assistant", "content": "answer 3"},
             {"role": "user", "content": "question 4"},
             {"role": "assistant", "content": "answer 4"},
-            {"role": "user", "content": "question 5"},
         ]
         assert history.conversation(limit_turns=0) == []
 

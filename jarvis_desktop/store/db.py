@@ -117,6 +117,21 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX training_job_events_job ON training_job_events (job_id, id);
     """,
+    # 4: conversations (store/conversations.py). Every chat message belongs to one; messages written before this
+    #    migration go into conversation 1, "Earlier chat" (made only when there are such messages).
+    """
+    CREATE TABLE conversations (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        title       TEXT    NOT NULL DEFAULT '',
+        created_at  TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    );
+    INSERT INTO conversations (id, title, created_at, updated_at)
+        SELECT 1, 'Earlier chat', MIN(created_at), MAX(created_at) FROM chat_messages HAVING COUNT(*) > 0;
+    ALTER TABLE chat_messages ADD COLUMN conversation_id INTEGER REFERENCES conversations (id) ON DELETE CASCADE;
+    UPDATE chat_messages SET conversation_id = 1;
+    CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, id);
+    """,
 ]
 
 

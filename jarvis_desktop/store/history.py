@@ -1,8 +1,13 @@
 """Chat history kept across restarts (table ``chat_messages``, migration 1 in :mod:`.db`).
 
-A message is one row: ``role`` ("user", "assistant", "system"), ``content`` text, ``created_at`` (UTC) and a
-JSON ``meta`` object (intent, date_keys, timings, source ...). A streamed reply is added once (possibly
+A message is one row: ``role`` ("user", "assistant", "system"), ``content`` text, ``created_at`` (UTC), a
+JSON ``meta`` object (intent, date_keys, timings, source ...) and the conversation it belongs to
+(``conversation_id``, migration 4; see :mod:`.conversations`). A streamed reply is added once (possibly
 empty) and updated when it ends, so a crash mid-stream still leaves the user's question in the log.
+
+What goes back to the chat model (:meth:`ChatHistory.conversation`) is only chat: a command and the action's
+reply ("Noted: ...", "Timer set ...") are shown in the conversation but never fed to the model as if it had
+said them, so it does not imitate them.
 """
 
 from __future__ import annotations
@@ -20,13 +25,15 @@ ROLES = ("user", "assistant", "system")
 
 @dataclass(frozen=True)
 class ChatMessageRecord:
-    """One stored chat message. ``created_at`` is timezone-aware UTC; ``meta`` a JSON-able dict."""
+    """One stored chat message. ``created_at`` is timezone-aware UTC; ``meta`` a JSON-able dict;
+    ``conversation_id``: the conversation it belongs to (None only for rows of a database without any)."""
 
     id: int
     role: str
     content: str
     created_at: datetime
     meta: dict[str, Any] = field(default_factory=dict)
+    conversation_id: int | None = None
 
     def to_message(self) -> dict[str, str]:
         """``{"role", "content"}`` as the chat model takes it."""
@@ -58,7 +65,18 @@ def _record(row: Any) -> ChatMessageRecord:
         content=row["content"],
         created_at=datetime.fromisoformat(row["created_at"]),
         meta=_load_meta(row["meta"]),
+        conversation_id=row["conversation_id"],
     )
+
+
+def is_chat_exchange(user_meta: dict[str, Any], reply_meta: dict[str, Any]) -> bool:
+    """True when a user message and its reply were a chat exchange (fed back to the model), False for a command
+    and its action's reply. Rows written before intents were stored count as chat unless the reply says
+    otherwise."""
+    intent = user_meta.get("intent", reply_meta.get("intent"))
+    if intent is not None and intent != "general_chat":
+        return False
+    return bool(reply_meta.get("kind", "chat") == "chat")
 
 
 class ChatHistory:
@@ -72,17 +90,32 @@ class ChatHistory:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, role: str, content: str, meta: dict[str, Any] | None = None) -> int:
-        """Append a message; returns its id (ids increase in insertion order)."""
+    def add(
+        self, role: str, content: str, meta: dict[str, Any] | None = None, conversation_id: int | None = None
+    ) -> int:
+        """Append a message to conversation ``conversation_id`` (None: none, for callers without conversations);
+        returns its id (ids increase in insertion order). The conversation's ``updated_at`` moves to now.
+
+        Raises:
+            BadInputError: unknown role, non-text content, non-dict meta, or no conversation with that id.
+        """
         if role not in ROLES:
             raise BadInputError(f"unknown chat role {role!r}; expected one of {', '.join(ROLES)}")
         if not isinstance(content, str):
             raise BadInputError(f"chat message content must be text, got {type(content).__name__}")
-        row_id = self.db.insert(
-            "INSERT INTO chat_messages (role, content, created_at, meta) VALUES (?, ?, ?, ?)",
-            (role, content, datetime.now(timezone.utc).isoformat(), _meta_json(meta)),
-        )
-        return row_id
+        now = datetime.now(timezone.utc).isoformat()
+        with self.db.transaction() as conn:
+            if conversation_id is not None:
+                touched = conn.execute(
+                    "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+                ).rowcount
+                if not touched:
+                    raise BadInputError(f"no conversation with id {conversation_id}")
+            cursor = conn.execute(
+                "INSERT INTO chat_messages (role, content, created_at, meta, conversation_id) VALUES (?, ?, ?, ?, ?)",
+                (role, content, now, _meta_json(meta), conversation_id),
+            )
+            return int(cursor.lastrowid or 0)
 
     def update(self, message_id: int, content: str, meta: dict[str, Any] | None = None) -> None:
         """Replace a message's content (e.g. the full streamed reply); ``meta`` if given is merged into
@@ -107,10 +140,35 @@ class ChatHistory:
         rows = self.db.query("SELECT * FROM chat_messages WHERE id = ?", (message_id,))
         return _record(rows[0]) if rows else None
 
-    def recent(self, limit: int = 100) -> list[ChatMessageRecord]:
-        """The last ``limit`` messages, oldest first."""
-        rows = self.db.query("SELECT * FROM chat_messages ORDER BY id DESC LIMIT ?", (max(0, int(limit)),))
+    def recent(self, limit: int = 100, conversation_id: int | None = None) -> list[ChatMessageRecord]:
+        """The last ``limit`` messages, oldest first: of one conversation, or of all when ``conversation_id``
+        is None."""
+        if conversation_id is None:
+            rows = self.db.query("SELECT * FROM chat_messages ORDER BY id DESC LIMIT ?", (max(0, int(limit)),))
+        else:
+            rows = self.db.query(
+                "SELECT * FROM chat_messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, max(0, int(limit))),
+            )
         return [_record(row) for row in reversed(rows)]
+
+    def delete_from(self, message_id: int) -> int:
+        """Delete message ``message_id`` and every later message of its conversation (regenerate, edit and
+        resend); returns how many were deleted.
+
+        Raises:
+            BadInputError: no message with that id.
+        """
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT conversation_id FROM chat_messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                raise BadInputError(f"no chat message with id {message_id}")
+            return int(
+                conn.execute(
+                    "DELETE FROM chat_messages WHERE id >= ? AND conversation_id IS ?",
+                    (message_id, row["conversation_id"]),
+                ).rowcount
+            )
 
     def count(self) -> int:
         """Number of stored messages."""
@@ -120,29 +178,40 @@ class ChatHistory:
         """Delete every message; returns how many were deleted."""
         return int(self.db.execute("DELETE FROM chat_messages").rowcount)
 
-    def conversation(self, limit_turns: int = 6) -> list[dict[str, str]]:
-        """The last ``limit_turns`` turns as ``[{"role", "content"}, ...]``, oldest first, for the chat prompt.
+    def conversation(self, limit_turns: int = 6, conversation_id: int | None = None) -> list[dict[str, str]]:
+        """The last ``limit_turns`` chat exchanges of a conversation (all messages when ``conversation_id`` is
+        None) as ``[{"role", "content"}, ...]``, oldest first, for the chat prompt.
 
-        A turn is a user message and the replies to it. System rows (notices, action logs) and empty
-        replies (a cancelled stream) are left out; the list starts with a user message. The chat model adds
-        its own system prompt, and trims further to fit its context window.
+        An exchange is a user message and the chat model's reply to it. Commands and their actions' replies,
+        system rows (notices, fired reminders), a question without a reply and empty replies (a stream
+        stopped before its first token) are left out; the list starts with a user message and alternates.
+        The caller trims further to a token budget (:func:`jarvis_desktop.llm.context.fit_context`).
         """
         if limit_turns <= 0:
             return []
+        where = "role IN ('user', 'assistant')"
+        params: list[Any] = []
+        if conversation_id is not None:
+            where += " AND conversation_id = ?"
+            params.append(conversation_id)
         rows = self.db.query(
-            "SELECT role, content FROM chat_messages WHERE role IN ('user', 'assistant') AND content != '' "
-            "ORDER BY id DESC LIMIT ?",
-            (limit_turns * 4,),  # room for several replies per user message
+            f"SELECT role, content, meta FROM chat_messages WHERE {where} ORDER BY id DESC LIMIT ?",
+            (*params, limit_turns * 8),  # room for commands between the exchanges
         )
-        picked: list[dict[str, str]] = []
-        users = 0
-        for row in rows:  # newest first
-            if row["role"] == "user":
-                if users == limit_turns:
+        exchanges: list[tuple[str, str]] = []
+        reply: Any = None
+        for row in rows:  # newest first: a reply is seen before its question
+            if row["role"] == "assistant":
+                reply = row
+                continue
+            chat = reply is not None and reply["content"].strip()
+            if chat and is_chat_exchange(_load_meta(row["meta"]), _load_meta(reply["meta"])):
+                exchanges.append((row["content"], reply["content"]))
+                if len(exchanges) == limit_turns:
                     break
-                users += 1
-            picked.append({"role": row["role"], "content": row["content"]})
-        picked.reverse()
-        while picked and picked[0]["role"] != "user":
-            picked.pop(0)
+            reply = None
+        picked: list[dict[str, str]] = []
+        for question, answer in reversed(exchanges):
+            picked.append({"role": "user", "content": question})
+            picked.append({"role": "assistant", "content": answer})
         return picked
