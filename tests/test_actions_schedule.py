@@ -1,12 +1,20 @@
-"""Reminders, timers, alarms: set, list, cancel by time or words, undo; past times refused."""
+"""Reminders, timers, alarms: set, list, cancel by time or words, undo; past times refused; timers and
+reminders in seconds (date keys 2.1) set and fired on time."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import queue
+import time
+from datetime import datetime, timedelta
 
+import pytest
 from actions_helpers import act, ctx_fixture, parsed  # noqa: F401 - ctx_fixture provides "ctx"
 
+from jarvis_desktop.actions.scheduler import Scheduler
+from jarvis_desktop.actions.summary import describe_command
+from jarvis_desktop.actions.timefmt import format_duration
 from jarvis_desktop.actions.undo import is_undo_command
+from jarvis_desktop.nlu.engine import NluEngine
 
 NOW = datetime(2030, 3, 4, 18, 5)  # a Monday evening, safely in the future of any test run
 
@@ -139,3 +147,91 @@ def test_dry_run_describes_and_stores_nothing(ctx):
     )
     assert r.kind == "dry_run" and r.text.startswith("Would set a reminder: call mom — tomorrow 15:00")
     assert ctx.schedule.pending() == [] and ctx.action_log.recent() == []
+
+
+# --- seconds (date keys 2.1): real NLU parse, real SQLite file, real scheduler thread ------------------------
+
+
+@pytest.fixture(scope="module")
+def nlu() -> NluEngine:
+    return NluEngine().load()  # the shipped FastText model; date keys from the rule grammar
+
+
+def say(ctx, nlu, text):
+    """What the assistant does with a typed command: parse it now, then run its action in ``ctx``."""
+    ctx.now = datetime.now()
+    return act(ctx, nlu.parse(text), ctx.now)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds", "words"),
+    [
+        ("set a timer for 30 seconds", 30, "30 seconds"),
+        ("a timer for a minute and a half", 90, "1 minute 30 seconds"),
+        ("set a timer for ninety seconds", 90, "1 minute 30 seconds"),
+        ("set a timer for two minutes thirty seconds", 150, "2 minutes 30 seconds"),
+        ("set a timer for 120 seconds", 120, "2 minutes"),
+    ],
+)
+def test_a_timer_in_seconds_is_set_for_that_many_seconds(ctx, nlu, text, seconds, words):
+    before = datetime.now()
+    r = say(ctx, nlu, text)
+    assert r.kind == "done" and r.text.startswith(f"Timer set: {words} — ends today "), r.text
+    assert r.data["seconds"] == seconds
+    item = ctx.schedule.get(r.data["id"])
+    assert item.kind == "timer" and item.title == words
+    delta = (item.local_due().replace(tzinfo=None) - before).total_seconds()
+    assert seconds <= delta <= seconds + 1.5, delta  # counted from the real clock, never early
+
+
+def test_a_reminder_in_30_seconds_rings_30_seconds_later(ctx, nlu):
+    before = datetime.now()
+    r = say(ctx, nlu, "remind me in 30 seconds to flip the pancake")
+    assert r.kind == "done" and r.text.startswith("Reminder set: flip the pancake — today "), r.text
+    item = ctx.schedule.get(r.data["id"])
+    assert item.title == "flip the pancake"
+    assert 30 <= (item.local_due().replace(tzinfo=None) - before).total_seconds() <= 31.5
+
+
+def test_a_timer_for_half_a_second_or_zero_is_refused(ctx, nlu):
+    r = say(ctx, nlu, "set a timer for 0 seconds")
+    assert r.kind == "refused" and "how long" in r.text.lower()
+    assert ctx.schedule.pending() == []
+
+
+def test_durations_are_worded_with_seconds():
+    assert format_duration(30) == "30 seconds" and format_duration(1) == "1 second"
+    assert format_duration(60) == "1 minute" and format_duration(90) == "1 minute 30 seconds"
+    assert format_duration(5400) == "1 hour 30 minutes" and format_duration(7200) == "2 hours"
+    assert format_duration(3605) == "1 hour 5 seconds" and format_duration(0) == "0 seconds"
+    with pytest.raises(ValueError):
+        format_duration(-1)
+
+
+@pytest.mark.slow
+def test_a_three_second_timer_really_fires_on_time(ctx, nlu):
+    fired: queue.Queue = queue.Queue()
+    scheduler = Scheduler(ctx.schedule, fired.put, poll_s=30)
+    scheduler.start()
+    ctx.wake_scheduler = scheduler.wake
+    try:
+        t0 = time.monotonic()
+        r = say(ctx, nlu, "set a timer for 3 seconds")
+        assert r.kind == "done" and r.text.startswith("Timer set: 3 seconds"), r.text
+        firing = fired.get(timeout=8)
+        elapsed = time.monotonic() - t0
+        assert firing.item.id == r.data["id"] and not firing.missed
+        assert 3.0 <= elapsed <= 4.1, elapsed  # never early, within about a second of its time
+        assert firing.message() == "Timer finished: 3 seconds"
+        late = (firing.fired_at - firing.item.due_at).total_seconds()
+        assert 0 <= late < 0.5, late  # the scheduler woke at the stored second
+    finally:
+        scheduler.stop()
+    assert ctx.schedule.get(r.data["id"]).status == "fired"
+
+
+def test_the_v0_summary_words_a_seconds_timer():
+    now = datetime(2030, 3, 4, 18, 5, 10)
+    when = (now + timedelta(seconds=90)).strftime("%Y-%m-%dT%H:%M:%S")
+    r = describe_command(parsed("timer for a minute and a half", "timer_set", ["in_90_seconds"], when), now)
+    assert r.summary == "Timer: 1 minute 30 seconds — today 18:06" and r.data["seconds"] == 90

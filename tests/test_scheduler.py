@@ -178,3 +178,99 @@ def test_a_timer_counts_from_the_real_clock_to_the_second(make_assistant):
     item = a.action_context().schedule.get(r.data["id"])
     delta = (item.local_due().replace(tzinfo=None) - before).total_seconds()
     assert r.kind == "done" and 119 <= delta <= 122, delta
+
+
+@pytest.mark.slow
+def test_a_timer_that_came_due_while_closed_fires_at_once_at_start_marked_missed(home):
+    """The measured defect: a timer due 22 s before the app started fired without the "missed" label
+    (it was under the 60 s grace time). Whatever came due while Jarvis was closed is missed."""
+    db = Database(database_path())  # the app's real SQLite file
+    try:
+        store = ScheduleStore(db)
+        due = datetime.now(timezone.utc) - timedelta(seconds=22)
+        item = store.add("timer", "30 seconds", due, source_text="set a timer for 30 seconds")
+        fired: queue.Queue = queue.Queue()
+        scheduler = Scheduler(store, fired.put, poll_s=30)
+        t0 = time.monotonic()
+        scheduler.start()
+        firing = fired.get(timeout=5)
+        elapsed = time.monotonic() - t0
+        scheduler.stop()
+        assert elapsed < 1.0, elapsed  # at once, not at the next poll
+        assert firing.item.id == item.id and firing.missed
+        local = due.astimezone().strftime("%H:%M")
+        assert firing.title() == "Timer finished"
+        assert firing.body() == f"30 seconds (missed at {local})"
+        assert firing.message() == f"Timer finished: 30 seconds (missed at {local})"
+        assert firing.item.missed and firing.item.status == "fired"
+        stored = store.get(item.id)
+        assert stored.status == "fired" and stored.missed and stored.fired_at is not None
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_the_app_start_logs_and_shows_a_missed_timer_with_its_label(make_assistant):
+    a = make_assistant()
+    due = datetime.now(timezone.utc) - timedelta(seconds=5)
+    a.action_context().schedule.add("timer", "3 minutes", due)  # due 5 s before the start
+    fired: queue.Queue = queue.Queue()
+    t0 = time.monotonic()
+    a.start_scheduler(on_fire=fired.put)
+    firing = fired.get(timeout=5)
+    assert time.monotonic() - t0 < 1.0 and firing.missed
+    logged = [m for m in a.history.recent() if m.role == "system"]
+    local = due.astimezone().strftime("%H:%M")
+    assert logged[-1].content == f"Timer finished: 3 minutes (missed at {local})" and logged[-1].meta["missed"]
+
+
+@pytest.mark.slow
+def test_an_item_added_by_another_process_fires_on_time_without_a_wake(home):
+    """The CLI (another connection) adds a 2 s timer while the GUI's scheduler sleeps: no wake() reaches
+    it, yet it fires within about a second of its time (the table is re-read every second)."""
+    gui, cli = Database(database_path()), Database(database_path())
+    try:
+        fired: queue.Queue = queue.Queue()
+        scheduler = Scheduler(ScheduleStore(gui), fired.put, poll_s=30)
+        scheduler.start()
+        time.sleep(0.3)  # the scheduler is asleep on an empty table
+        t0 = time.monotonic()
+        item = ScheduleStore(cli).add("timer", "2 seconds", soon(2))
+        firing = fired.get(timeout=6)
+        elapsed = time.monotonic() - t0
+        scheduler.stop()
+        assert firing.item.id == item.id and not firing.missed
+        assert 2.0 <= elapsed <= 3.2, elapsed
+    finally:
+        gui.close()
+        cli.close()
+
+
+def test_due_times_are_stored_rounded_up_so_nothing_fires_early(home):
+    db = Database(database_path())
+    try:
+        store = ScheduleStore(db)
+        due = datetime(2030, 1, 1, 10, 0, 0, 400000, tzinfo=timezone.utc)
+        item = store.add("timer", "30 seconds", due)
+        assert item.due_at == datetime(2030, 1, 1, 10, 0, 1, tzinfo=timezone.utc)
+        exact = store.add("reminder", "call", datetime(2030, 1, 1, 15, 0, tzinfo=timezone.utc))
+        assert exact.due_at == datetime(2030, 1, 1, 15, 0, tzinfo=timezone.utc)
+        fired: list = []
+        scheduler = Scheduler(store, fired.append)
+        assert scheduler.fire_due(due) == [] and scheduler.fire_due(item.due_at)[0].item.id == item.id
+    finally:
+        db.close()
+
+
+def test_an_item_fired_on_time_by_a_running_scheduler_is_not_missed(home):
+    db = Database(database_path())
+    try:
+        store = ScheduleStore(db)
+        scheduler = Scheduler(store, lambda f: None)
+        scheduler.started_at = datetime.now(timezone.utc) - timedelta(minutes=5)  # running for 5 minutes
+        store.add("timer", "1 minute", soon(-0.5))
+        store.add("alarm", "", soon(-120))  # the machine slept: over the grace time, missed
+        firings = scheduler.fire_due()
+        assert [f.missed for f in firings] == [True, False]
+    finally:
+        db.close()
