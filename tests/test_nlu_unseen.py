@@ -60,7 +60,8 @@ def test_unseen_set_is_labelled_per_spec():
         if not r["date_keys"]:
             assert r["when"] is None, r
         if r["when"] is not None:
-            assert len(r["when"]) == 16 and datetime.fromisoformat(r["when"]), r
+            seconds = any(k.endswith("_seconds") for k in r["date_keys"])  # spec 2.1: :SS with in_N_seconds
+            assert len(r["when"]) == (19 if seconds else 16) and datetime.fromisoformat(r["when"]), r
     assert len({(r["text"], r["now"]) for r in ROWS}) == len(ROWS)
 
 
