@@ -11,8 +11,10 @@ It answers what ``huggingface_hub.get_hf_file_metadata`` and a resuming download
 
 Knobs for failure tests: ``drop_after[key] = n`` (the next GET of that file stops after n body bytes and closes the
 connection), ``corrupt`` (serve the file with one byte flipped, same headers), ``chunk_delay_s`` (sleep after each
-64 KiB), ``size_override[key]`` (announce another size). ``served[key]`` counts the body bytes sent per file and
-``requests`` logs ``(method, path, range header)``. A key is ``"{repo_id}/{path}"``.
+64 KiB), ``size_override[key]`` (announce another size). ``served[key]`` counts the body bytes sent per file,
+``responses`` has one ``{"key", "range", "sent"}`` per GET body (a response still being written when the client
+hangs up keeps counting into its own record, not a later one) and ``requests`` logs ``(method, path, range header)``.
+A key is ``"{repo_id}/{path}"``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
@@ -36,7 +38,7 @@ _RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def file_digests(path: Path) -> tuple[str, str]:
     """(sha256, git blob sha1) of a file, computed once per path."""
     sha256, sha1 = hashlib.sha256(), hashlib.sha1()
@@ -66,6 +68,7 @@ class FakeHub:
         self.repos: set[str] = set()
         self.served: Counter[str] = Counter()
         self.requests: list[tuple[str, str, str | None]] = []
+        self.responses: list[dict[str, object]] = []
         self.drop_after: dict[str, int] = {}
         self.corrupt: set[str] = set()
         self.size_override: dict[str, int] = {}
@@ -86,13 +89,17 @@ class FakeHub:
 
     def add_dir(self, repo_id: str, directory: Path) -> list[HubFile]:
         """Serve every file of ``directory`` under ``repo_id`` (relative paths kept)."""
-        return [self.add_file(repo_id, p.relative_to(directory).as_posix(), p) for p in sorted(directory.rglob("*"))
-                if p.is_file()]
+        return [
+            self.add_file(repo_id, p.relative_to(directory).as_posix(), p)
+            for p in sorted(directory.rglob("*"))
+            if p.is_file()
+        ]
 
     def reset(self) -> None:
         """Forget counters, the request log and every failure knob."""
         self.served.clear()
         self.requests.clear()
+        self.responses = []
         self.drop_after.clear()
         self.corrupt.clear()
         self.size_override.clear()
@@ -154,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path.startswith("/cdn/"):
             by_sha = {f.sha256: f for f in self.hub.files.values() if f.lfs}
-            hub_file = by_sha.get(path[len("/cdn/"):])
+            hub_file = by_sha.get(path[len("/cdn/") :])
             if hub_file is None:
                 return self._status(404, {})
             return self._serve(hub_file, head, {"ETag": f'"{hub_file.sha256}"'})
@@ -168,17 +175,21 @@ class _Handler(BaseHTTPRequestHandler):
             return self._status(404, {"X-Error-Code": "RevisionNotFound", "X-Error-Message": "Invalid rev id"})
         hub_file = self.hub.files.get(f"{repo}/{name}")
         if hub_file is None:
-            return self._status(404, {"X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found",
-                                      "X-Repo-Commit": COMMIT})
+            return self._status(
+                404, {"X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found", "X-Repo-Commit": COMMIT}
+            )
         size = self.hub.size_override.get(hub_file.key, hub_file.size)
         if hub_file.lfs:
-            return self._status(302, {
-                "Location": f"http://localhost:{self.hub.port}/cdn/{hub_file.sha256}",
-                "X-Repo-Commit": COMMIT,
-                "ETag": f'"{hub_file.sha256}"',
-                "X-Linked-Etag": f'"{hub_file.sha256}"',
-                "X-Linked-Size": str(size),
-            })
+            return self._status(
+                302,
+                {
+                    "Location": f"http://localhost:{self.hub.port}/cdn/{hub_file.sha256}",
+                    "X-Repo-Commit": COMMIT,
+                    "ETag": f'"{hub_file.sha256}"',
+                    "X-Linked-Etag": f'"{hub_file.sha256}"',
+                    "X-Linked-Size": str(size),
+                },
+            )
         return self._serve(hub_file, head, {"ETag": f'"{hub_file.git_sha1}"', "X-Repo-Commit": COMMIT})
 
     def _status(self, code: int, headers: dict[str, str]) -> None:
@@ -212,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_body(self, hub_file: HubFile, start: int, end: int) -> None:
         drop = self.hub.drop_after.pop(hub_file.key, None)
+        record: dict[str, object] = {"key": hub_file.key, "range": self.headers.get("Range"), "sent": 0}
+        self.hub.responses.append(record)
         flip_at = hub_file.size // 2 if hub_file.key in self.hub.corrupt else -1
         sent = 0
         try:
@@ -230,6 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
                         block = block[: drop - sent]
                     self.wfile.write(block)
                     sent += len(block)
+                    record["sent"] = sent
                     self.hub.served[hub_file.key] += len(block)
                     offset += len(block)
                     if drop is not None and sent >= drop:

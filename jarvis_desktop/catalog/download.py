@@ -371,17 +371,16 @@ def _transfer(
     except httpx2.TimeoutException as exc:
         raise DownloadError(
             f"the download of {rf.name} stalled ({timeout_s:g} s without data) after {_fmt_bytes(have)} of "
-            f"{_fmt_bytes(rf.size)}",
-            hint="download again to resume",
+            f"{_fmt_bytes(rf.size)}; download again to resume"
         ) from exc
     except httpx2.TransportError as exc:
         raise DownloadError(
-            f"the download of {rf.name} was interrupted after {_fmt_bytes(have)} of {_fmt_bytes(rf.size)} ({exc})",
-            hint="download again to resume",
+            f"the download of {rf.name} was interrupted after {_fmt_bytes(have)} of {_fmt_bytes(rf.size)} "
+            f"({exc}); download again to resume"
         ) from exc
     if have != rf.size:
         raise DownloadError(
-            f"the download of {rf.name} ended after {have} of {rf.size} bytes", hint="download again to resume"
+            f"the download of {rf.name} ended after {have} of {rf.size} bytes; download again to resume"
         )
 
 
