@@ -93,12 +93,14 @@ class Reply:
 @dataclass
 class Turn:
     """One exchange: optional transcript, the parse, the reply, and per-stage timings in ms
-    (``stt``, ``nlu``, ``first_token`` (chat only), ``total``)."""
+    (``stt``, ``nlu``, ``first_token`` (chat only), ``total``). ``message_id``: the stored user message (None
+    when not recorded, and for regenerate / continue, which add none)."""
 
     transcript: Transcript | None
     parse: ParseResult
     reply: Reply
     timings_ms: dict[str, float]
+    message_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of ``jarvis-desktop ask --json``."""
@@ -464,12 +466,13 @@ class Assistant:
         if on_parse:
             on_parse(parse)
         record = self.record_history and not dry_run
+        user_id: int | None = None
         if record:
             meta = {"input": "voice" if _transcript is not None else "text", "intent": parse.intent}
             if answer is not None:
                 meta["answers"] = "confirmation"
             conversation = self.current_conversation()
-            self.history.add("user", text, meta, conversation_id=conversation)
+            user_id = self.history.add("user", text, meta, conversation_id=conversation)
             self.conversations.title_if_blank(conversation, parse.text)
         if answer is True:
             reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings)
@@ -483,7 +486,7 @@ class Assistant:
             reply.message_id = self.history.add(
                 "assistant", reply.text, _reply_meta(parse, reply, timings), conversation_id=self.current_conversation()
             )
-        return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings)
+        return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings, message_id=user_id)
 
     def _respond_or_ask(
         self,

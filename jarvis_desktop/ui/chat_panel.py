@@ -4,7 +4,10 @@
   or ``"system"`` (errors and notices, shown centred in red).
 * ``begin_reply()`` opens an empty assistant bubble; ``append_token(piece)`` streams into it;
   ``finish_reply(text, badge)`` sets the final text and the badge (intent · where it ran · timings).
-* ``load_history(records)`` shows ``ChatMessageRecord`` objects from ``Assistant.history.recent()``.
+* ``load_history(records)`` shows ``ChatMessageRecord`` objects (a conversation's messages); ``clear()`` empties it.
+* Per message: Copy (every message), Edit (your messages: ``edit_requested(id, text)``), and on the last reply
+  Regenerate (``regenerate_requested``), Continue when it was cut at the length cap (``continue_requested``), or
+  Yes / "No, just answer" when it asks to confirm an unsure action (``confirm_answered(bool)``).
 
 Assistant text is rendered as Markdown (the chat model often answers with lists); user text as plain text.
 The panel keeps the newest message in view while the user has not scrolled up.
@@ -16,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QGuiApplication, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -131,8 +134,39 @@ class MessageBubble(QFrame):
         self.replay.setToolTip("Speak this reply again")
         self.replay.setAutoRaise(True)
         self.replay.hide()  # shown on assistant messages when the window speaks replies (ChatPanel.replay_enabled)
-        layout.addWidget(self.replay, 0, Qt.AlignmentFlag.AlignLeft)
+        #: the stored message's id (None until the engine stored it), the reply's kind, cut at the length cap
+        self.message_id: int | None = None
+        self.kind = "chat" if role == "assistant" else ""
+        self.cut_off = False
+        actions = QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.setSpacing(2)
+        self.buttons: dict[str, QToolButton] = {}
+        for name, label, tip in (
+            ("copy", "Copy", "Copy this message"),
+            ("edit", "Edit", "Edit this message and send it again (the answers after it are replaced)"),
+            ("regenerate", "Regenerate", "Answer the question again"),
+            ("continue", "Continue", "The answer was cut at the length limit: go on"),
+            ("yes", "Yes", "Do it"),
+            ("no", "No, just answer", "Do not do it; answer as a question"),
+        ):
+            button = QToolButton()
+            button.setObjectName(f"msg_{name}")
+            button.setText(label)
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            button.hide()
+            actions.addWidget(button)
+            self.buttons[name] = button
+        actions.addWidget(self.replay)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        self.buttons["copy"].clicked.connect(self.copy_to_clipboard)
         self._render()
+
+    def copy_to_clipboard(self) -> None:
+        """Put the message's text (Markdown source for replies) on the clipboard."""
+        QGuiApplication.clipboard().setText(self._text)
 
     def text(self) -> str:
         """The message text as given (Markdown source for assistant replies)."""
@@ -156,8 +190,18 @@ class MessageBubble(QFrame):
 
     def _render(self) -> None:
         shown = self._text if self._text else "…"
+        if self.cut_off:
+            shown += " …"
         self.body.setText(shown)
         self.fit()
+
+    def set_record(self, message_id: int | None, kind: str = "chat", cut_off: bool = False) -> None:
+        """What the engine stored: the message id, the reply's kind ("chat", "confirm", "done" ...) and whether the
+        answer was cut at the length cap (marked with "…" and a Continue button)."""
+        self.message_id = message_id
+        self.kind = kind
+        self.cut_off = cut_off
+        self._render()
 
     def fit(self, max_width: int | None = None) -> None:
         """Size the bubble to its text: as wide as the text needs, at most ``max_width`` pixels."""
@@ -186,6 +230,10 @@ class ChatPanel(QWidget):
     MAX_WIDTH_RATIO = 0.78
 
     replay_requested = Signal(str)  # "Say again" on an assistant message: its text
+    edit_requested = Signal(int, str)  # Edit on one of your messages: its id and text
+    regenerate_requested = Signal()
+    continue_requested = Signal()
+    confirm_answered = Signal(bool)  # Yes (True) / No, just answer (False)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -225,6 +273,13 @@ class ChatPanel(QWidget):
         if role == "assistant" and self.replay_enabled:
             bubble.replay.show()
             bubble.replay.clicked.connect(lambda: self.replay_requested.emit(bubble.text()))
+        if role != "system":
+            bubble.buttons["copy"].show()
+        bubble.buttons["edit"].clicked.connect(lambda: self.edit_requested.emit(bubble.message_id or 0, bubble.text()))
+        bubble.buttons["regenerate"].clicked.connect(self.regenerate_requested.emit)
+        bubble.buttons["continue"].clicked.connect(self.continue_requested.emit)
+        bubble.buttons["yes"].clicked.connect(lambda: self.confirm_answered.emit(True))
+        bubble.buttons["no"].clicked.connect(lambda: self.confirm_answered.emit(False))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if role == "user":
@@ -244,7 +299,75 @@ class ChatPanel(QWidget):
         self.bubbles.append(bubble)
         self._fit(bubble)
         self._follow = True
+        self.refresh_actions()
         return bubble
+
+    def refresh_actions(self, busy: bool = False) -> None:
+        """Show each message's buttons for where it stands: Edit on your stored messages; on the last reply
+        Regenerate (a chat answer), Continue (cut off) or Yes / No (a question). ``busy``: a turn runs, so only
+        Copy is offered."""
+        last = self.bubbles[-1] if self.bubbles else None
+        for bubble in self.bubbles:
+            is_last = bubble is last and not busy and bubble.message_id is not None
+            stored_user = bubble.role == "user" and bubble.message_id is not None and not busy
+            bubble.buttons["edit"].setVisible(stored_user)
+            chat = bubble.role == "assistant" and bubble.kind == "chat"
+            bubble.buttons["regenerate"].setVisible(is_last and chat)
+            bubble.buttons["continue"].setVisible(is_last and chat and bubble.cut_off)
+            asks = is_last and bubble.kind == "confirm"
+            bubble.buttons["yes"].setVisible(asks)
+            bubble.buttons["no"].setVisible(asks)
+
+    def _remove(self, bubble: MessageBubble) -> None:
+        if bubble is self._streaming:
+            self._streaming = None
+        self.bubbles.remove(bubble)
+        for index in range(self.rows.count()):
+            item = self.rows.itemAt(index)
+            layout = item.layout() if item is not None else None
+            if layout is not None and layout.indexOf(bubble) >= 0:
+                self.rows.takeAt(index)
+                break
+        bubble.hide()
+        bubble.deleteLater()
+
+    def remove_from(self, message_id: int) -> None:
+        """Remove the message stored as ``message_id`` and every message after it (an edited message is sent
+        again)."""
+        start = next((i for i, b in enumerate(self.bubbles) if b.message_id == message_id), None)
+        if start is not None:
+            for bubble in list(self.bubbles[start:]):
+                self._remove(bubble)
+        self.refresh_actions()
+
+    def remove_last_reply(self) -> None:
+        """Remove the last message when it is a reply (it is about to be regenerated)."""
+        if self.bubbles and self.bubbles[-1].role == "assistant":
+            self._remove(self.bubbles[-1])
+
+    def resume_reply(self) -> MessageBubble | None:
+        """Stream into the last reply again (Continue): ``append_token`` adds to its text."""
+        if self.bubbles and self.bubbles[-1].role == "assistant":
+            self._streaming = self.bubbles[-1]
+            self._streaming.cut_off = False
+        return self._streaming
+
+    def clear(self) -> None:
+        """Remove every message (another conversation is about to be shown)."""
+        self._streaming = None
+        while self.rows.count() > 3:  # stretch, hint, message rows..., stretch
+            item = self.rows.takeAt(2)
+            layout = item.layout() if item is not None else None
+            if layout is None:
+                continue
+            while layout.count():
+                child = layout.takeAt(0)
+                widget = child.widget() if child is not None else None
+                if widget is not None:
+                    widget.deleteLater()
+        self.bubbles.clear()
+        self.empty_hint.show()
+        self.rows.setStretch(self.rows.count() - 1, 1)
 
     def add_system(self, text: str) -> MessageBubble:
         """An error or notice, shown centred."""
@@ -296,8 +419,11 @@ class ChatPanel(QWidget):
             if role not in ("user", "assistant"):
                 continue
             badge = badge_from_meta(record.meta) if role == "assistant" else ""
-            self.add_message(role, record.content, badge)
+            bubble = self.add_message(role, record.content, badge)
+            kind = str(record.meta.get("kind", "chat")) if role == "assistant" else ""
+            bubble.set_record(getattr(record, "id", None), kind, bool(record.meta.get("cut_off", False)))
             shown += 1
+        self.refresh_actions()
         return shown
 
     def messages(self) -> list[tuple[str, str]]:

@@ -38,7 +38,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -84,6 +85,8 @@ from jarvis_desktop.ui.action_workers import (
 )
 from jarvis_desktop.ui.chat_panel import ChatPanel, MessageBubble, format_badge
 from jarvis_desktop.ui.control_server import ControlServer
+from jarvis_desktop.ui.conversation_controller import ConversationController
+from jarvis_desktop.ui.conversation_sidebar import ConversationSidebar
 from jarvis_desktop.ui.hotkey_bridge import HotkeyBridge
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
 from jarvis_desktop.ui.monitor_panel import MonitorPanel
@@ -96,7 +99,7 @@ from jarvis_desktop.ui.training_tab.workers import ActivateAdapterWorker
 from jarvis_desktop.ui.tray import create_tray
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
 from jarvis_desktop.ui.voice_worker import VoiceSource, VoiceWorker, state_status
-from jarvis_desktop.ui.workers import AskWorker, EngineThread, MicController, WarmUpWorker, Worker
+from jarvis_desktop.ui.workers import AskWorker, EngineThread, FollowUpWorker, MicController, WarmUpWorker, Worker
 from jarvis_desktop.voice.events import (
     ActionEvent,
     ErrorEvent,
@@ -159,6 +162,13 @@ class MainWindow(QMainWindow):
         self._tz: tzinfo | None = None
         self._ask: AskWorker | None = None
         self._pending_user_bubble: MessageBubble | None = None
+        self._turn_user_bubble: MessageBubble | None = None  # the bubble of the message being answered
+        self._editing: int | None = None  # the id of your message being edited (Edit), until sent or Esc
+        self._stage = ""  # what the engine does now ("Thinking…"), shown with the seconds it has taken
+        self._turn_clock = QElapsedTimer()
+        self._stage_timer = QTimer(self)
+        self._stage_timer.setInterval(1000)
+        self._stage_timer.timeout.connect(self._tick_stage)
         self._quitting = False
         self._told_about_tray = False
 
@@ -166,6 +176,13 @@ class MainWindow(QMainWindow):
         self._build_actions()
 
         self.engine = EngineThread(assistant_factory or partial(_default_assistant, settings), self)
+        self.conversations = ConversationController(self.sidebar, self.chat, self.engine.submit, self.show_error, self)
+        self.conversations.exported.connect(lambda path: self._set_status(None, f"Chat exported to {path}"))
+        self.conversations.switched.connect(self._on_conversation_switched)
+        self.chat.edit_requested.connect(self._on_edit_requested)
+        self.chat.regenerate_requested.connect(self.regenerate)
+        self.chat.continue_requested.connect(self.continue_reply)
+        self.chat.confirm_answered.connect(self.answer_confirmation)
         self.mic = MicController(settings.audio if settings is not None else None, self)
         self.mic.utterance.connect(self._on_utterance)
         self.mic.level.connect(self.level_meter.set_level)
@@ -204,6 +221,7 @@ class MainWindow(QMainWindow):
         self.monitor_panel = self._build_monitor_tab(settings)  # docs/offload.md
 
         self._show(self.voice.idle_status())
+        self.conversations.refresh()  # the sidebar fills before the models load
         warm = WarmUpWorker()
         warm.history.connect(self._on_history)
         warm.ready.connect(self._on_ready)
@@ -229,7 +247,14 @@ class MainWindow(QMainWindow):
         chat_layout.addWidget(self.chat, 1)
         self.strip = UnderstandingStrip()
         chat_layout.addWidget(self.strip)
-        self.tabs.addTab(chat_page, "Chat")
+        self.sidebar = ConversationSidebar()
+        self.chat_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.chat_splitter.setObjectName("chatSplitter")
+        self.chat_splitter.addWidget(self.sidebar)
+        self.chat_splitter.addWidget(chat_page)
+        self.chat_splitter.setStretchFactor(1, 1)
+        self.chat_splitter.setSizes([190, 690])
+        self.tabs.addTab(self.chat_splitter, "Chat")
         self.schedule_view = ScheduleView()
         self.schedule_view.cancel_requested.connect(self.cancel_item)
         self.schedule_view.refresh_requested.connect(self.refresh_schedule)
@@ -311,10 +336,13 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction("Settings…", self)
         self.settings_action.setToolTip("Remote endpoint, API key, placement and memory thresholds")
         self.settings_action.triggered.connect(self._open_settings)
+        self.new_chat_action = QAction("New chat", self)
+        self.new_chat_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_chat_action.triggered.connect(self.new_chat)
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.quit_app)
-        for action in (self.stop_action, self.listen_action, self.quit_action):
+        for action in (self.stop_action, self.listen_action, self.quit_action, self.new_chat_action):
             self.addAction(action)
 
         menu = self.menuBar().addMenu("&File")
@@ -322,6 +350,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.quit_action)
         conv = self.menuBar().addMenu("&Conversation")
+        conv.addAction(self.new_chat_action)
         conv.addAction(self.listen_action)
         conv.addAction(self.hands_free_action)
         conv.addAction(self.stop_action)
@@ -366,9 +395,58 @@ class MainWindow(QMainWindow):
             return False
         if not self._allowed(self.voice.request_turn("Thinking…")):
             return False
-        self.chat.add_message("user", text)
+        editing, self._editing = self._editing, None
+        if editing is not None:
+            self.chat.remove_from(editing)
+            self._turn_user_bubble = self.chat.add_message("user", text)
+            self._start_ask(FollowUpWorker("edit", message_id=editing, text=text))
+            return True
+        self._turn_user_bubble = self.chat.add_message("user", text)
         self._start_ask(AskWorker(text=text))
         return True
+
+    def new_chat(self) -> None:
+        """Start a new conversation (Ctrl+N, the sidebar's New chat); refused while a reply streams."""
+        if self.busy:
+            self._set_status(None, "Wait for the reply (or press Stop) before starting a new chat.")
+            return
+        self.conversations.new_conversation()
+
+    def regenerate(self) -> bool:
+        """Answer the last question again (the last answer's Regenerate button)."""
+        if not self._allowed(self.voice.request_turn("Thinking…")):
+            return False
+        self.chat.remove_last_reply()
+        self._start_ask(FollowUpWorker("regenerate"))
+        return True
+
+    def continue_reply(self) -> bool:
+        """Go on with an answer cut at the length cap (its Continue button); the text streams into it."""
+        if not self._allowed(self.voice.request_turn("Thinking…")):
+            return False
+        self.chat.resume_reply()
+        self._start_ask(FollowUpWorker("continue"))
+        return True
+
+    def answer_confirmation(self, yes: bool) -> bool:
+        """Answer "Set a reminder ...? Yes / No, just answer" (its buttons): yes carries the action out, no
+        answers the request as chat."""
+        if not self._allowed(self.voice.request_turn("Thinking…")):
+            return False
+        self._turn_user_bubble = self.chat.add_message("user", "Yes" if yes else "No, just answer")
+        self._start_ask(FollowUpWorker("confirm", yes=yes))
+        return True
+
+    def _on_edit_requested(self, message_id: int, text: str) -> None:
+        """Edit on one of your messages: its text goes to the input; sending it replaces it and what followed."""
+        self._editing = message_id
+        self.prompt.setText(text)
+        self.prompt.setFocus()
+        self._set_status(None, "Editing your message: Enter sends it again (the answers after it are replaced).")
+
+    def _on_conversation_switched(self) -> None:
+        self._editing = None
+        self.strip.clear()
 
     def open_audio_file(self, path: str | Path) -> bool:
         """Run a recording through the voice pipeline (STT, understanding, reply)."""
@@ -391,7 +469,11 @@ class MainWindow(QMainWindow):
         return True
 
     def stop(self) -> None:
-        """Stop the streaming reply (the engine stops at the next token)."""
+        """Stop the streaming reply (the engine stops at the next token); Esc also cancels an edit."""
+        if self._editing is not None and self._ask is None:
+            self._editing = None
+            self.prompt.clear()
+            self._set_status(None, "Edit cancelled.")
         if self._ask is not None:
             self._ask.stop()
             self._set_status("busy", "Stopping…")
@@ -429,9 +511,15 @@ class MainWindow(QMainWindow):
         """Run an allowed turn (the policy is already ANSWERING and its status shown)."""
         self._ask = worker
         self.last_error = None
+        self.strip.clear("understanding…")
+        self.chat.refresh_actions(busy=True)
+        self._stage = self.status_message() or "Thinking…"
+        self._turn_clock.start()
+        self._stage_timer.start()
         worker.transcribed.connect(self._on_transcribed)
         worker.token.connect(self._on_token)
         worker.parsed.connect(self._on_parsed)
+        worker.stage.connect(self._on_stage)
         worker.finished.connect(self._on_turn)
         worker.failed.connect(self._on_ask_failed)
         worker.done.connect(self._on_ask_done)
@@ -451,9 +539,22 @@ class MainWindow(QMainWindow):
         if intent == "general_chat":
             self.reply_voice.chat_started()
 
+    def _on_stage(self, text: str) -> None:
+        self._stage = text
+        self._set_status("busy", text)
+
+    def _tick_stage(self) -> None:
+        """Once a second while a turn waits for its first token: the stage and the seconds it has taken."""
+        seconds = self._turn_clock.elapsed() // 1000
+        if self._ask is None or self.chat.streaming:
+            self._stage_timer.stop()
+        elif seconds >= 2:
+            self._set_status("busy", f"{self._stage} {seconds} s")
+
     def _on_token(self, piece: str) -> None:
         if not self.chat.streaming:
             self.chat.begin_reply()
+            self._stage_timer.stop()
             self._set_status("busy", "Answering…")
         self.chat.append_token(piece)
         self.reply_voice.token(piece)
@@ -469,6 +570,10 @@ class MainWindow(QMainWindow):
         )
         reply = turn.reply
         bubble = self.chat.finish_reply(self._reply_text(reply), self._reply_badge(turn))
+        if bubble is not None:
+            bubble.set_record(reply.message_id, reply.kind, reply.cut_off)
+        if self._turn_user_bubble is not None and turn.message_id is not None:
+            self._turn_user_bubble.set_record(turn.message_id, "")
         if bubble is not None and reply.reason:
             bubble.badge.setToolTip(f"ran {reply.backend}: {reply.reason}")
         if reply.notice:
@@ -501,10 +606,13 @@ class MainWindow(QMainWindow):
         )
         if reply.cancelled:
             badge = (badge + " · stopped") if badge else "stopped"
+        if reply.cut_off:
+            badge += " · cut off at the length limit"
         return badge
 
     def _on_ask_failed(self, message: str) -> None:
         self.reply_voice.failed(message)
+        self.strip.clear()
         self.chat.abandon_reply()
         if self._pending_user_bubble is not None:
             self._pending_user_bubble.set_text("(could not transcribe)")
@@ -519,8 +627,12 @@ class MainWindow(QMainWindow):
             self._pending_user_bubble.set_text("(stopped)")
             self._pending_user_bubble = None
         self._ask = None
+        self._turn_user_bubble = None
+        self._stage_timer.stop()
         self._show(self.voice.turn_done(self.last_error is not None, self._indicator()))
         self._update_controls()
+        self.chat.refresh_actions()
+        self.conversations.refresh()  # a first message names its chat; the chat moves to the top
 
     def _on_scheduler_failed(self, message: str) -> None:
         """The scheduler did not start: say that reminders, timers and alarms will not fire, and why."""
@@ -917,6 +1029,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(self.busy)
         self.send_button.setEnabled(not self.busy)
         self.open_action.setEnabled(not self.busy)
+        self.conversations.set_enabled(not self.busy)
+        self.new_chat_action.setEnabled(not self.busy)
 
     def _show(self, status: Status | None) -> None:
         """Render a policy status (None: leave the status bar as it is)."""

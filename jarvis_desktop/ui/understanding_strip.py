@@ -168,6 +168,14 @@ class UnderstandingStrip(QFrame):
         self._set_chips([("chipMuted", None, "nothing yet")])
 
     # ---- public ----------------------------------------------------------------------------------
+    def clear(self, waiting: str = "nothing yet") -> None:
+        """Forget the previous parse (a new request started, or it failed): no transcript, one muted chip."""
+        self.intent, self.date_keys, self.when_text = None, [], None
+        self.transcript, self.partial = None, None
+        self.transcript_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.transcript_label.setText("")
+        self._set_chips([("chipMuted", None, waiting)])
+
     def show_transcript(self, text: str | None) -> None:
         """Show what was heard (None or "" -> a dash, e.g. for typed input)."""
         self.transcript = text or None

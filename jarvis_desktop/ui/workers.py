@@ -98,7 +98,7 @@ class WarmUpWorker(Worker):
 
     def execute(self, get: AssistantGetter) -> None:
         assistant = get()
-        self.history.emit(list(assistant.history.recent(self.history_limit)))
+        self.history.emit(list(assistant.conversation_messages(self.history_limit)))
         assistant.warm_up()
         self.ready.emit()
 
@@ -114,6 +114,7 @@ class AskWorker(Worker):
     token = Signal(str)
     transcribed = Signal(object)
     parsed = Signal(str)  # the intent, before the reply starts (the window's spoken reply needs it)
+    stage = Signal(str)  # what the engine does now, for the status line ("Loading the chat model…")
     finished = Signal(object)
 
     def __init__(self, text: str | None = None, audio: np.ndarray | str | Path | None = None) -> None:
@@ -153,6 +154,52 @@ class AskWorker(Worker):
 
     def _emit_parsed(self, parse: ParseResult) -> None:
         self.parsed.emit(parse.intent)
+        self._emit_chat_stage(parse.intent)
+
+    def _emit_chat_stage(self, intent: str) -> None:
+        """Say on ``stage`` whether the chat model must load first (engine thread; nothing is loaded here)."""
+        if intent != "general_chat" or self.holder is None or self.holder.assistant is None:
+            return
+        loaded = self.holder.assistant.loaded_models()
+        self.stage.emit("Thinking…" if any(name.startswith("chat") for name in loaded) else "Loading the chat model…")
+
+
+class FollowUpWorker(AskWorker):
+    """A turn on the current conversation that takes no new utterance.
+
+    ``kind``: "regenerate" (answer the last question again), "continue" (go on with a cut-off answer), "edit"
+    (replace user message ``message_id`` with ``text`` and ask it), "confirm" (answer the pending question:
+    ``yes``). Same signals as :class:`AskWorker`.
+    """
+
+    KINDS = ("regenerate", "continue", "edit", "confirm")
+
+    def __init__(self, kind: str, message_id: int | None = None, text: str = "", yes: bool = False) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, got {kind!r}")
+        if kind == "edit" and (message_id is None or not text.strip()):
+            raise ValueError("edit needs the message id and the new text")
+        super().__init__(text=text or kind)
+        self.kind = kind
+        self.message_id = message_id
+        self.yes = yes
+
+    def execute(self, get: AssistantGetter) -> None:
+        assistant = get()
+        if self.cancel.is_set():
+            return
+        if self.kind != "edit":
+            self._emit_chat_stage("general_chat")
+        if self.kind == "regenerate":
+            turn = assistant.regenerate(on_token=self.token.emit, cancel=self.cancel)
+        elif self.kind == "continue":
+            turn = assistant.continue_reply(on_token=self.token.emit, cancel=self.cancel)
+        elif self.kind == "edit":
+            assert self.message_id is not None
+            turn = assistant.edit_and_resend(self.message_id, self.text or "", self.token.emit, self.cancel)
+        else:
+            turn = assistant.confirm_pending(self.yes, on_token=self.token.emit, cancel=self.cancel)
+        self.finished.emit(turn)
 
 
 class TranscribeWorker(Worker):
@@ -178,7 +225,7 @@ class HistoryWorker(Worker):
         self.limit = limit
 
     def execute(self, get: AssistantGetter) -> None:
-        self.finished.emit(list(get().history.recent(self.limit)))
+        self.finished.emit(list(get().conversation_messages(self.limit)))
 
 
 class CloseWorker(Worker):
