@@ -91,8 +91,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             where = "missing" if r["embedded"] else "no"
         mark = "* " if r["active"] else "  "
         ram = f"{r['ram_mib'] / 1024:.1f} GiB" if r["ram_mib"] >= 1024 else f"{r['ram_mib']} MiB"
-        print(f"{mark}{r['id']:18} {r['kind']:9} {_size(r['size_bytes']):>8} {ram:>8}  {where:11} {r['licence']}")
-    print("(* = in use; sizes are approximate until the hub reports them)")
+        # A downloaded model shows its real size on disk; the others the catalogue's approximate one.
+        size = r["footprint_mib"] * 2**20 if r["installed"] and not r["embedded"] else r["size_bytes"]
+        print(f"{mark}{r['id']:18} {r['kind']:9} {_size(size):>8} {ram:>8}  {where:11} {r['licence']}")
+    print("(* = in use; sizes of models not downloaded are approximate)")
     return 0
 
 
