@@ -19,8 +19,9 @@ from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from jarvis_desktop.config import ChatSettings, Settings, auto_threads
+from jarvis_desktop.config import ChatSettings, Settings
 from jarvis_desktop.errors import BadInputError, JarvisError, ModelNotFoundError
+from jarvis_desktop.llm.threads import ThreadChoice, ThreadPlanner, usable_cores
 from jarvis_desktop.llm.types import ROLES, ChatMessage, ChatStats, validate_messages
 from jarvis_desktop.models import chat_model_path
 
@@ -34,6 +35,11 @@ TOP_P = 0.9
 STOP_SEQUENCES = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "\nUser:", "\nuser\n"]
 #: Tokens kept free between prompt and reply budget (template tokens the estimate may miss).
 SAFETY_TOKENS = 8
+#: The prompt is evaluated in chunks of about this many seconds, checking Stop between them (the first chunk
+#: has FIRST_PROMPT_CHUNK tokens, the next ones are sized from the speed measured so far).
+PROMPT_CHUNK_S = 0.08
+FIRST_PROMPT_CHUNK = 32
+MIN_PROMPT_CHUNK = 8
 
 
 def _check_gguf(path: Path) -> None:
@@ -79,6 +85,11 @@ class LocalChatModel:
         self._formatter: Any = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
+        self._planner = ThreadPlanner(self.options.n_threads)
+        self._threads_set = 0
+        #: The last request's thread choice (threads + the load it was chosen on) and its mid-reply changes.
+        self.last_threads: ThreadChoice | None = None
+        self.thread_changes: list[ThreadChoice] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalChatModel:
@@ -119,11 +130,13 @@ class LocalChatModel:
                     from llama_cpp import Llama
                 except ImportError as exc:  # pragma: no cover - install problem
                     raise JarvisError("llama-cpp-python is not installed", hint="pip install llama-cpp-python") from exc
+                threads = self.options.n_threads if self.options.n_threads > 0 else usable_cores()
                 try:
                     llm = Llama(
                         model_path=str(self.model_path),
                         n_ctx=self.options.n_ctx,
-                        n_threads=auto_threads(self.options.n_threads),
+                        n_threads=threads,  # each request then sets its own count (llm/threads.py)
+                        n_threads_batch=threads,
                         verbose=False,  # also silences llama.cpp's C-level log on stderr
                     )
                 except (ValueError, RuntimeError, OSError) as exc:
@@ -134,6 +147,7 @@ class LocalChatModel:
                         "[chat] model_path to another .gguf file",
                     ) from exc
                 self._formatter = self._make_formatter(llm)
+                self._threads_set = threads
                 self.load_seconds = time.perf_counter() - start
                 self._llm = llm
         return self._llm
@@ -266,46 +280,52 @@ class LocalChatModel:
         start: float,
         prefix: str = "",
     ) -> Iterator[str]:
-        prompt_tokens = self.count_tokens(prompt)
-        raw = self.render(prompt) + prefix if prefix else None
+        from llama_cpp import StoppingCriteriaList
+
         pieces: list[str] = []
         first_token_s: float | None = None
         cancelled = False
+        prompt_tokens = 0
         with self._generate_lock:
-            if cancel is not None and cancel.is_set():
-                cancelled = True
-                chunks: Generator[dict[str, Any], None, None] = _checked(iter(()))
-            elif raw is not None:  # continue a reply begun elsewhere: plain completion on the rendered prompt
+            chunks: Generator[dict[str, Any], None, None] = _checked(iter(()))
+            try:
+                if cancel is not None and cancel.is_set():
+                    cancelled = True
+                    return
+                self._planner.forced = max(0, int(self.options.n_threads))
+                self.last_threads = self._planner.at_start()
+                self.thread_changes = []
+                self._set_threads(llm, self.last_threads.threads)
+                tokens = self._prompt_token_ids(llm, prompt, prefix)
+                prompt_tokens = len(tokens)
+                if not self._evaluate_prompt(llm, tokens, cancel):
+                    cancelled = True
+                    return
+
+                def on_token(_ids: Any, _logits: Any) -> bool:
+                    # called by llama.cpp's loop after each sampled token, on this thread: True ends the reply
+                    if cancel is not None and cancel.is_set():
+                        return True
+                    self._recheck_threads(llm)
+                    return False
+
                 chunks = _checked(
                     llm.create_completion(
-                        raw,
+                        tokens,  # evaluated above: llama.cpp finds the whole prompt cached and samples at once
                         stream=True,
                         max_tokens=max_tokens,
                         temperature=temperature,
                         top_p=TOP_P,
                         repeat_penalty=REPEAT_PENALTY,
                         stop=STOP_SEQUENCES,
+                        stopping_criteria=StoppingCriteriaList([on_token]),
                     )
                 )
-            else:
-                chunks = _checked(
-                    llm.create_chat_completion(
-                        prompt,
-                        stream=True,
-                        max_tokens=max_tokens,
-                        temperature=temperature,
-                        top_p=TOP_P,
-                        repeat_penalty=REPEAT_PENALTY,
-                        stop=STOP_SEQUENCES,
-                    )
-                )
-            try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
                         cancelled = True
                         break
-                    choice = chunk["choices"][0]
-                    text = (choice.get("text") if raw is not None else choice["delta"].get("content")) or ""
+                    text = chunk["choices"][0].get("text") or ""
                     if not pieces and not prefix:
                         text = text.lstrip()
                     if not text:
@@ -314,13 +334,89 @@ class LocalChatModel:
                         first_token_s = time.perf_counter() - start
                     pieces.append(text)
                     yield text
+                else:
+                    cancelled = cancel is not None and cancel.is_set()
             finally:
                 chunks.close()  # stops llama.cpp's decoding loop when the caller breaks off
-                self.last_stats = self._stats(llm, prompt_tokens, "".join(pieces), start, first_token_s, cancelled)
+                self._planner.mark_idle()
+                self.last_stats = self._stats(
+                    llm, prompt_tokens, "".join(pieces), start, first_token_s, cancelled, self._planner.threads
+                )
+
+    def _prompt_token_ids(self, llm: Any, prompt: list[dict[str, str]], prefix: str) -> list[int]:
+        """The prompt's token ids exactly as llama-cpp-python's chat handler makes them (chat template,
+        BOS unless the template adds it, special tokens parsed), with ``prefix`` (a reply begun elsewhere)
+        appended to the rendered text.
+
+        Raises:
+            BadInputError: the prompt does not fit the context window.
+        """
+        add_bos = True
+        if self._formatter is not None:
+            rendered = self._formatter(messages=list(prompt))
+            text, add_bos = str(rendered.prompt), not rendered.added_special
+        else:
+            text = self.render(prompt)
+        tokens: list[int] = llm.tokenize((text + prefix).encode("utf-8"), add_bos=add_bos, special=True)
+        if len(tokens) >= llm.n_ctx():
+            raise BadInputError(
+                f"the chat model cannot process this prompt: {len(tokens)} tokens do not fit its "
+                f"{llm.n_ctx()}-token context window"
+            )
+        return tokens
+
+    def _evaluate_prompt(self, llm: Any, tokens: list[int], cancel: threading.Event | None) -> bool:
+        """Evaluate the prompt tokens not already in llama.cpp's cache, in chunks sized to take about
+        ``PROMPT_CHUNK_S`` each, checking ``cancel`` (and the load) between chunks. The last token is always
+        evaluated, so its logits are fresh for sampling. Returns False when cancelled.
+
+        Raises:
+            BadInputError: llama.cpp failed to evaluate the prompt.
+        """
+        from llama_cpp import Llama
+
+        cached = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        llm.n_tokens = min(cached, len(tokens) - 1)  # eval() drops llama.cpp's cache past n_tokens
+        size = FIRST_PROMPT_CHUNK
+        while llm.n_tokens < len(tokens):
+            if cancel is not None and cancel.is_set():
+                return False
+            chunk = tokens[llm.n_tokens : llm.n_tokens + size]
+            began = time.perf_counter()
+            try:
+                llm.eval(chunk)
+            except RuntimeError as exc:
+                raise BadInputError(f"the chat model cannot process this prompt: {exc}") from exc
+            took = time.perf_counter() - began
+            size = len(chunk) if took <= 0 else int(len(chunk) * PROMPT_CHUNK_S / took)
+            size = max(MIN_PROMPT_CHUNK, min(int(llm.n_batch), size))
+            self._recheck_threads(llm)
+        return True
+
+    def _recheck_threads(self, llm: Any) -> None:
+        """Mid-reply: follow the load (at most every ``recheck_s``; see :mod:`.threads`)."""
+        choice = self._planner.recheck()
+        if choice is not None and choice.threads != self._threads_set:
+            self._set_threads(llm, choice.threads)
+            self.thread_changes.append(choice)
+
+    def _set_threads(self, llm: Any, threads: int) -> None:
+        """Set llama.cpp's decoding and prompt threads of this context (takes effect at the next decode)."""
+        if threads != self._threads_set:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(llm.ctx, threads, threads)
+            self._threads_set = threads
 
     @staticmethod
     def _stats(
-        llm: Any, prompt_tokens: int, reply: str, start: float, first_token_s: float | None, cancelled: bool
+        llm: Any,
+        prompt_tokens: int,
+        reply: str,
+        start: float,
+        first_token_s: float | None,
+        cancelled: bool,
+        threads: int = 0,
     ) -> ChatStats:
         total_s = time.perf_counter() - start
         completion_tokens = len(llm.tokenize(reply.encode("utf-8"), add_bos=False)) if reply else 0
@@ -330,7 +426,7 @@ class LocalChatModel:
             rate = (completion_tokens - 1) / decode_s
         else:
             rate = completion_tokens / total_s if total_s > 0 else 0.0
-        return ChatStats(prompt_tokens, completion_tokens, first, total_s, rate, cancelled)
+        return ChatStats(prompt_tokens, completion_tokens, first, total_s, rate, cancelled, threads)
 
     def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
         """The whole reply as one string (``stream`` joined and stripped); same arguments and errors."""

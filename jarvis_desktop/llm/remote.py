@@ -7,6 +7,11 @@ through the ``openai`` client, streaming.
   attempts, waiting ``backoff_s`` x 2^n s between them. A 401/403 (bad key), 404 (unknown model) or 400 is
   not retried. After the first token nothing is retried: :class:`RemoteInterrupted` carries the text so far,
   so the router can let the local model continue it.
+* Stop (``cancel``): the HTTP request runs on a helper thread (:class:`_Pump`) that hands its chunks over a
+  queue, so the caller stops waiting within ``POLL_S`` of ``cancel.set()`` whatever the network is doing
+  (waiting for the first token, a silent server, a retry's back-off); the stream's socket is shut down at
+  once, so the server sees the client leave (a request still waiting for its response headers is closed as
+  soon as they arrive). A cancelled stream ends quietly (``last_stats.cancelled``), never as an error.
 * The key comes from :mod:`jarvis_desktop.llm.keys`; it is never part of a message or ``repr``.
 """
 
@@ -14,9 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,6 +39,10 @@ if TYPE_CHECKING:
 
 ENV_BASE_URL = "JARVIS_REMOTE_BASE_URL"
 ENV_MODEL = "JARVIS_REMOTE_MODEL"
+#: How often (s) a caller waiting for the network looks at its cancel event.
+POLL_S = 0.02
+#: Extra seconds the caller waits past the client's own read timeout before giving up itself.
+TIMEOUT_GRACE_S = 0.5
 
 
 class RemoteError(JarvisError):
@@ -168,15 +179,21 @@ class RemoteChatModel:
         start = time.perf_counter()
         last: RemoteError | None = None
         self.attempts = 0
+        self.last_stats = None
         for attempt in range(self.remote.retries + 1):
-            if cancel is not None and cancel.is_set():
-                return iter(())
-            if attempt:
+            if attempt and cancel is not None:
+                cancel.wait(self.remote.backoff_s * (2 ** (attempt - 1)))
+            elif attempt:
                 time.sleep(self.remote.backoff_s * (2 ** (attempt - 1)))
+            if cancel is not None and cancel.is_set():
+                return self._cancelled_before_text(start)
             self.attempts = attempt + 1
             try:
-                chunks, first = self._open(clean, budget, temp, start)
-                return self._rest(chunks, first, start, cancel)
+                opened = self._open(clean, budget, temp, cancel)
+                if opened is None:
+                    return self._cancelled_before_text(start)
+                pump, first = opened
+                return self._rest(pump, first, start, cancel)
             except RemoteError as exc:
                 last = exc
                 if not exc.retryable:
@@ -186,13 +203,26 @@ class RemoteChatModel:
             f"{last} (gave up after {self.attempts} attempts)", hint="check the server, or set placement to local"
         )
 
+    def _cancelled_before_text(self, start: float) -> Iterator[str]:
+        """Stop pressed before any text arrived: an empty stream, with cancelled stats."""
+        elapsed = time.perf_counter() - start
+        self.last_stats = ChatStats(0, 0, elapsed, elapsed, 0.0, cancelled=True)
+        return iter(())
+
     def _open(
-        self, messages: list[ChatMessage], max_tokens: int, temperature: float, start: float
-    ) -> tuple[Stream[ChatCompletionChunk], str]:
-        """Start a request and read up to its first text delta; returns (open stream, first text)."""
+        self, messages: list[ChatMessage], max_tokens: int, temperature: float, cancel: threading.Event | None
+    ) -> tuple[_Pump, str] | None:
+        """Start a request and wait for its first text delta; returns (running pump, first text), or None
+        when ``cancel`` was set meanwhile (the request is then abandoned).
+
+        Raises:
+            RemoteError: the request failed, or no text came within ``first_token_timeout_s``.
+        """
         attempt_start = time.perf_counter()
-        try:
-            chunks = self.client.chat.completions.create(
+        limit = self.remote.first_token_timeout_s
+
+        def request() -> Stream[ChatCompletionChunk]:
+            return self.client.chat.completions.create(
                 model=self.remote.model or "default",
                 # validated {"role", "content"} dicts: exactly the shape of openai's message TypedDicts
                 messages=cast("list[ChatCompletionMessageParam]", messages),
@@ -200,46 +230,55 @@ class RemoteChatModel:
                 max_tokens=max_tokens,
                 temperature=temperature,
             )
-            for chunk in chunks:
-                text = _delta(chunk)
-                if text.strip():
-                    return chunks, text.lstrip()
-                if time.perf_counter() - attempt_start > self.remote.first_token_timeout_s:
-                    chunks.close()
-                    raise RemoteError(f"no first token within {self.remote.first_token_timeout_s:g} s", retryable=True)
-            chunks.close()
-            raise RemoteError("the endpoint closed the stream without any text", retryable=True)
-        except RemoteError:
-            raise
-        except Exception as exc:
-            raise self._describe(exc) from exc
 
-    def _rest(
-        self, chunks: Stream[ChatCompletionChunk], first: str, start: float, cancel: threading.Event | None
-    ) -> Iterator[str]:
+        pump = _Pump(request)
+        try:
+            while True:
+                kind, value = pump.get(limit + TIMEOUT_GRACE_S - (time.perf_counter() - attempt_start), cancel)
+                if kind == "cancelled":
+                    pump.stop()
+                    return None
+                if kind == "error":
+                    raise self._describe(value if isinstance(value, BaseException) else RuntimeError(str(value)))
+                if kind == "text" and isinstance(value, str) and value.strip():
+                    return pump, value.lstrip()
+                if kind == "end":
+                    raise RemoteError("the endpoint closed the stream without any text", retryable=True)
+                if kind == "timeout" or time.perf_counter() - attempt_start > limit:
+                    raise RemoteError(
+                        f"remote endpoint {self.remote.base_url} timed out: no first token within {limit:g} s",
+                        retryable=True,
+                    )
+        except BaseException:
+            pump.stop()
+            raise
+
+    def _rest(self, pump: _Pump, first: str, start: float, cancel: threading.Event | None) -> Iterator[str]:
         pieces = [first]
         first_s = time.perf_counter() - start
         cancelled = False
+        silence = self.remote.first_token_timeout_s + TIMEOUT_GRACE_S
         try:
             yield first
-            try:
-                for chunk in chunks:
-                    if cancel is not None and cancel.is_set():
-                        cancelled = True
-                        break
-                    text = _delta(chunk)
-                    if text:
-                        pieces.append(text)
-                        yield text
-            except GeneratorExit:
-                raise
-            except Exception as exc:
+            while True:
+                kind, value = pump.get(silence, cancel)
+                if kind == "cancelled":
+                    cancelled = True
+                    break
+                if kind == "end":
+                    break
+                if kind == "text" and isinstance(value, str):
+                    if value:
+                        pieces.append(value)
+                        yield value
+                    continue
+                cause = value if isinstance(value, BaseException) else TimeoutError(f"no data for {silence:g} s")
                 raise RemoteInterrupted(
-                    f"remote endpoint {self.remote.base_url} failed mid-answer: {self._describe(exc)}", "".join(pieces)
-                ) from exc
+                    f"remote endpoint {self.remote.base_url} failed mid-answer: {self._describe(cause)}",
+                    "".join(pieces),
+                ) from cause
         finally:
-            with contextlib.suppress(Exception):  # closing a broken connection may fail too: it is gone either way
-                chunks.close()
+            pump.stop()  # shuts the socket down: the server sees the client leave
             total = time.perf_counter() - start
             words = len("".join(pieces).split())  # the remote's tokenizer is unknown: ~1.3 tokens per word
             tokens = max(1, round(words * 1.3))
@@ -287,3 +326,74 @@ def _delta(chunk: ChatCompletionChunk) -> str:
     if not chunk.choices:
         return ""
     return chunk.choices[0].delta.content or ""
+
+
+class _Pump:
+    """One streaming request run on a daemon thread, its chunks handed over a queue as ``("text", str)``,
+    then ``("end", None)`` or ``("error", exception)``.
+
+    A socket read blocked in the network cannot be interrupted from another thread, so the caller waits on
+    the queue instead (looking at its cancel event every ``POLL_S``) and can leave at once; :meth:`stop`
+    then shuts the response's socket down (waking the blocked read) and the thread closes the stream.
+    """
+
+    def __init__(self, request: Callable[[], Stream[ChatCompletionChunk]]) -> None:
+        self._items: queue.Queue[tuple[str, object]] = queue.Queue()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._stream: Stream[ChatCompletionChunk] | None = None
+        threading.Thread(target=self._run, args=(request,), name="jarvis-remote-stream", daemon=True).start()
+
+    def _run(self, request: Callable[[], Stream[ChatCompletionChunk]]) -> None:
+        stream: Stream[ChatCompletionChunk] | None = None
+        try:
+            stream = request()
+            with self._lock:
+                self._stream = stream
+            if self._stopped.is_set():
+                return
+            for chunk in stream:
+                if self._stopped.is_set():
+                    return
+                self._items.put(("text", _delta(chunk)))
+            self._items.put(("end", None))
+        except Exception as exc:  # handed to the caller, who turns it into a RemoteError
+            self._items.put(("error", exc))
+        finally:
+            if stream is not None:
+                with contextlib.suppress(Exception):  # a broken connection may fail to close: it is gone anyway
+                    stream.close()
+
+    def get(self, timeout_s: float, cancel: threading.Event | None) -> tuple[str, object]:
+        """The next item; ``("cancelled", None)`` as soon as ``cancel`` is set, ``("timeout", None)`` after
+        ``timeout_s`` seconds without one."""
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        while True:
+            if cancel is not None and cancel.is_set():
+                return "cancelled", None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout", None
+            try:
+                return self._items.get(timeout=min(POLL_S, left) if cancel is not None else left)
+            except queue.Empty:
+                continue
+
+    def stop(self) -> None:
+        """Abandon the request: the thread stops at its next chunk, and an open response's socket is shut
+        down now (so a read blocked on it returns and the server sees the disconnect)."""
+        self._stopped.set()
+        with self._lock:
+            stream = self._stream
+        if stream is not None:
+            _shutdown_socket(stream)
+
+
+def _shutdown_socket(stream: Stream[ChatCompletionChunk]) -> None:
+    """Shut down the TCP socket under an open openai/httpx stream (best effort; a no-op when the transport
+    does not expose it)."""
+    with contextlib.suppress(Exception):
+        network = stream.response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        if isinstance(sock, socket.socket):
+            sock.shutdown(socket.SHUT_RDWR)

@@ -255,12 +255,23 @@ class ChatRouter:
             except RemoteError as exc:
                 if not self.settings.remote.fallback_local:
                     raise
+                if cancel is not None and cancel.is_set():  # Stop was pressed: no local answer either
+                    return self._stopped(info, t0)
                 self._notice(info, f"{exc.user_message()} — answered locally", on_notice)
+        elif cancel is not None and cancel.is_set():  # stopped before it began: do not load the model for nothing
+            return self._stopped(info, t0)
         info.switch_s += self.load_local()
         self.registry.used(self.model_name, "local")
         deltas = self.local.stream(messages, **kwargs)
         info.runtime = self.local.kind
         return self._finish(deltas, self.local, info)
+
+    @staticmethod
+    def _stopped(info: RouteInfo, t0: float) -> Iterator[str]:
+        """An empty stream for a request whose ``cancel`` was set before any text (cancelled stats)."""
+        elapsed = time.perf_counter() - t0
+        info.stats = ChatStats(0, 0, elapsed, elapsed, 0.0, cancelled=True)
+        return iter(())
 
     def _notice(self, info: RouteInfo, text: str, on_notice: NoticeCallback | None) -> None:
         info.notice, info.fallback, info.backend = text, True, "local"
@@ -290,6 +301,10 @@ class ChatRouter:
         except RemoteInterrupted as exc:
             if not self.settings.remote.fallback_local:
                 raise
+            cancel = kwargs["cancel"]
+            if cancel is not None and cancel.is_set():  # Stop was pressed: keep what arrived, do not continue it
+                info.stats = remote.last_stats
+                return
             partial = exc.partial
             self._notice(info, f"{exc.user_message()} — the local model finished the answer", on_notice)
         try:

@@ -26,7 +26,9 @@ class ChatStats:
     (prompt building and evaluation included; a first call's model loading is not: see
     ``LocalChatModel.load_seconds``); ``total_s``: seconds from the call to the end of the stream;
     ``tokens_per_s``: decoding speed after the first token, (completion_tokens - 1) / (total_s - first_token_s)
-    (completion_tokens / total_s for a one-token reply); ``cancelled``: the stream was stopped early.
+    (completion_tokens / total_s for a one-token reply); ``cancelled``: the stream was stopped early;
+    ``threads``: CPU threads the backend decoded with at the end of the reply (0 = not applicable/unknown:
+    remote, mlx).
     """
 
     prompt_tokens: int
@@ -35,9 +37,10 @@ class ChatStats:
     total_s: float
     tokens_per_s: float
     cancelled: bool = False
+    threads: int = 0
 
     def to_dict(self) -> dict[str, int | float | bool]:
-        """Plain dict for chat-history meta / JSON output (seconds rounded to ms)."""
+        """Plain dict for chat-history meta / JSON output (seconds rounded to ms; ``threads`` only when known)."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -45,7 +48,7 @@ class ChatStats:
             "total_s": round(self.total_s, 3),
             "tokens_per_s": round(self.tokens_per_s, 1),
             "cancelled": self.cancelled,
-        }
+        } | ({"threads": self.threads} if self.threads else {})
 
     def figures(self) -> dict[str, int | float]:
         """The five figures unrounded (``prompt_tokens`` ... ``tokens_per_s``), as a reply's ``stats``."""
