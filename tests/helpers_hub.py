@@ -10,7 +10,8 @@ It answers what ``huggingface_hub.get_hf_file_metadata`` and a resuming download
 * ``HEAD|GET /cdn/{sha256}``: the bytes, with ``Range: bytes=N-`` answered 206 + ``Content-Range``.
 
 Knobs for failure tests: ``drop_after[key] = n`` (the next GET of that file stops after n body bytes and closes the
-connection), ``corrupt`` (serve the file with one byte flipped, same headers), ``chunk_delay_s`` (sleep after each
+connection), ``stall_after[key] = n`` (the next GET stops sending for ``stall_s`` seconds after n bytes: a hung
+server), ``corrupt`` (serve the file with one byte flipped, same headers), ``chunk_delay_s`` (sleep after each
 64 KiB), ``size_override[key]`` (announce another size). ``served[key]`` counts the body bytes sent per file,
 ``responses`` has one ``{"key", "range", "sent"}`` per GET body (a response still being written when the client
 hangs up keeps counting into its own record, not a later one) and ``requests`` logs ``(method, path, range header)``.
@@ -70,6 +71,8 @@ class FakeHub:
         self.requests: list[tuple[str, str, str | None]] = []
         self.responses: list[dict[str, object]] = []
         self.drop_after: dict[str, int] = {}
+        self.stall_after: dict[str, int] = {}
+        self.stall_s = 20.0
         self.corrupt: set[str] = set()
         self.size_override: dict[str, int] = {}
         self.chunk_delay_s = 0.0
@@ -101,6 +104,7 @@ class FakeHub:
         self.requests.clear()
         self.responses = []
         self.drop_after.clear()
+        self.stall_after.clear()
         self.corrupt.clear()
         self.size_override.clear()
         self.chunk_delay_s = 0.0
@@ -223,6 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_body(self, hub_file: HubFile, start: int, end: int) -> None:
         drop = self.hub.drop_after.pop(hub_file.key, None)
+        stall = self.hub.stall_after.pop(hub_file.key, None)
         record: dict[str, object] = {"key": hub_file.key, "range": self.headers.get("Range"), "sent": 0}
         self.hub.responses.append(record)
         flip_at = hub_file.size // 2 if hub_file.key in self.hub.corrupt else -1
@@ -251,6 +256,9 @@ class _Handler(BaseHTTPRequestHandler):
                         self.connection.shutdown(socket.SHUT_RDWR)
                         self.close_connection = True
                         return
+                    if stall is not None and sent >= stall:
+                        stall = None
+                        time.sleep(self.hub.stall_s)
                     if self.hub.chunk_delay_s:
                         time.sleep(self.hub.chunk_delay_s)
         except (BrokenPipeError, ConnectionResetError):

@@ -190,6 +190,33 @@ def test_cancel_stops_within_half_a_second_and_the_next_run_resumes(hub, setting
     assert file_digests(path) == file_digests(embedded_chat_gguf())
 
 
+def test_cancel_cuts_a_stalled_transfer_at_once(hub, settings):
+    settings.downloads.timeout_s = 30.0  # the stall alone would take this long to give up
+    hub.stall_after[CHAT_KEY] = 5 * 2**20
+    part = catalog.entry_dir(CHAT, settings) / (CHAT.filename + PART_SUFFIX)
+    cancel = threading.Event()
+    result: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            catalog.download(CHAT, settings, cancel=cancel)
+        except BaseException as exc:
+            result.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not (hub.responses and hub.responses[-1]["sent"] == 5 * 2**20) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # the server has gone silent
+    pressed = time.monotonic()
+    cancel.set()
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - pressed < 0.5
+    assert isinstance(result[0], Cancelled) and "resume" in str(result[0])
+    assert part.stat().st_size == 5 * 2**20
+
+
 def test_corrupt_file_is_rejected_and_deleted(hub, settings):
     hub.corrupt.add(CHAT_KEY)  # one byte flipped, the original sha256 in the headers
     with pytest.raises(catalog.ChecksumMismatchError, match="corrupt.*deleted"):

@@ -8,8 +8,9 @@ streamed GET on that session, because ``hf_hub_download`` has no cancel and writ
 * files go to ``<models dir>/<entry id>/`` (:func:`~jarvis_desktop.catalog.installed.entry_dir`), each first as
   ``<name>.part``; an interrupted or cancelled download leaves the ``.part`` file and the next call continues it
   with an HTTP ``Range`` request (a server that ignores the range gets the file from the start, no bytes doubled);
-* the cancel ``Event`` is checked between network reads (every 64 KiB at most), so the transfer stops within a
-  fraction of a second; a stalled server is given up after ``[downloads] timeout_s``;
+* the cancel ``Event`` is checked between network reads (every 64 KiB at most), and a watcher shuts the socket down
+  when it is set, so the transfer stops within a fraction of a second even while the server stalls; a server that
+  sends nothing for ``[downloads] timeout_s`` is given up (resumable);
 * each finished file is checked against the catalogue's SHA-256, else the hub's LFS SHA-256, else the hub's git
   SHA-1; a mismatch deletes the file and raises :class:`ChecksumMismatchError`;
 * free disk space is checked before anything is written (:func:`check_disk_space`);
@@ -29,9 +30,11 @@ import logging
 import os
 import re
 import shutil
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -327,6 +330,30 @@ def _check_range_reply(response: httpx2.Response, rf: RemoteFile, have: int) -> 
     return 0
 
 
+@contextmanager
+def _abort_on_cancel(response: httpx2.Response, cancel: threading.Event) -> Iterator[None]:
+    """While the body streams, a watcher shuts the connection's socket down as soon as ``cancel`` is set, so a read
+    blocked on a stalled server returns at once (closing the socket from another thread would not wake it)."""
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.is_set():
+            if cancel.wait(0.05):
+                try:
+                    sock = response.extensions["network_stream"].get_extra_info("socket")
+                    sock.shutdown(socket.SHUT_RDWR)
+                except (KeyError, AttributeError, OSError):  # no socket to reach: the next read sees the event
+                    pass
+                return
+
+    watcher = threading.Thread(target=watch, name="jarvis-download-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+
+
 def _transfer(
     session: httpx2.Client,
     rf: RemoteFile,
@@ -350,8 +377,15 @@ def _transfer(
         have = 0
     if have == rf.size:
         return
+
+    def cancelled() -> Cancelled:
+        return Cancelled(
+            f"download cancelled: {_fmt_bytes(report.done_other + have)} of {_fmt_bytes(report.total)} kept; "
+            "download again to resume"
+        )
+
     try:
-        with _open_range(session, rf, have, headers, timeout_s) as response:
+        with _open_range(session, rf, have, headers, timeout_s) as response, _abort_on_cancel(response, cancel):
             start = _check_range_reply(response, rf, have)
             have = start
             with part.open("r+b" if start else "wb") as out:
@@ -359,25 +393,26 @@ def _transfer(
                 out.truncate()
                 for chunk in response.iter_bytes():
                     if cancel.is_set():
-                        raise Cancelled(
-                            f"download cancelled: {_fmt_bytes(report.done_other + have)} of "
-                            f"{_fmt_bytes(report.total)} kept; download again to resume"
-                        )
+                        raise cancelled()
                     out.write(chunk)
                     have += len(chunk)
                     if have > rf.size:
                         raise DownloadError(f"the server sent more than the announced {rf.size} bytes of {rf.name}")
                     report(rf.name, have)
-    except httpx2.TimeoutException as exc:
-        raise DownloadError(
-            f"the download of {rf.name} stalled ({timeout_s:g} s without data) after {_fmt_bytes(have)} of "
-            f"{_fmt_bytes(rf.size)}; download again to resume"
-        ) from exc
     except httpx2.TransportError as exc:
+        if cancel.is_set():  # the watcher cut the connection
+            raise cancelled() from None
+        if isinstance(exc, httpx2.TimeoutException):
+            raise DownloadError(
+                f"the download of {rf.name} stalled ({timeout_s:g} s without data) after {_fmt_bytes(have)} of "
+                f"{_fmt_bytes(rf.size)}; download again to resume"
+            ) from exc
         raise DownloadError(
             f"the download of {rf.name} was interrupted after {_fmt_bytes(have)} of {_fmt_bytes(rf.size)} "
             f"({exc}); download again to resume"
         ) from exc
+    if cancel.is_set() and have != rf.size:
+        raise cancelled()
     if have != rf.size:
         raise DownloadError(
             f"the download of {rf.name} ended after {have} of {rf.size} bytes; download again to resume"
