@@ -130,6 +130,8 @@ TurnRunner = Callable[[Assistant, datetime | None, TokenCallback | None], Turn]
 
 def _ask(args: argparse.Namespace, run: TurnRunner) -> int:
     assistant = Assistant(record_history=False)
+    # A one-shot command cannot take the follow-up "yes" an unsure action would wait for: it acts (see --dry-run).
+    assistant.settings.nlu.confirm_below = 0.0
     now = parse_now(args.now)
     streamed = not args.json
     printed: list[str] = []

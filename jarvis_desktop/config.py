@@ -165,7 +165,9 @@ class NluSettings:
     ``fallback_threshold``: FastText probability below which the LoRA model decides the intent; negative =
     the value chosen on validation and recorded with the adapter (``training_metadata.json`` ``routing``).
     ``confirm_below``: an action whose intent confidence is below this is asked about first ("Set a reminder
-    ...? Yes / No, just answer") instead of carried out; 0 = never ask.
+    ...? Yes / No, just answer") instead of carried out; 0 = never ask. 0.95 was chosen on a calibration set
+    (bench/confirm_threshold.py: the highest value asking about at most 10 % of its commands; it asks about 5 %)
+    and checked on held-out sets: 1 of 104 chat-like requests still acts silently, 4.6 % of 452 commands are asked.
     """
 
     model_dir: str = ""
@@ -173,7 +175,7 @@ class NluSettings:
     fallback: str = "auto"
     adapter_dir: str = ""
     fallback_threshold: float = -1.0
-    confirm_below: float = 0.0
+    confirm_below: float = 0.95
 
 
 @dataclass

@@ -220,6 +220,27 @@ def test_heard_turns_are_recorded_in_the_chat_history(verifier, cache, tmp_path,
 
 
 @pytest.mark.slow
+def test_an_unsure_spoken_command_is_asked_about_and_a_spoken_yes_carries_it_out(
+    verifier, cache, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(tmp_path / "home"))
+    settings = Settings()
+    settings.nlu.confirm_below = 1.01  # every action counts as unsure here
+    parts: list[str | float] = ["hey jarvis", 0.6, "take a note buy some milk", 2.0, "yes please"]
+    wav = make_clip(parts, cache, tmp_path / "confirm.wav")
+    asking = Assistant(settings)
+    try:
+        events, _ = run_session(asking, verifier, wav, dry_run=False, follow_up_s=5.0, partials=False)
+        replies = of(events, ReplyEvent)
+        assert [r.reply_kind for r in replies] == ["confirm", "done"], [r.text for r in replies]
+        assert replies[0].text.startswith("Save the note") and "Yes / No" in replies[0].text
+        [note] = asking.action_context().notes.list()  # stored only after the spoken yes
+        assert "milk" in note.text
+    finally:
+        asking.close()
+
+
+@pytest.mark.slow
 def test_short_pause_inside_a_sentence_does_not_cut_it(assistant, verifier, cache, tmp_path):
     wav = make_clip(["set a timer", 0.3, "for ten minutes"], cache, tmp_path / "pause.wav")
     events, _ = run_session(assistant, verifier, wav, wake_word=False)
