@@ -11,6 +11,7 @@ import pytest
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.nlu import vocab
 from jarvis_desktop.nlu.datekeys import DateSpan, extract_date_keys, extract_date_spans
+from jarvis_desktop.nlu.lora_format import parse_answer
 
 CASES = [
     # --- spec examples
@@ -637,3 +638,18 @@ def test_extraction_is_fast():
 )
 def test_unseen_phrasing_defects(text, intent, expected):
     assert extract_date_keys(text, intent=intent) == expected
+
+
+def test_vocabulary_2_1_has_the_seconds_pattern_everywhere_keys_are_validated():
+    data = vocab.vocabulary_json()
+    assert data["version"] == "2.1"
+    names = {p["name"]: p["regex"] for p in data["dynamic_patterns"]}
+    assert names["in_N_seconds"] == r"^in_(\d+)_seconds$"
+    assert vocab.is_valid_key("in_30_seconds") and vocab.is_valid_key("in_150_seconds")
+    assert not any(vocab.is_valid_key(k) for k in ("in_30_second", "in_-3_seconds", "in_1.5_seconds", "in__seconds"))
+    # rule 7 in the LoRA fallback: an answer with a seconds key keeps it
+    answer = parse_answer('timer_set","date_keys":["in_90_seconds","in_9_hours"]}')
+    assert answer is not None and answer.intent == "timer_set" and answer.date_keys == ["in_90_seconds"]
+    assert vocab.offset_key(90) == "in_90_seconds" and vocab.offset_key(120) == "in_2_minutes"
+    assert vocab.offset_key(0) is None and vocab.offset_seconds("in_2_minutes") == 120
+    assert vocab.offset_seconds("in_2_days") is None and vocab.offset_seconds("at_3pm") is None
