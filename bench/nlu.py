@@ -40,7 +40,7 @@ os.environ.setdefault("JARVIS_DESKTOP_HOME", tempfile.mkdtemp(prefix="jarvis-ben
 
 from jarvis_desktop.nlu import vocab  # noqa: E402
 from jarvis_desktop.nlu.evaluate import EVAL_NOW, load_rows  # noqa: E402
-from jarvis_desktop.nlu.resolve import format_when, resolve_when  # noqa: E402
+from jarvis_desktop.nlu.resolve import when_text  # noqa: E402
 
 FALLBACK_SOURCES = ("lora", "fallback")
 
@@ -68,9 +68,7 @@ def measure_engine(rows: list[dict]) -> dict:
         ms = (time.perf_counter() - t0) * 1000.0
         (slow if res.source in FALLBACK_SOURCES else fast).append(ms)
         sources[res.source] = sources.get(res.source, 0) + 1
-        gold_when = (
-            r["when"] if "when" in r else (format_when(resolve_when(r["date_keys"], now)) if r["date_keys"] else None)
-        )
+        gold_when = r["when"] if "when" in r else (when_text(r["date_keys"], now) if r["date_keys"] else None)
         intent_ok += res.intent == r["intent"]
         keys_ok += res.date_keys == list(r["date_keys"])
         when_ok += res.when == gold_when
