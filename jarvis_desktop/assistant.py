@@ -297,6 +297,47 @@ class Assistant:
         """
         return activate_adapter(name, engine=self.nlu, settings=self.settings)
 
+    def apply_settings(self, new: Settings) -> list[str]:
+        """Take new settings without a restart (the Settings window; call on the engine thread, between turns).
+
+        A changed chat model (``[chat] model_path``, ``model_id``, ``backend``, ``n_ctx``, ``mlx_model_path``) is
+        unloaded and the new one loaded at once (so the next answer does not wait); a changed speech model or
+        language rebuilds speech-to-text at its next use; ``[remote]`` / ``[monitor]`` go to the router; every
+        other setting (time zone, weather location, system prompt, temperature, answer length ...) is read
+        where it is used. Returns what was swapped ("chat model", "speech-to-text").
+
+        Raises:
+            ModelNotFoundError: the new chat model cannot be loaded (the settings are kept: the next request says
+                the same).
+        """
+        old, swapped = self.settings, []
+        chat_keys = ("model_path", "model_id", "backend", "n_ctx", "mlx_model_path")
+        chat_changed = any(getattr(old.chat, k) != getattr(new.chat, k) for k in chat_keys)
+        stt_keys = ("model", "model_path", "language", "compute_type")
+        stt_changed = any(getattr(old.stt, k) != getattr(new.stt, k) for k in stt_keys)
+        self.settings = new
+        nlu_keys = ("model_dir", "fallback", "adapter_dir", "fallback_threshold")
+        with self._lock:
+            router = self._router
+            if any(getattr(old.nlu, k) != getattr(new.nlu, k) for k in nlu_keys):
+                self._nlu = None  # rebuilt at the next utterance
+            if self._chat is not None and hasattr(self._chat, "options"):
+                self._chat.options = new.chat  # system prompt, temperature, answer length: the next reply
+            if stt_changed:
+                self._stt = None
+                swapped.append("speech-to-text")
+            if chat_changed:
+                self._chat = None
+        if router is not None:
+            router.settings = new
+            router.reconfigure(new.remote, new.monitor)
+            if chat_changed:
+                router.swap_local()
+        if chat_changed:
+            swapped.append("chat model")
+            self.chat_router.load_local()
+        return swapped
+
     def timezone(self) -> tzinfo | None:
         """The configured IANA zone (``[nlu] timezone``), or None for the system's local zone."""
         if not self.settings.nlu.timezone:

@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
+from jarvis_desktop.catalog.entries import get_entry
 from jarvis_desktop.config import MonitorSettings, RemoteSettings, Settings
-from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.backends import ChatBackend, LocalChatBackend, make_local_backend
 from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, RemoteInterrupted
 from jarvis_desktop.llm.types import ChatMessage, ChatStats
@@ -67,6 +68,17 @@ class RouteInfo:
             "fallback": self.fallback,
             "switch_s": round(self.switch_s, 3),
         }
+
+
+def catalog_ram_mib(model_id: str) -> float | None:
+    """The catalogue's resident-memory figure for the chat model ``model_id`` (MiB), used by the placement policy
+    instead of the file-size estimate; None for a model outside the catalogue."""
+    if not model_id:
+        return None
+    try:
+        return float(get_entry(model_id).ram_mib)
+    except BadInputError:
+        return None
 
 
 class ChatRouter:
@@ -114,7 +126,8 @@ class ChatRouter:
             self._local = self._local_factory()
         if not self._registered:
             self._registered = True
-            self.registry.register(self.model_name, self._local.kind, self._local.model_path)
+            estimate = catalog_ram_mib(self.settings.chat.model_id)
+            self.registry.register(self.model_name, self._local.kind, self._local.model_path, estimate_mib=estimate)
             if self._local.loaded:
                 self.registry.update(self.model_name, state="loaded")
         return self._local
@@ -184,6 +197,15 @@ class ChatRouter:
         """Stop re-running the policy on monitor samples."""
         self._watching = False
         self.monitor.remove_listener(self._on_sample)
+
+    def swap_local(self) -> None:
+        """Unload and forget the local backend, so the next request builds it again from the factory (the chat
+        model chosen in Settings, without a restart). Call it on the engine thread, between requests."""
+        old, name = self._local, self.model_name
+        self._local, self._registered = None, False
+        if old is not None:
+            old.unload()
+            self.registry.unloaded(name)
 
     def reconfigure(self, remote: RemoteSettings | None = None, monitor: MonitorSettings | None = None) -> None:
         """Apply new ``[remote]`` / ``[monitor]`` settings (the GUI's Settings dialog): rebuilds the remote

@@ -730,15 +730,42 @@ class MainWindow(QMainWindow):
         self.engine.submit(worker)
 
     def apply_settings(self, settings: Settings) -> None:
-        """Hand new [remote]/[monitor] settings to the engine thread's router (no wait on the GUI thread); new
-        [speech] settings replace the reply voice (a running hands-free session keeps its own until restarted)."""
+        """Apply saved settings without a restart: the engine thread takes them (a new chat model is swapped in
+        and loaded, a new speech model at its next use: :meth:`Assistant.apply_settings`); a new microphone opens
+        at the next push-to-talk; a new hotkey is grabbed; new [speech] settings replace the reply voice. A running
+        hands-free session keeps its microphone and wake settings until it is turned off and on again."""
         if not self.closed:
-            self.engine.submit(ApplySettingsWorker(settings))
+            old = self._settings
+            self._settings = settings
+            worker = ApplySettingsWorker(settings)
+            worker.applied.connect(self._on_settings_applied)
+            worker.failed.connect(self.show_error)
+            if "chat model" in self._swaps(old, settings):
+                self._set_status("busy", "Loading the new chat model…")
+            self.engine.submit(worker)
+            self.mic.reconfigure(settings.audio)
+            if old is None or old.voice.hotkey != settings.voice.hotkey:
+                if self.hotkey_bridge is not None:
+                    self.hotkey_bridge.stop()
+                    self.hotkey_bridge = None
+                self._start_hotkey(settings.voice.hotkey)
             self.reply_voice.apply(settings.speech)
             if self.tray is not None:
                 self.tray.speak_action.blockSignals(True)
                 self.tray.speak_action.setChecked(self.reply_voice.enabled)
                 self.tray.speak_action.blockSignals(False)
+
+    @staticmethod
+    def _swaps(old: Settings | None, new: Settings) -> list[str]:
+        """What the engine will reload for ``new`` (for the status line while it does)."""
+        if old is None:
+            return []
+        changed = (old.chat.model_path, old.chat.model_id) != (new.chat.model_path, new.chat.model_id)
+        return ["chat model"] if changed else []
+
+    def _on_settings_applied(self, swapped: list[str]) -> None:
+        text = "Settings applied" + (f": {' and '.join(swapped)} switched" if swapped else "")
+        self._set_status("ready" if not self.busy else None, text + ".")
 
     def _open_settings(self) -> None:
         dialog = SettingsDialog(self)

@@ -1,14 +1,20 @@
-"""Settings dialog: offload (remote endpoint URL, model name, API key (stored in the OS keyring, never in
-``settings.toml``), placement (auto / always local / always remote), memory thresholds and timeouts) and voice
-(the "hey Jarvis" wake word on/off, its sensitivity, the follow-up window, the global hotkey with what
-:func:`jarvis_desktop.voice.hotkey.probe` says about it, and the wake-word models' licence).
+"""Settings dialog, one tab per area, so a user never edits a file:
 
-``probe()`` may connect to the X server or wait up to ~2 s on D-Bus (Wayland), so it runs on a short background
-thread and its answer fills a label when it comes. Save writes ``[remote]``, ``[monitor]`` and ``[voice]`` into
-``settings.toml`` (other sections are kept as they are in
-the file), stores the key on a short background thread (a keyring may wait on D-Bus; the GUI does not),
-then emits ``saved(Settings)``; :meth:`jarvis_desktop.ui.main_window.MainWindow.apply_settings` hands the new
-sections to the engine thread with :class:`ApplySettingsWorker`. Errors show in the dialog, in red.
+* General: time zone, weather location (``settings_general_page.py``);
+* Chat: the model from the catalogue, downloaded here with progress and Cancel, the system prompt, temperature and
+  answer length (``settings_chat_page.py``);
+* Speech: speech-to-text model and language, the microphone with a level test (``settings_speech_page.py``);
+* Remote: endpoint URL, model name, API key (stored in the OS keyring, never in ``settings.toml``), placement
+  (auto / always local / always remote), timeouts; Memory: the placement policy's thresholds;
+* Listening: the "hey Jarvis" wake word on/off, its sensitivity, the follow-up window, the global hotkey with what
+  :func:`jarvis_desktop.voice.hotkey.probe` says about it, and the wake-word models' licence;
+* Spoken replies: on/off, volume, speed, barge-in, the output device, the voice's licence.
+
+``probe()`` may connect to the X server or wait up to ~2 s on D-Bus (Wayland), and PortAudio may take a second to
+list devices, so both run on short background threads and fill their fields when they answer. Save writes every
+section into ``settings.toml``, stores the key on a short background thread (a keyring may wait on D-Bus; the GUI
+does not), then emits ``saved(Settings)``; :meth:`jarvis_desktop.ui.main_window.MainWindow.apply_settings` hands
+them to the engine thread with :class:`ApplySettingsWorker` (no restart). Errors show in the dialog, in red.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ from jarvis_desktop.config import Settings, load_settings, save_settings
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.keys import set_api_key
 from jarvis_desktop.tts.hibari_voice import LICENCE as VOICE_LICENCE
+from jarvis_desktop.tts.output_device import list_output_devices
+from jarvis_desktop.ui.settings_chat_page import ChatSettingsPage
+from jarvis_desktop.ui.settings_general_page import GeneralSettingsPage
+from jarvis_desktop.ui.settings_speech_page import SpeechSettingsPage
 from jarvis_desktop.ui.workers import AssistantGetter, Worker
 from jarvis_desktop.voice.hotkey import probe
 from jarvis_desktop.voice.hotkey_types import HotkeySupport, parse_hotkey
@@ -70,8 +80,15 @@ class _ProbeRelay(QObject):
     done = Signal(object)
 
 
+class _OutputsRelay(QObject):
+    """Carries the output device names from PortAudio's thread to the GUI thread."""
+
+    done = Signal(list)
+
+
 class SettingsDialog(QDialog):
-    """Edit ``[remote]``, ``[monitor]`` and ``[voice]``. ``saved(object)`` carries the new :class:`Settings`.
+    """Edit every setting a user needs (see the module docstring). ``saved(object)`` carries the new
+    :class:`Settings`.
 
     Args:
         settings: the values to show (default: read ``settings.toml``).
@@ -130,6 +147,12 @@ class SettingsDialog(QDialog):
         form.addRow("", self.fallback)
         self.tabs = QTabWidget()  # one page per area: the dialog must fit a 768-pixel-high screen
         layout.addWidget(self.tabs)
+        self.general_page = GeneralSettingsPage(self._settings)
+        self.chat_page = ChatSettingsPage(self._settings)
+        self.speech_page = SpeechSettingsPage(self._settings)
+        self.tabs.addTab(self.general_page, "General")
+        self.tabs.addTab(self.chat_page, "Chat")
+        self.tabs.addTab(self.speech_page, "Speech")
         self.tabs.addTab(remote, "Remote")
 
         policy = QGroupBox("Memory policy (a model needs N x its size free, plus the buffer)")
@@ -218,9 +241,16 @@ class SettingsDialog(QDialog):
         self.barge_in = QCheckBox('"Hey Jarvis" or the hotkey stops Jarvis talking and listens')
         self.barge_in.setChecked(sp.barge_in)
         form.addRow("Interrupt", self.barge_in)
-        self.output_device = QLineEdit(sp.device)
+        self.output_device = QComboBox()
+        self.output_device.setObjectName("outputDevice")
+        self.output_device.setEditable(True)
+        self.output_device.addItem("")
+        self.output_device.setCurrentText(sp.device)
         self.output_device.setPlaceholderText("system default")
         form.addRow("Output device", self.output_device)
+        outputs = _OutputsRelay()  # no parent: it outlives a dialog closed before PortAudio answered
+        outputs.done.connect(self._on_outputs)
+        threading.Thread(target=_list_outputs, args=(outputs,), name="jarvis-list-outputs", daemon=True).start()
         voice = QLabel(f'Voice: hibari "heart" (English, 24 kHz), licence {VOICE_LICENCE}, derived from Kokoro.')
         voice.setObjectName("voiceLicence")
         voice.setWordWrap(True)
@@ -228,17 +258,31 @@ class SettingsDialog(QDialog):
         column.addWidget(voice)
         return group
 
+    def _on_outputs(self, names: list[str]) -> None:
+        current = self.output_device.currentText()
+        for name in names:
+            if self.output_device.findText(name) < 0:
+                self.output_device.addItem(name)
+        self.output_device.setCurrentText(current)
+
     def _on_probed(self, support: HotkeySupport) -> None:
         self.hotkey_support = support
         self.hotkey_status.setText(describe_hotkey_support(support))
         self.adjustSize()  # the probe's answer can take more lines than the placeholder
 
     def values(self) -> Settings:
-        """A copy of the settings with the dialog's [remote], [monitor], [voice] and [speech] values.
+        """A copy of the settings with every tab's values.
 
         Raises:
-            BadInputError: a base URL that is not http(s)://, or a hotkey :func:`parse_hotkey` refuses.
+            BadInputError: a base URL that is not http(s)://, a hotkey :func:`parse_hotkey` refuses, an unknown
+                time zone, or a chat model chosen but not downloaded yet.
         """
+        waiting = self.chat_page.pending_choice()
+        if waiting is not None:
+            raise BadInputError(f"{waiting} is not downloaded yet: press Download first, or choose an installed model")
+        nlu, weather = self.general_page.values(self._settings)
+        stt, audio = self.speech_page.values(self._settings)
+        chat = self.chat_page.values(self._settings)
         url = self.base_url.text().strip()
         if url and not url.startswith(("http://", "https://")):
             raise BadInputError(f"the base URL must start with http:// or https://, got {url!r}")
@@ -274,9 +318,20 @@ class SettingsDialog(QDialog):
             rate=self.rate.value(),
             barge_in=self.barge_in.isChecked(),
             speak_chat=self.speak_chat.isChecked(),
-            device=self.output_device.text().strip(),
+            device=self.output_device.currentText().strip(),
         )
-        return dataclasses.replace(self._settings, remote=remote, monitor=monitor, voice=voice, speech=speech)
+        return dataclasses.replace(
+            self._settings,
+            remote=remote,
+            monitor=monitor,
+            voice=voice,
+            speech=speech,
+            nlu=nlu,
+            weather=weather,
+            stt=stt,
+            audio=audio,
+            chat=chat,
+        )
 
     def save(self) -> None:
         """Validate, write the file, store/remove the key on a thread; ``saved`` is emitted when all is done."""
@@ -316,17 +371,30 @@ class SettingsDialog(QDialog):
         self.error.show()
 
 
+def _list_outputs(relay: _OutputsRelay) -> None:
+    """Background thread: the output device names (none when PortAudio cannot list them)."""
+    try:
+        names = list_output_devices()
+    except JarvisError:
+        names = []
+    relay.done.emit(names)
+
+
 def _run_probe(probe_hotkey: Callable[[], HotkeySupport], relay: _ProbeRelay) -> None:
     """Background thread: run the probe (it never raises) and hand its answer to the GUI thread."""
     relay.done.emit(probe_hotkey())
 
 
 class ApplySettingsWorker(Worker):
-    """Engine-thread job: give the Assistant's chat router new ``[remote]`` / ``[monitor]`` settings."""
+    """Engine-thread job: hand the Assistant the saved settings (:meth:`~jarvis_desktop.assistant.Assistant.
+    apply_settings`: a new chat model is swapped in and loaded, a new speech model at its next use);
+    ``applied(list)`` names what was swapped."""
+
+    applied = Signal(list)
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
 
     def execute(self, get: AssistantGetter) -> None:
-        get().chat_router.reconfigure(self.settings.remote, self.settings.monitor)
+        self.applied.emit(get().apply_settings(self.settings))

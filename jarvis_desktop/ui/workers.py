@@ -345,6 +345,12 @@ class MicController(QObject):
         if self._capture is not None and was_wanted:
             self._safe(self._capture.end_utterance)
 
+    def reconfigure(self, settings: AudioSettings) -> None:
+        """Use ``settings`` (a new device): the open stream closes and the next ``begin()`` opens the new one."""
+        self._settings = settings
+        if self._capture is not None and not self._want_utterance:
+            self.close()
+
     def close(self) -> None:
         """Close the input stream (on a background thread; returns at once)."""
         capture, self._capture = self._capture, None
