@@ -150,3 +150,12 @@ def test_the_gui_process_never_imports_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_job_errors_point_at_the_tabs_resume_button_not_the_command_line():
+    from jarvis_desktop.ui.training_tab.tab import for_this_tab
+
+    stored = "Jarvis was closed while the job ran; resume it with: jarvis-desktop jobs resume 12"
+    shown = for_this_tab(stored)
+    assert "jarvis-desktop" not in shown and "press Resume" in shown
+    assert for_this_tab("the data file is empty") == "the data file is empty"

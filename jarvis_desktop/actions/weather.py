@@ -185,7 +185,7 @@ def answer_weather(parse: ParseResult, ctx: ActionContext) -> ActionResult:
     if not place:
         return refused(
             parse.intent,
-            'Where? Set [weather] location in the settings (e.g. "Lisbon"), or ask “weather in Lisbon”.',
+            'Where? Set the weather location in Settings (General tab, e.g. "Lisbon"), or ask “weather in Lisbon”.',
             "Weather: no location",
         )
     days = day_range(parse, ctx)

@@ -17,6 +17,7 @@ Test hooks: ``set_dataset(path)``, ``start()``, ``cancel_selected()``, ``resume_
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -70,6 +71,15 @@ def _eta(seconds: float | None) -> str:
     if seconds >= 60:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds} s"
+
+
+_CLI_RESUME = re.compile(r";?\s*resume it with: jarvis-desktop jobs resume \d+")
+
+
+def for_this_tab(error: str) -> str:
+    """A job's stored error as this tab says it: the command-line resume hint (written for ``jarvis-desktop jobs``)
+    becomes a pointer to the tab's own Resume button."""
+    return _CLI_RESUME.sub("; select it and press Resume to continue from its checkpoint", error)
 
 
 def _pct(scores: dict | None, key: str = "exact_accuracy") -> str:
@@ -384,11 +394,11 @@ class TrainingTab(QWidget):
         if job.status == "succeeded":
             body = self._on_succeeded(job)
         else:
-            body = (job.error or job.status).splitlines()[0]
+            body = for_this_tab(job.error or job.status).splitlines()[0]
             if job.id == self.current_job_id:
                 self.progress_bar.setFormat(f"job #{job.id} {job.status}")
                 self.eta_label.setText(body)
-                self._log(f"Job #{job.id} {job.status}: {job.error}")
+                self._log(f"Job #{job.id} {job.status}: {for_this_tab(job.error)}")
         self.job_finished.emit(title, body)
         self._update_buttons()
 
@@ -435,7 +445,7 @@ class TrainingTab(QWidget):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 1 and job.error:
-                    item.setToolTip(job.error)
+                    item.setToolTip(for_this_tab(job.error))
                 table.setItem(row, col, item)
         if selected is not None:
             self.select_job(selected)
