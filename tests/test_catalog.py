@@ -44,12 +44,16 @@ def hub_server():
 
 @pytest.fixture
 def hub(hub_server, monkeypatch):
-    """The hub with fresh counters, and downloads allowed (the test session sets HF_HUB_OFFLINE=1 globally)."""
+    """The hub with fresh counters, and downloads allowed (the test session sets HF_HUB_OFFLINE=1 globally).
+
+    ``huggingface_hub.constants.HF_HUB_OFFLINE`` (read once from the environment at that library's import) is set
+    True, as in an app process where huggingface_hub was imported while the variable was set: only the environment
+    at download time may decide, so every download test here also checks that the catalogue ignores it."""
     import huggingface_hub.constants
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     hub_server.reset()
     yield hub_server
     hub_server.reset()
@@ -107,6 +111,9 @@ def test_embedded_models_are_installed_without_download(tmp_path):
 
 # ---- downloads ---------------------------------------------------------------------------------------------------
 def test_download_reports_progress_verifies_and_installs(hub, settings):
+    import huggingface_hub
+
+    assert huggingface_hub.is_offline_mode()  # huggingface_hub's own switch says offline: the catalogue ignores it
     seen: list[DownloadProgress] = []
     path = catalog.download(CHAT, settings, progress=seen.append)
 
@@ -272,7 +279,11 @@ def test_hung_hub_gives_up_after_the_timeout(hub, settings):
 
 def test_offline_mode_gives_a_clear_message(hub, settings, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(catalog.HubUnreachableError, match="HF_HUB_OFFLINE"):
+    with pytest.raises(catalog.HubUnreachableError, match="model downloads are off: HF_HUB_OFFLINE is set"):
+        catalog.download(CHAT, settings)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")  # huggingface_hub's other offline switch
+    with pytest.raises(catalog.HubUnreachableError, match="model downloads are off: TRANSFORMERS_OFFLINE is set"):
         catalog.download(CHAT, settings)
     assert hub.requests == []
 
@@ -346,6 +357,113 @@ def test_downloaded_whisper_directory_transcribes_speech(hub, settings, tmp_path
     assert stt.model_path == path
     text = stt.transcribe(speak("set a timer for ten minutes", tmp_path / "timer.wav")).text.lower()
     assert "timer" in text and ("ten minutes" in text or "10 minutes" in text)
+
+
+# ---- downloads in a process whose speech models are loaded (the GUI's) ----------------------------------------------
+_AFTER_SPEECH_MODELS = r"""
+import json, os, socket, sys
+
+resolved = []  # every host name the process looks up (the real lookup runs)
+_getaddrinfo = socket.getaddrinfo
+
+
+def _recording_getaddrinfo(host, *args, **kwargs):
+    resolved.append(str(host))
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _recording_getaddrinfo
+
+import numpy as np
+
+from jarvis_desktop import catalog
+from jarvis_desktop.audio.wav import resample
+from jarvis_desktop.config import Settings
+from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.stt.whisper import SpeechToText
+from jarvis_desktop.tts.hibari_voice import SAMPLE_RATE_HZ, HibariSynthesizer
+from jarvis_desktop.voice.wake_verify import WhisperWakeVerifier
+
+hub_url, models_dir, entry_id = sys.argv[1:4]
+stt = SpeechToText()  # the embedded tiny.en
+stt.warm_up()
+speech = HibariSynthesizer().synthesize("Set a timer for ten minutes.")
+out = {"heard": stt.transcribe(resample(speech, SAMPLE_RATE_HZ)).text}
+out["wake"] = WhisperWakeVerifier().verify(np.zeros(16000, dtype=np.float32)).reason  # loads its own Whisper
+out["env_after_load"] = os.environ.get("HF_HUB_OFFLINE")
+settings = Settings()
+settings.downloads.hub_url = hub_url
+settings.downloads.models_dir = models_dir
+settings.downloads.timeout_s = 10.0
+try:
+    out["path"] = str(catalog.download(catalog.get_entry(entry_id), settings))
+except JarvisError as exc:
+    out["error"] = exc.user_message()
+out["resolved"] = sorted(set(resolved))
+print(json.dumps(out))
+"""
+
+
+def _download_after_speech_models(hub: FakeHub, tmp_path: Path, offline: str | None) -> dict:
+    """Run :data:`_AFTER_SPEECH_MODELS` in a fresh interpreter (real import order: the speech modules and
+    huggingface_hub are imported there for the first time) with ``HF_HUB_OFFLINE`` as the user set it (None =
+    unset); returns its JSON report."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT")}
+    env.update({"JARVIS_DESKTOP_HOME": str(tmp_path / "home"), "HF_HOME": str(tmp_path / "hf-home")})
+    if offline is not None:
+        env["HF_HUB_OFFLINE"] = offline
+    models = tmp_path / "models"
+    done = subprocess.run(
+        [sys.executable, "-c", _AFTER_SPEECH_MODELS, hub.url, str(models), CHAT.id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_download_works_in_a_process_that_loaded_the_speech_models(hub, tmp_path):
+    report = _download_after_speech_models(hub, tmp_path, offline=None)
+
+    assert "timer" in report["heard"].lower()  # tiny.en heard hibari's voice: both really loaded
+    assert report["wake"]  # the wake verifier loaded its own Whisper and answered
+    assert report["env_after_load"] is None  # none of them switched the hub off for the whole process
+    assert "error" not in report, report["error"]
+    path = Path(report["path"])
+    assert path == tmp_path / "models" / CHAT.id / CHAT.filename
+    assert file_digests(path) == file_digests(embedded_chat_gguf())
+    assert [g[1].startswith("/cdn/") for g in _gets(hub)] == [True]
+    # Only the loopback hub (127.0.0.1) and its "CDN" (localhost) were looked up: never huggingface.co, not even
+    # for huggingface_hub's user-agent telemetry.
+    assert set(report["resolved"]) <= {"127.0.0.1", "localhost"}, report["resolved"]
+
+
+@pytest.mark.slow
+def test_hf_hub_offline_set_by_the_user_still_refuses_after_the_speech_models(hub, tmp_path):
+    report = _download_after_speech_models(hub, tmp_path, offline="1")
+
+    assert "timer" in report["heard"].lower()
+    assert report["error"].startswith("model downloads are off: HF_HUB_OFFLINE is set")
+    assert "unset HF_HUB_OFFLINE" in report["error"]
+    assert "path" not in report and hub.requests == []  # refused before asking the hub
+    assert not (tmp_path / "models").exists()
+
+
+def test_speech_models_without_a_tokenizer_are_refused_not_fetched(tmp_path):
+    from jarvis_desktop.errors import ModelNotFoundError
+    from jarvis_desktop.stt.whisper import SpeechToText
+    from jarvis_desktop.voice.wake_verify import WhisperWakeVerifier
+
+    # A Whisper directory without tokenizer.json: faster-whisper would fetch the tokenizer from the hub.
+    for name in ("model.bin", "config.json", "vocabulary.txt"):
+        (tmp_path / name).symlink_to(embedded_whisper_path() / name)
+    with pytest.raises(ModelNotFoundError, match="has no tokenizer.json"):
+        WhisperWakeVerifier(model_path=tmp_path)
+    with pytest.raises(ModelNotFoundError, match="missing tokenizer.json"):
+        SpeechToText(tmp_path).warm_up()
 
 
 # ---- the command line --------------------------------------------------------------------------------------------

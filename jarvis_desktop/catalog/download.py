@@ -1,9 +1,21 @@
 """Download a catalogue model from a Hugging Face-shaped hub, with progress, cancel, resume and verification.
 
-``huggingface_hub`` (imported lazily) gives each file's URL (``hf_hub_url``), its metadata (``get_hf_file_metadata``:
-size, commit, ETag: the SHA-256 of an LFS file, the git blob SHA-1 of a small one, and the CDN location the hub
-redirects to) and its HTTP session (``get_session``, with its offline switch and headers). The transfer itself is a
-streamed GET on that session, because ``hf_hub_download`` has no cancel and writes into its own cache:
+``huggingface_hub`` (imported lazily) gives each file's URL (``hf_hub_url``), the token of ``hf auth login`` /
+``HF_TOKEN`` (``get_token``) and the mapping of the hub's error answers to its exceptions (``hf_raise_for_status``).
+The requests themselves (one HEAD per file for its metadata: size, commit, ETag = the SHA-256 of an LFS file or the
+git blob SHA-1 of a small one, and the CDN location the hub redirects to; then a streamed GET) go through an
+``httpx2.Client`` that each :func:`download` call opens and closes, not through ``huggingface_hub``'s shared session,
+because:
+
+* that session refuses every request when ``huggingface_hub.constants.HF_HUB_OFFLINE`` is true, a constant read
+  once from the environment when ``huggingface_hub`` is first imported by anyone in the process; downloads here
+  must depend only on the environment when they start (:func:`offline_requested`), whatever was imported before;
+* ``build_hf_headers`` asks huggingface.co (``/api/agent-harnesses``, even when a mirror is configured) to fill in
+  its user agent; the catalogue sends only its own user agent and the token (:func:`hub_headers`);
+* nothing process-wide is patched: two downloads on two threads, and any other ``huggingface_hub`` user in the
+  process, do not see each other's settings.
+
+The transfer is a streamed GET because ``hf_hub_download`` has no cancel and writes into its own cache:
 
 * files go to ``<models dir>/<entry id>/`` (:func:`~jarvis_desktop.catalog.installed.entry_dir`), each first as
   ``<name>.part``; an interrupted or cancelled download leaves the ``.part`` file and the next call continues it
@@ -14,9 +26,11 @@ streamed GET on that session, because ``hf_hub_download`` has no cancel and writ
 * each finished file is checked against the catalogue's SHA-256, else the hub's LFS SHA-256, else the hub's git
   SHA-1; a mismatch deletes the file and raises :class:`ChecksumMismatchError`;
 * free disk space is checked before anything is written (:func:`check_disk_space`);
-* the hub is ``[downloads] hub_url``, else ``HF_ENDPOINT``, else huggingface.co; an unreachable hub or
-  ``HF_HUB_OFFLINE=1`` raises :class:`HubUnreachableError` within ``timeout_s`` (each metadata request runs under a
-  deadline, since name resolution has no timeout of its own).
+* the hub is ``[downloads] hub_url``, else ``HF_ENDPOINT``, else huggingface.co; an unreachable hub raises
+  :class:`HubUnreachableError` within ``timeout_s`` (each metadata request runs under a deadline, since name
+  resolution has no timeout of its own); ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) set to 1 in the
+  environment raises it before any request. Jarvis's own modules never set these variables in the app's process
+  (the speech models load from local paths with ``local_files_only=True``), so a set one is the user's choice.
 
 When every file is verified the marker :data:`~jarvis_desktop.catalog.installed.MARKER` is written: only then is the
 model installed.
@@ -38,7 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from jarvis_desktop.catalog.entries import CatalogEntry
 from jarvis_desktop.catalog.installed import MARKER, PART_SUFFIX, entry_dir, installed_path
@@ -121,16 +135,56 @@ def hub_endpoint(settings: Settings) -> str:
     return url.rstrip("/")
 
 
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+"""Environment variables that turn downloads off when true (huggingface_hub's offline switches)."""
+
+
+def offline_variable() -> str | None:
+    """The first of :data:`OFFLINE_VARIABLES` set to 1/true/yes/on in the environment now, else None.
+
+    Read at each call (never ``huggingface_hub.constants.HF_HUB_OFFLINE``, which is frozen at that library's import).
+    """
+    for name in OFFLINE_VARIABLES:
+        if os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}:
+            return name
+    return None
+
+
 def offline_requested() -> bool:
-    """True when ``HF_HUB_OFFLINE`` is set to 1/true/yes/on in the environment (huggingface_hub's offline switch)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+    """True when downloads are off: ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` is true in the environment now."""
+    return offline_variable() is not None
 
 
-def _offline_error() -> HubUnreachableError:
+def _offline_error(name: str = "HF_HUB_OFFLINE") -> HubUnreachableError:
     return HubUnreachableError(
-        "model downloads are off: HF_HUB_OFFLINE is set (offline mode)",
-        hint="unset HF_HUB_OFFLINE to download models; installed and embedded models keep working",
+        f"model downloads are off: {name} is set (offline mode)",
+        hint=f"unset {name} to download models; installed and embedded models keep working",
     )
+
+
+def hub_headers() -> dict[str, str]:
+    """HTTP headers for the hub: Jarvis's user agent, ``Accept-Encoding: identity`` (sizes must be the files' own)
+    and ``authorization: Bearer <token>`` when a token is saved (``hf auth login``) or in ``HF_TOKEN``, unless
+    ``HF_HUB_DISABLE_IMPLICIT_TOKEN`` is set. Makes no request (unlike ``huggingface_hub.utils.build_hf_headers``)."""
+    from huggingface_hub import __version__ as hf_version
+    from huggingface_hub import constants, get_token
+
+    from jarvis_desktop import __version__
+
+    headers = {"user-agent": f"jarvis-desktop/{__version__}; hf_hub/{hf_version}", "Accept-Encoding": "identity"}
+    token = None if constants.HF_HUB_DISABLE_IMPLICIT_TOKEN else get_token()
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return headers
+
+
+def open_client(timeout_s: float) -> httpx2.Client:
+    """A new HTTP client for one download (close it after use): ``timeout_s`` per connect/read, redirects not
+    followed unless a request asks, proxies and CA settings from the environment as ``huggingface_hub``'s own.
+    It has none of ``huggingface_hub``'s hooks, so its process-wide offline constant does not apply."""
+    import httpx2
+
+    return httpx2.Client(timeout=timeout_s, follow_redirects=False)
 
 
 def _fmt_bytes(n: float) -> str:
@@ -207,7 +261,6 @@ def _translate_hub_error(exc: Exception, entry: CatalogEntry, name: str, endpoin
     from huggingface_hub.errors import (
         GatedRepoError,
         HfHubHTTPError,
-        OfflineModeIsEnabled,
         RemoteEntryNotFoundError,
         RepositoryNotFoundError,
         RevisionNotFoundError,
@@ -215,8 +268,6 @@ def _translate_hub_error(exc: Exception, entry: CatalogEntry, name: str, endpoin
 
     where = f"{entry.repo_id}/{name} ({entry.revision})"
     net_hint = "check the network, or set [downloads] hub_url / HF_ENDPOINT to a reachable mirror"
-    if isinstance(exc, OfflineModeIsEnabled):
-        return _offline_error()
     if isinstance(exc, httpx2.TimeoutException):
         return HubUnreachableError(f"the model hub at {endpoint} did not answer within {timeout_s:g} s", hint=net_hint)
     if isinstance(exc, httpx2.TransportError):
@@ -234,46 +285,94 @@ def _translate_hub_error(exc: Exception, entry: CatalogEntry, name: str, endpoin
     return exc
 
 
-def fetch_metadata(entry: CatalogEntry, settings: Settings, cancel: threading.Event | None = None) -> list[RemoteFile]:
-    """Ask the hub about each of ``entry``'s files (one HEAD request each, under ``[downloads] timeout_s``).
+_MAX_REDIRECTS = 10
+
+
+def _head_file(client: httpx2.Client, url: str, headers: dict[str, str], timeout_s: float) -> httpx2.Response:
+    """HEAD ``url``, following redirects that stay on the hub's origin (a renamed repo); a redirect elsewhere (the
+    CDN of an LFS file) is not followed: the file's metadata is on that answer, and the token stays on the hub.
 
     Raises:
-        HubUnreachableError: offline mode, no network, or no answer in time.
+        huggingface_hub.errors.HfHubHTTPError (and subclasses): the hub answered with an error status.
+        httpx2.TransportError: no connection, or no answer within ``timeout_s``.
+    """
+    from huggingface_hub.utils import hf_raise_for_status
+
+    for _ in range(_MAX_REDIRECTS):
+        response = client.head(url, headers=headers, timeout=timeout_s)
+        hf_raise_for_status(response)
+        if not response.has_redirect_location:
+            return response
+        target = urljoin(url, response.headers["Location"])
+        if not _same_origin(url, target):
+            return response
+        url = target
+    raise DownloadError(f"the model hub sent more than {_MAX_REDIRECTS} redirects for {url}")
+
+
+def _remote_file(name: str, response: httpx2.Response) -> RemoteFile:
+    """What a HEAD answer says about a file (the headers ``huggingface_hub.get_hf_file_metadata`` reads)."""
+    etag = _strip_etag(response.headers.get("X-Linked-Etag") or response.headers.get("ETag"))
+    size = response.headers.get("X-Linked-Size") or (
+        None if response.has_redirect_location else response.headers.get("Content-Length")
+    )
+    location = response.headers.get("Location")
+    return RemoteFile(
+        name=name,
+        url=urljoin(str(response.request.url), location) if location else str(response.request.url),
+        size=int(size) if size is not None and size.isdigit() else -1,
+        sha256=etag if etag and _HEX64.fullmatch(etag) else None,
+        git_sha1=etag if etag and _HEX40.fullmatch(etag) else None,
+        commit=response.headers.get("X-Repo-Commit"),
+    )
+
+
+def fetch_metadata(
+    entry: CatalogEntry,
+    settings: Settings,
+    cancel: threading.Event | None = None,
+    client: httpx2.Client | None = None,
+) -> list[RemoteFile]:
+    """Ask the hub about each of ``entry``'s files (one HEAD request each, under ``[downloads] timeout_s``).
+
+    ``client``: the HTTP client to use (:func:`open_client`); None = a new one, closed before returning.
+
+    Raises:
+        HubUnreachableError: offline mode (``HF_HUB_OFFLINE``), no network, or no answer in time.
         DownloadError: the repo, revision or file is missing, gated, or the hub's metadata is unusable.
         Cancelled: ``cancel`` was set.
     """
-    if offline_requested():
-        raise _offline_error()
-    from huggingface_hub import HfFileMetadata, get_hf_file_metadata, hf_hub_url
+    variable = offline_variable()
+    if variable is not None:
+        raise _offline_error(variable)
+    from huggingface_hub import hf_hub_url
 
     endpoint = hub_endpoint(settings)
     timeout_s = float(settings.downloads.timeout_s)
+    headers = hub_headers()
+    own = client is None
+    http = client if client is not None else open_client(timeout_s)
     files: list[RemoteFile] = []
-    for name in entry.all_files:
-        url = hf_hub_url(entry.repo_id, name, revision=entry.revision, endpoint=endpoint)
+    try:
+        for name in entry.all_files:
+            url = hf_hub_url(entry.repo_id, name, revision=entry.revision, endpoint=endpoint)
 
-        def head(url: str = url) -> HfFileMetadata:
-            return get_hf_file_metadata(url, timeout=timeout_s, endpoint=endpoint)
+            def head(url: str = url) -> httpx2.Response:
+                return _head_file(http, url, headers, timeout_s)
 
-        try:
-            meta = _with_deadline(head, timeout_s + 1.0, cancel, f"the model hub at {endpoint}")
-        except (Cancelled, HubUnreachableError):
-            raise
-        except Exception as exc:
-            raise _translate_hub_error(exc, entry, name, endpoint, timeout_s) from exc
-        etag = _strip_etag(meta.etag)
-        if meta.size is None:
-            raise DownloadError(f"the model hub at {endpoint} gave no size for {entry.repo_id}/{name}")
-        files.append(
-            RemoteFile(
-                name=name,
-                url=meta.location,
-                size=int(meta.size),
-                sha256=etag if etag and _HEX64.fullmatch(etag) else None,
-                git_sha1=etag if etag and _HEX40.fullmatch(etag) else None,
-                commit=meta.commit_hash,
-            )
-        )
+            try:
+                response = _with_deadline(head, timeout_s + 1.0, cancel, f"the model hub at {endpoint}")
+            except (Cancelled, HubUnreachableError, DownloadError):
+                raise
+            except Exception as exc:
+                raise _translate_hub_error(exc, entry, name, endpoint, timeout_s) from exc
+            remote = _remote_file(name, response)
+            if remote.size < 0:
+                raise DownloadError(f"the model hub at {endpoint} gave no size for {entry.repo_id}/{name}")
+            files.append(remote)
+    finally:
+        if own:
+            http.close()
     if entry.sha256 is not None and files[0].sha256 not in (None, entry.sha256):
         raise DownloadError(
             f"the hub's {entry.repo_id}/{entry.filename} is not the catalogue's file "
@@ -312,7 +411,7 @@ def _open_range(session: httpx2.Client, rf: RemoteFile, have: int, headers: dict
     request_headers = dict(headers)
     if have:
         request_headers["Range"] = f"bytes={have}-"
-    return session.stream("GET", rf.url, headers=request_headers, timeout=timeout_s)
+    return session.stream("GET", rf.url, headers=request_headers, timeout=timeout_s, follow_redirects=True)
 
 
 def _check_range_reply(response: httpx2.Response, rf: RemoteFile, have: int) -> int:
@@ -520,44 +619,41 @@ def _on_disk(directory: Path, rf: RemoteFile) -> int:
 def _download(
     entry: CatalogEntry, settings: Settings, progress: ProgressCallback | None, cancel: threading.Event
 ) -> Path:
-    from huggingface_hub.utils import build_hf_headers, get_session
-
-    files = fetch_metadata(entry, settings, cancel)
-    directory = entry_dir(entry, settings)
-    have = {rf.name: _on_disk(directory, rf) for rf in files}
-    total = sum(rf.size for rf in files)
-    resumed = sum(have.values())
-    check_disk_space(total - resumed, free_disk_bytes(directory), directory)
-    directory.mkdir(parents=True, exist_ok=True)
-
-    endpoint = hub_endpoint(settings)
     timeout_s = float(settings.downloads.timeout_s)
-    hub_headers = {**build_hf_headers(), "Accept-Encoding": "identity"}
-    session = get_session()
-    report = _Reporter(entry, total, resumed, progress)
-    records: list[dict[str, Any]] = []
-    for rf in files:
-        final = directory / rf.name
-        part = directory / (rf.name + PART_SUFFIX)
-        if have[rf.name] == rf.size and final.is_file():  # verified by an earlier run
-            records.append({"name": rf.name, "size": rf.size})
-        else:
-            final.unlink(missing_ok=True)
-            part.parent.mkdir(parents=True, exist_ok=True)
-            headers = dict(hub_headers)
-            if not _same_origin(rf.url, endpoint):  # a CDN: the hub's credentials stay with the hub
-                headers.pop("authorization", None)
-                headers.pop("Authorization", None)
-            try:
-                _transfer(session, rf, part, headers, timeout_s, cancel, report)
-            except (DownloadError, Cancelled):
-                raise
-            except Exception as exc:
-                raise _translate_hub_error(exc, entry, rf.name, endpoint, timeout_s) from exc
-            report(rf.name, rf.size, "verify", force=True)
-            records.append(_verify(entry, rf, part))
-            os.replace(part, final)
-        report.done_other += rf.size
+    with open_client(timeout_s) as session:
+        files = fetch_metadata(entry, settings, cancel, client=session)
+        directory = entry_dir(entry, settings)
+        have = {rf.name: _on_disk(directory, rf) for rf in files}
+        total = sum(rf.size for rf in files)
+        resumed = sum(have.values())
+        check_disk_space(total - resumed, free_disk_bytes(directory), directory)
+        directory.mkdir(parents=True, exist_ok=True)
+
+        endpoint = hub_endpoint(settings)
+        headers_for_hub = hub_headers()
+        report = _Reporter(entry, total, resumed, progress)
+        records: list[dict[str, Any]] = []
+        for rf in files:
+            final = directory / rf.name
+            part = directory / (rf.name + PART_SUFFIX)
+            if have[rf.name] == rf.size and final.is_file():  # verified by an earlier run
+                records.append({"name": rf.name, "size": rf.size})
+            else:
+                final.unlink(missing_ok=True)
+                part.parent.mkdir(parents=True, exist_ok=True)
+                headers = dict(headers_for_hub)
+                if not _same_origin(rf.url, endpoint):  # a CDN: the hub's credentials stay with the hub
+                    headers.pop("authorization", None)
+                try:
+                    _transfer(session, rf, part, headers, timeout_s, cancel, report)
+                except (DownloadError, Cancelled):
+                    raise
+                except Exception as exc:
+                    raise _translate_hub_error(exc, entry, rf.name, endpoint, timeout_s) from exc
+                report(rf.name, rf.size, "verify", force=True)
+                records.append(_verify(entry, rf, part))
+                os.replace(part, final)
+            report.done_other += rf.size
     _write_marker(directory, entry, files, records)
     report(files[-1].name, 0, "done", force=True)
     path = installed_path(entry, settings)
