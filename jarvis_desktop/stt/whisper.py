@@ -3,7 +3,8 @@
 ``SpeechToText`` wraps ``faster_whisper.WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=2)``
 on a local CTranslate2 model directory (default: the embedded Whisper tiny.en). It never contacts a model hub:
 it only accepts an existing directory holding ``tokenizer.json`` (without it faster-whisper would fetch a
-tokenizer from the hub), loads with ``local_files_only=True`` and sets ``HF_HUB_OFFLINE=1`` unless already set.
+tokenizer from the hub) and loads with ``local_files_only=True``; it sets no environment variable (a process-wide
+``HF_HUB_OFFLINE`` would also turn off the model catalogue's downloads in the app).
 
 Hallucination guards (tiny.en invents "you", "Thank you." or "I hope you enjoyed this video" on silence):
 
@@ -241,8 +242,7 @@ class SpeechToText:
             return self._model
         with self._load_lock:
             if self._model is None:
-                _check_model_dir(self.model_path)
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                _check_model_dir(self.model_path)  # a local directory with tokenizer.json: no hub is asked
                 from faster_whisper import WhisperModel
 
                 try:
