@@ -30,12 +30,19 @@ class Transcript:
     ``text``: the kept segments joined by spaces; ``""`` when the audio holds no speech.
     ``duration_s``: audio length in seconds. ``stt_seconds``: wall-clock decoding time in seconds.
     ``segments``: the kept segments (dropped hallucinations are not listed).
+    ``language``: the Whisper language code the text was decoded in ("en", "fr", ...): the one detected in this
+    utterance when ``[stt] language`` is "auto", else the configured one ("en" for an English-only model);
+    ``None`` when nothing was decoded (no speech) or the recogniser does not say.
+    ``language_probability``: the detector's probability in [0, 1] for ``language``; 1.0 when the language was
+    fixed; ``None`` with ``language``.
     """
 
     text: str
     duration_s: float
     stt_seconds: float
     segments: list[Segment] = field(default_factory=list)
+    language: str | None = None
+    language_probability: float | None = None
 
     @property
     def real_time_factor(self) -> float:

@@ -17,10 +17,17 @@ Hallucination guards (tiny.en invents "you", "Thank you." or "I hope you enjoyed
 4. The known silence phrases (:data:`HALLUCINATION_PHRASES`) are dropped only when the segment's audio is
    quiet (level below :data:`QUIET_DBFS`, or less than :data:`MIN_SNR_DB` above the clip's noise floor),
    so a clearly spoken "thank you" is kept.
+
+Languages (``[stt] language``): a Whisper language code ("en", "fr", "de", ...) decodes in that language;
+"auto" detects the language of each utterance (faster-whisper's ``language=None``; the short-context path detects
+it on its own short encoder output) and reports it in :attr:`Transcript.language` with its probability. Any
+language but English needs a multilingual model ("base", see :func:`jarvis_desktop.models.whisper_model_path`):
+with an English-only model (the embedded tiny.en) another language or "auto" is refused at construction.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -36,10 +43,40 @@ from jarvis_desktop.audio.wav import SAMPLE_RATE, load_audio
 from jarvis_desktop.config import Settings, SttSettings
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
 from jarvis_desktop.models import embedded_whisper_path, whisper_model_path
-from jarvis_desktop.stt.short_context import ShortDecodeOptions, decode_short_context, fits_short_context
+from jarvis_desktop.stt.short_context import (
+    ShortDecodeOptions,
+    decode_short_context,
+    detect_language_short,
+    fits_short_context,
+)
 from jarvis_desktop.stt.transcript import Segment, Transcript
 
-__all__ = ["SpeechToText", "Segment", "Transcript", "filter_hallucinations", "max_new_tokens"]
+__all__ = [
+    "AUTO_LANGUAGE",
+    "WHISPER_LANGUAGES",
+    "Segment",
+    "SpeechToText",
+    "Transcript",
+    "filter_hallucinations",
+    "max_new_tokens",
+    "model_is_multilingual",
+    "resolve_language",
+]
+
+AUTO_LANGUAGE = "auto"
+"""``[stt] language`` value meaning "detect the language of each utterance" (multilingual models only)."""
+
+_LANGUAGE_CODES = (
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu hy id "
+    "is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si "
+    "sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh yue"
+)
+WHISPER_LANGUAGES = tuple(_LANGUAGE_CODES.split())
+"""The language codes Whisper knows (faster-whisper's ``tokenizer._LANGUAGE_CODES``), for checking settings
+without importing faster-whisper."""
+
+_MULTILINGUAL_VOCABULARY = 51865
+"""Vocabulary size from which CTranslate2 treats a Whisper model as multilingual (English-only ones have 51864)."""
 
 _MODEL_HINT = "set [stt] model_path to a CTranslate2 Whisper directory, or leave it empty for the default"
 
@@ -105,22 +142,26 @@ class SpeechToText:
 
     Args:
         model_path: a CTranslate2 Whisper directory (``model.bin``, ``config.json``, ``tokenizer.json``);
-            ``None`` = ``options.model_path`` if set, else the embedded tiny.en.
-        options: decoding settings; ``None`` = :class:`~jarvis_desktop.config.SttSettings` defaults.
+            ``None`` = the one ``options`` choose (``model_path`` if set, else ``model``: "tiny.en" embedded or
+            "base" joined on first use; :func:`jarvis_desktop.models.whisper_model_path`).
+        options: decoding settings; ``None`` = :class:`~jarvis_desktop.config.SttSettings` defaults. Its
+            ``language`` is a Whisper code or "auto" (see the module docstring); :attr:`language` holds the
+            resolved value (``None`` = detect per utterance).
 
     Raises:
         ModelNotFoundError: the directory is missing or lacks model files (here), or the model fails to load
             (on first use).
+        BadInputError: an unknown ``[stt] model`` or language code, or a language other than English (or
+            "auto") with an English-only model such as tiny.en.
     """
 
     def __init__(self, model_path: Path | str | None = None, options: SttSettings | None = None) -> None:
         self.options = options or SttSettings()
-        if model_path is None and self.options.model_path:
-            model_path = self.options.model_path
         if model_path is None:
-            model_path = embedded_whisper_path()
+            model_path = whisper_model_path(Settings(stt=self.options))
         self.model_path = Path(model_path).expanduser()
         _check_model_dir(self.model_path)
+        self.language: str | None = resolve_language(self.options.language, self.model_path)
         self._model: Any = None  # faster_whisper.WhisperModel (untyped library)
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
@@ -195,32 +236,42 @@ class SpeechToText:
             if raw is None:
                 raw = self._decode_full(model, samples, prompt, beam, use_vad)
         stt_seconds = time.perf_counter() - t0
-        kept = filter_hallucinations(raw, samples, opts.no_speech_threshold)
+        segments, language, probability = raw
+        kept = filter_hallucinations(segments, samples, opts.no_speech_threshold)
         text = " ".join(s.text for s in kept).strip()
-        return Transcript(text, len(samples) / SAMPLE_RATE, stt_seconds, kept)
+        if not text:
+            language = probability = None
+        return Transcript(text, len(samples) / SAMPLE_RATE, stt_seconds, kept, language, probability)
 
-    def _decode_short(
-        self, model: Any, samples: np.ndarray, prompt: str, beam: int, use_vad: bool
-    ) -> list[Segment] | None:
+    def _decode_short(self, model: Any, samples: np.ndarray, prompt: str, beam: int, use_vad: bool) -> _Decoded | None:
         """The short-context decode (:mod:`jarvis_desktop.stt.short_context`), or ``None`` when it does not
-        apply (off, too long, a multilingual model without a language) or is unsure."""
+        apply (off, too long) or is unsure."""
         pad_s = float(self.options.context_pad_s)
-        if not fits_short_context(samples, pad_s) or (model.model.is_multilingual and not self._language()):
+        if not fits_short_context(samples, pad_s):
             return None
         speech = _speech_only(samples) if use_vad else samples
         if speech.size == 0:
-            return []
+            return [], None, None
         tokens = max_new_tokens(speech.size / SAMPLE_RATE)
-        seg = decode_short_context(model, speech, ShortDecodeOptions(self._language(), beam, prompt, tokens, pad_s))
-        if seg is None:
+        short = decode_short_context(model, speech, ShortDecodeOptions(self._language(), beam, prompt, tokens, pad_s))
+        if short is None:
             return None
-        return [replace(seg, start=0.0, end=samples.size / SAMPLE_RATE)]  # levels are measured on all of it
+        segment = replace(short.segment, start=0.0, end=samples.size / SAMPLE_RATE)  # levels are measured on all
+        return [segment], short.language, short.language_probability
 
-    def _decode_full(self, model: Any, samples: np.ndarray, prompt: str, beam: int, use_vad: bool) -> list[Segment]:
-        """faster-whisper's own 30 s window loop (with its temperature fallback)."""
-        segments, _info = model.transcribe(
+    def _decode_full(self, model: Any, samples: np.ndarray, prompt: str, beam: int, use_vad: bool) -> _Decoded:
+        """faster-whisper's own 30 s window loop (with its temperature fallback). With "auto", an utterance that
+        fits a short context has its language detected there first (faster-whisper would encode the full window
+        once more to detect it: about 0.6 s with base on 2 cores)."""
+        language, probability = self._language(), None
+        pad_s = float(self.options.context_pad_s)
+        if language is None and model.model.is_multilingual and fits_short_context(samples, pad_s):
+            speech = _speech_only(samples) if use_vad else samples
+            if speech.size:
+                language, probability = detect_language_short(model, speech, pad_s)
+        segments, info = model.transcribe(
             samples,
-            language=self._language(),
+            language=language,
             beam_size=beam,
             vad_filter=use_vad,
             condition_on_previous_text=False,
@@ -229,13 +280,14 @@ class SpeechToText:
             log_prob_threshold=UNSURE_LOGPROB,
             max_new_tokens=max_new_tokens(len(samples) / SAMPLE_RATE),
         )
-        return [
+        kept = [
             Segment(float(s.start), float(s.end), s.text.strip(), float(s.no_speech_prob), float(s.avg_logprob))
             for s in segments
         ]
+        return kept, str(info.language), float(info.language_probability if probability is None else probability)
 
     def _language(self) -> str | None:
-        return self.options.language or None
+        return self.language
 
     def _load(self) -> Any:
         if self._model is not None:
@@ -261,6 +313,70 @@ class SpeechToText:
                         hint=_MODEL_HINT,
                     ) from exc
         return self._model
+
+
+_Decoded = tuple[list[Segment], "str | None", "float | None"]
+"""(segments, language, language probability) of one decode."""
+
+
+def model_is_multilingual(model_dir: Path | str) -> bool:
+    """True when the CTranslate2 Whisper model in ``model_dir`` is multilingual (base, small, ...), False for an
+    English-only one (tiny.en, base.en). Reads the vocabulary size from ``vocabulary.txt`` / ``vocabulary.json``
+    (else ``tokenizer.json``), as CTranslate2 does, without loading the model.
+
+    Raises:
+        ModelNotFoundError: none of those files is readable.
+    """
+    folder = Path(model_dir)
+    try:
+        if (folder / "vocabulary.txt").is_file():
+            with open(folder / "vocabulary.txt", "rb") as fh:
+                size = sum(1 for _ in fh)
+        elif (folder / "vocabulary.json").is_file():
+            size = len(json.loads((folder / "vocabulary.json").read_text(encoding="utf-8")))
+        else:
+            tok = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+            # tokenizer.json lacks the 1,501 timestamp tokens that vocabulary files list
+            size = len(tok["model"]["vocab"]) + len(tok.get("added_tokens", [])) + 1501
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelNotFoundError(
+            f"speech-to-text model in {folder} has no readable vocabulary: {exc}", hint=_MODEL_HINT
+        ) from exc
+    return size >= _MULTILINGUAL_VOCABULARY
+
+
+def resolve_language(language: str, model_dir: Path | str) -> str | None:
+    """Check ``[stt] language`` against the model in ``model_dir``; returns the Whisper code to decode in, or
+    ``None`` for "auto" (detect per utterance). ``""`` means "auto" on a multilingual model and "en" on an
+    English-only one (what faster-whisper does with no language).
+
+    Raises:
+        BadInputError: an unknown code, or anything but "en" with an English-only model (tiny.en).
+    """
+    code = (language or "").strip().lower()
+    multilingual = model_is_multilingual(model_dir)
+    if not code:
+        return None if multilingual else "en"
+    if code != AUTO_LANGUAGE and code not in WHISPER_LANGUAGES:
+        raise BadInputError(
+            f"unknown speech language {language!r}: use a Whisper language code (en, fr, de, es, it, ...) or auto",
+            hint="codes: " + " ".join(WHISPER_LANGUAGES),
+        )
+    if not multilingual and code != "en":
+        name = "tiny.en" if _is_embedded(Path(model_dir)) else f"the English-only model in {model_dir}"
+        wanted = "language detection (auto)" if code == AUTO_LANGUAGE else f"language {code!r}"
+        raise BadInputError(
+            f"{name} understands English only: choose the base model for other languages ({wanted} was asked)",
+            hint='set [stt] model = "base" (multilingual), or [stt] language = "en"',
+        )
+    return None if code == AUTO_LANGUAGE else code
+
+
+def _is_embedded(path: Path) -> bool:
+    try:
+        return path.resolve() == embedded_whisper_path().resolve()
+    except ModelNotFoundError:
+        return False
 
 
 def max_new_tokens(duration_s: float) -> int:
