@@ -165,4 +165,4 @@ def test_weather_offline_says_so_quickly(ctx):
 
 def test_weather_without_a_location_asks_for_one(ctx):
     r = act(ctx, parsed("what's the weather", "weather_query"))
-    assert r.kind == "refused" and "[weather] location" in r.text
+    assert r.kind == "refused" and "weather location in Settings" in r.text
