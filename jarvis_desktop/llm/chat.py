@@ -8,11 +8,23 @@ tokenizer).
 
 One generation runs at a time per model (llama.cpp's context is not re-entrant): a second ``stream()`` from
 another thread waits for the first to finish or be cancelled. ``llama_cpp`` is imported lazily.
+
+Threads: each request sets llama.cpp's thread count (``llama_set_n_threads``, decoding and prompt alike) from
+the CPU load just before it (every core on an idle machine, fewer when other work keeps cores busy), and
+follows the load during a long reply; ``[chat] n_threads`` > 0 fixes the count. The rule is in
+:mod:`.threads`; ``last_threads`` / ``thread_changes`` / ``ChatStats.threads`` tell what was chosen.
+
+Stop: ``cancel`` is checked after every token (llama.cpp's stopping-criteria hook), and a watcher thread trips
+llama.cpp's abort callback, which ends the decode in progress between two graph nodes, so Stop also takes
+effect in the middle of a long prompt's evaluation (docs/offload.md has the measured latencies).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import sys
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
@@ -35,11 +47,9 @@ TOP_P = 0.9
 STOP_SEQUENCES = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "\nUser:", "\nuser\n"]
 #: Tokens kept free between prompt and reply budget (template tokens the estimate may miss).
 SAFETY_TOKENS = 8
-#: The prompt is evaluated in chunks of about this many seconds, checking Stop between them (the first chunk
-#: has FIRST_PROMPT_CHUNK tokens, the next ones are sized from the speed measured so far).
-PROMPT_CHUNK_S = 0.08
-FIRST_PROMPT_CHUNK = 32
-MIN_PROMPT_CHUNK = 8
+#: While a reply runs, a watcher thread looks at its cancel event this often (s) and, once it is set, aborts
+#: llama.cpp's current decode (a prompt chunk of up to n_batch tokens, or one token).
+STOP_POLL_S = 0.01
 
 
 def _check_gguf(path: Path) -> None:
@@ -288,6 +298,7 @@ class LocalChatModel:
         prompt_tokens = 0
         with self._generate_lock:
             chunks: Generator[dict[str, Any], None, None] = _checked(iter(()))
+            watching = threading.Event()  # set = this generation is over: the Stop watcher leaves
             try:
                 if cancel is not None and cancel.is_set():
                     cancelled = True
@@ -298,9 +309,9 @@ class LocalChatModel:
                 self._set_threads(llm, self.last_threads.threads)
                 tokens = self._prompt_token_ids(llm, prompt, prefix)
                 prompt_tokens = len(tokens)
-                if not self._evaluate_prompt(llm, tokens, cancel):
-                    cancelled = True
-                    return
+                switch = _AbortSwitch.install(llm)  # a fresh one each reply: an earlier Stop must not carry over
+                if cancel is not None:
+                    _watch_stop(cancel, switch, watching)
 
                 def on_token(_ids: Any, _logits: Any) -> bool:
                     # called by llama.cpp's loop after each sampled token, on this thread: True ends the reply
@@ -311,7 +322,7 @@ class LocalChatModel:
 
                 chunks = _checked(
                     llm.create_completion(
-                        tokens,  # evaluated above: llama.cpp finds the whole prompt cached and samples at once
+                        tokens,  # the chat handler's own tokens (see _prompt_token_ids), or the continued text
                         stream=True,
                         max_tokens=max_tokens,
                         temperature=temperature,
@@ -336,7 +347,12 @@ class LocalChatModel:
                     yield text
                 else:
                     cancelled = cancel is not None and cancel.is_set()
+            except RuntimeError as exc:  # llama_decode failed, or was aborted by Stop
+                if cancel is None or not cancel.is_set():
+                    raise JarvisError(f"llama.cpp failed while answering: {exc}") from exc
+                cancelled = True
             finally:
+                watching.set()
                 chunks.close()  # stops llama.cpp's decoding loop when the caller breaks off
                 self._planner.mark_idle()
                 self.last_stats = self._stats(
@@ -364,34 +380,6 @@ class LocalChatModel:
                 f"{llm.n_ctx()}-token context window"
             )
         return tokens
-
-    def _evaluate_prompt(self, llm: Any, tokens: list[int], cancel: threading.Event | None) -> bool:
-        """Evaluate the prompt tokens not already in llama.cpp's cache, in chunks sized to take about
-        ``PROMPT_CHUNK_S`` each, checking ``cancel`` (and the load) between chunks. The last token is always
-        evaluated, so its logits are fresh for sampling. Returns False when cancelled.
-
-        Raises:
-            BadInputError: llama.cpp failed to evaluate the prompt.
-        """
-        from llama_cpp import Llama
-
-        cached = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
-        llm.n_tokens = min(cached, len(tokens) - 1)  # eval() drops llama.cpp's cache past n_tokens
-        size = FIRST_PROMPT_CHUNK
-        while llm.n_tokens < len(tokens):
-            if cancel is not None and cancel.is_set():
-                return False
-            chunk = tokens[llm.n_tokens : llm.n_tokens + size]
-            began = time.perf_counter()
-            try:
-                llm.eval(chunk)
-            except RuntimeError as exc:
-                raise BadInputError(f"the chat model cannot process this prompt: {exc}") from exc
-            took = time.perf_counter() - began
-            size = len(chunk) if took <= 0 else int(len(chunk) * PROMPT_CHUNK_S / took)
-            size = max(MIN_PROMPT_CHUNK, min(int(llm.n_batch), size))
-            self._recheck_threads(llm)
-        return True
 
     def _recheck_threads(self, llm: Any) -> None:
         """Mid-reply: follow the load (at most every ``recheck_s``; see :mod:`.threads`)."""
@@ -431,6 +419,62 @@ class LocalChatModel:
     def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
         """The whole reply as one string (``stream`` joined and stripped); same arguments and errors."""
         return "".join(self.stream(messages, **kwargs)).strip()
+
+
+class _AbortSwitch:
+    """llama.cpp's abort callback, without Python: ggml calls it between the nodes of every graph it computes
+    (a prompt chunk or one token), and a true result ends the ``llama_decode`` call with code 2, which
+    llama-cpp-python raises as RuntimeError.
+
+    A Python callback would take the GIL hundreds of times per token, and wait for it whenever another Python
+    thread runs; instead the callback is the C library's ``strlen`` on a 2-byte buffer: it returns 0 (keep
+    going) while the buffer holds ``b"\\0\\0"`` and 1 (abort) once :meth:`trip` writes a byte into it. Each
+    reply installs a new buffer, so a late trip of an old one cannot stop the next reply.
+    """
+
+    _callback: Any = None
+
+    def __init__(self) -> None:
+        self.buffer = ctypes.create_string_buffer(2)
+
+    def trip(self) -> None:
+        """Make llama.cpp's current and next decodes of this context abort."""
+        self.buffer[0] = b"x"
+
+    @classmethod
+    def install(cls, llm: Any) -> _AbortSwitch | None:
+        """A fresh switch installed on ``llm``'s context; None where libc's ``strlen`` cannot be found (Stop
+        then takes effect after the current prompt chunk or token)."""
+        import llama_cpp
+
+        if cls._callback is None:
+            name = ctypes.util.find_library("c") or ("msvcrt" if sys.platform == "win32" else None)
+            try:
+                strlen = ctypes.CDLL(name).strlen
+            except (OSError, AttributeError):
+                return None
+            address = ctypes.cast(strlen, ctypes.c_void_p).value
+            if address is None:  # pragma: no cover - a libc without strlen
+                return None
+            cls._callback = llama_cpp.ggml_abort_callback(address)
+        switch = cls()
+        llm._abort_switch = switch  # the context reads the buffer until the next reply replaces it: keep it alive
+        llama_cpp.llama_set_abort_callback(llm.ctx, cls._callback, ctypes.cast(switch.buffer, ctypes.c_void_p))
+        return switch
+
+
+def _watch_stop(cancel: threading.Event, switch: _AbortSwitch | None, over: threading.Event) -> None:
+    """Trip ``switch`` as soon as ``cancel`` is set, until ``over`` is set (a daemon thread, ~10 ms polls)."""
+    if switch is None:
+        return
+
+    def watch() -> None:
+        while not over.is_set():
+            if cancel.wait(STOP_POLL_S):
+                switch.trip()
+                return
+
+    threading.Thread(target=watch, name="jarvis-chat-stop", daemon=True).start()
 
 
 def _checked(chunks: Iterator[dict[str, Any]]) -> Generator[dict[str, Any], None, None]:
