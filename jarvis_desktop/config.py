@@ -105,7 +105,8 @@ class ChatSettings:
 
     ``model_path``: a ``.gguf`` file; empty = embedded SmolLM2-135M-Instruct Q4_1.
     ``n_ctx``: context window in tokens. ``max_tokens``: reply length cap in tokens.
-    ``n_threads``: llama.cpp threads; 0 = :func:`auto_threads` (all cores but one). llama.cpp's threads
+    ``n_threads``: llama.cpp threads; 0 = chosen per request from the CPU load (every core when idle, fewer
+    when other work keeps cores busy; rule in llm/threads.py), > 0 = always that many. llama.cpp's threads
     spin-wait, so using every core collapses throughput when anything else runs (measured on 2 cores with
     one busy: 0.3 tokens/s with 2 threads, 45 with 1; bench/offload.py).
     """
