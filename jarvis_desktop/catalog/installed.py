@@ -18,7 +18,7 @@ from typing import Any
 from jarvis_desktop.catalog.entries import CatalogEntry
 from jarvis_desktop.config import Settings, data_dir
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
-from jarvis_desktop.models import embedded_chat_gguf, embedded_whisper_path
+from jarvis_desktop.models import WHISPER_BASE_DIR, embedded_chat_gguf, embedded_whisper_path, whisper_base_sources
 
 MARKER = ".jarvis-model.json"
 PART_SUFFIX = ".part"
@@ -62,6 +62,10 @@ def _embedded_path(entry: CatalogEntry) -> Path | None:
             return embedded_chat_gguf()
         if entry.id == "whisper-tiny.en":
             return embedded_whisper_path()
+        if entry.id == "whisper-base":  # two pip halves, joined into the data dir at first use (models.py)
+            sources = whisper_base_sources()  # checks both halves are installed; writes nothing
+            joined = data_dir() / "models" / WHISPER_BASE_DIR
+            return joined if (joined / "model.bin").is_file() else sources[0]
     except ModelNotFoundError:
         return None
     spec = importlib.util.find_spec(entry.embedded_module)
