@@ -56,6 +56,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 "transcript": transcript.text.strip(),
                 "audio_duration_s": round(transcript.duration_s, 3),
                 "stt_seconds": round(transcript.stt_seconds, 3),
+                "language": transcript.language,  # detected with [stt] language = "auto", else the fixed one
             }
         except NoSpeechError as exc:
             sys.stderr.write(f"error: {exc.user_message()}\n")

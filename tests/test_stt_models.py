@@ -8,6 +8,7 @@ Figures (bench/stt_models.py, 2 cores): base, language auto, on Debian pocketsph
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import subprocess
 import sys
@@ -180,3 +181,17 @@ def test_a_join_killed_midway_is_redone_not_loaded(home):
     models.whisper_base_path()
     assert joined.stat().st_size == sum(p.stat().st_size for p in parts)
     assert SpeechToText(path).transcribe(sorted((POCKETSPHINX_DATA / "cards").glob("*.wav"))[0]).text
+
+
+def test_the_cli_transcribes_french_with_the_setting_and_says_the_language(base_home, tmp_path):
+    from cli_helpers import run_cli
+
+    (base_home / "settings.toml").write_text('[stt]\nmodel = "base"\nlanguage = "auto"\n', encoding="utf-8")
+    wav = speak(FRENCH, tmp_path / "fr.wav", voice=FRENCH_VOICE)
+    try:
+        res = run_cli("transcribe", "--json", str(wav), env={"JARVIS_DESKTOP_HOME": str(base_home)})
+    finally:
+        (base_home / "settings.toml").unlink()
+    assert res.returncode == 0, res.stderr
+    row = json.loads(res.stdout)
+    assert row["language"] == "fr" and _is_french(row["transcript"])
