@@ -14,9 +14,9 @@ the CPU load just before it (every core on an idle machine, fewer when other wor
 follows the load during a long reply; ``[chat] n_threads`` > 0 fixes the count. The rule is in
 :mod:`.threads`; ``last_threads`` / ``thread_changes`` / ``ChatStats.threads`` tell what was chosen.
 
-Stop: ``cancel`` is checked after every token (llama.cpp's stopping-criteria hook), and a watcher thread trips
-llama.cpp's abort callback, which ends the decode in progress between two graph nodes, so Stop also takes
-effect in the middle of a long prompt's evaluation (docs/offload.md has the measured latencies).
+Stop: ``cancel`` is checked after every token (llama.cpp's stopping-criteria hook); while the prompt is
+evaluated, a watcher thread trips llama.cpp's abort callback, which ends the decode in progress between two
+graph nodes, so Stop also takes effect in the middle of a long prompt (docs/offload.md has the latencies).
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ TOP_P = 0.9
 STOP_SEQUENCES = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "\nUser:", "\nuser\n"]
 #: Tokens kept free between prompt and reply budget (template tokens the estimate may miss).
 SAFETY_TOKENS = 8
-#: While a reply runs, a watcher thread looks at its cancel event this often (s) and, once it is set, aborts
-#: llama.cpp's current decode (a prompt chunk of up to n_batch tokens, or one token).
+#: While the prompt is evaluated, a watcher thread looks at the cancel event this often (s) and, once it is
+#: set, aborts llama.cpp's decode in progress (a prompt chunk of up to n_batch tokens).
 STOP_POLL_S = 0.01
 
 
@@ -298,7 +298,7 @@ class LocalChatModel:
         prompt_tokens = 0
         with self._generate_lock:
             chunks: Generator[dict[str, Any], None, None] = _checked(iter(()))
-            watching = threading.Event()  # set = this generation is over: the Stop watcher leaves
+            prompt_done = threading.Event()  # set once the prompt is evaluated (or the reply is over)
             try:
                 if cancel is not None and cancel.is_set():
                     cancelled = True
@@ -311,10 +311,11 @@ class LocalChatModel:
                 prompt_tokens = len(tokens)
                 switch = _AbortSwitch.install(llm)  # a fresh one each reply: an earlier Stop must not carry over
                 if cancel is not None:
-                    _watch_stop(cancel, switch, watching)
+                    _watch_stop(cancel, switch, prompt_done)
 
                 def on_token(_ids: Any, _logits: Any) -> bool:
                     # called by llama.cpp's loop after each sampled token, on this thread: True ends the reply
+                    prompt_done.set()  # from here Stop is seen here, after the token being decoded
                     if cancel is not None and cancel.is_set():
                         return True
                     self._recheck_threads(llm)
@@ -352,7 +353,7 @@ class LocalChatModel:
                     raise JarvisError(f"llama.cpp failed while answering: {exc}") from exc
                 cancelled = True
             finally:
-                watching.set()
+                prompt_done.set()
                 chunks.close()  # stops llama.cpp's decoding loop when the caller breaks off
                 self._planner.mark_idle()
                 self.last_stats = self._stats(
@@ -464,7 +465,11 @@ class _AbortSwitch:
 
 
 def _watch_stop(cancel: threading.Event, switch: _AbortSwitch | None, over: threading.Event) -> None:
-    """Trip ``switch`` as soon as ``cancel`` is set, until ``over`` is set (a daemon thread, ~10 ms polls)."""
+    """Trip ``switch`` as soon as ``cancel`` is set, until ``over`` is set (a daemon thread, ~10 ms polls).
+
+    Used while the prompt is evaluated (a 512-token chunk takes seconds on 2 cores); once tokens come, the
+    stopping-criteria hook sees Stop after the token being decoded (~10-25 ms), which ends the reply without
+    an aborted decode (llama.cpp logs each abort on stderr)."""
     if switch is None:
         return
 
