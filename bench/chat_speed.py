@@ -11,7 +11,9 @@ idle and a busy machine, its prompt-evaluation speed, and how fast Stop takes ef
 * prompt: a ~1,500-token message (new text each run), prompt tokens / seconds to the end of a 1-token reply;
 * cancel latency: seconds from ``cancel.set()`` to the stream's generator returning, during decoding and
   during the evaluation of a ~1,500-token prompt, p50 / max over ``--cancel-trials``; "old loop" is the
-  previous app's way (llama-cpp-python's own stream, cancel checked between its chunks) for comparison.
+  previous app's way (1 thread, llama-cpp-python's own stream, cancel checked between its chunks);
+  the remote backend's too: mid-answer from ``python -m llama_cpp.server`` and while an endpoint that never
+  answers keeps the request waiting for its first token.
 
 Load figures: the 1-minute load average and the cores busy with other work (psutil, over 0.5 s) before and
 after each case. Other agents share this machine: run it under the bench lock.
@@ -267,6 +269,45 @@ def cancel_case(trials: int, app: LocalChatModel, bare: Any, seed: int) -> dict[
     return out
 
 
+def remote_cancel_case(trials: int, gguf: Path, seed: int) -> dict[str, Any]:
+    """Cancel latency (ms) of the remote backend: mid-answer from ``python -m llama_cpp.server`` on the same
+    GGUF, and while an endpoint that never answers keeps the request waiting for its first token."""
+    from jarvis_desktop.config import RemoteSettings
+    from jarvis_desktop.llm.remote import RemoteChatModel
+    from tests.remote_helpers import API_KEY, FailingServer, LlamaServer
+
+    rng = random.Random(seed)
+    out: dict[str, Any] = {}
+
+    def summary(values: list[float | None]) -> dict[str, Any]:
+        kept = sorted(v * 1000 for v in values if v is not None)
+        return {"p50_ms": round(statistics.median(kept)), "max_ms": round(kept[-1]), "trials": len(kept)}
+
+    server = LlamaServer(gguf)
+    try:
+        remote = RemoteChatModel(RemoteSettings(base_url=server.base_url, model="smollm2"), api_key=API_KEY)
+        remote.complete(STORY, max_tokens=4)  # imports openai, warms the server
+        out["decoding"] = summary(
+            [
+                cancel_trial(lambda c: remote.stream(STORY, max_tokens=256, cancel=c), "decode", rng)
+                for _ in range(trials)
+            ]
+        )
+    finally:
+        server.stop()
+    hang = FailingServer("hang")
+    try:
+        settings = RemoteSettings(base_url=hang.base_url, model="smollm2", first_token_timeout_s=30.0, retries=0)
+        remote = RemoteChatModel(settings, api_key=API_KEY)
+        waiting = [
+            cancel_trial(lambda c: remote.stream(STORY, max_tokens=16, cancel=c), "prompt", rng) for _ in range(trials)
+        ]
+        out["first-token wait"] = summary(waiting)
+    finally:
+        hang.stop()
+    return out
+
+
 def burner() -> subprocess.Popen[bytes]:
     """One child process burning a whole core until killed."""
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -332,6 +373,7 @@ def main() -> int:
     out["prompt_idle"] = prompt_case(3, app, bare_all, QuietGate(IDLE_OTHER_CORES))
     if not args.skip_cancel:
         out["cancel_idle"] = cancel_case(args.cancel_trials, app, bare_one, seed=1)
+        out["cancel_idle"]["remote"] = remote_cancel_case(args.cancel_trials, gguf, seed=3)
 
     burn = burner()
     try:
