@@ -58,6 +58,8 @@ class ConversationSidebar(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("conversationList")
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)  # long titles end in "…"; the tooltip has more
         self.list.setEditTriggers(QListWidget.EditTrigger.DoubleClicked | QListWidget.EditTrigger.EditKeyPressed)
         layout.addWidget(self.list, 1)
         self.current_id: int | None = None
@@ -81,7 +83,7 @@ class ConversationSidebar(QWidget):
             item.setData(ID_ROLE, record.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             local = record.updated_at.astimezone()
-            item.setToolTip(f"{record.message_count} messages · last used {local:%Y-%m-%d %H:%M}")
+            item.setToolTip(f"{record.title}\n{record.message_count} messages · last used {local:%Y-%m-%d %H:%M}")
             self.list.addItem(item)
             if record.id == current_id:
                 item.setSelected(True)

@@ -454,6 +454,7 @@ class MainWindow(QMainWindow):
         if not self._allowed(self.voice.request_turn(f"Transcribing {path.name}…")):
             return False
         self._pending_user_bubble = self.chat.add_message("user", "Transcribing…", f"voice · {path.name}")
+        self._turn_user_bubble = self._pending_user_bubble
         self._start_ask(AskWorker(audio=path))
         return True
 
@@ -465,6 +466,7 @@ class MainWindow(QMainWindow):
         if not self._allowed(decision):
             return False
         self._pending_user_bubble = self.chat.add_message("user", "Transcribing…", "voice · microphone")
+        self._turn_user_bubble = self._pending_user_bubble
         self._start_ask(AskWorker(audio=audio))
         return True
 

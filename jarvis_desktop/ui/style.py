@@ -156,6 +156,14 @@ QFrame#bubbleSystem QLabel {{ color: {c.danger}; background: transparent; }}
 QLabel#badge {{ color: {c.text_muted}; font-size: 8.5pt; }}
 QFrame#bubbleUser QLabel#badge {{ color: rgba(255, 255, 255, 0.75); }}
 QLabel#emptyHint {{ color: {c.text_muted}; font-size: 11pt; }}
+QFrame#bubbleUser QToolButton, QFrame#bubbleAssistant QToolButton {{
+    font-size: 8.5pt; padding: 0px 4px; border: none; color: {c.text_muted};
+}}
+QFrame#bubbleUser QToolButton {{ color: rgba(255, 255, 255, 0.75); }}
+QFrame#bubbleAssistant QToolButton#msg_yes, QFrame#bubbleAssistant QToolButton#msg_no,
+QFrame#bubbleAssistant QToolButton#msg_continue {{
+    font-size: 9.5pt; padding: 2px 10px; border-radius: 6px; background: {c.chip}; color: {c.chip_text};
+}}
 
 QFrame#strip {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; }}
 QLabel#stripTitle {{ color: {c.text_muted}; font-size: 8.5pt; font-weight: 600; }}
