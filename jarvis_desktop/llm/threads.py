@@ -1,8 +1,10 @@
 """How many llama.cpp threads a chat request gets, chosen per request from the CPU load (psutil).
 
 llama.cpp's threads spin-wait for each other at every step of a token, so a thread that shares its core with
-any other busy thread stalls the whole team: on 2 cores with one core busy elsewhere, 2 threads give
-~0.3 tokens/s where 1 thread gives ~45; on an idle machine 2 threads are ~2x faster than 1.
+any other busy thread stalls the whole team. Measured on 2 cores (SmolLM2-135M): idle, 2 threads ~100-116
+tokens/s, 1 thread ~70; with one process burning a core, 2 threads 33 and 1 thread 72 (0.3 vs 45 under a
+training job); with a process busy a fraction of a core in 10 ms bursts, 2 threads still lead at 10-25 %
+(93-95 vs 70; 79 vs 66) and tie at 50 % (64 vs 65).
 
 **The rule** (:func:`threads_for`): ``threads = cores - ceil(other - TOLERANCE_CORES)``, clamped to
 ``[1, cores]``, where ``other`` is the number of cores kept busy by *other work* (averaged over a short
@@ -46,7 +48,9 @@ __all__ = [
     "usable_cores",
 ]
 
-#: Other work below this many cores does not take a core away from llama.cpp (measured: bench/chat_speed.py).
+#: Other work up to this many cores does not take a core away from llama.cpp. Two threads still lead up to ~0.4
+#: core of other work, but the loss from one thread too few is at most ~30 % while one too many can collapse:
+#: the margin is on the safe side.
 TOLERANCE_CORES = 0.25
 
 
