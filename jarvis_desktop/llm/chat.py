@@ -290,12 +290,11 @@ class LocalChatModel:
         start: float,
         prefix: str = "",
     ) -> Iterator[str]:
-        from llama_cpp import StoppingCriteriaList
-
         pieces: list[str] = []
         first_token_s: float | None = None
         cancelled = False
         prompt_tokens = 0
+        started = False
         with self._generate_lock:
             chunks: Generator[dict[str, Any], None, None] = _checked(iter(()))
             prompt_done = threading.Event()  # set once the prompt is evaluated (or the reply is over)
@@ -307,32 +306,13 @@ class LocalChatModel:
                 self.last_threads = self._planner.at_start()
                 self.thread_changes = []
                 self._set_threads(llm, self.last_threads.threads)
+                started = True
+                if cancel is not None and cancel.is_set():  # Stop pressed while the load was read
+                    cancelled = True
+                    return
                 tokens = self._prompt_token_ids(llm, prompt, prefix)
                 prompt_tokens = len(tokens)
-                switch = _AbortSwitch.install(llm)  # a fresh one each reply: an earlier Stop must not carry over
-                if cancel is not None:
-                    _watch_stop(cancel, switch, prompt_done)
-
-                def on_token(_ids: Any, _logits: Any) -> bool:
-                    # called by llama.cpp's loop after each sampled token, on this thread: True ends the reply
-                    prompt_done.set()  # from here Stop is seen here, after the token being decoded
-                    if cancel is not None and cancel.is_set():
-                        return True
-                    self._recheck_threads(llm)
-                    return False
-
-                chunks = _checked(
-                    llm.create_completion(
-                        tokens,  # the chat handler's own tokens (see _prompt_token_ids), or the continued text
-                        stream=True,
-                        max_tokens=max_tokens,
-                        temperature=temperature,
-                        top_p=TOP_P,
-                        repeat_penalty=REPEAT_PENALTY,
-                        stop=STOP_SEQUENCES,
-                        stopping_criteria=StoppingCriteriaList([on_token]),
-                    )
-                )
+                chunks = self._completion(llm, tokens, max_tokens, temperature, cancel, prompt_done)
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
                         cancelled = True
@@ -356,9 +336,47 @@ class LocalChatModel:
                 prompt_done.set()
                 chunks.close()  # stops llama.cpp's decoding loop when the caller breaks off
                 self._planner.mark_idle()
-                self.last_stats = self._stats(
-                    llm, prompt_tokens, "".join(pieces), start, first_token_s, cancelled, self._planner.threads
-                )
+                threads = self._planner.threads if started else 0
+                reply = "".join(pieces)
+                self.last_stats = self._stats(llm, prompt_tokens, reply, start, first_token_s, cancelled, threads)
+
+    def _completion(
+        self,
+        llm: Any,
+        tokens: list[int],
+        max_tokens: int,
+        temperature: float,
+        cancel: threading.Event | None,
+        prompt_done: threading.Event,
+    ) -> Generator[dict[str, Any], None, None]:
+        """llama-cpp-python's completion stream on ``tokens``, with Stop wired in: a watcher aborts the prompt's
+        evaluation, then a per-token hook (which also follows the load) ends the reply."""
+        from llama_cpp import StoppingCriteriaList
+
+        switch = _AbortSwitch.install(llm)  # a fresh one each reply: an earlier Stop must not carry over
+        if cancel is not None:
+            _watch_stop(cancel, switch, prompt_done)
+
+        def on_token(_ids: Any, _logits: Any) -> bool:
+            # called by llama.cpp's loop after each sampled token, on the generating thread: True ends the reply
+            prompt_done.set()  # from here Stop is seen here, after the token being decoded
+            if cancel is not None and cancel.is_set():
+                return True
+            self._recheck_threads(llm)
+            return False
+
+        return _checked(
+            llm.create_completion(
+                tokens,  # the chat handler's own tokens (see _prompt_token_ids), or the continued text
+                stream=True,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                top_p=TOP_P,
+                repeat_penalty=REPEAT_PENALTY,
+                stop=STOP_SEQUENCES,
+                stopping_criteria=StoppingCriteriaList([on_token]),
+            )
+        )
 
     def _prompt_token_ids(self, llm: Any, prompt: list[dict[str, str]], prefix: str) -> list[int]:
         """The prompt's token ids exactly as llama-cpp-python's chat handler makes them (chat template,
