@@ -137,4 +137,4 @@ def test_load_appearing_mid_reply_drops_to_fewer_threads(model):
         proc.wait(10)
     assert model.thread_changes, "the reply kept every thread although a core was taken"
     assert model.thread_changes[0].threads <= CORES - 1
-    assert model.thread_changes[0].other_cores >= 0.5
+    assert model.thread_changes[0].other_cores > TOLERANCE_CORES  # the burner (its window may start mid-way)
