@@ -82,8 +82,6 @@ def _date_for(intent: str, rng: random.Random, style: str) -> tuple[str, list[st
         t, k, _ = dg.day_expr(rng, style)
         return t, k
     if kind == "in_minutes":
-        if intent == "reminder_set" and rng.random() < 0.1:  # vocabulary 2.1: "in 30 seconds"
-            return dg.in_seconds_expr(rng, style)
         return dg.in_minutes_expr(rng, style)
     if kind == "in_days":
         return dg.in_days_expr(rng, style)
@@ -99,9 +97,10 @@ def _date_for(intent: str, rng: random.Random, style: str) -> tuple[str, list[st
 
 
 def _timer_duration(rng: random.Random, style: str, adjective: bool) -> tuple[str, list[str]]:
-    if rng.random() < 0.12:  # with seconds (vocabulary 2.1, rule 12): in_N_seconds
-        text, seconds = dg.seconds_expr(rng, style, adjective)
-        return text, [f"in_{seconds}_seconds"]
+    if rng.random() < 0.08:  # under a minute: in_N_seconds (vocabulary 2.1, rule 12; 2.0 gave no key)
+        n = rng.choice([10, 15, 20, 30, 45, 50])
+        text = f"{dg.num(rng, n, style)} second" if adjective else f"{dg.num(rng, n, style)} seconds"
+        return text, [f"in_{n}_seconds"]
     if adjective:
         n = rng.choice([1, 2, 3, 4, 5, 5, 7, 8, 10, 10, 12, 15, 20, 25, 30, 40, 45, 60, 90])
         if n == 60:

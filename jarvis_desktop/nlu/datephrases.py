@@ -356,34 +356,6 @@ def in_minutes_expr(rng: random.Random, style: str) -> tuple[str, list[str]]:
     return f"in {text}", [f"in_{n}_minutes"]
 
 
-def seconds_expr(rng: random.Random, style: str, adjective: bool = False) -> tuple[str, int]:
-    """A duration with seconds (vocabulary 2.1): under a minute or not whole minutes, e.g.
-    ``("thirty seconds", 30)``, ``("a minute and a half", 90)``, ``("2 minutes 15 seconds", 135)``; with
-    ``adjective`` the unit is singular ("a 45 second timer")."""
-    sec = "second" if adjective else "seconds"
-    r = rng.random()
-    if r < 0.55:
-        n = rng.choice([5, 10, 15, 20, 20, 30, 30, 40, 45, 50, 90])
-        sep = "-" if adjective and style == "whisper" and rng.random() < 0.5 else " "
-        unit = sec if adjective or rng.random() < 0.85 else rng.choice(["secs", "sec"])
-        return f"{num(rng, n, style)}{sep}{unit}", n
-    if r < 0.75 and not adjective:
-        return rng.choice([("a minute and a half", 90), ("one and a half minutes", 90), ("half a minute", 30)])
-    m = rng.choice([1, 1, 2, 2, 3, 4, 5, 10])
-    s = rng.choice([10, 15, 20, 30, 30, 45])
-    if adjective:
-        return f"{num(rng, m, style)} minute {num(rng, s, style)} second", 60 * m + s
-    minutes = "minute" if m == 1 else "minutes"
-    joint = rng.choice([" ", " and "])
-    return f"{num(rng, m, style)} {minutes}{joint}{num(rng, s, style)} seconds", 60 * m + s
-
-
-def in_seconds_expr(rng: random.Random, style: str) -> tuple[str, list[str]]:
-    """``"in 30 seconds" -> ["in_30_seconds"]``, ``"in a minute and a half" -> ["in_90_seconds"]``."""
-    text, n = seconds_expr(rng, style)
-    return f"in {text}", [f"in_{n}_seconds"]
-
-
 def in_days_expr(rng: random.Random, style: str) -> tuple[str, list[str]]:
     """``"in three days" -> ["in_3_days"]``, ``"in a week" -> ["in_7_days"]``."""
     r = rng.random()
