@@ -501,6 +501,8 @@ class Assistant:
         pending, self.pending = self.pending, None
         answer = answer_to_question(text) if pending is not None and not dry_run else None
         parse = pending.parse if pending is not None and answer is not None else self.understand(text, now)
+        if answer is False:  # "no, just answer": the pending request is answered as chat
+            parse = dataclasses.replace(parse, intent="general_chat")
         if parse.intent == "general_chat" and len(parse.text) < len(text.strip()):
             parse = dataclasses.replace(parse, text=text.strip())  # the NLU reads a capped prefix; chat gets it all
         timings["nlu"] = (time.perf_counter() - t0) * 1000
@@ -512,6 +514,8 @@ class Assistant:
             meta = {"input": "voice" if _transcript is not None else "text", "intent": parse.intent}
             if answer is not None:
                 meta["answers"] = "confirmation"
+            if answer is False:
+                meta["question"] = parse.text  # what the chat model is told this message asked
             conversation = self.current_conversation()
             user_id = self.history.add("user", text, meta, conversation_id=conversation)
             self.conversations.title_if_blank(conversation, parse.text)
@@ -519,7 +523,6 @@ class Assistant:
             reply = self.respond(parse, now, on_token=on_token, cancel=cancel, timings=timings)
         elif answer is False:
             reply = self.chat_reply(parse.text, on_token, cancel, timings)
-            parse = dataclasses.replace(parse, intent="general_chat")
         else:
             reply = self._respond_or_ask(parse, now, on_token, cancel, timings, dry_run)
         timings["total"] = (time.perf_counter() - t0) * 1000 + timings.get("stt", 0.0)

@@ -194,6 +194,9 @@ def test_an_unsure_action_is_asked_about_and_nothing_is_stored_until_yes(assista
     answered = assistant.ask_text("no, just answer", now=NOW)
     assert answered.reply.kind == "chat" and answered.parse.intent == "general_chat"
     assert assistant.action_context(NOW).notes.list() == []
+    context = assistant.chat_messages("and a subject line?")  # the request, not "no, just answer", is context
+    assert context[-3] == {"role": "user", "content": "take a note: write an email to my landlord"}
+    assert context[-2]["content"] == answered.reply.text
 
     assistant.ask_text("set a timer for five minutes", now=NOW)
     other = assistant.ask_text("what is the capital of italy", now=NOW)  # a new request drops the question

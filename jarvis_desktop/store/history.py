@@ -205,8 +205,10 @@ class ChatHistory:
                 reply = row
                 continue
             chat = reply is not None and reply["content"].strip()
-            if chat and is_chat_exchange(_load_meta(row["meta"]), _load_meta(reply["meta"])):
-                exchanges.append((row["content"], reply["content"]))
+            user_meta = _load_meta(row["meta"])
+            if chat and is_chat_exchange(user_meta, _load_meta(reply["meta"])):
+                # "no, just answer" to a confirmation question stands for the request it answered
+                exchanges.append((str(user_meta.get("question") or row["content"]), reply["content"]))
                 if len(exchanges) == limit_turns:
                     break
             reply = None
