@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
+from helpers_window import make_home, shown_window
 from PySide6.QtCore import Qt
 
 from jarvis_desktop.config import load_settings
@@ -25,26 +26,17 @@ from jarvis_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.slow
 
-LOAD_TIMEOUT_MS = 90_000
 TURN_TIMEOUT_MS = 90_000
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(path))
-    (path / "settings.toml").write_text("[chat]\nmax_tokens = 40\n", encoding="utf-8")
-    return path
+    return make_home(tmp_path, monkeypatch, "[chat]\nmax_tokens = 40\n")
 
 
 @pytest.fixture
 def window(qtbot, home):
-    win = MainWindow(use_tray=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.engine_ready or win.last_error is not None, timeout=LOAD_TIMEOUT_MS)
-    assert win.last_error is None, win.last_error
+    win = shown_window(qtbot)
     yield win
     win.shutdown()
 
@@ -97,10 +89,7 @@ def test_regenerate_replaces_the_last_answer_in_place(qtbot, window):
 def test_an_unsure_action_asks_first_and_stores_nothing_until_yes(qtbot, home):
     settings = load_settings()
     settings.nlu.confirm_below = 1.01  # every action counts as unsure in this test
-    win = MainWindow(settings=settings, use_tray=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.engine_ready, timeout=LOAD_TIMEOUT_MS)
+    win = shown_window(qtbot, settings)
     try:
         _ask(qtbot, win, "take a note: pick up the dry cleaning on friday")
         question = win.chat.bubbles[-1]
@@ -120,10 +109,7 @@ def test_an_unsure_action_asks_first_and_stores_nothing_until_yes(qtbot, home):
 
 def test_stop_ends_a_streaming_answer_quickly(qtbot, home):
     (home / "settings.toml").write_text("[chat]\nmax_tokens = 400\n", encoding="utf-8")
-    win = MainWindow(use_tray=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.engine_ready, timeout=LOAD_TIMEOUT_MS)
+    win = shown_window(qtbot)
     try:
         assert win.submit_text("write a long story about a lighthouse keeper and his cat")
         qtbot.waitUntil(lambda: win.chat.streaming and len(win.chat.bubbles[-1].text()) > 20, timeout=TURN_TIMEOUT_MS)

@@ -20,6 +20,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from helpers_pulse import play
+from helpers_window import make_home, shown_window
 from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -36,13 +37,7 @@ MAX_TOKENS = 120
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(path))
-    # shorter replies keep the suite quick on 2 busy cores; the GUI reads this like any user setting
-    settings = f"[chat]\nmax_tokens = {MAX_TOKENS}\n"
-    (path / "settings.toml").write_text(settings, encoding="utf-8")
-    return path
+    return make_home(tmp_path, monkeypatch, f"[chat]\nmax_tokens = {MAX_TOKENS}\n")
 
 
 @pytest.fixture
@@ -51,12 +46,8 @@ def open_window(qtbot, home):
     windows: list[MainWindow] = []
 
     def make() -> MainWindow:
-        window = MainWindow(use_tray=False)
-        qtbot.addWidget(window)
-        window.show()
+        window = shown_window(qtbot)
         windows.append(window)
-        qtbot.waitUntil(lambda: window.engine_ready or window.last_error is not None, timeout=LOAD_TIMEOUT_MS)
-        assert window.last_error is None, window.last_error
         assert window.status_message() == "Ready"
         return window
 
