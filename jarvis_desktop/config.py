@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import sys
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,19 +40,34 @@ HOME_ENV = "JARVIS_DESKTOP_HOME"
 
 
 def data_dir() -> Path:
-    """Directory for the database, logs and adapters; created if missing."""
+    """Directory for the database, logs and adapters; created if missing (BadInputError if it cannot be)."""
     home = os.environ.get(HOME_ENV)
     path = Path(home) if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    _make_dir(path, "data")
     return path
 
 
 def config_dir() -> Path:
-    """Directory holding ``settings.toml``; created if missing."""
+    """Directory holding ``settings.toml``; created if missing (BadInputError if it cannot be)."""
     home = os.environ.get(HOME_ENV)
     path = Path(home) if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    _make_dir(path, "settings")
     return path
+
+
+def _make_dir(path: Path, what: str) -> None:
+    """Create ``path`` (and parents) if missing.
+
+    Raises:
+        BadInputError: it cannot be created (read-only place, a file in the way); names the path and the fix.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInputError(
+            f"cannot create the {what} directory {path}: {exc.strerror or exc}",
+            hint=f"make it writable, or set {HOME_ENV} to a writable directory",
+        ) from exc
 
 
 def settings_path() -> Path:
@@ -240,6 +257,10 @@ class RemoteSettings:
     ``connect_timeout_s`` / ``first_token_timeout_s``: seconds; ``retries``: extra attempts on 5xx/connection
     errors before the first token, waiting ``backoff_s`` x 2^n s; ``fallback_local``: answer locally when
     the remote fails. ``track_idle``: write ``remote_activity.json`` in the data dir after remote use.
+    ``chunk_timeout_s``: longest wait (s) for the next text delta mid-answer (keep-alives and empty chunks do
+    not count); then the local model continues the answer. ``total_timeout_s``: longest time (s) one remote
+    reply may take, connecting and retries included; ``max_reply_chars``: longest reply kept (characters,
+    also capped at 32 x max_tokens); past either the reply ends there with a notice.
     """
 
     base_url: str = ""
@@ -251,6 +272,9 @@ class RemoteSettings:
     backoff_s: float = 0.5
     fallback_local: bool = True
     track_idle: bool = True
+    chunk_timeout_s: float = 10.0
+    total_timeout_s: float = 120.0
+    max_reply_chars: int = 200_000
 
 
 @dataclass
@@ -368,7 +392,112 @@ RETIRED_KEYS: dict[str, frozenset[str]] = {
 }
 
 
+#: Allowed values of the settings that have limits: ``{section: {key: (lo, hi) | (choice, ...)}}``. A ``(lo, hi)``
+#: pair of numbers is an inclusive range (NaN is never in range); a tuple of strings lists the accepted values
+#: (compared lower-cased, after stripping blanks). ``[nlu] timezone`` and ``[stt] language`` are checked in code.
+LIMITS: dict[str, dict[str, tuple[float, float] | tuple[str, ...]]] = {
+    "stt": {
+        "model": ("", "tiny.en", "base"),
+        "cpu_threads": (0, 256),
+        "beam_size": (1, 20),
+        "no_speech_threshold": (0.0, 1.0),
+        "context_pad_s": (0.0, 30.0),
+    },
+    "chat": {
+        "n_ctx": (64, 1_048_576),
+        "n_threads": (0, 512),
+        "max_tokens": (1, 1_048_576),
+        "temperature": (0.0, 5.0),
+        "history_turns": (0, 10_000),
+        "backend": ("auto", "llama.cpp", "mlx"),
+        "context_budget_tokens": (0, 1_048_576),
+        "paste_limit_tokens": (1, 1_048_576),
+    },
+    "downloads": {"timeout_s": (0.1, 3600.0)},
+    "nlu": {
+        "fallback": ("auto", "llama", "torch", "off"),
+        "fallback_threshold": (-1.0, 1.0),
+        "confirm_below": (0.0, 1.0),
+    },
+    "audio": {"vad_threshold_db": (0.0, 100.0), "endpoint_silence_ms": (50, 60_000), "max_utterance_s": (0.5, 600.0)},
+    "weather": {"provider": ("open-meteo", "none"), "timeout_s": (0.1, 120.0)},
+    "remote": {
+        "placement": ("auto", "local", "remote"),
+        "connect_timeout_s": (0.1, 600.0),
+        "first_token_timeout_s": (0.1, 3600.0),
+        "retries": (0, 10),
+        "backoff_s": (0.0, 60.0),
+    },
+    "monitor": {
+        "interval_s": (0.05, 3600.0),
+        "history_len": (1, 1_000_000),
+        "need_factor": (0.1, 100.0),
+        "buffer_gib": (0.0, 1024.0),
+        "buffer_fraction": (0.0, 1.0),
+        "hysteresis_gib": (0.0, 1024.0),
+        "heavy_min_mib": (0.0, 1e9),
+    },
+    "training": {"backend": ("local",), "max_concurrent": (1, 64), "cancel_timeout_s": (0.0, 3600.0), "nice": (0, 19)},
+    "voice": {
+        "sensitivity": (0.0, 1.0),
+        "follow_up_s": (0.0, 600.0),
+        "wake_timeout_s": (0.0, 600.0),
+        "end_silence_ms": (50.0, 60_000.0),
+        "speculative_silence_ms": (0.0, 60_000.0),
+        "partial_interval_ms": (50.0, 60_000.0),
+    },
+    "speech": {"volume": (0.0, 1.0), "rate": (0.5, 2.0)},
+}
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def _check_value(where: str, key: str, value: Any) -> None:
+    """Raise BadInputError naming ``where`` (file and section), ``key`` and what is allowed, if ``value`` is not."""
+    limit = LIMITS.get(where.rsplit("[", 1)[-1].rstrip("]"), {}).get(key)
+    if limit is not None and isinstance(limit[0], str):
+        if str(value).strip().lower() not in limit:
+            choices = ", ".join(repr(c) for c in limit if c)
+            raise BadInputError(f"{where}: setting '{key}' = {value!r} is not allowed: choose one of {choices}")
+    elif limit is not None:
+        lo, hi = limit
+        if not lo <= value <= hi:  # False for NaN too
+            raise BadInputError(
+                f"{where}: setting '{key}' = {value!r} is out of range: allowed {_number(lo)} to {_number(hi)}"
+            )
+
+
+def _number(x: float) -> str:
+    """``x`` as a user reads it: 1048576, 0.5 (never 1.04858e+06)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _check_special(where: str, section: Any) -> None:
+    """The checks a table cannot hold: the time zone (``zoneinfo``) and the speech language code."""
+    if isinstance(section, NluSettings) and section.timezone.strip():
+        try:
+            zoneinfo.ZoneInfo(section.timezone.strip())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise BadInputError(
+                f"{where}: setting 'timezone' = {section.timezone!r} is not a known time zone: "
+                "use an IANA name such as 'Europe/Lisbon', or '' for the system's zone"
+            ) from exc
+    if isinstance(section, SttSettings):
+        lang = section.language.strip().lower()
+        if lang != "auto" and not _LANGUAGE_CODE.fullmatch(lang):
+            raise BadInputError(
+                f"{where}: setting 'language' = {section.language!r} is not allowed: "
+                "use 'auto' or a Whisper language code such as 'en' or 'fr'"
+            )
+
+
 def _merge(section: Any, values: dict[str, Any], where: str, retired: frozenset[str] = frozenset()) -> None:
+    """Copy ``values`` into the dataclass ``section`` after checking each key, type and allowed value.
+
+    Raises:
+        BadInputError: an unknown key, a wrongly typed value, or a value outside :data:`LIMITS` (the message
+            names ``where``, the key and the allowed range or choices).
+    """
     known = {f.name: f for f in dataclasses.fields(section)}
     for key, value in values.items():
         if key in retired and key not in known:
@@ -381,28 +510,46 @@ def _merge(section: Any, values: dict[str, Any], where: str, retired: frozenset[
             not isinstance(value, type(current)) and not (isinstance(current, float) and isinstance(value, int))
         ):
             raise BadInputError(f"{where}: setting '{key}' must be {type(current).__name__}, got {value!r}")
+        _check_value(where, key, value)
         setattr(section, key, type(current)(value))
+    _check_special(where, section)
+
+
+#: The section names a settings file may hold: the fields of :class:`Settings` (never its methods).
+SECTIONS = frozenset(f.name for f in dataclasses.fields(Settings))
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file; a missing file gives the defaults.
+    """Read and validate the settings file; a missing file gives the defaults.
+
+    Every value is checked at load: its section and key exist, its type matches the default's, numbers are in
+    their :data:`LIMITS` range, choices are known, ``[nlu] timezone`` is a real time zone.
 
     Raises:
-        BadInputError: the file is not valid TOML, or has an unknown key or a wrongly typed value.
+        BadInputError: the file is not valid TOML (or nested too deep), cannot be read (a directory, no
+            permission), or has an unknown section or key, a wrongly typed value or a value out of range; the
+            message names the file, the section, the key and what is allowed (CLI exit code 2).
     """
     path = path or settings_path()
     settings = Settings()
-    if not path.exists():
-        return settings
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        if not path.exists():
+            return settings
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read the settings file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{path}: not a valid settings file: not UTF-8 text ({exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"{path}: not a valid settings file: {exc}") from exc
+    except RecursionError as exc:
+        raise BadInputError(f"{path}: not a valid settings file: values nested too deeply") from exc
     for name, values in data.items():
-        section = getattr(settings, name, None)
-        if section is None or not isinstance(values, dict):
-            raise BadInputError(f"{path}: unknown section [{name}]")
-        _merge(section, values, f"{path} [{name}]", RETIRED_KEYS.get(name, frozenset()))
+        if name not in SECTIONS or not isinstance(values, dict):
+            raise BadInputError(f"{path}: unknown section [{name}] (sections: {', '.join(sorted(SECTIONS))})")
+        _merge(getattr(settings, name), values, f"{path} [{name}]", RETIRED_KEYS.get(name, frozenset()))
     return settings
 
 

@@ -76,3 +76,77 @@ def test_old_settings_file_with_removed_keys_still_loads(tmp_path, caplog):
     saved = save_settings(s, tmp_path / "again.toml").read_text()
     assert "sample_rate" not in saved and "remote_address" not in saved
     assert not hasattr(s.audio, "sample_rate") and not hasattr(s.training, "remote_address")
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("[to_dict]\nx = 1", r"unknown section \[to_dict\]"),
+        ("[remote]\nplacement = 'mars'", r"setting 'placement' = 'mars' is not allowed: choose one of 'auto', 'local'"),
+        ("[remote]\nretries = -1", r"\[remote\]: setting 'retries' = -1 is out of range: allowed 0 to 10"),
+        ("[remote]\nretries = 1000000\nbackoff_s = 0", r"'retries' = 1000000 is out of range: allowed 0 to 10"),
+        ("[remote]\nbackoff_s = 1e9", r"'backoff_s' = 1000000000.0 is out of range: allowed 0 to 60"),
+        ("[remote]\nbackoff_s = nan", r"'backoff_s' = nan is out of range"),
+        ("[nlu]\ntimezone = 'Mars/Olympus'", r"\[nlu\]: setting 'timezone' = 'Mars/Olympus' is not a known time zone"),
+        ("[chat]\nn_ctx = -5", r"\[chat\]: setting 'n_ctx' = -5 is out of range: allowed 64 to 1048576"),
+        ("[chat]\nbackend = 'cuda'", r"'backend' = 'cuda' is not allowed"),
+        ("[stt]\nmodel = 'large'", r"'model' = 'large' is not allowed: choose one of 'tiny.en', 'base'"),
+        ("[stt]\nlanguage = 'klingon'", r"'language' = 'klingon' is not allowed: use 'auto'"),
+        ("[speech]\nvolume = 3", r"'volume' = 3 is out of range: allowed 0 to 1"),
+        ("[training]\nnice = 40", r"'nice' = 40 is out of range: allowed 0 to 19"),
+    ],
+)
+def test_values_out_of_range_are_rejected_at_load_naming_section_key_and_range(tmp_path, text, needle):
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    with pytest.raises(BadInputError, match=needle) as info:
+        load_settings(path)
+    assert str(path) in str(info.value) and info.value.exit_code == 2
+
+
+def test_values_at_the_edges_of_their_range_load(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "[remote]\nretries = 0\nbackoff_s = 60\nplacement = 'remote'\n[nlu]\ntimezone = 'Europe/Lisbon'\n"
+        "[stt]\nlanguage = 'auto'\nmodel = 'base'\n[chat]\nn_ctx = 64\nbackend = 'llama.cpp'\n"
+    )
+    s = load_settings(path)
+    assert s.remote.retries == 0 and s.remote.backoff_s == 60.0 and s.nlu.timezone == "Europe/Lisbon"
+    assert s.chat.n_ctx == 64 and s.stt.language == "auto"
+
+
+def test_every_limited_setting_has_a_default_inside_its_limits():
+    defaults = Settings()
+    for section, limits in config.LIMITS.items():
+        for key, limit in limits.items():
+            value = getattr(getattr(defaults, section), key)
+            if isinstance(limit[0], str):
+                assert value in limit, (section, key)
+            else:
+                assert limit[0] <= value <= limit[1], (section, key)
+
+
+def test_deeply_nested_array_is_a_clear_error_not_a_recursion_error(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text("[chat]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(BadInputError, match="nested too deeply"):
+        load_settings(path)
+
+
+def test_settings_file_that_is_a_directory_is_a_clear_error(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.mkdir()
+    with pytest.raises(BadInputError, match=f"{path}: cannot read the settings file"):
+        load_settings(path)
+
+
+def test_profile_directory_that_cannot_be_created_is_a_clear_error(tmp_path, monkeypatch):
+    """A home under a file (NotADirectoryError; chmod does not stop root, so this stands in for a read-only dir)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(blocker / "home"))
+    with pytest.raises(BadInputError, match="cannot create the settings directory .*file/home") as info:
+        load_settings()
+    assert "JARVIS_DESKTOP_HOME" in info.value.user_message()
+    with pytest.raises(BadInputError, match="cannot create the data directory"):
+        config.database_path()
