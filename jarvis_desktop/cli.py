@@ -1,6 +1,7 @@
 """``jarvis-desktop``: the command line on the same engine as the GUI.
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr starting ``error:``); 1 internal failure.
+``parse --jsonl`` reports a bad input line in-band (an ``{"error": ...}`` output line) and exits 0.
 Heavy modules (faster_whisper, llama_cpp, fasttext, Qt) are imported only by the sub-command that needs them.
 """
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
@@ -73,23 +76,66 @@ def _parse_row(engine: NluEngine, text: str, now: datetime | None) -> dict[str, 
     return engine.parse(text, now=now).to_dict()
 
 
-def _parse_jsonl(engine: NluEngine) -> int:
-    """``parse --jsonl``: one JSON result per input line (a bad line gets ``{"error"}`` and exit code 2)."""
-    status = 0
-    for lineno, line in enumerate(sys.stdin, 1):
+#: a UTF-16 surrogate left alone in a decoded JSON string (an input "\ud800" escape): UTF-8 cannot carry it
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _jsonl_row(engine: NluEngine, line: str, lineno: int) -> dict[str, object]:
+    """The output object of one non-blank ``parse --jsonl`` input line: the parse result, or
+    ``{"error": "line N: ..."}``. Never raises for any line (a failure of the engine is reported too)."""
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        return {"error": f"line {lineno}: not valid JSON: {exc}"}
+    except RecursionError:  # "[[[[...]]]]" deeper than the interpreter's recursion limit
+        return {"error": f"line {lineno}: not valid JSON: nested too deeply"}
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        return {"error": f'line {lineno}: expected an object with a "text" string'}
+    now_value = item.get("now")
+    if now_value is not None and not isinstance(now_value, str):
+        return {"error": f'line {lineno}: "now" must be an ISO date-time string (e.g. "2026-11-22T18:05")'}
+    text = _LONE_SURROGATE.sub("\ufffd", item["text"])
+    try:
+        return _parse_row(engine, text, parse_now(now_value))
+    except JarvisError as exc:
+        return {"error": f"line {lineno}: {exc.user_message()}"}
+    except Exception as exc:  # one line must never end the stream: report it in-band and go on
+        return {"error": f"line {lineno}: could not parse this line ({type(exc).__name__}: {exc})"}
+
+
+def _encode_row(row: dict[str, object]) -> bytes:
+    """One output line as UTF-8 bytes; text that UTF-8 cannot carry is written as JSON ``\\u`` escapes."""
+    try:
+        return (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(row, ensure_ascii=True, default=str) + "\n").encode("ascii")
+
+
+def parse_jsonl_stream(engine: NluEngine, lines: Iterable[bytes], out: BinaryIO) -> int:
+    """``parse --jsonl`` over raw input lines: for each non-blank line, in order, exactly one line of
+    valid UTF-8 JSON on ``out``: the parse result or ``{"error": "line N: ..."}`` (N counts every input
+    line, 1-based). Bytes that are not UTF-8 are read as U+FFFD. A bad line never affects later lines.
+
+    Returns:
+        0: bad lines are reported in-band, never by the exit code.
+    """
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.decode("utf-8", errors="replace")
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                raise ValueError('expected an object with a "text" string')
-            row = _parse_row(engine, item["text"], parse_now(item.get("now")))
-        except (ValueError, BadInputError) as exc:
-            row = {"error": f"line {lineno}: {exc}"}
-            status = 2
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            data = _encode_row(_jsonl_row(engine, line, lineno))
+        except Exception as exc:  # e.g. a result JSON cannot write; still one line for this input line
+            data = _encode_row({"error": f"line {lineno}: could not write the result ({type(exc).__name__})"})
+        out.write(data)
+        out.flush()
+    return 0
+
+
+def _parse_jsonl(engine: NluEngine) -> int:
+    """``parse --jsonl``: stdin read as bytes, see :func:`parse_jsonl_stream` (exit code 0)."""
     sys.stdout.flush()
-    return status
+    return parse_jsonl_stream(engine, sys.stdin.buffer, sys.stdout.buffer)
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

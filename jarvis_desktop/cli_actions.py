@@ -13,7 +13,7 @@ from jarvis_desktop.actions.calendar import export_ics, import_ics
 from jarvis_desktop.actions.scheduler import Scheduler
 from jarvis_desktop.actions.timefmt import format_countdown
 from jarvis_desktop.assistant import Assistant
-from jarvis_desktop.cli_common import print_json
+from jarvis_desktop.cli_common import positive_id, print_json
 from jarvis_desktop.store.schedule import ScheduleStore
 
 
@@ -157,7 +157,7 @@ def add_parsers(sub) -> None:
     s.add_argument("--json", action="store_true")
     inner = s.add_subparsers(dest="schedule_command")
     c = inner.add_parser("cancel", help="cancel one item by its id (see `jarvis-desktop schedule`)")
-    c.add_argument("id", type=int, metavar="ID")
+    c.add_argument("id", type=positive_id, metavar="ID")
     c.add_argument("--json", action="store_true")
     r = inner.add_parser("run", help="fire items in the foreground (notify-send) until Ctrl-C")
     r.add_argument("--once", action="store_true", help="fire what is due now (missed ones too), then exit")
@@ -170,7 +170,7 @@ def add_parsers(sub) -> None:
     e = inner.add_parser("export", help="write all notes to a Markdown file")
     e.add_argument("file", metavar="FILE.md")
     d = inner.add_parser("delete", help="delete one note by its id")
-    d.add_argument("id", type=int, metavar="ID")
+    d.add_argument("id", type=positive_id, metavar="ID")
     s.set_defaults(func=cmd_notes, notes_command=None)
 
     s = sub.add_parser("calendar", help="list events; export or import iCalendar (.ics)")

@@ -18,7 +18,7 @@ import argparse
 import sys
 import threading
 
-from jarvis_desktop.cli_common import print_json
+from jarvis_desktop.cli_common import positive_id, print_json
 from jarvis_desktop.config import database_path, load_settings
 from jarvis_desktop.jobs.adapters import AdapterRegistry, activate_adapter
 from jarvis_desktop.jobs.backends import make_backend
@@ -192,7 +192,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         ("show", "one job with the end of its log"),
     ):
         c = inner.add_parser(name, help=text)
-        c.add_argument("id", type=int, metavar="ID")
+        c.add_argument("id", type=positive_id, metavar="ID")
         c.add_argument("--json", action="store_true")
     st = inner.add_parser("start", help="queue a job and follow it until it ends")
     add_option_arguments(st, JobSpec, none_defaults=True)
