@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from jarvis_desktop import config, models
@@ -150,3 +154,28 @@ def test_profile_directory_that_cannot_be_created_is_a_clear_error(tmp_path, mon
     assert "JARVIS_DESKTOP_HOME" in info.value.user_message()
     with pytest.raises(BadInputError, match="cannot create the data directory"):
         config.database_path()
+
+
+GUI_PROBE = """
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from jarvis_desktop.ui.app import run_gui
+from jarvis_desktop.ui.main_window import MainWindow
+app = QApplication(["jarvis"])
+def look():
+    window = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)][0]
+    print("SHOWN:", window.isVisible(), "ERROR:", window.last_error, flush=True)
+    window.quit_app()
+QTimer.singleShot(2000, look)
+print("EXIT:", run_gui(["jarvis"]))
+"""
+
+
+def test_gui_opens_with_defaults_and_shows_the_error_when_the_settings_file_is_bad(tmp_path):
+    """The real ``run_gui`` (offscreen) with ``placement = "mars"``: the window opens and says why."""
+    (tmp_path / "settings.toml").write_text('[remote]\nplacement = "mars"\n')
+    env = dict(os.environ, JARVIS_DESKTOP_HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    res = subprocess.run([sys.executable, "-c", GUI_PROBE], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "SHOWN: True ERROR: Settings file not used, defaults in use:" in res.stdout
+    assert "'placement' = 'mars' is not allowed" in res.stdout and "EXIT: 0" in res.stdout

@@ -14,7 +14,8 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from jarvis_desktop.config import Settings
+from jarvis_desktop.config import Settings, load_settings
+from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.ui.main_window import MainWindow
 from jarvis_desktop.ui.style import apply_style
 
@@ -66,10 +67,20 @@ def run_gui(argv: Sequence[str] | None = None, settings: Settings | None = None)
     """Start the GUI and run the event loop; returns the exit code (0 on a normal quit).
 
     With a system tray, closing the window keeps Jarvis in the tray; "Quit" in the tray menu or
-    Ctrl+Q ends it. Without a tray, closing the window quits.
+    Ctrl+Q ends it. Without a tray, closing the window quits. ``settings`` None = read ``settings.toml``; a bad
+    file (BadInputError) opens the window with the defaults and shows the error in it (the GUI never exits on it).
     """
     app = create_app(argv)
+    bad_settings = ""
+    if settings is None:
+        try:
+            settings = load_settings()
+        except BadInputError as exc:
+            settings = Settings()
+            bad_settings = f"Settings file not used, defaults in use: {exc.user_message()}"
     window = MainWindow(settings=settings, icon=app.windowIcon())
+    if bad_settings:
+        window.show_error(bad_settings)
     app.setQuitOnLastWindowClosed(window.tray is None)
     app.aboutToQuit.connect(window.shutdown)
     signal.signal(signal.SIGINT, lambda *_: window.quit_app())  # Ctrl+C in the terminal quits cleanly
