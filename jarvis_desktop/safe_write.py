@@ -34,7 +34,8 @@ MAX_NAME_BYTES = 240
 """Longest file name accepted (UTF-8 bytes): the 255-byte limit of common file systems minus the temp affixes."""
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` names, for messages: "a directory", "a FIFO (named pipe)", "a device", "a socket"."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -86,7 +87,7 @@ def check_target(path: Path | str, follow_symlink: bool = False) -> Path:
             )
         return check_target(link, follow_symlink=False)
     if info is not None and not stat.S_ISREG(info.st_mode):
-        raise BadInputError(f"cannot write {target}: it is {_kind(info.st_mode)}, not a regular file")
+        raise BadInputError(f"cannot write {target}: it is {file_kind(info.st_mode)}, not a regular file")
     if not target.parent.is_dir():
         raise BadInputError(f"cannot write {target}: the directory {target.parent} does not exist")
     return target

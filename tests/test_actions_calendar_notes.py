@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from actions_helpers import act, ctx_fixture, parsed  # noqa: F401 - ctx_fixture provides "ctx"
+from cli_helpers import run_cli
 
 from jarvis_desktop.actions import ActionContext
 from jarvis_desktop.actions.calendar import export_ics, import_ics
@@ -138,3 +142,47 @@ def test_context_without_a_database_opens_the_app_database(tmp_path, monkeypatch
     assert (tmp_path / "jarvis.sqlite3").is_file()
     with Database(tmp_path / "jarvis.sqlite3") as db:
         assert [r["text"] for r in db.query("SELECT text FROM notes")] == ["call the bank"]
+
+
+def _vevent(uid: str, start: str, summary: str) -> str:
+    """One VEVENT as iCalendar text (6 lines)."""
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20200101T000000Z\r\nDTSTART:{start}\r\n"
+        f"SUMMARY:{summary}\r\nEND:VEVENT\r\n"
+    )
+
+
+def test_cli_calendar_import_is_all_or_nothing_and_names_the_bad_event(tmp_path):
+    env = {"JARVIS_DESKTOP_HOME": str(tmp_path / "home")}
+    ics = tmp_path / "mixed.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+        + _vevent("good-1@test", "20300101T100000Z", "Good one")
+        + _vevent("bad@test", "not-a-date", "Broken")
+        + _vevent("good-2@test", "20300102T100000Z", "Good two")
+        + "END:VCALENDAR\r\n"
+    )
+    done = run_cli("calendar", "import", str(ics), env=env)
+    assert done.returncode == 2, done.stderr
+    assert "event 2" in done.stderr and "line 10" in done.stderr and "bad@test" in done.stderr
+    assert "nothing was imported" in done.stderr
+    listed = run_cli("calendar", "--json", env=env)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    ics.write_text(ics.read_text().replace("not-a-date", "20300103T100000Z"))  # fixed: all three go in
+    done = run_cli("calendar", "import", str(ics), "--json", env=env)
+    assert done.returncode == 0 and json.loads(done.stdout)["added"] == 3
+
+
+def test_cli_calendar_import_refuses_devices_fifos_and_huge_files_quickly(tmp_path):
+    env = {"JARVIS_DESKTOP_HOME": str(tmp_path / "home")}
+    fifo = tmp_path / "pipe.ics"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.ics"
+    with huge.open("wb") as handle:  # 25 MB of real (repeated) events
+        event = _vevent("x@test", "20300101T100000Z", "Filler").encode()
+        handle.write(b"BEGIN:VCALENDAR\r\n" + event * (25 * 1024 * 1024 // len(event)) + b"END:VCALENDAR\r\n")
+    for path, message in (("/dev/zero", "device"), (str(fifo), "FIFO"), (str(huge), "larger than 20 MB")):
+        started = time.monotonic()
+        done = run_cli("calendar", "import", path, env=env, timeout=60)
+        assert done.returncode == 2 and message in done.stderr, (path, done.stderr)
+        assert time.monotonic() - started < 30

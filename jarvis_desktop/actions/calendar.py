@@ -5,14 +5,21 @@ they are listed and cancelled like reminders, and notify when they start. Withou
 :data:`DEFAULT_DURATION`.
 
 Export writes every event that is not cancelled (past ones too) as VEVENTs with UTC times (all-day events
-as DATE values). Import adds each VEVENT whose UID is not there yet: floating times are read in the user's
+as DATE values), atomically through :func:`jarvis_desktop.safe_write.write_atomically` (never through a symlink).
+
+Import adds each VEVENT whose UID is not there yet: floating times are read in the user's
 zone, an event that has already begun is stored as past (it will not notify), a recurring event is imported as its
-first occurrence (the answer says how many).
+first occurrence (the answer says how many). Import is all or nothing: every event is parsed and checked first,
+then all are inserted in one database transaction; one bad event (a DTSTART that is not a date) imports nothing
+and the error names it. Only regular files of at most :data:`MAX_IMPORT_BYTES` (20 MB) are read: a FIFO, a device
+(``/dev/zero``) or a directory is refused before anything is read.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -24,10 +31,13 @@ from jarvis_desktop.actions.result import ActionResult, refused, would
 from jarvis_desktop.actions.timefmt import describe_moment
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.nlu.result import ParseResult
-from jarvis_desktop.store.schedule import ScheduleStore, utc_now
+from jarvis_desktop.safe_write import file_kind, write_atomically
+from jarvis_desktop.store.schedule import ScheduleStore, due_utc_text, to_utc_text, utc_now
 
 DEFAULT_DURATION = timedelta(hours=1)
 PRODID = "-//Jarvis Desktop//jarvis-desktop//EN"
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+"""Largest .ics file :func:`import_ics` reads (20 MiB, about 50 000 events); a larger one is refused."""
 
 
 def new_uid() -> str:
@@ -84,9 +94,12 @@ def _icalendar():
 
 
 def export_ics(store: ScheduleStore, path: Path | str) -> int:
-    """Write all events to ``path`` (written to a temp file, then renamed); returns how many.
+    """Write all events to ``path`` atomically (:func:`~jarvis_desktop.safe_write.write_atomically`: an
+    unpredictable temp file, then rename; never through a symlink); returns how many.
 
     Raises:
+        BadInputError: a bad target: an empty name, ``.``, ``/``, a name too long, a missing directory, an existing
+            symlink, a directory, FIFO or device (CLI exit 2).
         JarvisError: the file cannot be written (full disk, no permission).
     """
     ical = _icalendar()
@@ -111,14 +124,7 @@ def export_ics(store: ScheduleStore, path: Path | str) -> int:
         if item.description:
             ev.add("description", item.description)
         cal.add_component(ev)
-    path = Path(path).expanduser()
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(cal.to_ical())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise JarvisError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_atomically(path, cal.to_ical())
     return len(events)
 
 
@@ -164,54 +170,175 @@ def _as_datetime(value: date | datetime, tz: tzinfo | None) -> tuple[datetime, b
     return (start.replace(tzinfo=tz) if tz else start.astimezone()), True
 
 
-def import_ics(store: ScheduleStore, path: Path | str, tz: tzinfo | None = None) -> ImportReport:
-    """Add the VEVENTs of ``path`` that are not in the calendar yet (matched by UID).
+def read_ics_bytes(path: Path | str, limit: int = MAX_IMPORT_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` bytes; never blocks on a FIFO.
 
     Raises:
-        BadInputError: missing or unreadable file, or not iCalendar data.
-        JarvisError: the database cannot be written.
+        BadInputError: missing or unreadable, not a regular file (FIFO, device such as /dev/zero, directory),
+            or larger than ``limit`` bytes.
     """
-    ical = _icalendar()
     path = Path(path).expanduser()
-    try:
-        raw = path.read_bytes()
+    try:  # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise BadInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInputError(f"cannot import {path}: it is {file_kind(info.st_mode)}, not a regular .ics file")
+        too_big = BadInputError(
+            f"cannot import {path}: larger than {limit // (1024 * 1024)} MB",
+            hint="split the calendar into smaller files",
+        )
+        if info.st_size > limit:
+            raise too_big
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # the file grew while being read
+            raise too_big
+        return b"".join(chunks)
+    except OSError as exc:
+        raise BadInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def _vevent_lines(raw: bytes) -> list[int]:
+    """1-based line numbers of the ``BEGIN:VEVENT`` lines of ``raw``, in order."""
+    return [
+        number
+        for number, line in enumerate(raw.splitlines(), 1)
+        if re.fullmatch(rb"\s*BEGIN:VEVENT\s*", line, re.IGNORECASE)
+    ]
+
+
+@dataclass
+class _Row:
+    """One checked VEVENT, ready to insert."""
+
+    uid: str
+    title: str
+    start: datetime
+    end: datetime
+    all_day: bool
+    location: str
+    description: str
+    status: str
+
+
+def _when(ev: Any, name: str, tz: tzinfo | None, label: str) -> tuple[datetime, bool]:
+    value = ev.decoded(name)
+    if not isinstance(value, date):  # a broken value is left as its text, a TIME or a PERIOD is no moment
+        raise BadInputError(
+            f"{label}: {name.upper()} {str(ev.get(name).to_ical(), 'utf-8', 'replace')!r} "
+            "is not a date or date-time; nothing was imported"
+        )
+    return _as_datetime(value, tz)
+
+
+def import_ics(store: ScheduleStore, path: Path | str, tz: tzinfo | None = None) -> ImportReport:
+    """Add the VEVENTs of ``path`` that are not in the calendar yet (matched by UID), all or nothing.
+
+    Every VEVENT is parsed and checked before anything is written; then all are inserted in one transaction.
+
+    Raises:
+        BadInputError: missing or unreadable file, not a regular file (FIFO, device, directory), larger than
+            :data:`MAX_IMPORT_BYTES`, not iCalendar data, or an event with a bad DTSTART / DTEND / DURATION (the
+            message names the event: its number, line, UID and summary; nothing is imported).
+        JarvisError: the database cannot be written (nothing is imported).
+    """
+    ical = _icalendar()
+    path = Path(path).expanduser()
+    raw = read_ics_bytes(path)
+    try:
         cal = ical.Calendar.from_ical(raw)
-    except (ValueError, IndexError, KeyError) as exc:
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
         raise BadInputError(f"{path} is not an iCalendar (.ics) file: {exc}") from exc
     report = ImportReport(added=[])
     now = datetime.now(timezone.utc)
-    for ev in cal.walk("VEVENT"):
+    lines = _vevent_lines(raw)
+    events = cal.walk("VEVENT")
+    rows: list[_Row] = []
+    seen: set[str] = set()
+    for index, ev in enumerate(events):
         uid = str(ev.get("uid") or new_uid())
-        if store.find_uid(uid) is not None:
+        title = str(ev.get("summary") or "Event")
+        line = f", line {lines[index]}" if len(lines) == len(events) else ""
+        label = f"{path.name}: event {index + 1}{line} (UID {uid}, “{title}”)"
+        if uid in seen or store.find_uid(uid) is not None:
             report.skipped_existing += 1
             continue
         if ev.get("dtstart") is None:
             report.without_start += 1
             continue
-        start, all_day = _as_datetime(ev.decoded("dtstart"), tz)
-        if ev.get("dtend") is not None:
-            end, _ = _as_datetime(ev.decoded("dtend"), tz)
-        elif ev.get("duration") is not None:
-            end = start + ev.decoded("duration")
-        else:
-            end = start + (timedelta(days=1) if all_day else DEFAULT_DURATION)
+        try:
+            start, all_day = _when(ev, "dtstart", tz, label)
+            if ev.get("dtend") is not None:
+                end, _ = _when(ev, "dtend", tz, label)
+            elif ev.get("duration") is not None:
+                duration = ev.decoded("duration")
+                if not isinstance(duration, timedelta):
+                    raise BadInputError(f"{label}: DURATION is not a duration; nothing was imported")
+                end = start + duration
+            else:
+                end = start + (timedelta(days=1) if all_day else DEFAULT_DURATION)
+            _stored = (due_utc_text(start), to_utc_text(max(end, start)))  # bad years fail here, not mid-insert
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise BadInputError(f"{label}: {exc}; nothing was imported") from exc
+        seen.add(uid)
         if ev.get("rrule") is not None:
             report.recurring += 1
-        status = "fired" if start <= now else "pending"  # one already begun does not notify
-        item = store.add(
-            "event",
-            str(ev.get("summary") or "Event"),
-            start,
-            end_at=max(end, start),
-            all_day=all_day,
-            uid=uid,
-            location=str(ev.get("location") or ""),
-            description=str(ev.get("description") or ""),
-            status=status,
-            source_text=f"imported from {path.name}",
+        rows.append(
+            _Row(
+                uid=uid,
+                title=title,
+                start=start,
+                end=max(end, start),
+                all_day=all_day,
+                location=str(ev.get("location") or ""),
+                description=str(ev.get("description") or ""),
+                status="fired" if start <= now else "pending",  # one already begun does not notify
+            )
         )
-        report.added.append(item.id)
+    report.added = _insert_all(store, rows, f"imported from {path.name}")
     return report
+
+
+def _insert_all(store: ScheduleStore, rows: list[_Row], source_text: str) -> list[int]:
+    """Insert ``rows`` as events in one transaction (all or none); returns their ids.
+
+    The columns are those :meth:`ScheduleStore.add` writes, which checks one item per transaction.
+    """
+    if not rows:
+        return []
+    stamp = to_utc_text(utc_now())
+    ids: list[int] = []
+    with store.db.transaction() as conn:
+        for row in rows:
+            cursor = conn.execute(
+                "INSERT INTO scheduled_items (kind, title, due_at, end_at, all_day, status, created_at, fired_at, "
+                "source_text, uid, location, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    "event",
+                    row.title.strip(),
+                    due_utc_text(row.start),
+                    to_utc_text(row.end),
+                    int(row.all_day),
+                    row.status,
+                    stamp,
+                    stamp if row.status == "fired" else None,
+                    source_text,
+                    row.uid,
+                    row.location,
+                    row.description,
+                ),
+            )
+            if cursor.lastrowid is None:
+                raise JarvisError("the database did not return the new event's id")
+            ids.append(int(cursor.lastrowid))
+    return ids

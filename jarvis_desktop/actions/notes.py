@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from datetime import tzinfo
 from pathlib import Path
 
 from jarvis_desktop.actions.context import ActionContext
 from jarvis_desktop.actions.result import ActionResult, refused, would
-from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.nlu.result import ParseResult
+from jarvis_desktop.safe_write import write_atomically
 from jarvis_desktop.store.notes import Note, NoteStore
 
 
@@ -76,18 +76,14 @@ def notes_markdown(notes: list[Note], tz: tzinfo | None = None) -> str:
 
 
 def export_notes(store: NoteStore, path: Path | str, tz: tzinfo | None = None) -> int:
-    """Write every note to ``path`` as Markdown (temp file, then rename); returns how many.
+    """Write every note to ``path`` as Markdown atomically (:func:`~jarvis_desktop.safe_write.write_atomically`:
+    an unpredictable temp file, then rename; never through a symlink); returns how many.
 
     Raises:
-        JarvisError: the file cannot be written.
+        BadInputError: a bad target: an empty name, ``.``, ``/``, a name too long, a missing directory, an existing
+            symlink, a directory, FIFO or device (CLI exit 2).
+        JarvisError: the file cannot be written (no permission, full disk).
     """
     notes = store.list()
-    path = Path(path).expanduser()
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(notes_markdown(notes, tz), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise JarvisError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_atomically(path, notes_markdown(notes, tz))
     return len(notes)

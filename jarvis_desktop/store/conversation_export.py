@@ -8,12 +8,12 @@ text (action replies keep their intent in brackets; notices are quoted). JSON: `
 from __future__ import annotations
 
 import json
-import os
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.safe_write import write_atomically
 from jarvis_desktop.store.conversations import ConversationRecord
 from jarvis_desktop.store.history import ChatMessageRecord
 
@@ -64,22 +64,17 @@ def to_json(conversation: ConversationRecord, messages: list[ChatMessageRecord])
 def export_conversation(
     conversation: ConversationRecord, messages: list[ChatMessageRecord], path: str | Path, tz: tzinfo | None = None
 ) -> Path:
-    """Write the conversation to ``path`` (``.md``/``.markdown`` or ``.json``) atomically (temp file + rename), so
-    a full disk never leaves half a file over an older export. Returns the path written.
+    """Write the conversation to ``path`` (``.md``/``.markdown`` or ``.json``) atomically
+    (:func:`~jarvis_desktop.safe_write.write_atomically`: unpredictable temp file + rename, never through a
+    symlink), so a full disk never leaves half a file over an older export. Returns the path written.
 
     Raises:
-        BadInputError: another suffix. JarvisError: the file cannot be written (the message says why).
+        BadInputError: another suffix, or a bad target (existing symlink, directory, FIFO, device, missing
+            directory, name too long). JarvisError: the file cannot be written (the message says why).
     """
     target = Path(path).expanduser()
     kind = FORMATS.get(target.suffix.lower())
     if kind is None:
         raise BadInputError(f"cannot export to {target.name}: use a .md or .json file name")
     text = to_markdown(conversation, messages, tz) if kind == "markdown" else to_json(conversation, messages)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise JarvisError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    return target
+    return write_atomically(target, text)
