@@ -427,6 +427,9 @@ LIMITS: dict[str, dict[str, tuple[float, float] | tuple[str, ...]]] = {
         "first_token_timeout_s": (0.1, 3600.0),
         "retries": (0, 10),
         "backoff_s": (0.0, 60.0),
+        "chunk_timeout_s": (0.1, 3600.0),
+        "total_timeout_s": (0.5, 86_400.0),
+        "max_reply_chars": (1, 100_000_000),
     },
     "monitor": {
         "interval_s": (0.05, 3600.0),

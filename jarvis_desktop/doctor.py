@@ -218,16 +218,22 @@ def _dirs() -> list[Check]:
     ]
 
 
+#: Seconds the doctor's remote probe (GET /models) may take at most.
+REMOTE_PROBE_S = 5.0
+
+
 def _remote() -> list[Check]:
-    """The remote chat endpoint ([remote] / JARVIS_REMOTE_*): reachable? which models? (3 s connect timeout)."""
+    """The remote chat endpoint ([remote] / JARVIS_REMOTE_*): reachable? which models? (connect at most 3 s,
+    the whole probe abandoned after ``REMOTE_PROBE_S`` s whatever the server does)."""
     settings = config.load_settings()
     remote = remote_settings(settings)
     if not remote.base_url:
         return [Check("remote endpoint", "ok", "none configured: every request runs locally")]
-    client = RemoteChatModel(replace(remote, first_token_timeout_s=min(remote.first_token_timeout_s, 5.0)))
+    probe = replace(remote, connect_timeout_s=min(remote.connect_timeout_s, 3.0), first_token_timeout_s=REMOTE_PROBE_S)
+    client = RemoteChatModel(probe)
     where = f"{remote.base_url} (model {remote.model or '?'}, key from {key_source()}, placement {remote.placement})"
     try:
-        served = client.models()
+        served = client.models(timeout_s=REMOTE_PROBE_S)
     except RemoteError as exc:
         return [
             Check(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -145,3 +146,97 @@ class MemoryKeyring:
         backend = _Memory()
         keyring.set_keyring(backend)
         return backend, lambda: keyring.set_keyring(old)
+
+
+def sse_chunk(text: str) -> bytes:
+    """One OpenAI ``chat.completion.chunk`` server-sent event whose delta is ``text``."""
+    body = {
+        "id": "hostile",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "hostile",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+    }
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+class HostileServer:
+    """An OpenAI-shaped endpoint on 127.0.0.1 that misbehaves on purpose, for every POST and GET:
+
+    * ``"endless"``: streams ``"word "`` deltas forever, one every ``pace_s`` s;
+    * ``"keepalive"``: sends the 200 headers, then only ``: ping`` SSE comments forever;
+    * ``"one_then_keepalive"``: one ``"Paris"`` delta, then only keep-alives;
+    * ``"empty_chunks"``: chunks whose delta content is ``""``, forever;
+    * ``"slow_headers"``: the response headers one byte every ``pace_s`` s (never finishing in practice);
+    * ``"huge"``: a reply of ``huge_bytes`` bytes of deltas (1000 characters each) ignoring max_tokens.
+
+    ``sent_bytes`` counts the body bytes written; ``requests`` counts requests. Writing stops when the
+    client disconnects or :meth:`stop` is called.
+    """
+
+    def __init__(self, mode: str, pace_s: float = 0.2, huge_bytes: int = 200_000_000) -> None:
+        self.mode = mode
+        self.pace_s = pace_s
+        self.huge_bytes = huge_bytes
+        self.requests = 0
+        self.sent_bytes = 0
+        self._stop = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._misbehave()
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._misbehave()
+
+            def _misbehave(self) -> None:
+                outer.requests += 1
+                try:
+                    outer._serve(self)
+                except OSError:  # the client left: what a hostile server sees when it is cut off
+                    return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _send(self, handler: BaseHTTPRequestHandler, data: bytes) -> None:
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        self.sent_bytes += len(data)
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        if self.mode == "slow_headers":
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Padding: " + b"x" * 10_000
+            for byte in head:
+                if self._stop.wait(self.pace_s):
+                    return
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.end_headers()
+        if self.mode == "huge":
+            piece = sse_chunk("x" * 1000)
+            while self.sent_bytes < self.huge_bytes and not self._stop.is_set():
+                self._send(handler, piece)
+            self._send(handler, b"data: [DONE]\n\n")
+            return
+        if self.mode == "one_then_keepalive":
+            self._send(handler, sse_chunk("Paris"))
+        event = {"endless": sse_chunk("word "), "empty_chunks": sse_chunk("")}.get(self.mode, b": ping\n\n")
+        while not self._stop.wait(self.pace_s):
+            self._send(handler, event)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,8 +1,17 @@
 """Remote chat backend: any OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama ``/v1``, a cloud VM)
 through the ``openai`` client, streaming.
 
-* Timeouts (s): connect ``connect_timeout_s`` (3), first token ``first_token_timeout_s`` (10; also the
-  longest silence allowed between chunks mid-stream).
+* Deadlines (s), all measured by the caller, so no server behaviour can stretch them: connect
+  ``connect_timeout_s`` (3); first text ``first_token_timeout_s`` (10, per attempt; SSE ``: ping``
+  keep-alives, empty and whitespace-only deltas do not count, and a server dripping its headers byte by byte
+  is cut here too); next text mid-answer ``chunk_timeout_s`` (10; keep-alives and empty deltas do not count)
+  -> :class:`RemoteInterrupted`; the whole reply, retries included, ``total_timeout_s`` (120) ->
+  :class:`RemoteTruncated`. The HTTP client has explicit ``httpx.Timeout`` connect/read/write/pool values
+  as a second line of defence (an httpx read timeout restarts with every byte, so it alone bounds nothing).
+* Size: at most ``max_reply_chars`` (200 000) characters and at most ``32 x max_tokens`` (~4 x max_tokens
+  tokens of ~8 characters) are kept; past that the stream stops reading and raises
+  :class:`RemoteTruncated` with the text kept. Chunks cross a bounded queue, so a server faster than the
+  reader cannot fill memory either.
 * Retries: before the first token, on connection errors, timeouts, HTTP 429 and 5xx: up to ``retries`` more
   attempts, waiting ``backoff_s`` x 2^n s between them. A 401/403 (bad key), 404 (unknown model) or 400 is
   not retried. After the first token nothing is retried: :class:`RemoteInterrupted` carries the text so far,
@@ -43,6 +52,10 @@ ENV_MODEL = "JARVIS_REMOTE_MODEL"
 POLL_S = 0.02
 #: Extra seconds the caller waits past the client's own read timeout before giving up itself.
 TIMEOUT_GRACE_S = 0.5
+#: Characters kept per requested token at most (a reply ignoring ``max_tokens`` is cut at 32 x max_tokens).
+CHARS_PER_TOKEN_CAP = 32
+#: Chunks the helper thread may read ahead of the caller.
+QUEUE_CHUNKS = 256
 
 
 class RemoteError(JarvisError):
@@ -69,6 +82,11 @@ class RemoteInterrupted(RemoteError):
     def __init__(self, message: str, partial: str) -> None:
         super().__init__(message)
         self.partial = partial
+
+
+class RemoteTruncated(RemoteInterrupted):
+    """The reply hit the size cap or the total deadline: ``partial`` (all of it already streamed) is kept as
+    the answer, and the router tells the user it was cut instead of continuing it locally."""
 
 
 def remote_settings(settings: Settings) -> RemoteSettings:
@@ -129,7 +147,10 @@ class RemoteChatModel:
         if self._client is None:
             import openai
 
-            timeout = openai.Timeout(self.remote.first_token_timeout_s, connect=self.remote.connect_timeout_s)
+            connect = self.remote.connect_timeout_s
+            read = max(self.remote.first_token_timeout_s, self.remote.chunk_timeout_s)
+            # openai.Timeout is its HTTP client's (httpx2) Timeout: explicit values for every phase
+            timeout = openai.Timeout(connect=connect, read=read, write=connect, pool=connect)
             self._client = openai.OpenAI(
                 base_url=self.remote.base_url, api_key=self._api_key, timeout=timeout, max_retries=0
             )
@@ -138,16 +159,34 @@ class RemoteChatModel:
     def unload(self) -> None:
         """Nothing is held locally (kept for the backend interface)."""
 
-    def models(self) -> list[str]:
-        """Model ids the endpoint serves (``GET /models``, one attempt, the connect/first-token timeouts).
+    def models(self, timeout_s: float | None = None) -> list[str]:
+        """Model ids the endpoint serves (``GET /models``, one attempt, run on a helper thread and abandoned
+        after ``timeout_s`` s; None = ``first_token_timeout_s``), so a server that drips or never ends its
+        answer cannot hold the caller.
 
         Raises:
-            RemoteAuthError: bad key. RemoteError: unreachable or an HTTP error.
+            RemoteAuthError: bad key. RemoteError: unreachable, an HTTP error or no answer within ``timeout_s``.
         """
-        try:
-            return [m.id for m in self.client.models.list()]
-        except Exception as exc:
-            raise self._describe(exc) from exc
+        limit = self.remote.first_token_timeout_s if timeout_s is None else timeout_s
+        result: list[object] = []
+
+        def run() -> None:
+            try:
+                result.append([m.id for m in self.client.models.list()])
+            except Exception as exc:  # handed to the caller below
+                result.append(exc)
+
+        worker = threading.Thread(target=run, name="jarvis-remote-models", daemon=True)
+        worker.start()
+        worker.join(limit + TIMEOUT_GRACE_S)
+        if not result:
+            raise RemoteError(
+                f"remote endpoint {self.remote.base_url} timed out: no model list within {limit:g} s", retryable=True
+            )
+        value = result[0]
+        if isinstance(value, BaseException):
+            raise self._describe(value) from value
+        return cast("list[str]", value)
 
     # ---- streaming -------------------------------------------------------------------------------
     def stream(
@@ -181,6 +220,8 @@ class RemoteChatModel:
         self.attempts = 0
         self.last_stats = None
         for attempt in range(self.remote.retries + 1):
+            if attempt and time.perf_counter() - start > self.remote.total_timeout_s:
+                break  # no time left for another attempt
             if attempt and cancel is not None:
                 cancel.wait(self.remote.backoff_s * (2 ** (attempt - 1)))
             elif attempt:
@@ -189,11 +230,11 @@ class RemoteChatModel:
                 return self._cancelled_before_text(start)
             self.attempts = attempt + 1
             try:
-                opened = self._open(clean, budget, temp, cancel)
+                opened = self._open(clean, budget, temp, cancel, start)
                 if opened is None:
                     return self._cancelled_before_text(start)
                 pump, first = opened
-                return self._rest(pump, first, start, cancel)
+                return self._rest(pump, first, start, cancel, budget)
             except RemoteError as exc:
                 last = exc
                 if not exc.retryable:
@@ -210,16 +251,22 @@ class RemoteChatModel:
         return iter(())
 
     def _open(
-        self, messages: list[ChatMessage], max_tokens: int, temperature: float, cancel: threading.Event | None
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        temperature: float,
+        cancel: threading.Event | None,
+        start: float,
     ) -> tuple[_Pump, str] | None:
         """Start a request and wait for its first text delta; returns (running pump, first text), or None
         when ``cancel`` was set meanwhile (the request is then abandoned).
 
         Raises:
-            RemoteError: the request failed, or no text came within ``first_token_timeout_s``.
+            RemoteError: the request failed, or no text came within ``first_token_timeout_s`` (or before the
+            total deadline counted from ``start``, a ``perf_counter`` time).
         """
         attempt_start = time.perf_counter()
-        limit = self.remote.first_token_timeout_s
+        limit = max(0.0, min(self.remote.first_token_timeout_s, self.remote.total_timeout_s - (attempt_start - start)))
 
         def request() -> Stream[ChatCompletionChunk]:
             return self.client.chat.completions.create(
@@ -234,7 +281,7 @@ class RemoteChatModel:
         pump = _Pump(request)
         try:
             while True:
-                kind, value = pump.get(limit + TIMEOUT_GRACE_S - (time.perf_counter() - attempt_start), cancel)
+                kind, value = pump.get(limit - (time.perf_counter() - attempt_start), cancel)
                 if kind == "cancelled":
                     pump.stop()
                     return None
@@ -253,37 +300,62 @@ class RemoteChatModel:
             pump.stop()
             raise
 
-    def _rest(self, pump: _Pump, first: str, start: float, cancel: threading.Event | None) -> Iterator[str]:
+    def _rest(
+        self, pump: _Pump, first: str, start: float, cancel: threading.Event | None, max_tokens: int
+    ) -> Iterator[str]:
+        """The rest of the reply after ``first``, within the chunk/total deadlines and the size cap (see the
+        module docstring); raises :class:`RemoteInterrupted` or :class:`RemoteTruncated` with the text so far."""
+        url = self.remote.base_url
+        cap = max(1, min(self.remote.max_reply_chars, CHARS_PER_TOKEN_CAP * max_tokens))
+        first = first[:cap]
         pieces = [first]
+        size = len(first)
         first_s = time.perf_counter() - start
         cancelled = False
-        silence = self.remote.first_token_timeout_s + TIMEOUT_GRACE_S
+        gap = self.remote.chunk_timeout_s
+        total = self.remote.total_timeout_s
+        last_text = time.perf_counter()
         try:
             yield first
             while True:
-                kind, value = pump.get(silence, cancel)
+                now = time.perf_counter()
+                if size >= cap:
+                    raise RemoteTruncated(f"the remote reply was cut at {cap} characters (size cap)", "".join(pieces))
+                if now - start >= total:
+                    raise RemoteTruncated(
+                        f"the remote reply was cut after {total:g} s (total deadline)", "".join(pieces)
+                    )
+                wait = min(gap - (now - last_text), total - (now - start))
+                kind, value = pump.get(wait, cancel)
                 if kind == "cancelled":
                     cancelled = True
                     break
                 if kind == "end":
                     break
                 if kind == "text" and isinstance(value, str):
-                    if value:
+                    if value:  # an empty delta (or a keep-alive, which yields nothing) does not restart the clock
+                        value = value[: cap - size]
                         pieces.append(value)
+                        size += len(value)
+                        last_text = time.perf_counter()
                         yield value
                     continue
-                cause = value if isinstance(value, BaseException) else TimeoutError(f"no data for {silence:g} s")
+                if kind == "timeout" and time.perf_counter() - start >= total:
+                    continue  # reported as the total deadline at the top of the loop
+                if not isinstance(value, BaseException):
+                    raise RemoteInterrupted(
+                        f"remote endpoint {url} sent no text for {gap:g} s mid-answer", "".join(pieces)
+                    )
                 raise RemoteInterrupted(
-                    f"remote endpoint {self.remote.base_url} failed mid-answer: {self._describe(cause)}",
-                    "".join(pieces),
-                ) from cause
+                    f"remote endpoint {url} failed mid-answer: {self._describe(value)}", "".join(pieces)
+                ) from value
         finally:
             pump.stop()  # shuts the socket down: the server sees the client leave
-            total = time.perf_counter() - start
+            elapsed = time.perf_counter() - start
             words = len("".join(pieces).split())  # the remote's tokenizer is unknown: ~1.3 tokens per word
             tokens = max(1, round(words * 1.3))
-            rate = (tokens - 1) / (total - first_s) if tokens >= 2 and total > first_s else 0.0
-            self.last_stats = ChatStats(0, tokens, first_s, total, rate, cancelled)
+            rate = (tokens - 1) / (elapsed - first_s) if tokens >= 2 and elapsed > first_s else 0.0
+            self.last_stats = ChatStats(0, tokens, first_s, elapsed, rate, cancelled)
             if self.remote.track_idle:
                 record_remote_activity(self.remote.base_url, self.remote.model)
 
@@ -338,7 +410,7 @@ class _Pump:
     """
 
     def __init__(self, request: Callable[[], Stream[ChatCompletionChunk]]) -> None:
-        self._items: queue.Queue[tuple[str, object]] = queue.Queue()
+        self._items: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._stream: Stream[ChatCompletionChunk] | None = None
@@ -355,14 +427,24 @@ class _Pump:
             for chunk in stream:
                 if self._stopped.is_set():
                     return
-                self._items.put(("text", _delta(chunk)))
-            self._items.put(("end", None))
+                self._put(("text", _delta(chunk)))
+            self._put(("end", None))
         except Exception as exc:  # handed to the caller, who turns it into a RemoteError
-            self._items.put(("error", exc))
+            self._put(("error", exc))
         finally:
             if stream is not None:
                 with contextlib.suppress(Exception):  # a broken connection may fail to close: it is gone anyway
                     stream.close()
+
+    def _put(self, item: tuple[str, object]) -> None:
+        """Queue ``item``, waiting while the queue is full (the caller is slower than the server) unless
+        stopped, so read-ahead memory stays bounded and a stopped pump never blocks."""
+        while not self._stopped.is_set():
+            try:
+                self._items.put(item, timeout=POLL_S)
+                return
+            except queue.Full:
+                continue
 
     def get(self, timeout_s: float, cancel: threading.Event | None) -> tuple[str, object]:
         """The next item; ``("cancelled", None)`` as soon as ``cancel`` is set, ``("timeout", None)`` after

@@ -25,7 +25,7 @@ from jarvis_desktop.catalog.entries import get_entry
 from jarvis_desktop.config import MonitorSettings, RemoteSettings, Settings
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.backends import ChatBackend, LocalChatBackend, make_local_backend
-from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, RemoteInterrupted
+from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, RemoteInterrupted, RemoteTruncated
 from jarvis_desktop.llm.types import ChatMessage, ChatStats
 from jarvis_desktop.monitor.policy import MemoryState, ModelState, Placement, PolicyConfig, place
 from jarvis_desktop.monitor.resource_monitor import ResourceMonitor, shared_monitor
@@ -319,6 +319,12 @@ class ChatRouter:
         try:
             yield from deltas
             info.stats = remote.last_stats
+            return
+        except RemoteTruncated as exc:  # too long or too slow overall: keep what arrived, say it was cut
+            info.stats = remote.last_stats
+            info.notice = exc.user_message()
+            if on_notice is not None:
+                on_notice(info.notice)
             return
         except RemoteInterrupted as exc:
             if not self.settings.remote.fallback_local:
