@@ -32,6 +32,7 @@ import platformdirs
 import tomli_w
 
 from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.safe_write import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -557,9 +558,13 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write the settings atomically (temp file + rename), so a full disk never leaves half a file."""
+    """Write the settings atomically (:func:`~jarvis_desktop.safe_write.write_atomically`: unpredictable temp file
+    + rename), so a full disk never leaves half a file. A symlinked settings file (dotfiles) is written through:
+    its target is replaced, the link stays.
+
+    Raises:
+        BadInputError: the path is a directory, FIFO or device. JarvisError: it cannot be written.
+    """
     path = path or settings_path()
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(settings.to_dict()), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, tomli_w.dumps(settings.to_dict()), follow_symlink=True)
     return path
