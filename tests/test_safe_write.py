@@ -111,3 +111,19 @@ def test_cli_exports_never_follow_symlinks_and_bad_names_exit_2(tmp_path):
     os.mkfifo(tmp_path / "pipe.md")
     done = run_cli("notes", "export", str(tmp_path / "pipe.md"), env=env, timeout=60)
     assert done.returncode == 2 and "FIFO" in done.stderr
+
+
+def test_save_settings_writes_through_a_symlinked_settings_file(tmp_path):
+    from jarvis_desktop.config import Settings, load_settings, save_settings
+
+    real = tmp_path / "dotfiles" / "settings.toml"
+    real.parent.mkdir()
+    real.write_text("")
+    link = tmp_path / "settings.toml"
+    link.symlink_to(real)
+    settings = Settings()
+    settings.speech.volume = 0.25
+    save_settings(settings, link)
+    assert link.is_symlink() and load_settings(real).speech.volume == 0.25
+    _no_temp_left(tmp_path)
+    _no_temp_left(real.parent)
