@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import mmap
 import os
 import platform
 import shutil
+import struct
 import subprocess
 import sys
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from jarvis_desktop import config, models
-from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.config import Settings
+from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.keys import key_source
 from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, remote_settings
 
 
 @dataclass
 class Check:
-    """One line of the doctor's report: ``status`` is "ok", "warn" or "missing"."""
+    """One line of the doctor's report: ``status`` is "ok", "warn" or "missing" (missing or unusable: a bad
+    settings file, a corrupt model, an unknown time zone; any "missing" makes ``doctor`` exit 1)."""
 
     name: str
     status: str
@@ -91,8 +99,125 @@ def _packages() -> list[Check]:
     return out
 
 
-def _models() -> list[Check]:
-    settings = config.load_settings()
+#: GGUF metadata value types (the GGUF spec): fixed sizes in bytes; 8 = string, 9 = array.
+_GGUF_SCALAR = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+#: Counts above these are taken as a damaged header (real models have hundreds of tensors, dozens of keys).
+_GGUF_MAX_COUNT = 1_000_000
+
+
+def gguf_problem(path: Path) -> str:
+    """Why ``path`` is not a loadable GGUF file, or "" when its header, metadata and tensor table read whole.
+
+    Reads (memory-mapped, no model loaded) the magic ``GGUF``, the version (2 or 3), the tensor and metadata
+    counts, every metadata entry and tensor record, and checks that the file is at least as long as its last
+    tensor's data (a truncated download fails here). Sizes need ``gguf.constants``; without it only the header
+    and tables are checked.
+    """
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size < 24:
+                return f"only {size} bytes: not a GGUF file"
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                return _gguf_walk(buf, size)
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+
+
+def _gguf_walk(buf: mmap.mmap, size: int) -> str:  # noqa: C901 - one pass over the GGUF layout
+    pos = 0
+
+    def take(fmt: str) -> int:
+        nonlocal pos
+        width = struct.calcsize(fmt)
+        if pos + width > size:
+            raise EOFError
+        (value,) = struct.unpack_from(fmt, buf, pos)
+        pos += width
+        return int(value)
+
+    def skip_string() -> str:
+        nonlocal pos
+        n = take("<Q")
+        if pos + n > size:
+            raise EOFError
+        text = bytes(buf[pos : pos + n]).decode("utf-8", "replace")
+        pos += n
+        return text
+
+    def skip_value(kind: int) -> int | None:
+        nonlocal pos
+        if kind in _GGUF_SCALAR:
+            return take({1: "<B", 2: "<H", 4: "<I", 8: "<Q"}[_GGUF_SCALAR[kind]])
+        if kind == 8:
+            skip_string()
+            return None
+        if kind == 9:
+            item, count = take("<I"), take("<Q")
+            if item in _GGUF_SCALAR:
+                pos += _GGUF_SCALAR[item] * count
+                if pos > size:
+                    raise EOFError
+            elif item in (8, 9):
+                if count > size:  # each item takes at least a byte
+                    raise EOFError
+                for _ in range(count):
+                    skip_value(item)
+            else:
+                raise ValueError(f"bad metadata array type {item}")
+            return None
+        raise ValueError(f"bad metadata value type {kind}")
+
+    if bytes(buf[:4]) != b"GGUF":
+        return f"not a GGUF file (starts with {bytes(buf[:4])!r}, not b'GGUF')"
+    pos = 4
+    version = take("<I")
+    if version not in (2, 3):
+        return f"unsupported GGUF version {version} (2 or 3 expected): damaged or too old"
+    n_tensors, n_kv = take("<Q"), take("<Q")
+    if n_tensors > _GGUF_MAX_COUNT or n_kv > _GGUF_MAX_COUNT:
+        return f"damaged header: {n_tensors} tensors, {n_kv} metadata entries"
+    try:
+        alignment = 32
+        for _ in range(n_kv):
+            key = skip_string()
+            value = skip_value(take("<I"))
+            if key == "general.alignment" and value:
+                alignment = value
+        tensors = []
+        for _ in range(n_tensors):
+            skip_string()
+            dims = [take("<Q") for _ in range(take("<I"))]
+            tensors.append((dims, take("<I"), take("<Q")))
+    except EOFError:
+        return f"truncated or damaged: its header runs past the end of the file ({size} bytes)"
+    except (ValueError, OverflowError, KeyError) as exc:
+        return f"damaged header: {exc}"
+    return _gguf_size_problem(tensors, -(-pos // alignment) * alignment, size)
+
+
+def _gguf_size_problem(tensors: list[tuple[list[int], int, int]], data_start: int, size: int) -> str:
+    """ "" when the file holds all of its tensors' data (``(dims, type, offset)`` each), else why not."""
+    try:
+        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+    except ImportError:  # pragma: no cover - gguf is a dependency
+        return ""
+    end = data_start
+    for dims, kind, offset in tensors:
+        try:
+            block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(kind)]
+        except (ValueError, KeyError):
+            return f"damaged tensor table: unknown tensor type {kind}"
+        count = 1
+        for d in dims:
+            count *= d
+        end = max(end, data_start + offset + count // block * type_size)
+    if end > size:
+        return f"truncated: {size} bytes, its {len(tensors)} tensors need {end}"
+    return ""
+
+
+def _models(settings: Settings) -> list[Check]:
     out = []
     for name, locate in (
         ("speech-to-text model", models.whisper_model_path),
@@ -104,6 +229,11 @@ def _models() -> list[Check]:
             size = (
                 sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
             )
+            problem = gguf_problem(path) if name == "chat model" else ""
+            if problem:
+                fix = "download it again, or set [chat] model_path to a good .gguf"
+                out.append(Check(name, "missing", f"{path}: {problem}", fix))
+                continue
             out.append(Check(name, "ok", f"{path} ({size / 1e6:.0f} MB)"))
         except JarvisError as exc:
             out.append(Check(name, "missing", str(exc), exc.hint or ""))
@@ -209,23 +339,41 @@ def _dirs() -> list[Check]:
             f"{data} ({free:.1f} GB free){'' if ok else ', not writable'}",
             "" if ok else f"make {data} writable, or set JARVIS_DESKTOP_HOME",
         ),
-        Check(
-            "settings",
-            "ok",
-            str(config.settings_path())
-            + ("" if config.settings_path().exists() else " (not created: defaults in use)"),
-        ),
     ]
+
+
+def _settings() -> tuple[Settings, list[Check]]:
+    """The settings (the defaults when the file is bad) and the check line saying which."""
+    path = config.settings_path()
+    try:
+        settings = config.load_settings(path)
+    except BadInputError as exc:
+        fix = exc.hint or "fix or delete the file (the GUI starts with the defaults meanwhile)"
+        return Settings(), [Check("settings", "missing", str(exc), fix)]
+    note = "" if path.exists() else " (not created: defaults in use)"
+    return settings, [Check("settings", "ok", f"{path}{note}")]
+
+
+def _time_zone(settings: Settings) -> list[Check]:
+    """``[nlu] timezone`` (empty = the system's zone) must be a zone ``zoneinfo`` knows."""
+    name = settings.nlu.timezone.strip()
+    if not name:
+        local = datetime.now().astimezone().tzinfo
+        return [Check("time zone", "ok", f"system zone ({local}); set [nlu] timezone to choose one")]
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return [Check("time zone", "missing", f"unknown time zone {name!r}", "use an IANA name, e.g. Europe/Lisbon")]
+    return [Check("time zone", "ok", name)]
 
 
 #: Seconds the doctor's remote probe (GET /models) may take at most.
 REMOTE_PROBE_S = 5.0
 
 
-def _remote() -> list[Check]:
+def _remote(settings: Settings) -> list[Check]:
     """The remote chat endpoint ([remote] / JARVIS_REMOTE_*): reachable? which models? (connect at most 3 s,
     the whole probe abandoned after ``REMOTE_PROBE_S`` s whatever the server does)."""
-    settings = config.load_settings()
     remote = remote_settings(settings)
     if not remote.base_url:
         return [Check("remote endpoint", "ok", "none configured: every request runs locally")]
@@ -256,11 +404,29 @@ def _remote() -> list[Check]:
 
 
 def run_checks() -> list[Check]:
-    """All checks, in report order."""
+    """All checks, in report order. A bad settings file is reported and the other checks use the defaults."""
     checks = [Check("python", "ok", sys.version.split()[0])]
-    for group in (_packages, _models, _audio, _qt, _cpu, _tools, _dirs, _remote):
+    settings = Settings()
+    try:
+        settings, lines = _settings()
+        checks.extend(lines)
+    except JarvisError as exc:  # the settings directory cannot be created
+        checks.append(Check("settings", "missing", str(exc), exc.hint or ""))
+    groups: tuple[Callable[[], list[Check]], ...] = (
+        _packages,
+        partial(_models, settings),
+        partial(_time_zone, settings),
+        _audio,
+        _qt,
+        _cpu,
+        _tools,
+        _dirs,
+        partial(_remote, settings),
+    )
+    for group in groups:
         try:
             checks.extend(group())
         except Exception as exc:  # a broken check must not hide the others
-            checks.append(Check(group.__name__.strip("_"), "warn", f"check failed: {exc}"))
+            name = getattr(group, "func", group).__name__.strip("_")
+            checks.append(Check(name, "warn", f"check failed: {exc}"))
     return checks
