@@ -337,3 +337,18 @@ def test_threshold_table_splits_rows_by_confidence():
     assert table[0.5]["below_pct"] == 33.33 and table[0.5]["acc_below"] == 0.0 and table[0.5]["acc_above"] == 100.0
     assert table[0.95]["n_below"] == 3
     assert "threshold" in format_threshold_table(list(table.values()))
+
+
+@pytest.mark.slow
+def test_a_long_line_never_waits_on_the_fallback_model():
+    """Hostile or pasted long text skips the LoRA fallback (its prompt cost grows with the text); a short unsure
+    utterance still gets it. The real shipped adapter, asked for every utterance (threshold above 1)."""
+    from jarvis_desktop.config import Settings
+    from jarvis_desktop.nlu.engine import FALLBACK_MAX_CHARS, NluEngine
+
+    settings = Settings()
+    settings.nlu.fallback_threshold = 1.01
+    nlu = NluEngine.from_settings(settings)
+    assert nlu.parse("wake me at seven tomorrow").source == "lora"
+    long_line = "p.m. " * 400
+    assert len(long_line) > FALLBACK_MAX_CHARS and nlu.parse(long_line).source == "fasttext"
