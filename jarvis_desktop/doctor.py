@@ -371,10 +371,10 @@ def _time_zone(settings: Settings) -> list[Check]:
 REMOTE_PROBE_S = 5.0
 
 
-def _remote(settings: Settings) -> list[Check]:
+def _remote(settings: Settings | None = None) -> list[Check]:
     """The remote chat endpoint ([remote] / JARVIS_REMOTE_*): reachable? which models? (connect at most 3 s,
     the whole probe abandoned after ``REMOTE_PROBE_S`` s whatever the server does)."""
-    remote = remote_settings(settings)
+    remote = remote_settings(settings if settings is not None else config.load_settings())
     if not remote.base_url:
         return [Check("remote endpoint", "ok", "none configured: every request runs locally")]
     probe = replace(remote, connect_timeout_s=min(remote.connect_timeout_s, 3.0), first_token_timeout_s=REMOTE_PROBE_S)
