@@ -417,8 +417,8 @@ LIMITS: dict[str, dict[str, tuple[float, float] | tuple[str, ...]]] = {
     "downloads": {"timeout_s": (0.1, 3600.0)},
     "nlu": {
         "fallback": ("auto", "llama", "torch", "off"),
-        "fallback_threshold": (-1.0, 1.0),
-        "confirm_below": (0.0, 1.0),
+        "fallback_threshold": (-1.0, 1.01),  # 1.01: every utterance goes to the fallback (probabilities are <= 1)
+        "confirm_below": (0.0, 1.01),  # 1.01: every action is asked about first
     },
     "audio": {"vad_threshold_db": (0.0, 100.0), "endpoint_silence_ms": (50, 60_000), "max_utterance_s": (0.5, 600.0)},
     "weather": {"provider": ("open-meteo", "none"), "timeout_s": (0.1, 120.0)},
