@@ -94,12 +94,15 @@ def test_an_unsure_action_asks_first_and_stores_nothing_until_yes(qtbot, home):
         _ask(qtbot, win, "take a note: pick up the dry cleaning on friday")
         question = win.chat.bubbles[-1]
         assert question.text().startswith("Save the note") and question.text().endswith("Yes / No, just answer")
-        assert question.buttons["yes"].isVisibleTo(win) and question.buttons["no"].isVisibleTo(win)
+        qtbot.waitUntil(  # shown once the turn's end reached the window (a queued signal on a busy machine)
+            lambda: question.buttons["yes"].isVisibleTo(win) and question.buttons["no"].isVisibleTo(win),
+            timeout=10_000,
+        )
         with Database(home / "jarvis.sqlite3") as db:
             assert NoteStore(db).list() == []
         qtbot.mouseClick(question.buttons["yes"], Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: not win.busy, timeout=TURN_TIMEOUT_MS)
-        assert not question.buttons["yes"].isVisibleTo(win)  # answered: the buttons go
+        qtbot.waitUntil(lambda: not question.buttons["yes"].isVisibleTo(win), timeout=10_000)  # answered: they go
         with Database(home / "jarvis.sqlite3") as db:
             assert [n.text for n in NoteStore(db).list()] == ["pick up the dry cleaning on friday"]
         assert win.chat.messages()[-2] == ("user", "Yes")
