@@ -132,6 +132,13 @@ MIGRATIONS: list[str] = [
     UPDATE chat_messages SET conversation_id = 1;
     CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, id);
     """,
+    # 5: at-least-once firing (actions/scheduler.py): a due item is claimed (claimed_by = the scheduler's owner
+    #    token, claimed_at UTC), delivered, and only then marked fired together with its history entry; a claim
+    #    whose owner died (kill -9) is taken over and the item delivered again.
+    """
+    ALTER TABLE scheduled_items ADD COLUMN claimed_by TEXT;
+    ALTER TABLE scheduled_items ADD COLUMN claimed_at TEXT;
+    """,
 ]
 
 
