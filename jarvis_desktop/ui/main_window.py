@@ -975,15 +975,22 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         if command == "show":
-            self.showNormal()
-            self.raise_()
-            self.activateWindow()
+            self.raise_window()
         elif self.listen_now():  # a hands-free session hears a command now
             return
         elif command == "listen-toggle":
             self.mic_button.toggle_recording()
         elif command == "listen-now" and not self.mic_button.recording:
             self.mic_button.start()
+
+    def raise_window(self) -> None:
+        """Bring the window to the front: shown if hidden in the tray, un-minimized (a maximized window stays
+        maximized), raised and activated (a second ``jarvis-desktop`` launch sends ``show``)."""
+        if self.isMinimized():
+            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def _on_hotkey_unavailable(self, message: str) -> None:
         self.hotkey_error = message
