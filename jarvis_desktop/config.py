@@ -277,6 +277,38 @@ class RemoteSettings:
     total_timeout_s: float = 120.0
     max_reply_chars: int = 200_000
 
+    @property
+    def shown_url(self) -> str:
+        """``base_url`` as messages, notices, logs and files show it: a password in the URL (``user:pass@``)
+        and the values of query parameters that look like secrets (key, token, secret, password, auth) become
+        ``***``. The full URL is only ever given to the HTTP client."""
+        return redact_url(self.base_url)
+
+
+SECRET_QUERY_WORDS = ("key", "token", "secret", "pass", "auth", "sig")
+"""A query parameter whose name contains one of these is shown as ``***`` by :func:`redact_url`."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password and secret-looking query values replaced by ``***`` (user names and hosts stay,
+    so the user can tell which endpoint is meant). Text that does not parse as a URL is returned unchanged."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            userinfo, _, host = netloc.rpartition("@")
+            netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            hidden = [(k, "***" if any(w in k.lower() for w in SECRET_QUERY_WORDS) else v) for k, v in pairs]
+            query = urlencode(hidden, safe="*")
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return url
+
 
 @dataclass
 class MonitorSettings:

@@ -379,7 +379,7 @@ def _remote(settings: Settings | None = None) -> list[Check]:
         return [Check("remote endpoint", "ok", "none configured: every request runs locally")]
     probe = replace(remote, connect_timeout_s=min(remote.connect_timeout_s, 3.0), first_token_timeout_s=REMOTE_PROBE_S)
     client = RemoteChatModel(probe)
-    where = f"{remote.base_url} (model {remote.model or '?'}, key from {key_source()}, placement {remote.placement})"
+    where = f"{remote.shown_url} (model {remote.model or '?'}, key from {key_source()}, placement {remote.placement})"
     try:
         served = client.models(timeout_s=REMOTE_PROBE_S)
     except RemoteError as exc:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from jarvis_desktop import config, models
-from jarvis_desktop.config import Settings, load_settings, save_settings
+from jarvis_desktop.config import RemoteSettings, Settings, load_settings, save_settings
 from jarvis_desktop.errors import BadInputError, ModelNotFoundError
 
 
@@ -179,3 +179,18 @@ def test_gui_opens_with_defaults_and_shows_the_error_when_the_settings_file_is_b
     assert res.returncode == 0, res.stderr
     assert "SHOWN: True ERROR: Settings file not used, defaults in use:" in res.stdout
     assert "'placement' = 'mars' is not allowed" in res.stdout and "EXIT: 0" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://gpu-box:8000/v1", "http://gpu-box:8000/v1"),
+        ("https://bob:pa%40ss@host/v1", "https://bob:***@host/v1"),
+        ("http://host/v1?api_key=abc&model=x", "http://host/v1?api_key=***&model=x"),
+        ("http://host/v1?X-Auth-Token=abc", "http://host/v1?X-Auth-Token=***"),
+        ("not a url", "not a url"),
+        ("", ""),
+    ],
+)
+def test_the_remote_url_is_shown_without_its_secrets(url, shown):
+    assert RemoteSettings(base_url=url).shown_url == shown

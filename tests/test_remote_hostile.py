@@ -191,3 +191,38 @@ def test_cli_chat_against_a_keepalive_server_answers_locally_with_a_note(tmp_pat
         assert elapsed < 60  # process start + model load + 2 x 1 s + a short local answer
     finally:
         server.stop()
+
+
+def test_a_password_in_the_remote_url_is_never_shown(tmp_path):
+    """A URL with ``user:password@`` and an ``api_key=`` query against a keep-alive server: the CLI's notice, its
+    output, doctor's report and the activity file name the endpoint without the secrets."""
+    server = HostileServer("keepalive")
+    try:
+        host = server.base_url.removeprefix("http://")
+        url = f"http://alice:hunter2pw@{host}?api_key=tok3n-secret&region=eu"
+        (tmp_path / "settings.toml").write_text(
+            "[chat]\nn_threads = 1\n[remote]\nfirst_token_timeout_s = 1.0\nretries = 0\n"
+        )
+        env = dict(
+            os.environ,
+            JARVIS_DESKTOP_HOME=str(tmp_path),
+            JARVIS_REMOTE_BASE_URL=url,
+            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        )
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "jarvis_desktop", *args],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
+            )
+            for args in (["chat", "--json", "--placement", "remote", "Say hi."], ["doctor"])
+        ]
+        chat = json.loads(runs[0].stdout)
+        assert chat["backend"] == "local" and "alice:***@" in chat["notice"]  # the user can tell which endpoint
+        shown = "".join(r.stdout + r.stderr for r in runs)
+        shown += "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*.json"))
+        assert "hunter2pw" not in shown and "tok3n-secret" not in shown
+    finally:
+        server.stop()

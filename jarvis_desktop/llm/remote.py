@@ -134,7 +134,7 @@ class RemoteChatModel:
         return cls(remote, settings.chat) if remote.base_url else None
 
     def __repr__(self) -> str:  # the key stays out of logs and tracebacks
-        return f"RemoteChatModel(base_url={self.remote.base_url!r}, model={self.remote.model!r})"
+        return f"RemoteChatModel(base_url={self.remote.shown_url!r}, model={self.remote.model!r})"
 
     @property
     def name(self) -> str:
@@ -181,7 +181,7 @@ class RemoteChatModel:
         worker.join(limit + TIMEOUT_GRACE_S)
         if not result:
             raise RemoteError(
-                f"remote endpoint {self.remote.base_url} timed out: no model list within {limit:g} s", retryable=True
+                f"remote endpoint {self.remote.shown_url} timed out: no model list within {limit:g} s", retryable=True
             )
         value = result[0]
         if isinstance(value, BaseException):
@@ -293,7 +293,7 @@ class RemoteChatModel:
                     raise RemoteError("the endpoint closed the stream without any text", retryable=True)
                 if kind == "timeout" or time.perf_counter() - attempt_start > limit:
                     raise RemoteError(
-                        f"remote endpoint {self.remote.base_url} timed out: no first token within {limit:g} s",
+                        f"remote endpoint {self.remote.shown_url} timed out: no first token within {limit:g} s",
                         retryable=True,
                     )
         except BaseException:
@@ -305,7 +305,7 @@ class RemoteChatModel:
     ) -> Iterator[str]:
         """The rest of the reply after ``first``, within the chunk/total deadlines and the size cap (see the
         module docstring); raises :class:`RemoteInterrupted` or :class:`RemoteTruncated` with the text so far."""
-        url = self.remote.base_url
+        url = self.remote.shown_url
         cap = max(1, min(self.remote.max_reply_chars, CHARS_PER_TOKEN_CAP * max_tokens))
         first = first[:cap]
         pieces = [first]
@@ -357,7 +357,7 @@ class RemoteChatModel:
             rate = (tokens - 1) / (elapsed - first_s) if tokens >= 2 and elapsed > first_s else 0.0
             self.last_stats = ChatStats(0, tokens, first_s, elapsed, rate, cancelled)
             if self.remote.track_idle:
-                record_remote_activity(self.remote.base_url, self.remote.model)
+                record_remote_activity(self.remote.shown_url, self.remote.model)
 
     def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
         """The whole reply as one string (``stream`` joined and stripped); same arguments and errors."""
@@ -367,7 +367,7 @@ class RemoteChatModel:
         """A clear :class:`RemoteError` for an openai/httpx exception (``retryable`` set as documented)."""
         import openai
 
-        url = self.remote.base_url
+        url = self.remote.shown_url
         status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             return RemoteAuthError(
@@ -390,7 +390,8 @@ class RemoteChatModel:
         name = type(exc).__name__
         if "Timeout" in name:
             return RemoteError(f"remote endpoint {url} timed out ({name})", retryable=True)
-        return RemoteError(f"remote endpoint {url} failed: {name}: {exc}", retryable=True)
+        detail = str(exc).replace(self.remote.base_url, url) if self.remote.base_url else str(exc)
+        return RemoteError(f"remote endpoint {url} failed: {name}: {detail}", retryable=True)
 
 
 def _delta(chunk: ChatCompletionChunk) -> str:
