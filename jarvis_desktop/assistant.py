@@ -37,7 +37,7 @@ from jarvis_desktop.store.conversation_export import export_conversation
 from jarvis_desktop.store.conversations import ConversationRecord, Conversations
 from jarvis_desktop.store.db import Database
 from jarvis_desktop.store.history import ChatHistory, ChatMessageRecord
-from jarvis_desktop.store.schedule import ScheduleStore
+from jarvis_desktop.store.schedule import FiredNote, ScheduleStore
 from jarvis_desktop.stt.transcript import SpeechRecognizer, Transcript
 from jarvis_desktop.stt.whisper import SpeechToText
 
@@ -208,29 +208,24 @@ class Assistant:
     ) -> Scheduler:
         """Start firing reminders, timers, alarms and events (missed ones fire at once, marked missed).
 
-        Each :class:`~jarvis_desktop.actions.scheduler.Firing` is logged in the chat history as a system
-        message, shown with the platform notifier when ``desktop_notify`` (and ``[actions] notify_command``),
-        rings for reminders, timers and alarms (``[actions] sound``), then handed to ``on_fire`` on the scheduler thread
-        (the GUI passes a Qt signal's ``emit``). Returns the running
+        Each :class:`~jarvis_desktop.actions.scheduler.Firing` is shown with the platform notifier when
+        ``desktop_notify`` (and ``[actions] notify_command``), rings for reminders, timers and alarms (``[actions]
+        sound``), is handed to ``on_fire`` on the scheduler thread (the GUI's slot runs before it returns), and
+        only then logged in the chat history as a system message, in one transaction with its "fired" mark
+        (at-least-once: a kill before that shows it again at the next start). Returns the running
         :class:`~jarvis_desktop.actions.scheduler.Scheduler`; calling it again returns the same one.
         """
         if self._scheduler is not None:
             return self._scheduler
         tz = self.timezone()
 
+        def note(firing: Firing) -> FiredNote | None:  # written with the "fired" mark, after delivery
+            if not self.record_history:
+                return None
+            meta = {"kind": "fired", "item_id": firing.item.id, "item_kind": firing.item.kind, "missed": firing.missed}
+            return FiredNote(firing.message(tz), meta, self.current_conversation())
+
         def fired(firing: Firing) -> None:
-            if self.record_history:
-                self.history.add(
-                    "system",
-                    firing.message(tz),
-                    {
-                        "kind": "fired",
-                        "item_id": firing.item.id,
-                        "item_kind": firing.item.kind,
-                        "missed": firing.missed,
-                    },
-                    conversation_id=self.current_conversation(),
-                )
             if desktop_notify and self.settings.actions.notify_command:
                 notify.desktop_notify(firing.title(), firing.body(tz), urgent=firing.urgent)
             if firing.rings and self.settings.actions.sound:
@@ -238,7 +233,7 @@ class Assistant:
             if on_fire is not None:
                 on_fire(firing)
 
-        scheduler = Scheduler(ScheduleStore(self.database()), fired, poll_s=poll_s)
+        scheduler = Scheduler(ScheduleStore(self.database()), fired, poll_s=poll_s, history=note)
         self._scheduler = scheduler
         scheduler.start()
         return scheduler

@@ -46,6 +46,16 @@ def make_assistant(home):
         a.close()
 
 
+def wait_for(condition, timeout: float = 5.0):
+    """Poll ``condition`` until it is truthy (returned) or ``timeout`` s pass (then fail): the scheduler marks an
+    item fired and logs it just after ``on_fire`` returns, on its own thread."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    return value
+
+
 def soon(seconds: float) -> datetime:
     return datetime.now(timezone.utc) + timedelta(seconds=seconds)
 
@@ -70,7 +80,7 @@ def test_a_reminder_two_seconds_ahead_fires_on_time(make_assistant):
     assert firing.item.id == item.id and firing.item.title == "call mom"
     assert not firing.missed and 0.9 <= elapsed <= 4.0, elapsed
     assert firing.message() == "Reminder: call mom"
-    assert ctx.schedule.get(item.id).status == "fired"
+    wait_for(lambda: ctx.schedule.get(item.id).status == "fired")
     logged = [m for m in a.history.recent() if m.role == "system"]
     assert logged and logged[-1].content == "Reminder: call mom" and logged[-1].meta["item_id"] == item.id
 
@@ -219,7 +229,7 @@ def test_the_app_start_logs_and_shows_a_missed_timer_with_its_label(make_assista
     a.start_scheduler(on_fire=fired.put)
     firing = fired.get(timeout=5)
     assert time.monotonic() - t0 < 1.0 and firing.missed
-    logged = [m for m in a.history.recent() if m.role == "system"]
+    logged = wait_for(lambda: [m for m in a.history.recent() if m.role == "system"])
     local = due.astimezone().strftime("%H:%M")
     assert logged[-1].content == f"Timer finished: 3 minutes (missed at {local})" and logged[-1].meta["missed"]
 

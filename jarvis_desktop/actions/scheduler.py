@@ -8,36 +8,49 @@ runs, and clock jumps after a suspend are noticed within that time; each look is
 :meth:`Scheduler.wake` cuts the sleep short when this process adds or cancels an item. Due times are
 stored rounded up to the second, so an item never fires early and fires well within a second of its time.
 
-Firing claims the row first (``pending`` -> ``fired`` in one conditional UPDATE), so each item fires
-exactly once even with two schedulers on one database. An item is *missed* when it came due before the
-scheduler started (Jarvis was closed: it fires at once on the first pass) or when it fires more than
-``grace_s`` after its time (the machine slept); its message then says "missed at HH:MM".
+Delivery is at-least-once (docs/reliability.md, "Scheduler and kills"). For each due item the scheduler
+1. *claims* it (:meth:`ScheduleStore.claim`, with this scheduler's owner token: ``pid:start-time:random``);
+2. *delivers* it: ``on_fire`` returns (the CLI has printed it, the notifier has shown it, the GUI's slot has
+   run);
+3. *acknowledges* it: marks it fired together with its chat-history row in one transaction.
+A kill between 1 and 3 leaves a claim whose owner process is gone (or older than ``claim_timeout_s``); the
+next scheduler takes it over and delivers it again, labelled missed. So a kill means "shown again", never
+"never shown"; a live owner's claim keeps a second scheduler on the same database from showing it twice. An
+item is *missed* when it came due before the scheduler started (Jarvis was closed: it fires at once on the
+first pass), when it fires more than ``grace_s`` after its time (the machine slept), or when it is delivered
+again after a kill; its message then says "missed at HH:MM".
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
+import psutil
+
 from jarvis_desktop.errors import JarvisError
-from jarvis_desktop.store.schedule import ScheduledItem, ScheduleStore, utc_now
+from jarvis_desktop.store.schedule import Claim, FiredNote, ScheduledItem, ScheduleStore, utc_now
 
 TITLES = {"reminder": "Reminder", "timer": "Timer finished", "alarm": "Alarm", "event": "Event starting"}
 
 
 @dataclass(frozen=True)
 class Firing:
-    """One item that has just fired: ``item`` as stored after firing (status "fired", its ``fired_at`` and
-    ``missed`` set), ``fired_at`` aware UTC, ``missed`` True when it came due while Jarvis was closed (or
-    fired more than the grace time late)."""
+    """One item that has just fired: ``item`` as it will be stored once delivered (status "fired", its
+    ``fired_at`` and ``missed`` set), ``fired_at`` aware UTC, ``missed`` True when it came due while Jarvis was
+    closed (or fired more than the grace time late, or is delivered again after a kill)."""
 
     item: ScheduledItem
     fired_at: datetime
     missed: bool
+    #: True when an earlier scheduler claimed it and died before marking it fired: it may have been shown once
+    again: bool = False
 
     @property
     def rings(self) -> bool:
@@ -70,13 +83,42 @@ class Firing:
         return f"{self.title()}: {self.body(tz)}"
 
 
+def owner_token() -> str:
+    """A token naming this scheduler: ``pid:process-start-time:random`` (the start time guards against a
+    reused pid, the random part tells two schedulers of one process apart)."""
+    return f"{os.getpid()}:{_start_time(os.getpid())}:{uuid.uuid4().hex[:8]}"
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time (epoch seconds, 2 decimals) or "" when it cannot be read."""
+    try:
+        return f"{psutil.Process(pid).create_time():.2f}"
+    except (psutil.Error, OSError):
+        return ""
+
+
+def owner_alive(token: str) -> bool:
+    """True while the process named in an :func:`owner_token` runs (a zombie, a reused pid or a token that
+    does not parse counts as dead)."""
+    pid_text, _, rest = token.partition(":")
+    started = rest.partition(":")[0]
+    try:
+        process = psutil.Process(int(pid_text))
+        return process.status() != psutil.STATUS_ZOMBIE and f"{process.create_time():.2f}" == started
+    except (ValueError, psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except (psutil.Error, OSError):
+        return True  # cannot tell (access denied): the claim times out instead
+
+
 class Scheduler:
     """Fires due items of a :class:`ScheduleStore` on a background thread.
 
     Args:
         store: the items.
-        on_fire: called on the scheduler thread with each :class:`Firing` (after the row is marked fired);
-            an exception in it is printed to stderr and the loop goes on.
+        on_fire: delivers each :class:`Firing`, on the scheduler thread; the item is marked fired only after
+            it returns (a kill before that delivers it again at the next start). An exception in it is printed
+            to stderr and counts as delivered (retrying would repeat a failing callback forever).
         poll_s: how long to wait before retrying after a database error, in seconds; also a cap on the
             sleep between two looks at the table.
         grace_s: an item that fires more than this many seconds after its time counts as missed (items that
@@ -85,6 +127,10 @@ class Scheduler:
             full disk); the scheduler retries after ``poll_s``. Default: print to stderr.
         watch_s: longest sleep in seconds between two looks at the table (items added by another process,
             clock jumps after a suspend); one indexed query each.
+        history: builds the chat-history row of a delivered firing (None: none), written in the same
+            transaction as its "fired" mark, so each fired item is in the history exactly once.
+        claim_timeout_s: a claim older than this is taken over even when its owner seems alive (a hung
+            scheduler, a process whose liveness cannot be read); seconds.
     """
 
     def __init__(
@@ -96,8 +142,15 @@ class Scheduler:
         grace_s: float = 60.0,
         on_error: Callable[[JarvisError], None] | None = None,
         watch_s: float = 1.0,
+        history: Callable[[Firing], FiredNote | None] | None = None,
+        claim_timeout_s: float = 300.0,
     ) -> None:
         self.store = store
+        self.history = history
+        self.claim_timeout_s = claim_timeout_s
+        #: this scheduler's claims carry it (:func:`owner_token`)
+        self.owner = owner_token()
+        self._unacked: list[tuple[Claim, Firing]] = []  # delivered, "fired" mark not yet written (write failed)
         self.on_fire = on_fire
         self.poll_s = poll_s
         self.grace_s = grace_s
@@ -141,26 +194,59 @@ class Scheduler:
             self._cond.notify_all()
 
     def fire_due(self, now: datetime | None = None) -> list[Firing]:
-        """Fire every pending item due at ``now`` (default: the clock) on the calling thread; returns them.
+        """Deliver every pending item due at ``now`` (default: the clock) on the calling thread; returns them.
 
-        An item is missed when it came due before :meth:`start` (or, without a started thread, before this
-        call: ``schedule run --once``) or fires more than ``grace_s`` late.
+        Each is claimed, handed to ``on_fire``, then marked fired with its history row. An item is missed when
+        it came due before :meth:`start` (or, without a started thread, before this call: ``schedule run
+        --once``), fires more than ``grace_s`` late, or is delivered again after its first scheduler died.
+
+        Raises:
+            JarvisError: the database cannot be written; items already delivered are marked fired at the next
+                call (not delivered twice by this scheduler).
         """
+        self._acknowledge_delivered()
         fired: list[Firing] = []
         since = self.started_at or utc_now()
         for item in self.store.due(now or utc_now()):
             at = utc_now()
-            missed = item.due_at < since or (at - item.due_at).total_seconds() > self.grace_s
-            if not self.store.claim(item.id, at, missed):
-                continue  # another scheduler fired it, or it was cancelled meanwhile
+            claim = self.store.claim(item.id, self.owner, at, self._stale)
+            if claim is None:
+                continue  # another live scheduler is delivering it, it fired, or it was cancelled meanwhile
+            again = claim.taken_over is not None
+            missed = again or item.due_at < since or (at - item.due_at).total_seconds() > self.grace_s
             done = replace(item, status="fired", fired_at=at.replace(microsecond=0), missed=missed)
-            firing = Firing(item=done, fired_at=at, missed=missed)
-            fired.append(firing)
+            firing = Firing(item=done, fired_at=at, missed=missed, again=again)
             try:
                 self.on_fire(firing)
             except Exception:
                 traceback.print_exc()
+            fired.append(firing)
+            self._unacked.append((claim, firing))
+            self._acknowledge_delivered()
         return fired
+
+    def _stale(self, owner: str, claimed_at: datetime) -> bool:
+        """True when another scheduler's claim is abandoned: its process is gone, or the claim is too old."""
+        return not owner_alive(owner) or (utc_now() - claimed_at).total_seconds() > self.claim_timeout_s
+
+    def _acknowledge_delivered(self) -> None:
+        """Mark the delivered firings fired (with their history rows), oldest first.
+
+        Raises:
+            JarvisError: a write failed; that firing and the later ones stay queued for the next call.
+        """
+        while self._unacked:
+            claim, firing = self._unacked[0]
+            note = None
+            if self.history is not None:
+                try:
+                    note = self.history(firing)
+                except JarvisError:
+                    raise
+                except Exception:
+                    traceback.print_exc()  # a broken history builder must not block the mark
+            self.store.acknowledge(claim, firing.fired_at, firing.missed, note)
+            self._unacked.pop(0)
 
     def seconds_until_next(self) -> float:
         """Seconds to sleep now: until the next due item, capped at ``watch_s`` and ``poll_s`` (0 when one

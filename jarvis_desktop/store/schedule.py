@@ -4,8 +4,12 @@ One row per item. ``kind`` is "reminder", "timer", "alarm" or "event"; ``due_at`
 event's start), stored as UTC ISO 8601 to the second so that text order is time order; ``status`` moves
 ``pending`` -> ``fired`` (or ``cancelled``; undo moves a cancelled item back to ``pending``).
 
-Firing is claimed with one conditional UPDATE (``WHERE status = 'pending'``), so an item fires exactly once
-even when two processes (the GUI and ``jarvis-desktop schedule run``) watch the same database.
+Firing is at-least-once (docs/reliability.md, "Scheduler and kills"): a due item is first *claimed*
+(``claimed_by`` = the scheduler's owner token, ``claimed_at``; migration 5), then delivered, and only then
+*acknowledged*: ``status`` becomes ``fired`` in one transaction with its chat-history row (:class:`FiredNote`).
+A claim held by a live scheduler keeps a second one (the GUI and ``jarvis-desktop schedule run`` on one
+database) from delivering it too; a claim whose owner died (kill -9 between showing and marking) is taken
+over, so the item is shown again rather than never.
 
 Errors: writes raise :class:`~jarvis_desktop.errors.JarvisError` with the cause (full disk, read-only,
 locked: see :func:`jarvis_desktop.store.db.map_sqlite_error`); nothing is dropped silently.
@@ -13,8 +17,9 @@ locked: see :func:`jarvis_desktop.store.db.map_sqlite_error`); nothing is droppe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -108,6 +113,28 @@ class ScheduledItem:
         }
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A scheduler's hold on one due item while it delivers it (:meth:`ScheduleStore.claim`). ``at`` aware UTC;
+    ``taken_over``: the earlier owner whose claim was stale (it died after claiming, perhaps after showing the
+    item), else None."""
+
+    item_id: int
+    owner: str
+    at: datetime
+    taken_over: str | None = None
+
+
+@dataclass(frozen=True)
+class FiredNote:
+    """The chat-history row (role "system") written in the same transaction as an item's "fired" mark:
+    ``content`` the text, ``meta`` a JSON-able dict, ``conversation_id`` the conversation (None: none)."""
+
+    content: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    conversation_id: int | None = None
+
+
 def _item(row: Any) -> ScheduledItem:
     return ScheduledItem(
         id=int(row["id"]),
@@ -197,13 +224,62 @@ class ScheduleStore:
         assert item is not None
         return item
 
-    def claim(self, item_id: int, fired_at: datetime, missed: bool = False) -> bool:
-        """Mark a pending item fired; True if this call did it (False: already fired/cancelled elsewhere)."""
-        cursor = self.db.execute(
-            "UPDATE scheduled_items SET status = 'fired', fired_at = ?, missed = ? WHERE id = ? AND status = 'pending'",
-            (to_utc_text(fired_at), int(missed), item_id),
-        )
-        return cursor.rowcount == 1
+    def claim(
+        self, item_id: int, owner: str, at: datetime, is_stale: Callable[[str, datetime], bool] | None = None
+    ) -> Claim | None:
+        """Claim a pending item for delivery by ``owner`` (a scheduler's token), at ``at``.
+
+        Returns the :class:`Claim`, or None when the item is no longer pending (fired, cancelled) or another
+        owner holds it and ``is_stale(that_owner, its_claimed_at)`` is not True (its owner is alive). A stale
+        claim is taken over (``Claim.taken_over`` names the dead owner: the item may have been shown once).
+        """
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT status, claimed_by, claimed_at FROM scheduled_items WHERE id = ?", (item_id,)
+            ).fetchone()
+            if row is None or row["status"] != "pending":
+                return None
+            previous = row["claimed_by"]
+            if previous is not None and previous != owner:
+                since = from_utc_text(row["claimed_at"]) or at
+                if is_stale is None or not is_stale(previous, since):
+                    return None
+            conn.execute(
+                "UPDATE scheduled_items SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                (owner, to_utc_text(at), item_id),
+            )
+        return Claim(item_id, owner, at, previous if previous != owner else None)
+
+    def acknowledge(self, claim: Claim, fired_at: datetime, missed: bool, note: FiredNote | None = None) -> bool:
+        """The claimed item was delivered: mark it fired (``fired_at``, ``missed``) and add ``note`` to the chat
+        history, both in one transaction. True if this call did it; False when the claim was lost meanwhile
+        (the item was cancelled, or another scheduler took the claim over and acknowledges it itself).
+
+        A ``note`` naming a conversation that no longer exists is written without one (never refused: a
+        refused acknowledgement would deliver the item again and again).
+        """
+        with self.db.transaction() as conn:
+            done = conn.execute(
+                "UPDATE scheduled_items SET status = 'fired', fired_at = ?, missed = ?, claimed_by = NULL, "
+                "claimed_at = NULL WHERE id = ? AND status = 'pending' AND claimed_by = ?",
+                (to_utc_text(fired_at), int(missed), claim.item_id, claim.owner),
+            ).rowcount
+            if done == 1 and note is not None:
+                now = utc_now().isoformat()
+                conversation = note.conversation_id
+                if (
+                    conversation is not None
+                    and not conn.execute(
+                        "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation)
+                    ).rowcount
+                ):
+                    conversation = None
+                conn.execute(
+                    "INSERT INTO chat_messages (role, content, created_at, meta, conversation_id) "
+                    "VALUES ('system', ?, ?, ?, ?)",
+                    (note.content, now, json.dumps(note.meta, ensure_ascii=False, default=str), conversation),
+                )
+        return done == 1
 
     def cancel(self, item_id: int) -> ScheduledItem | None:
         """Cancel a pending item (or remove an event from the calendar, fired or not).
@@ -214,7 +290,8 @@ class ScheduleStore:
         if item is None or item.status == "cancelled" or (item.status == "fired" and item.kind != "event"):
             return None
         cursor = self.db.execute(
-            "UPDATE scheduled_items SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status = ?",
+            "UPDATE scheduled_items SET status = 'cancelled', cancelled_at = ?, claimed_by = NULL, claimed_at = NULL "
+            "WHERE id = ? AND status = ?",
             (to_utc_text(utc_now()), item_id, item.status),
         )
         return item if cursor.rowcount == 1 else None
