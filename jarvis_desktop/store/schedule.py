@@ -342,11 +342,12 @@ class ScheduleStore:
         self, kinds: Iterable[str] | None = None, start: datetime | None = None, end: datetime | None = None
     ) -> list[ScheduledItem]:
         """Active items (pending, and events not yet over) starting in ``[start, end)``, soonest first;
-        ``start``/``end`` None: no limit on that side."""
+        ``start``/``end`` None: no limit on that side. A pending item being delivered (claimed) is left out:
+        for the user it has fired (the window refreshes its list while the item is shown)."""
         clause, params = _kinds_clause(kinds)
         sql = (
-            "SELECT * FROM scheduled_items WHERE (status = 'pending' OR (kind = 'event' AND status = 'fired' "
-            "AND COALESCE(end_at, due_at) > ?))"
+            "SELECT * FROM scheduled_items WHERE ((status = 'pending' AND claimed_by IS NULL) OR (kind = 'event' "
+            "AND status IN ('pending', 'fired') AND COALESCE(end_at, due_at) > ?))"
         )
         args: list[Any] = [to_utc_text(utc_now())]
         if start is not None:

@@ -48,6 +48,7 @@ from PySide6.QtGui import (
     QIcon,
     QKeySequence,
     QPixmap,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -73,6 +74,7 @@ from jarvis_desktop.monitor.resource_monitor import shared_monitor
 from jarvis_desktop.store.notes import Note
 from jarvis_desktop.store.schedule import ScheduledItem
 from jarvis_desktop.stt.transcript import Transcript
+from jarvis_desktop.ui.about_dialog import AboutDialog
 from jarvis_desktop.ui.action_workers import (
     CancelItemWorker,
     NoteDeleteWorker,
@@ -99,6 +101,7 @@ from jarvis_desktop.ui.training_tab.workers import ActivateAdapterWorker
 from jarvis_desktop.ui.tray import create_tray
 from jarvis_desktop.ui.understanding_strip import UnderstandingStrip
 from jarvis_desktop.ui.voice_worker import VoiceSource, VoiceWorker, state_status
+from jarvis_desktop.ui.welcome_dialog import WelcomeDialog, welcome_seen
 from jarvis_desktop.ui.workers import AskWorker, EngineThread, FollowUpWorker, MicController, WarmUpWorker, Worker
 from jarvis_desktop.voice.events import (
     ActionEvent,
@@ -130,6 +133,8 @@ class MainWindow(QMainWindow):
         assistant_factory: builds the Assistant on the engine thread (default ``Assistant(settings)``).
         icon: window icon.
         use_tray: create a system-tray icon when the desktop has a tray.
+        first_run: show the welcome tour (:mod:`.welcome_dialog`) when the window is first shown: None = if it
+            was never closed on this data dir, False = never (tests, tray starts), True = always.
     """
 
     turn_finished = Signal(object)  # the engine's Turn
@@ -145,6 +150,7 @@ class MainWindow(QMainWindow):
         assistant_factory: Callable[[], Assistant] | None = None,
         icon: QIcon | None = None,
         use_tray: bool = True,
+        first_run: bool | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Jarvis")
@@ -171,6 +177,8 @@ class MainWindow(QMainWindow):
         self._stage_timer.timeout.connect(self._tick_stage)
         self._quitting = False
         self._told_about_tray = False
+        self._welcome_pending = (not welcome_seen()) if first_run is None else first_run
+        self.welcome: WelcomeDialog | None = None  # the tour, once opened (Help → Welcome tour…)
 
         self._build_ui()
         self._build_actions()
@@ -212,7 +220,8 @@ class MainWindow(QMainWindow):
 
         # the scheduler first: reminders missed while Jarvis was closed fire before the models load
         self.scheduler_bridge = SchedulerBridge(self)
-        self.scheduler_bridge.fired.connect(self._on_fired)
+        # blocking: the scheduler marks an item fired only once _on_fired has shown it (at-least-once, issue 14)
+        self.scheduler_bridge.fired.connect(self._on_fired, Qt.ConnectionType.BlockingQueuedConnection)
         scheduler = StartSchedulerWorker(self.scheduler_bridge, desktop_notify=self.tray is None)
         scheduler.failed.connect(self._on_scheduler_failed)
         self.engine.submit(scheduler)
@@ -355,6 +364,9 @@ class MainWindow(QMainWindow):
         conv.addAction(self.hands_free_action)
         conv.addAction(self.stop_action)
         self.menuBar().addMenu("&Tools").addAction(self.settings_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.welcome_action = help_menu.addAction("Welcome tour…", self.open_welcome)
+        self.about_action = help_menu.addAction("About Jarvis Desktop", self.open_about)
 
         toolbar = QToolBar("Main")
         toolbar.setMovable(False)
@@ -773,6 +785,30 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self)
         dialog.saved.connect(self.apply_settings)
         dialog.open()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._welcome_pending:  # the first time the window appears (never for a start hidden in the tray)
+            self._welcome_pending = False
+            QTimer.singleShot(0, self.open_welcome)
+
+    def open_welcome(self) -> WelcomeDialog:
+        """Show the welcome tour, non-modal (the window stays usable); an open one is raised."""
+        if self.welcome is None or not self.welcome.isVisible():
+            self.welcome = WelcomeDialog(self._settings, self)
+            self.welcome.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.welcome.destroyed.connect(lambda: setattr(self, "welcome", None))
+            self.welcome.show()
+        self.welcome.raise_()
+        self.welcome.activateWindow()
+        return self.welcome
+
+    def open_about(self) -> AboutDialog:
+        """Show Help → About (versions, model licences, data folders)."""
+        dialog = AboutDialog(self._settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_training_finished(self, title: str, body: str) -> None:
         if self.tray is not None:
