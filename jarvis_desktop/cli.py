@@ -21,6 +21,7 @@ from typing import BinaryIO
 from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_common import parse_now, print_json
+from jarvis_desktop.cli_desktop import add_parser as add_desktop_parser
 from jarvis_desktop.cli_models import add_parser as add_models_parser
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
 from jarvis_desktop.cli_reply_voice import ReplyVoice, add_speech_flags, wants_speech
@@ -302,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Offline desktop voice assistant. Without a sub-command the GUI starts.",
     )
     p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    p.add_argument(
+        "--minimized",
+        action="store_true",
+        help="start the GUI hidden in the system tray (shown if the desktop has no tray); login autostart uses it",
+    )
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     s = sub.add_parser("transcribe", help="speech-to-text on audio files")
@@ -355,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_say_parser(sub)  # say (docs/speech.md)
 
     add_models_parser(sub)  # models list/download/use/remove (docs/models.md)
+
+    add_desktop_parser(sub)  # desktop install/remove/status (docs/install.md)
 
     s = sub.add_parser("date-keys", help="print the date-key vocabulary as JSON")
     s.set_defaults(func=cmd_date_keys)

@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from jarvis_desktop.ui.app import run_gui  # PySide6: only when the GUI starts
 
-        return run_gui(sys.argv[:1])
+        return run_gui(sys.argv[:1], minimized=args.minimized)
     return cli.run(args)
 
 

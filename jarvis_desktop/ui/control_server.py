@@ -1,6 +1,7 @@
 """The window's side of the control socket (:mod:`jarvis_desktop.voice.control`): a QLocalServer that reads one
 command line per connection, emits :attr:`ControlServer.command` on the GUI thread and answers ``ok`` (or
-``error: ...`` for an unknown command). Everything runs in Qt's event loop; the GUI thread never blocks on it.
+``error: ...`` for an unknown command); ``ping`` is answered here and not emitted. Everything runs in Qt's event
+loop; the GUI thread never blocks on it.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class ControlServer(QObject):
         line = bytes(sock.readLine(MAX_LINE).data()).decode(errors="replace").strip()
         if line in COMMANDS:
             self._reply(sock, "ok")
-            self.command.emit(line)
+            if line != "ping":
+                self.command.emit(line)
         else:
             self._reply(sock, f"error: unknown command {line[:40]!r}")
 

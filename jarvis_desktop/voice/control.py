@@ -7,7 +7,9 @@ two ``JARVIS_DESKTOP_HOME`` s never meet). A client sends one command line and r
 * ``listen-toggle``: a running hands-free session hears a command now (as if the wake word was said); otherwise
   push-to-talk starts, or stops if it is recording;
 * ``listen-now``: the same, but never stops a recording;
-* ``show``: the window comes to the front.
+* ``show``: the window comes to the front (shown if hidden in the tray, un-minimized, raised, activated); a second
+  ``jarvis-desktop`` launch sends it instead of starting another instance;
+* ``ping``: nothing happens; the reply says a window listens (``jarvis-desktop --minimized`` while one runs).
 
 Replies: ``ok`` or ``error: <reason>``. Linux and macOS (the GUI side is Qt's QLocalServer, a Unix socket there).
 """
@@ -25,7 +27,7 @@ from jarvis_desktop.errors import BadInputError, JarvisError
 
 __all__ = ["COMMANDS", "AppNotRunningError", "control_socket_path", "send_control"]
 
-COMMANDS = frozenset({"listen-toggle", "listen-now", "show"})
+COMMANDS = frozenset({"listen-toggle", "listen-now", "show", "ping"})
 """Commands the window accepts on its control socket."""
 
 TIMEOUT_S = 2.0
