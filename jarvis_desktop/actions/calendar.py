@@ -232,6 +232,8 @@ class _Row:
 
 
 def _when(ev: Any, name: str, tz: tzinfo | None, label: str) -> tuple[datetime, bool]:
+    if isinstance(ev.get(name), list):  # the property given twice: which one is meant cannot be known
+        raise BadInputError(f"{label}: {name.upper()} is given {len(ev.get(name))} times; nothing was imported")
     value = ev.decoded(name)
     if not isinstance(value, date):  # a broken value is left as its text, a TIME or a PERIOD is no moment
         raise BadInputError(
