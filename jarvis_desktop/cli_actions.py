@@ -6,6 +6,7 @@ the CLI contract: 0 success, 2 bad input (an unknown id, an unreadable file), 1 
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -65,6 +66,7 @@ def _run_scheduler(args) -> int:
             print_json(
                 {"fired_at": stamp, "message": firing.message(tz), **firing.item.to_dict(tz), "missed": firing.missed}
             )
+            sys.stdout.flush()  # shown before the item is marked fired (a pipe's buffer dies with a kill)
         else:
             print(f"{stamp} {firing.message(tz)}", flush=True)
 
