@@ -9,6 +9,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["JARVIS_DESKTOP_NO_WELCOME"] = "1"  # no first-run tour over GUI tests (tests/test_welcome.py unsets it)
 
 # Fixture modules shared by several test files: ``home`` (a fresh JARVIS_DESKTOP_HOME for the jobs tests),
 # ``shared_trained_adapter``, ``virtual_mic`` (PulseAudio null sink + remapped source), ``speaker_sink`` (a null

@@ -22,7 +22,7 @@ def shown_window(qtbot, settings=None):
     """A shown :class:`MainWindow` (no tray) with its models loaded and no error; the caller shuts it down."""
     from jarvis_desktop.ui.main_window import MainWindow
 
-    window = MainWindow(settings=settings, use_tray=False)
+    window = MainWindow(settings=settings, use_tray=False, first_run=False)  # no welcome tour over the tests
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.engine_ready or window.last_error is not None, timeout=LOAD_TIMEOUT_MS)
