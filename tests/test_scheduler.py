@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import sqlite3
 import time
@@ -10,13 +11,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from jarvis_desktop.actions import run_action
-from jarvis_desktop.actions.scheduler import Scheduler
+from jarvis_desktop.actions.scheduler import Scheduler, owner_alive, owner_token
 from jarvis_desktop.assistant import Assistant
 from jarvis_desktop.config import Settings, database_path
 from jarvis_desktop.errors import JarvisError
 from jarvis_desktop.nlu.engine import ParseResult
 from jarvis_desktop.store.db import Database
-from jarvis_desktop.store.schedule import ScheduleStore
+from jarvis_desktop.store.schedule import FiredNote, ScheduleStore
 
 
 @pytest.fixture()
@@ -283,4 +284,88 @@ def test_an_item_fired_on_time_by_a_running_scheduler_is_not_missed(home):
         firings = scheduler.fire_due()
         assert [f.missed for f in firings] == [True, False]
     finally:
+        db.close()
+
+
+def history_note(firing):
+    return FiredNote(firing.message(), {"kind": "fired", "item_id": firing.item.id, "missed": firing.missed})
+
+
+def fired_notes(db: Database) -> list[int]:
+    rows = db.query("SELECT meta FROM chat_messages WHERE role = 'system'")
+    return [json.loads(r["meta"])["item_id"] for r in rows]
+
+
+def test_an_item_is_marked_fired_and_logged_only_after_it_was_delivered(home):
+    db = Database(database_path())
+    try:
+        store = ScheduleStore(db)
+        item = store.add("reminder", "call mom", soon(-2))
+        during: list = []
+
+        def show(firing):  # while it is being shown: still pending, not logged, no longer listed as upcoming
+            during.append((store.get(item.id).status, fired_notes(db), store.upcoming()))
+
+        Scheduler(store, show, history=history_note).fire_due()
+        assert during == [("pending", [], [])]
+        assert store.get(item.id).status == "fired" and fired_notes(db) == [item.id]
+    finally:
+        db.close()
+
+
+def test_a_claim_left_by_a_killed_scheduler_is_taken_over_and_shown_again_labelled(home):
+    db = Database(database_path())
+    try:
+        store = ScheduleStore(db)
+        item = store.add("reminder", "call mom", soon(-2))
+        dead = f"1:{owner_token().split(':')[1]}:gone"  # pid 1 exists, but not with our start time: a dead owner
+        assert owner_alive(owner_token()) and not owner_alive(dead) and not owner_alive("garbage")
+        assert store.claim(item.id, dead, datetime.now(timezone.utc)) is not None  # it claimed, showed, was killed
+        firings = Scheduler(store, lambda f: None, history=history_note).fire_due()
+        assert [(f.item.id, f.again, f.missed) for f in firings] == [(item.id, True, True)]
+        assert "(missed at" in firings[0].message()
+        assert store.get(item.id).status == "fired" and fired_notes(db) == [item.id]
+    finally:
+        db.close()
+
+
+def test_a_live_schedulers_claim_is_left_alone_until_it_times_out(home):
+    db = Database(database_path())
+    try:
+        store = ScheduleStore(db)
+        item = store.add("timer", "1 minute", soon(-2))
+        holder = owner_token()  # another scheduler of this (live) process is showing it
+        assert store.claim(item.id, holder, datetime.now(timezone.utc)) is not None
+        assert Scheduler(store, pytest.fail).fire_due() == []
+        late = Scheduler(store, lambda f: None, claim_timeout_s=0.0)  # ... unless its claim is older than allowed
+        time.sleep(0.01)
+        assert [f.again for f in late.fire_due()] == [True]
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_a_locked_database_after_showing_marks_it_later_without_showing_it_twice(home, monkeypatch):
+    import jarvis_desktop.store.db as dbmod
+
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 300)
+    db = Database(database_path())
+    other = sqlite3.connect(str(database_path()), isolation_level=None)
+    try:
+        store = ScheduleStore(db)
+        item = store.add("reminder", "call mom", soon(-2))
+        shown: list = []
+
+        def show(firing):
+            shown.append(firing.item.id)
+            other.execute("BEGIN IMMEDIATE")  # another process takes the write lock while it is on screen
+
+        scheduler = Scheduler(store, show, history=history_note)
+        with pytest.raises(JarvisError, match="locked"):
+            scheduler.fire_due()
+        other.execute("ROLLBACK")
+        assert scheduler.fire_due() == [] and shown == [item.id]  # marked now, not shown again
+        assert store.get(item.id).status == "fired" and fired_notes(db) == [item.id]
+    finally:
+        other.close()
         db.close()
