@@ -87,8 +87,8 @@ def models_in_use(settings: Settings) -> list[ModelLicence]:
             "Wake word",
             'openWakeWord "hey_jarvis" (TFLite)',
             WAKE_WORD_LICENCE,
-            "pip package pyopen-wakeword (code Apache-2.0)",
-            "non-commercial use only, share-alike",
+            "pip package pyopen-wakeword",
+            "non-commercial use only",
             wake.LICENCE,
         ),
         ModelLicence("Voice activity", "Silero VAD v6 (ONNX)", "MIT", "inside pip package faster-whisper"),
@@ -103,7 +103,7 @@ def models_in_use(settings: Settings) -> list[ModelLicence]:
         ModelLicence(
             "Intent fallback",
             "LoRA adapter on SmolLM2-135M (GGUF)",
-            PROJECT_LICENCE + "; base model Apache-2.0",
+            "MIT (this project; base Apache-2.0)",
             settings.nlu.adapter_dir or "adapters/date-intent (shipped)",
             "off in settings" if fallback_off else "",
         ),
@@ -112,6 +112,6 @@ def models_in_use(settings: Settings) -> list[ModelLicence]:
             "embedding",
             settings,
             settings.embeddings.model_path,
-            "reserved: not loaded yet (a later feature uses it)",
+            "not loaded yet",
         ),
     ]

