@@ -29,6 +29,7 @@ from jarvis_desktop.config import Settings
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.keys import key_source
 from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, remote_settings
+from jarvis_desktop.model_licences import models_in_use
 
 
 @dataclass
@@ -403,6 +404,14 @@ def _remote(settings: Settings | None = None) -> list[Check]:
     ]
 
 
+def _licences(settings: Settings) -> list[Check]:
+    """One informational line per model in use: its name and licence (:mod:`jarvis_desktop.model_licences`)."""
+    return [
+        Check(f"licence: {m.role.lower()}", "ok", f"{m.model}: {m.licence}" + (f" ({m.note})" if m.note else ""))
+        for m in models_in_use(settings)
+    ]
+
+
 def run_checks() -> list[Check]:
     """All checks, in report order. A bad settings file is reported and the other checks use the defaults."""
     checks = [Check("python", "ok", sys.version.split()[0])]
@@ -422,6 +431,7 @@ def run_checks() -> list[Check]:
         _tools,
         _dirs,
         partial(_remote, settings),
+        partial(_licences, settings),
     )
     for group in groups:
         try:

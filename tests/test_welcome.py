@@ -32,11 +32,13 @@ from jarvis_desktop.ui.mic_level import MicLevelMeter, MicLevelSource
 from jarvis_desktop.ui.welcome_dialog import (
     NO_WELCOME_ENV,
     STATE_FILE,
+    MicPage,
     WelcomeDialog,
     hotkey_label,
     mark_welcome_seen,
     welcome_seen,
 )
+from tests.cli_helpers import run_cli
 
 NO_MIC = "no-such-microphone-for-the-welcome-test"
 ROLES = {
@@ -172,6 +174,12 @@ def test_the_level_is_the_rms_in_dbfs_of_a_real_signal(qtbot):
     assert source.latest_dbfs == -100.0 and source.peak_dbfs == pytest.approx(-23.0, abs=0.1)
     source.measure(np.sign(sine[:480]))  # full-scale square: 0 dBFS
     assert source.peak_dbfs == pytest.approx(0.0, abs=0.1)
+    page = MicPage(_settings())  # what the tour's microphone page shows for that level
+    qtbot.addWidget(page)
+    page.source.measure(sine[:480])
+    page.source.poll()
+    assert page.status.text() == "Now -23 dBFS. Loudest -23 dBFS: good."
+    assert page.meter.dbfs == pytest.approx(-23.0, abs=0.1)
     meter = MicLevelMeter()
     qtbot.addWidget(meter)
     meter.set_level(-35.0)
@@ -262,3 +270,13 @@ def test_the_about_box_imports_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_doctor_lists_the_licence_of_every_model_in_use(tmp_path):
+    res = run_cli("doctor", "--json", env={"JARVIS_DESKTOP_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"})
+    checks = {c["name"]: c for c in json.loads(res.stdout)}
+    lines = {name: c for name, c in checks.items() if name.startswith("licence: ")}
+    assert {name.removeprefix("licence: ") for name in lines} == {role.lower() for role in ROLES}
+    assert all(c["status"] == "ok" for c in lines.values())
+    wake = lines["licence: wake word"]["detail"]
+    assert "CC BY-NC-SA 4.0" in wake and "non-commercial" in wake

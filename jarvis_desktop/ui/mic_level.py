@@ -78,7 +78,7 @@ class MicLevelSource(QObject):
         self._relay.opened.connect(self._on_opened)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
+        self._timer.timeout.connect(self.poll)
 
     @property
     def running(self) -> bool:
@@ -150,7 +150,9 @@ class MicLevelSource(QObject):
         self._timer.start()
         self.opened.emit()
 
-    def _poll(self) -> None:
+    def poll(self) -> None:
+        """Emit ``level`` with the latest dBFS if a block was measured since the last call (the GUI thread's
+        timer calls it every :data:`POLL_MS` while the microphone is open)."""
         if self._fresh:
             self._fresh = False
             self.level.emit(self.latest_dbfs)
