@@ -159,3 +159,42 @@ def test_cli_install_status_remove_and_exit_codes(xdg, tmp_path):
     assert res.returncode == 2 and "not an executable file" in res.stderr
     res = run_cli("desktop", env=xdg, timeout=120)
     assert res.returncode == 2 and res.stderr.startswith("error:")
+
+
+def test_settings_general_page_boxes_show_and_apply_the_integration(qtbot, xdg, tmp_path, monkeypatch):
+    pytest.importorskip("pytestqt")
+    from jarvis_desktop.config import Settings, load_settings
+    from jarvis_desktop.ui.settings_dialog import SettingsDialog
+    from jarvis_desktop.voice.hotkey_types import HotkeyBackend, HotkeyStatus, HotkeySupport
+
+    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(tmp_path / "home"))
+    di.set_autostart(True)  # installed from the CLI before: the box shows it
+
+    def open_dialog() -> SettingsDialog:
+        dialog = SettingsDialog(
+            settings=Settings(),
+            probe_hotkey=lambda: HotkeySupport(HotkeyStatus.UNSUPPORTED, HotkeyBackend.NONE, "test", ""),
+        )
+        qtbot.addWidget(dialog)
+        return dialog
+
+    dialog = open_dialog()
+    page = dialog.general_page
+    assert page.menu_entry.text() == "Show in the applications menu" and not page.menu_entry.isChecked()
+    assert page.autostart.text() == "Start at login (in the tray)" and page.autostart.isChecked()
+    assert page.menu_entry.isVisibleTo(dialog)
+    page.menu_entry.setChecked(True)
+    page.autostart.setChecked(False)
+    with qtbot.waitSignal(dialog.saved, timeout=10_000):
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    status = di.desktop_status()
+    assert status.menu_entry and not status.autostart and status.launcher_ok
+    assert load_settings() is not None  # the settings file was written as usual
+
+    again = open_dialog()
+    assert again.general_page.menu_entry.isChecked() and not again.general_page.autostart.isChecked()
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(di.desktop_paths().menu_entry))  # a file: cannot hold autostart/
+    again.general_page.autostart.setChecked(True)
+    again.buttons.button(again.buttons.StandardButton.Save).click()
+    assert again.error.isVisibleTo(again) and "cannot create the directory" in again.error.text()

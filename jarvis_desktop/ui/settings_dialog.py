@@ -1,6 +1,7 @@
 """Settings dialog, one tab per area, so a user never edits a file:
 
-* General: time zone, weather location (``settings_general_page.py``);
+* General: time zone, weather location, the applications-menu entry and start at login
+  (``settings_general_page.py``);
 * Chat: the model from the catalogue, downloaded here with progress and Cancel, the system prompt, temperature and
   answer length (``settings_chat_page.py``);
 * Speech: speech-to-text model and language, the microphone with a level test (``settings_speech_page.py``);
@@ -338,6 +339,7 @@ class SettingsDialog(QDialog):
         try:
             new = self.values()
             self._save(new)
+            self.general_page.apply_desktop()  # the menu entry / start at login boxes (desktop_integration.py)
         except (JarvisError, OSError) as exc:
             self._show_error(exc.user_message() if isinstance(exc, JarvisError) else f"cannot save: {exc}")
             return

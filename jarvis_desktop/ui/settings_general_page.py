@@ -1,4 +1,7 @@
-"""The Settings window's "General" page: the time zone reminders and answers use, and the weather location.
+"""The Settings window's "General" page: the time zone reminders and answers use, the weather location, and (on
+Linux) the desktop integration: "Show in the applications menu" and "Start at login (in the tray)"
+(:mod:`jarvis_desktop.desktop_integration`; they show what is installed when the dialog opens and are applied
+when it is saved).
 
 The zone list (about 600 IANA names, read from the tz database on disk) is filled on a background thread; the
 field also takes a typed name, checked when saved.
@@ -11,8 +14,9 @@ import threading
 import zoneinfo
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
+from jarvis_desktop import desktop_integration
 from jarvis_desktop.config import NluSettings, Settings, WeatherSettings
 from jarvis_desktop.errors import BadInputError
 
@@ -47,6 +51,17 @@ class GeneralSettingsPage(QWidget):
         self.location.setObjectName("weatherLocation")
         self.location.setPlaceholderText("a city, e.g. Lisbon (empty: ask “weather in Lisbon”)")
         form.addRow("Weather location", self.location)
+        self.menu_entry = QCheckBox("Show in the applications menu")
+        self.menu_entry.setObjectName("desktopMenuEntry")
+        self.autostart = QCheckBox("Start at login (in the tray)")
+        self.autostart.setObjectName("desktopAutostart")
+        status = desktop_integration.desktop_status()  # two tiny files, read once here
+        self._desktop_was = (status.menu_entry, status.autostart)
+        self.menu_entry.setChecked(status.menu_entry)
+        self.autostart.setChecked(status.autostart)
+        if desktop_integration.supported():
+            form.addRow("Desktop", self.menu_entry)
+            form.addRow("", self.autostart)
         self._relay = _Relay()
         self._relay.zones.connect(self._on_zones)
         threading.Thread(target=self._read_zones, name="jarvis-zones", daemon=True).start()
@@ -63,6 +78,24 @@ class GeneralSettingsPage(QWidget):
         self.timezone.setCurrentText(typed)
         self.timezone.blockSignals(False)
         self.zones_loaded.emit()
+
+    def apply_desktop(self) -> list[str]:
+        """Install or remove the menu entry / autostart entry where a box changed since the dialog opened; returns
+        the files written and removed (``[]`` when nothing changed).
+
+        Raises:
+            BadInputError: a directory that cannot be written, or no ``jarvis-desktop`` launcher found.
+        """
+        changed: list[str] = []
+        menu, auto = self.menu_entry.isChecked(), self.autostart.isChecked()
+        if menu != self._desktop_was[0]:
+            result = desktop_integration.set_menu_entry(menu)
+            changed += result.written + result.removed
+        if auto != self._desktop_was[1]:
+            result = desktop_integration.set_autostart(auto)
+            changed += result.written + result.removed
+        self._desktop_was = (menu, auto)
+        return changed
 
     def values(self, settings: Settings) -> tuple[NluSettings, WeatherSettings]:
         """``settings.nlu`` and ``settings.weather`` with this page's values.
