@@ -21,6 +21,7 @@ from typing import BinaryIO
 from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_common import parse_now, print_json
+from jarvis_desktop.cli_db import add_parser as add_db_parser
 from jarvis_desktop.cli_desktop import add_parser as add_desktop_parser
 from jarvis_desktop.cli_models import add_parser as add_models_parser
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
@@ -361,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_say_parser(sub)  # say (docs/speech.md)
 
     add_models_parser(sub)  # models list/download/use/remove (docs/models.md)
+
+    add_db_parser(sub)  # db check/backup/restore/salvage (docs/reliability.md)
 
     add_desktop_parser(sub)  # desktop install/remove/status (docs/install.md)
 

@@ -30,6 +30,8 @@ from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.keys import key_source
 from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, remote_settings
 from jarvis_desktop.model_licences import models_in_use
+from jarvis_desktop.store.backup import backup_dir, file_problem, list_backups
+from jarvis_desktop.store.db import corrupt_error
 
 
 @dataclass
@@ -343,6 +345,21 @@ def _dirs() -> list[Check]:
     ]
 
 
+def _database() -> list[Check]:
+    """The app database: ``PRAGMA quick_check`` on the file opened read-only ("missing", with the restore and
+    salvage commands, when damaged), and the newest automatic backup."""
+    path = config.database_path()
+    backups = list_backups(backup_dir(path))
+    latest = f"latest backup {backups[0].describe()}" if backups else "no backup yet"
+    if not path.exists():
+        return [Check("database", "ok", f"{path} (not created yet)")]
+    problem = file_problem(path)
+    if problem:
+        error = corrupt_error(path, problem)
+        return [Check("database", "missing", f"{error}; {latest}", error.hint or "")]
+    return [Check("database", "ok", f"{path} ({path.stat().st_size / 1e6:.1f} MB, quick_check ok; {latest})")]
+
+
 def _settings() -> tuple[Settings, list[Check]]:
     """The settings (the defaults when the file is bad) and the check line saying which."""
     path = config.settings_path()
@@ -430,6 +447,7 @@ def run_checks() -> list[Check]:
         _cpu,
         _tools,
         _dirs,
+        _database,
         partial(_remote, settings),
         partial(_licences, settings),
     )

@@ -48,3 +48,13 @@ class AudioDeviceError(JarvisError):
 
 class Cancelled(JarvisError):
     """The user stopped the request (Stop button, Ctrl-C) before it was answered; nothing was lost."""
+
+
+class CorruptDatabaseError(BadInputError):
+    """The app's SQLite database is damaged ("malformed", "not a database", a failed quick check).
+
+    Jarvis stops writing to it (the connection is reopened read-only) and never modifies, moves or deletes the
+    file on its own; the message names the file and the hint gives the commands that restore the latest automatic
+    backup (``jarvis-desktop db restore``) or copy the readable rows into a new file (``jarvis-desktop db salvage``).
+    Exit code 2, like any unusable input file.
+    """
