@@ -133,13 +133,14 @@ def backup_due(policy: BackupPolicy, now: datetime | None = None) -> bool:
 
 
 def _free_name(directory: Path, now: datetime) -> Path:
+    """``jarvis-<stamp>.sqlite3``, or ``jarvis-<stamp>-N.sqlite3`` with N above every N taken in that second
+    (so the name order is the time order even after rotation deleted the first one)."""
     stamp = now.astimezone(timezone.utc).strftime(_STAMP)
-    path = directory / f"jarvis-{stamp}.sqlite3"
-    n = 2
-    while path.exists():
-        path = directory / f"jarvis-{stamp}-{n}.sqlite3"
-        n += 1
-    return path
+    taken = [b for b in list_backups(directory) if b.path.name.startswith(f"jarvis-{stamp}")]
+    if not taken and not (directory / f"jarvis-{stamp}.sqlite3").exists():
+        return directory / f"jarvis-{stamp}.sqlite3"
+    highest = max((int(_NAME.match(b.path.name).group(2) or 1) for b in taken), default=1)  # type: ignore[union-attr]
+    return directory / f"jarvis-{stamp}-{highest + 1}.sqlite3"
 
 
 def take_backup(
