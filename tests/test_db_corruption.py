@@ -249,7 +249,8 @@ def small_disk(tmp_path):
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
+        if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount)], check=False)  # still busy: detach it
 
 
 def fill(directory: Path) -> Path:
@@ -288,7 +289,11 @@ def test_a_full_disk_says_disk_is_full_also_after_reopening_and_loses_no_saved_n
             acked.append(NoteStore(db).add(f"more {i} " + "x" * 500).text)
     db.close()
     with pytest.raises(JarvisError, match=r"disk is full"):
-        NoteStore(Database(path)).add("one more")
+        reopened = Database(path)  # either the open or the write meets the full disk
+        try:
+            NoteStore(reopened).add("one more")
+        finally:
+            reopened.close()
     filler.unlink()
     db = Database(path)
     assert [n.text for n in reversed(NoteStore(db).list())] == acked
@@ -305,3 +310,30 @@ def test_do_take_a_note_on_a_full_disk_says_disk_is_full(small_disk):
     assert "disk is full" in res.stderr and "Noted" not in res.stdout
     filler.unlink()
     assert count(path, "notes") == 20
+
+
+# ---- the window ---------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_window_shows_the_damaged_database_message_in_the_chat(qtbot, app_home):
+    pytest.importorskip("PySide6")
+    from jarvis_desktop.ui.main_window import MainWindow
+
+    (app_home / "settings.toml").write_text("[chat]\nmax_tokens = 32\n", encoding="utf-8")
+    path = app_home / "jarvis.sqlite3"
+    make_realistic_db(path)
+    damage(path)
+    before = sha(path)
+    window = MainWindow(use_tray=False, first_run=False)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.engine_ready or window.last_error is not None, timeout=90_000)
+        assert window.submit_text("take a note buy milk")
+        qtbot.waitUntil(lambda: not window.busy, timeout=90_000)
+        system = [text for role, text in window.chat.messages() if role == "system"]
+        assert system and "damaged" in system[-1] and str(path) in system[-1], system
+        assert "jarvis-desktop db restore" in system[-1]
+        assert window.isVisible() and window.send_button.isEnabled()
+    finally:
+        window.shutdown()
+    assert sha(path) == before
