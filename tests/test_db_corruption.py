@@ -149,6 +149,29 @@ def test_doctor_reports_the_damaged_database_with_the_fix_and_the_latest_backup(
     assert "jarvis-desktop db restore" in res.stdout
 
 
+def test_a_big_file_is_checked_when_its_daily_backup_is_due(app_home, monkeypatch):
+    """Files over CHECK_EVERY_OPEN_BYTES (64 MB) are not checked at every open, only with the daily backup."""
+    from jarvis_desktop.store import db as db_module
+
+    path = database_path()
+    make_realistic_db(path, notes=500, messages=500)
+    monkeypatch.setattr(db_module, "CHECK_EVERY_OPEN_BYTES", 1024)  # this file counts as big
+    monkeypatch.setenv("JARVIS_BACKUP_EVERY_HOURS", "24")
+    db = Database(path)
+    assert db.last_backup is not None  # none yet: due, checked, backed up
+    db.close()
+    damage(path)
+    db = Database(path)  # backed up today: no check at this open
+    assert db.corrupt is None
+    db.close()
+    for info in list_backups(backup_dir(path)):
+        info.path.unlink()
+    db = Database(path)  # a backup is due: checked first, found damaged, not backed up
+    assert db.corrupt and db.last_backup is None
+    db.close()
+    assert not list_backups(backup_dir(path))
+
+
 # ---- backups ----------------------------------------------------------------------------------------------------
 def test_backups_are_made_on_open_of_the_app_database_and_rotated(app_home, monkeypatch):
     path = database_path()
@@ -337,3 +360,40 @@ def test_the_window_shows_the_damaged_database_message_in_the_chat(qtbot, app_ho
     finally:
         window.shutdown()
     assert sha(path) == before
+
+
+# ---- cost on a realistic database (figures in docs/reliability.md) -----------------------------------------------
+@pytest.mark.slow
+def test_open_check_backup_and_salvage_cost_on_a_realistic_database(tmp_path, app_home, monkeypatch):
+    """10k notes + 10k chat messages (about 6 MB). Prints the figures; bounds are loose (2 shared cores)."""
+    import statistics
+    import time
+
+    from jarvis_desktop.store.backup import take_backup
+    from jarvis_desktop.store.salvage import salvage_database
+
+    path = database_path()
+    make_realistic_db(path, notes=10_000, messages=10_000)
+    monkeypatch.setenv("JARVIS_BACKUP_EVERY_HOURS", "24")
+
+    def timed(fn) -> float:
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    conn = sqlite3.connect(path)
+    check = statistics.median(timed(lambda: conn.execute("PRAGMA quick_check").fetchall()) for _ in range(5))
+    backup = statistics.median(timed(lambda: take_backup(conn, tmp_path / "bk", keep=1)) for _ in range(5))
+    conn.close()
+    Database(path).close()  # the first open of the day takes its backup
+    opened = statistics.median(timed(lambda: Database(path).close()) for _ in range(5))
+    damage(path)
+    salvage = timed(lambda: salvage_database(path, tmp_path / "salvaged.sqlite3"))
+    rows = count(tmp_path / "salvaged.sqlite3", "notes") + count(tmp_path / "salvaged.sqlite3", "chat_messages")
+    size_mb = path.stat().st_size / 1e6
+    print(
+        f"\n{size_mb:.1f} MB: quick_check {check * 1000:.0f} ms, open (with the check) {opened * 1000:.0f} ms, "
+        f"backup {backup * 1000:.0f} ms, salvage {salvage * 1000:.0f} ms ({rows} of 20000 rows)"
+    )
+    assert check < 1.0 and opened < 1.5 and backup < 3.0
+    assert rows >= 19_000
