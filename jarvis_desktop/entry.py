@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from jarvis_desktop import cli
+from jarvis_desktop.voice.control import hand_over_to_running_window
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,6 +18,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs (:func:`jarvis_desktop.cli.run`). Returns the exit code (bad usage: 2, via argparse's SystemExit)."""
     args = cli.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:
+        if hand_over_to_running_window(args.minimized):  # one GUI per data directory; checked before Qt loads
+            return 0
         from jarvis_desktop.ui.app import run_gui  # PySide6: only when the GUI starts
 
         return run_gui(sys.argv[:1], minimized=args.minimized)

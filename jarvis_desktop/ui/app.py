@@ -17,21 +17,12 @@ from PySide6.QtGui import QColor, QIcon, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from jarvis_desktop.config import Settings, load_settings
-from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.ui.main_window import MainWindow
 from jarvis_desktop.ui.style import apply_style
-from jarvis_desktop.voice.control import send_control
-
-ALREADY_RUNNING = "Jarvis is already running: its window was raised"
-"""The one stderr line of a second launch (exit code 0)."""
-
-ALREADY_RUNNING_HIDDEN = "Jarvis is already running"
-"""The same for a second ``--minimized`` launch (login autostart), which leaves the running window as it is."""
+from jarvis_desktop.voice.control import hand_over_to_running_window
 
 NO_TRAY_NOTE = "Started with --minimized, but this desktop has no system tray: the window stays open."
-
-SHOW_TIMEOUT_S = 1.0
-"""How long a launch waits for a running instance to answer ``show`` (it answers from its event loop, in ms)."""
 
 ICON_PATH = Path(__file__).resolve().parents[2] / "resources" / "icons" / "jarvis.svg"
 
@@ -77,29 +68,19 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def raise_running_instance(command: str = "show", timeout_s: float = SHOW_TIMEOUT_S) -> bool:
-    """True when a Jarvis window of this data directory answered ``command`` (``show``: it comes to the front;
-    ``ping``: nothing changes). A missing or stale socket (a crashed run), a refusal or no answer within
-    ``timeout_s``: False, this launch goes on."""
-    try:
-        return send_control(command, timeout_s=timeout_s) == "ok"
-    except JarvisError:
-        return False
-
-
 def run_gui(argv: Sequence[str] | None = None, settings: Settings | None = None, *, minimized: bool = False) -> int:
     """Start the GUI and run the event loop; returns the exit code (0 on a normal quit).
 
     If a Jarvis window of this data directory already runs, it is raised instead, one line goes to stderr and 0 is
-    returned at once (no QApplication is made). ``minimized``: start hidden in the tray (shown, with a note in the
+    returned at once (no QApplication is made; :func:`~jarvis_desktop.voice.control.hand_over_to_running_window`;
+    the entry point asks before Qt loads). ``minimized``: start hidden in the tray (shown, with a note in the
     conversation, when the desktop has no tray).
 
     With a system tray, closing the window keeps Jarvis in the tray; "Quit" in the tray menu or
     Ctrl+Q ends it. Without a tray, closing the window quits. ``settings`` None = read ``settings.toml``; a bad
     file (BadInputError) opens the window with the defaults and shows the error in it (the GUI never exits on it).
     """
-    if raise_running_instance("ping" if minimized else "show"):
-        sys.stderr.write((ALREADY_RUNNING_HIDDEN if minimized else ALREADY_RUNNING) + "\n")
+    if hand_over_to_running_window(minimized):
         return 0
     app = create_app(argv)
     bad_settings = ""

@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
 from jarvis_desktop.config import data_dir
 from jarvis_desktop.errors import BadInputError, JarvisError
 
-__all__ = ["COMMANDS", "AppNotRunningError", "control_socket_path", "send_control"]
+__all__ = ["COMMANDS", "AppNotRunningError", "control_socket_path", "hand_over_to_running_window", "send_control"]
 
 COMMANDS = frozenset({"listen-toggle", "listen-now", "show", "ping"})
 """Commands the window accepts on its control socket."""
@@ -74,6 +75,31 @@ def send_control(command: str, timeout_s: float = TIMEOUT_S, path: Path | None =
     if reply.startswith("error:"):
         raise JarvisError(f"Jarvis refused {command!r}: {reply[6:].strip()}")
     return reply
+
+
+ALREADY_RUNNING = "Jarvis is already running: its window was raised"
+"""The one stderr line of a second GUI launch (exit code 0)."""
+
+ALREADY_RUNNING_HIDDEN = "Jarvis is already running"
+"""The same for a second ``--minimized`` launch (login autostart), which leaves the running window as it is."""
+
+HAND_OVER_TIMEOUT_S = 1.0
+"""How long a launch waits for a running window to answer (it answers from its event loop, in ms)."""
+
+
+def hand_over_to_running_window(minimized: bool = False, timeout_s: float = HAND_OVER_TIMEOUT_S) -> bool:
+    """One GUI per data directory: if a Jarvis window answers on the control socket, send it ``show`` (``ping``
+    when ``minimized``: it stays as it is), write :data:`ALREADY_RUNNING` (or :data:`ALREADY_RUNNING_HIDDEN`) to
+    stderr and return True; the caller exits 0. A missing or stale socket (a crashed run), a refusal or no answer
+    within ``timeout_s``: False, the launch goes on. Never raises. No Qt: the entry point calls it before Qt loads.
+    """
+    try:
+        answered = send_control("ping" if minimized else "show", timeout_s=timeout_s) == "ok"
+    except JarvisError:
+        return False
+    if answered:
+        sys.stderr.write((ALREADY_RUNNING_HIDDEN if minimized else ALREADY_RUNNING) + "\n")
+    return answered
 
 
 def _read_line(sock: socket.socket) -> str:
