@@ -107,6 +107,7 @@ def test_damage_found_during_use_switches_to_read_only(tmp_path):
     make_realistic_db(path)
     db = Database(path)
     assert db.corrupt is None
+    NoteStore(db).add("committed to the WAL before the damage")
     damage(path)  # under the open database (a failing disk)
     db.query("PRAGMA shrink_memory")  # drop the page cache: the next read goes to the file
     before = sha(path)
@@ -116,8 +117,10 @@ def test_damage_found_during_use_switches_to_read_only(tmp_path):
     assert db.corrupt
     with pytest.raises(CorruptDatabaseError):
         NoteStore(db).add("after the damage")
+    assert NoteStore(db).get(N_NOTES + 1).text == "committed to the WAL before the damage"  # still readable
     db.close()
-    assert sha(path) == before
+    assert sha(path) == before  # closing did not checkpoint the WAL into the damaged file
+    assert (tmp_path / "jarvis.sqlite3-wal").stat().st_size > 0
 
 
 @pytest.mark.slow

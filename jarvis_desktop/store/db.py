@@ -30,6 +30,7 @@ Errors:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sqlite3
@@ -336,9 +337,9 @@ class Database:
 
     # -- corruption -------------------------------------------------------------------------------
     def _open_read_only(self, problem: str, current: sqlite3.Connection | None) -> None:
-        """Mark the file damaged and swap ``current`` for a read-only connection (``mode=ro``). The read-only
-        one is opened first, so closing ``current`` is not the last close and does not checkpoint the WAL into
-        the damaged file."""
+        """Mark the file damaged and swap ``current`` for a read-only connection (``mode=ro``), opened first and
+        holding a read transaction while ``current`` closes, so that close does not checkpoint the WAL (commits
+        made before the damage was seen) into the damaged file."""
         assert isinstance(self.path, Path)
         self.corrupt = problem
         log.info("database %s is damaged (%s): switched to read-only", self.path, problem)
@@ -354,8 +355,17 @@ class Database:
             ro.execute("PRAGMA query_only = ON")
         except sqlite3.Error:
             ro = None
+        if ro is not None:
+            # A read transaction held while ``current`` closes stops its close from checkpointing the WAL into
+            # the damaged file (a read-only connection never checkpoints).
+            with contextlib.suppress(sqlite3.Error):
+                ro.execute("BEGIN")
+                ro.execute("SELECT count(*) FROM sqlite_master").fetchone()
         if current is not None:
             current.close()
+        if ro is not None and ro.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                ro.execute("COMMIT")
         self._conn = ro
         if ro is None:
             raise corrupt_error(self.path, problem)
