@@ -107,8 +107,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 # ---- device -------------------------------------------------------------------------------------
 def probe_device() -> DeviceEvent:
-    """What this process can train on: device "cuda", "mps" or "cpu", its name, CPU threads, torch version."""
-    import torch
+    """What this process can train on: device "cuda", "mps" or "cpu", its name, CPU threads, torch version.
+
+    Raises:
+        JarvisError: PyTorch is not installed (the .deb build leaves it out: LoRA training is not in that build).
+    """
+    try:
+        import torch
+    except ImportError as exc:
+        raise JarvisError(
+            "LoRA training needs PyTorch, which is not installed (not in this build)",
+            hint="train from a source checkout: bash packaging/setup.sh --test (or pip install -e .[train])",
+        ) from exc
 
     threads, version = os.cpu_count() or 1, str(torch.__version__)
     if torch.cuda.is_available():
