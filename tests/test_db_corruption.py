@@ -326,6 +326,18 @@ def test_a_full_disk_says_disk_is_full_also_after_reopening_and_loses_no_saved_n
     db.close()
 
 
+def test_no_automatic_backup_that_would_nearly_fill_the_disk(small_disk, monkeypatch):
+    monkeypatch.setenv("JARVIS_DESKTOP_HOME", str(small_disk))
+    monkeypatch.setenv("JARVIS_BACKUP_EVERY_HOURS", "0")
+    path = database_path()
+    make_realistic_db(path, notes=50, messages=50)
+    db = Database(path)  # 3 MB disk: a backup would leave under 64 MB free
+    assert db.last_backup is None and db.corrupt is None
+    NoteStore(db).add("still writable")
+    db.close()
+    assert not list_backups(backup_dir(path))
+
+
 @pytest.mark.slow
 def test_do_take_a_note_on_a_full_disk_says_disk_is_full(small_disk):
     path = small_disk / "jarvis.sqlite3"

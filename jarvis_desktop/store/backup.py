@@ -38,6 +38,8 @@ DEFAULT_KEEP = 3
 DEFAULT_EVERY_HOURS = 24.0
 KEEP_ENV = "JARVIS_BACKUP_KEEP"
 EVERY_ENV = "JARVIS_BACKUP_EVERY_HOURS"
+#: An automatic backup is skipped when it would leave less than this free (it must never fill the disk).
+MIN_FREE_AFTER_BYTES = 64 * 1024 * 1024
 _NAME = re.compile(r"^jarvis-(\d{8}-\d{6})(?:-(\d+))?\.sqlite3$")
 _STAMP = "%Y%m%d-%H%M%S"
 
@@ -188,10 +190,16 @@ def rotate(directory: Path, keep: int) -> list[Path]:
 
 
 def maybe_backup(source: sqlite3.Connection, policy: BackupPolicy, now: datetime | None = None) -> BackupInfo | None:
-    """The automatic backup on open: one when due (see :func:`backup_due`), else None. Never raises: a failure
-    is logged (the app keeps working on its database; ``doctor`` shows how old the newest backup is)."""
+    """The automatic backup on open: one when due (see :func:`backup_due`) and when it leaves at least
+    :data:`MIN_FREE_AFTER_BYTES` free, else None. Never raises: a failure is logged (the app keeps working on its
+    database; ``doctor`` shows how old the newest backup is)."""
     try:
         if not backup_due(policy, now):
+            return None
+        pages, page_size = (source.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "page_size"))
+        free = shutil.disk_usage(policy.directory.parent).free
+        if free < pages * page_size + MIN_FREE_AFTER_BYTES:
+            log.warning("automatic database backup skipped: only %.0f MB free", free / 1e6)
             return None
         return take_backup(source, policy.directory, policy.keep, now)
     except (JarvisError, OSError, sqlite3.Error) as exc:
