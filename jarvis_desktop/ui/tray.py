@@ -143,9 +143,8 @@ class JarvisTray(QSystemTrayIcon):
             self.show_window()
 
     def show_window(self) -> None:
-        self.window.showNormal()
-        self.window.raise_()
-        self.window.activateWindow()
+        """Show the window from the tray (a maximized window stays maximized), raised and focused."""
+        self.window.raise_window()
 
     def start_listening(self) -> None:
         """ "Listen now": the hands-free session hears a command now, else push-to-talk starts (or stops)."""
