@@ -369,3 +369,17 @@ def test_a_locked_database_after_showing_marks_it_later_without_showing_it_twice
     finally:
         other.close()
         db.close()
+
+
+def test_a_database_that_stays_broken_is_reported_once_not_at_every_poll(tmp_path):
+    db = Database(tmp_path / "jarvis.sqlite3")
+    scheduler = Scheduler(ScheduleStore(db), lambda firing: None, poll_s=0.02, watch_s=0.02)
+    errors: list[str] = []
+    scheduler.on_error = lambda exc: errors.append(exc.user_message())
+    db.close()  # every read now fails the same way
+    scheduler.start()
+    try:
+        time.sleep(0.5)  # about 25 polls
+    finally:
+        scheduler.stop()
+    assert len(errors) == 1, errors

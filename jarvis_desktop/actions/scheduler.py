@@ -258,14 +258,18 @@ class Scheduler:
         return max(0.0, min(cap, (nxt - utc_now()).total_seconds()))
 
     def _loop(self) -> None:
+        reported = ""  # the error last reported: a damaged or full database is said once, not at every poll
         while not self._stopping:
             try:
                 self.fire_due()
                 delay = self.seconds_until_next()
-            except JarvisError as exc:  # locked / full / closed database: say so, retry later
+                reported = ""
+            except JarvisError as exc:  # locked / full / closed / damaged database: say so, retry later
                 if self._stopping:
                     break
-                self.on_error(exc)
+                if exc.user_message() != reported:
+                    reported = exc.user_message()
+                    self.on_error(exc)
                 delay = self.poll_s
             with self._cond:
                 if not self._woken and not self._stopping:
