@@ -15,6 +15,7 @@ from jarvis_desktop.actions.scheduler import Scheduler
 from jarvis_desktop.actions.timefmt import format_countdown
 from jarvis_desktop.assistant import Assistant
 from jarvis_desktop.cli_common import positive_id, print_json
+from jarvis_desktop.store.db import corrupt_error
 from jarvis_desktop.store.schedule import ScheduleStore
 
 
@@ -25,6 +26,14 @@ def _assistant(record_history: bool = False):
 def _countdown(due: datetime) -> str:
     """ "in 2 h 05 min", "in 40 s", "due now"."""
     return format_countdown((due - datetime.now(timezone.utc)).total_seconds())
+
+
+def _warn_if_damaged(assistant: Assistant) -> None:
+    """A listing read from a damaged (read-only) database is shown, with one warning line on stderr saying why
+    nothing can be changed and how to repair it (stdout stays the listing, so ``--json`` stays valid JSON)."""
+    db = assistant.database()
+    if db.corrupt is not None:
+        print(f"warning: {corrupt_error(db.path, db.corrupt).user_message()}", file=sys.stderr)
 
 
 # ---- schedule ------------------------------------------------------------------------------------
@@ -39,6 +48,7 @@ def cmd_schedule(args) -> int:
             return _run_scheduler(args)
         ctx = assistant.action_context()
         items = ctx.schedule.upcoming()
+        _warn_if_damaged(assistant)
         if args.json:
             print_json([dict(i.to_dict(ctx.tz), countdown=_countdown(i.due_at)) for i in items])
             return 0
@@ -102,6 +112,7 @@ def cmd_notes(args) -> int:
             return 0
         ctx = assistant.action_context()
         notes = ctx.notes.list()
+        _warn_if_damaged(assistant)
         if args.json:
             print_json([n.to_dict(ctx.tz) for n in notes])
             return 0
@@ -128,6 +139,7 @@ def cmd_calendar(args) -> int:
             print_json(report.to_dict()) if args.json else print(report.sentence())
             return 0
         events = ctx.schedule.events()
+        _warn_if_damaged(assistant)
         if args.json:
             print_json([e.to_dict(ctx.tz) for e in events])
             return 0

@@ -8,6 +8,7 @@ ext4 file, else the test is skipped with the reason.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import re
@@ -135,6 +136,19 @@ def test_do_take_a_note_on_a_damaged_database_fails_clearly_and_changes_nothing(
     assert res.stderr.startswith("error: the database ")
     assert str(path) in res.stderr and "damaged" in res.stderr and "untouched" in res.stderr
     assert "jarvis-desktop db restore" in res.stderr
+    assert sha(path) == before
+
+
+@pytest.mark.slow
+def test_notes_still_readable_on_a_damaged_database_are_listed_with_a_warning(app_home):
+    path = app_home / "jarvis.sqlite3"
+    make_realistic_db(path, notes=5, messages=8000)  # the damage lands in chat history, the notes' page is whole
+    damage(path)
+    before = sha(path)
+    listed = run_cli("notes", "--json", env={"JARVIS_DESKTOP_HOME": str(app_home)})
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 5  # stdout stays the listing: valid JSON
+    assert listed.stderr.startswith("warning: the database ") and "jarvis-desktop db restore" in listed.stderr
     assert sha(path) == before
 
 
