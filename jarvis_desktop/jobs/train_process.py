@@ -117,7 +117,7 @@ def probe_device() -> DeviceEvent:
     except ImportError as exc:
         raise JarvisError(
             "LoRA training needs PyTorch, which is not installed (not in this build)",
-            hint="train from a source checkout: bash packaging/setup.sh --test (or pip install -e .[train])",
+            hint="train in a source checkout set up with: bash packaging/setup.sh --test",
         ) from exc
 
     threads, version = os.cpu_count() or 1, str(torch.__version__)
