@@ -104,5 +104,6 @@ log "dpkg-deb: compressing ($((installed_kb / 1024)) MB installed)"
 mkdir -p "$ROOT/dist"
 rm -f "$DEB"
 dpkg-deb --root-owner-group -Z"${DEB_COMPRESS:-zstd}" -z"${DEB_LEVEL:-9}" --build "$STAGE" "$DEB" >/dev/null
+rm -rf "$STAGE"  # ~950 MB; the bundle stays in build/pyinstaller/dist, the package's files in the .deb
 t_total=$((SECONDS - t0))
 log "built $DEB ($(du -m "$DEB" | cut -f1) MB; bundle ${t_bundle} s, total ${t_total} s)"

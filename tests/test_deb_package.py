@@ -49,11 +49,12 @@ def deb() -> Path:
 
 
 @pytest.fixture(scope="session")
-def unpacked(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The package's files under a temporary root (``dpkg-deb -x``)."""
+def unpacked(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The package's files under a temporary root (``dpkg-deb -x``; ~950 MB, removed after the session)."""
     root = tmp_path_factory.mktemp("deb-root")
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True, timeout=300)
-    return root
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
