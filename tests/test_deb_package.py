@@ -2,9 +2,9 @@
 
 The package is unpacked with ``dpkg-deb -x`` into a temporary folder (not installed) and its binary is run from
 there, offline, with its own bundled Python and models: the CLI (parse, doctor, do + notes, chat, say + ask) and
-the GUI offscreen. With ``JARVIS_BUILD_DEB=1`` the package is built once for the session (about 1.5 minutes on
-2 cores); otherwise the newest ``dist/jarvis-desktop_*_amd64.deb`` is tested, and without one the tests skip.
-CI builds it (``.ci/run`` sets ``JARVIS_BUILD_DEB=1``).
+the GUI (offscreen, and on X11 under Xvfb). With ``JARVIS_BUILD_DEB=1`` the package is built once for the session
+(about 1.5 minutes on 2 cores); otherwise the newest ``dist/jarvis-desktop_*_amd64.deb`` is tested, and without one
+the tests skip. CI builds it (``.ci/run`` sets ``JARVIS_BUILD_DEB=1``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -210,17 +211,52 @@ def test_training_says_it_is_not_in_this_build(launcher: Path, env: dict[str, st
 
 
 # ---- the GUI, offscreen ------------------------------------------------------------------------------------------
-@pytest.fixture
-def gui(launcher: Path, env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """The GUI (no sub-command) on Qt's offscreen platform; killed at teardown if still running."""
-    gui_env = dict(env, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen(
-        [str(launcher)], cwd=env["HOME"], env=gui_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+def _start_gui(launcher: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(launcher)], cwd=env["HOME"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    yield proc
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.kill()
         proc.communicate()
+
+
+@pytest.fixture
+def gui(launcher: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """The GUI (no sub-command) on Qt's offscreen platform; killed at teardown if still running."""
+    proc = _start_gui(launcher, dict(env, QT_QPA_PLATFORM="offscreen"))
+    yield proc
+    _kill(proc)
+
+
+@pytest.fixture
+def xvfb_display() -> Iterator[str]:
+    """Xvfb on the first free display (it writes the number to a pipe), e.g. ":3"; stopped at teardown."""
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (packaging/setup.sh --test installs it): the xcb start is not checked")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-nolisten", "tcp", "-screen", "0", "1280x800x24"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    text, deadline = b"", time.monotonic() + 15  # the number and "\n" come in two writes: read to the newline
+    while not text.endswith(b"\n") and select.select([read_fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        chunk = os.read(read_fd, 64)
+        if not chunk:
+            break
+        text += chunk
+    os.close(read_fd)
+    try:
+        assert text.endswith(b"\n"), "Xvfb did not report a display within 15 s"
+        yield f":{text.decode().strip()}"
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def _stays_up(proc: subprocess.Popen[str], seconds: float) -> None:
@@ -247,3 +283,24 @@ def test_gui_ends_on_sigterm(gui: subprocess.Popen[str]) -> None:
     _out, err = gui.communicate(timeout=30)
     assert gui.returncode in (0, -signal.SIGTERM), err[-4000:]  # a session logout: gone, whether handled or not
     assert "Traceback" not in err, err[-4000:]
+
+
+def test_gui_starts_on_x11_with_the_bundled_xcb_plugin(launcher: Path, env: dict[str, str], xvfb_display: str) -> None:
+    proc = _start_gui(launcher, dict(env, QT_QPA_PLATFORM="xcb", DISPLAY=xvfb_display))
+    try:
+        _stays_up(proc, 12)
+        if shutil.which("xdotool"):
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", "Jarvis"],
+                env=dict(env, DISPLAY=xvfb_display),
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+            assert found.stdout.strip(), "no visible Jarvis window on the X server"
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err[-4000:]
+        assert "Traceback" not in err and "could not load the Qt platform plugin" not in err.lower(), err[-4000:]
+    finally:
+        _kill(proc)
