@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from jarvis_desktop import __version__
 from jarvis_desktop.assistant import Assistant, TokenCallback, Turn
 from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_common import parse_now, print_json
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Offline desktop voice assistant. Without a sub-command the GUI starts.",
     )
     p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument(
         "--minimized",
         action="store_true",

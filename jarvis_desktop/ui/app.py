@@ -96,6 +96,7 @@ def run_gui(argv: Sequence[str] | None = None, settings: Settings | None = None,
     app.setQuitOnLastWindowClosed(window.tray is None)
     app.aboutToQuit.connect(window.shutdown)
     signal.signal(signal.SIGINT, lambda *_: window.quit_app())  # Ctrl+C in the terminal quits cleanly
+    signal.signal(signal.SIGTERM, lambda *_: window.quit_app())  # a logout or `kill`: the same clean shutdown
     wake = QTimer(window)  # lets Python run its signal handlers while Qt's loop is idle
     wake.timeout.connect(lambda: None)
     wake.start(300)
