@@ -164,6 +164,48 @@ MIGRATIONS: list[str] = [
     ALTER TABLE scheduled_items ADD COLUMN claimed_by TEXT;
     ALTER TABLE scheduled_items ADD COLUMN claimed_at TEXT;
     """,
+    # 6: the knowledge index (knowledge/index.py, docs/knowledge.md). A document is a file of an indexed folder or
+    #    an app record (source_id: the absolute path, or "note:<id>" ...); its chunks carry the citation's place;
+    #    knowledge_fts is the full-text index (BM25; rowid = chunk id); knowledge_vectors holds each chunk's
+    #    embedding (float32 little-endian, L2-normalised; absent when indexed without vectors); knowledge_meta
+    #    holds the embedding model's name, a change counter and the last update. All of it is derived from the
+    #    files and records, so a damaged table is rebuilt from them.
+    """
+    CREATE TABLE knowledge_folders (
+        path        TEXT    PRIMARY KEY,
+        added_at    TEXT    NOT NULL
+    );
+    CREATE TABLE knowledge_documents (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_id   TEXT    NOT NULL UNIQUE,
+        kind        TEXT    NOT NULL,
+        title       TEXT    NOT NULL DEFAULT '',
+        mtime       REAL    NOT NULL DEFAULT 0,
+        size        INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT,
+        indexed_at  TEXT    NOT NULL
+    );
+    CREATE INDEX knowledge_documents_kind ON knowledge_documents (kind);
+    CREATE TABLE knowledge_chunks (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id INTEGER NOT NULL REFERENCES knowledge_documents (id) ON DELETE CASCADE,
+        ordinal     INTEGER NOT NULL,
+        text        TEXT    NOT NULL,
+        page        INTEGER,
+        heading     TEXT    NOT NULL DEFAULT '',
+        line        INTEGER
+    );
+    CREATE INDEX knowledge_chunks_document ON knowledge_chunks (document_id, ordinal);
+    CREATE TABLE knowledge_vectors (
+        chunk_id    INTEGER PRIMARY KEY REFERENCES knowledge_chunks (id) ON DELETE CASCADE,
+        vector      BLOB    NOT NULL
+    );
+    CREATE VIRTUAL TABLE knowledge_fts USING fts5 (title, heading, text, tokenize = 'porter unicode61');
+    CREATE TABLE knowledge_meta (
+        key         TEXT    PRIMARY KEY,
+        value       TEXT    NOT NULL
+    );
+    """,
 ]
 
 
