@@ -294,3 +294,58 @@ def uses_passages(answer: str, citations: Sequence[Citation], minimum: float = 0
         return False
     passages = " ".join(f"{c.hit.title} {c.hit.text}" for c in citations)
     return lexical_coverage(" ".join(words), passages) >= minimum
+
+
+class CitationStream:
+    """:func:`check_citations` on a streamed answer: :meth:`feed` each delta and pass on what it returns (a "[" is
+    held back until its citation is known to be real or invented), then :meth:`flush` at the end."""
+
+    def __init__(self, citations: Sequence[Citation]) -> None:
+        self._valid = {c.number for c in citations}
+        self._held = ""
+
+    def feed(self, delta: str) -> str:
+        """The part of the stream so far that can be shown: invented "[n]" removed, an open "[" held."""
+        text = self._held + delta
+        start = text.rfind("[")
+        tail = text[start + 1 :] if start >= 0 else "]"
+        if len(tail) <= 3 and (tail == "" or tail.isdigit()):  # "[" or "[1": wait for the rest
+            text, self._held = text[:start], text[start:]
+        else:
+            self._held = ""
+        return self._clean(text)
+
+    def flush(self) -> str:
+        """What is still held at the end of the stream."""
+        text, self._held = self._held, ""
+        return self._clean(text)
+
+    def _clean(self, text: str) -> str:
+        return _CITATION_MARK.sub(lambda m: m.group(0) if int(m.group(1)) in self._valid else "", text)
+
+
+def citation_path(citation: Citation) -> str | None:
+    """The file a citation opens (an indexed file's absolute path); None for notes, messages and schedule items."""
+    return citation.hit.source_id if citation.hit.kind == "file" else None
+
+
+def citation_to_dict(citation: Citation) -> dict[str, object]:
+    """JSON shape of a citation (``ask --json``'s ``reply.citations``): ``number``, ``label``, ``kind``,
+    ``source_id``, ``path`` (files only, else null), ``location`` {``page``, ``heading``, ``line``}."""
+    loc = citation.hit.location
+    return {
+        "number": citation.number,
+        "label": citation.label,
+        "kind": citation.hit.kind,
+        "source_id": citation.hit.source_id,
+        "path": citation_path(citation),
+        "location": {"page": loc.page, "heading": loc.heading, "line": loc.line},
+    }
+
+
+def source_lines(citations: Sequence[Citation]) -> list[str]:
+    """The lines the CLI prints under a grounded answer: ``"Sources:"`` then ``"  [1] lease.pdf, page 3 —
+    /home/me/docs/lease.pdf"`` (the path for files, the record id for the app's records); [] without citations."""
+    if not citations:
+        return []
+    return ["Sources:"] + [f"  [{c.number}] {c.label} — {c.hit.source_id}" for c in citations]

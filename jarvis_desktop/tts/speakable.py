@@ -68,6 +68,9 @@ def _tidy(text: str) -> str:
     return _STRAY_LEAD.sub("", text)
 
 
+_CITATION_MARK = re.compile(r"[ \t]?\[\d{1,3}\](?!\()")
+
+
 def speakable(text: str) -> str:
     """The words a voice should say for ``text``; ``""`` when nothing is speakable (empty, emoji only, symbols).
 
@@ -77,7 +80,7 @@ def speakable(text: str) -> str:
     (approximately)"``. The output holds only letters, digits in words, spaces and :data:`KEPT_PUNCTUATION`.
     Pure and thread-safe; never raises on odd text.
     """
-    text = strip_markdown(text.replace("\r\n", "\n"))
+    text = strip_markdown(_CITATION_MARK.sub("", text.replace("\r\n", "\n")))  # "[1]": a grounded answer's citation
     text = speak_links(text)
     text = _ABBREVIATION.sub(_abbreviation, text)
     text = _NUMBER_SIGN.sub(lambda m: "Number " if m.group(0).startswith("N") else "number ", text)
