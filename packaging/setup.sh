@@ -34,7 +34,7 @@ APT_RUNTIME=(libportaudio2 libegl1 libgl1 libx11-6 libx11-xcb1 libdbus-1-3 libfo
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxcb-xinerama0
   fonts-dejavu-core build-essential cmake)
 APT_TEST=(espeak-ng sox xvfb pulseaudio pulseaudio-utils libasound2-plugins pocketsphinx-testdata
-  xdotool x11-utils dbus-daemon desktop-file-utils)  # desktop-file-validate for the menu entry; the global hotkey's tests: XTEST key events, xmessage, a private session bus
+  xdotool x11-utils dbus-daemon desktop-file-utils python3-doc)  # desktop-file-validate for the menu entry; the global hotkey's tests: XTEST key events, xmessage, a private session bus; python3-doc: ~530 real HTML pages for the knowledge tests
 want=("${APT_RUNTIME[@]}")
 [ "$MODE" = test ] && want+=("${APT_TEST[@]}")
 "$PY" -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
