@@ -24,6 +24,7 @@ from jarvis_desktop.cli_actions import add_parsers as add_action_parsers
 from jarvis_desktop.cli_common import parse_now, print_json
 from jarvis_desktop.cli_db import add_parser as add_db_parser
 from jarvis_desktop.cli_desktop import add_parser as add_desktop_parser
+from jarvis_desktop.cli_knowledge import add_parsers as add_knowledge_parsers
 from jarvis_desktop.cli_models import add_parser as add_models_parser
 from jarvis_desktop.cli_monitor import add_parser as add_monitor_parser
 from jarvis_desktop.cli_reply_voice import ReplyVoice, add_speech_flags, wants_speech
@@ -368,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_parser(sub)  # db check/backup/restore/salvage (docs/reliability.md)
 
     add_desktop_parser(sub)  # desktop install/remove/status (docs/install.md)
+
+    add_knowledge_parsers(sub)  # index add/remove/status/rebuild, search (docs/knowledge.md)
 
     s = sub.add_parser("date-keys", help="print the date-key vocabulary as JSON")
     s.set_defaults(func=cmd_date_keys)
