@@ -179,7 +179,8 @@ class Embedder:
                 else "set [embeddings] model_path to a sentence-transformers model directory",
             ) from exc
         model.eval()
-        dim = model.get_sentence_embedding_dimension()
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = dimension()  # renamed in sentence-transformers 6
         self._dim = int(dim) if dim else int(model.encode(["x"], convert_to_numpy=True).shape[1])
         self._model = model
         self.load_seconds = time.perf_counter() - started
