@@ -125,6 +125,7 @@ class KnowledgeService:
         self._observer: Any = None
         self._on_progress: Callable[[IndexStatus], None] | None = None
         self._checked = False
+        self._watched: list[str] = []  # the folders the watcher follows
         self._needs_reread = False
         self._fill_wanted = False
 
@@ -190,12 +191,17 @@ class KnowledgeService:
         """Folders, counts, last update, pending files, paused, vectors and the skipped files with their reasons."""
         index = self.index
         files, records, chunks = index.counts()
+        folders = index.folders()
         with self._lock:
-            problems = [FileProblem(p, s.reason) for p, s in sorted(self._skipped.items())]
+            problems = [
+                FileProblem(p, s.reason)
+                for p, s in sorted(self._skipped.items())
+                if any(under(p, f) for f in folders)  # a folder removed by another process: its problems go
+            ]
             pending = len(self._pending)
             paused = self._paused
         return IndexStatus(
-            folders=index.folders(),
+            folders=folders,
             files=files,
             records=records,
             chunks=chunks,
@@ -421,11 +427,17 @@ class KnowledgeService:
     def note_change(self, path: str) -> None:
         """A file under an indexed folder was created, changed or deleted: re-index (or remove) it after
         :data:`DEBOUNCE_S`. Called by the watcher; callers may use it too."""
-        if not is_candidate(path) or any(is_hidden(part) for part in Path(path).parts[1:]):
+        if not is_candidate(path) or not self._followed(path):
             return
         with self._lock:
             self._pending[path] = time.monotonic() + DEBOUNCE_S
         self._wake.set()
+
+    def _followed(self, path: str) -> bool:
+        """True when ``path`` is in a watched folder and not inside one of its hidden directories (.git, .cache ...),
+        which the walk skips too."""
+        folder = next((f for f in self._watched if under(path, f)), None)
+        return folder is not None and not any(is_hidden(p) for p in Path(path).relative_to(folder).parts)
 
     def _yielding(self) -> bool:
         if self._paused:
@@ -548,7 +560,8 @@ class KnowledgeService:
         observer = Observer()
         handler = _Handler(self)
         watched = 0
-        for folder in self.index.folders():
+        self._watched = self.index.folders()
+        for folder in self._watched:
             try:
                 observer.schedule(handler, folder, recursive=True)
                 watched += 1
@@ -598,7 +611,7 @@ class _Handler(FileSystemEventHandler):
             if not path:
                 continue
             if event.is_directory:
-                if event.event_type in ("moved", "deleted", "created"):
+                if event.event_type in ("moved", "deleted", "created") and self.service._followed(path):
                     self.service.request_rescan()
                 continue
             self.service.note_change(path)

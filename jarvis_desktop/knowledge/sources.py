@@ -329,7 +329,7 @@ def under(path: str, folder: str) -> bool:
 
 def too_large_reason(size: int, max_bytes: int = MAX_FILE_BYTES) -> str:
     """The skip reason for a file over ``max_bytes``."""
-    return f"too large: {size / 1e6:.1f} MB (the limit is {max_bytes / 1e6:.0f} MB)"
+    return f"too large: {size / 2**20:.1f} MB (the limit is {max_bytes / 2**20:.0f} MB)"
 
 
 def stat_file(path: str | Path) -> FileStamp | None:
