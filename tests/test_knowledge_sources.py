@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -271,3 +276,55 @@ def test_cli_index_and_search(tmp_path):
     assert removed.returncode == 0, removed.stderr
     after = json.loads(_cli(home, "search", "rental agreement", "--json").stdout)
     assert not [r for r in after if r["path"].startswith(str(tmp_path))]
+
+
+def test_damaged_index_is_rebuilt_from_the_sources(tmp_path, embedder):
+    docs = _tree(tmp_path)
+    path = tmp_path / "jarvis.sqlite3"
+    db = Database(path, backups=None)
+    service = KnowledgeService(db, Settings(), index=KnowledgeIndex(db, embedder))
+    service.add_folder(docs)
+    note = NoteStore(db).add("The spare key is under the blue flower pot.")
+    service.sync_records()
+    db.close()
+    raw = sqlite3.connect(path)  # damage: the chunks table is gone
+    raw.execute("DROP TABLE knowledge_chunks")
+    raw.commit()
+    raw.close()
+    db = Database(path, backups=None)
+    try:
+        service = KnowledgeService(db, Settings(), index=KnowledgeIndex(db, embedder))
+        assert service.index.rebuilt  # found damaged and emptied at open
+        hits = service.search("where is the spare key hidden", k=3)  # re-read from the folders and records first
+        assert _paths(hits)[0] == f"note:{note.id}"
+        assert service.search("rental agreement end", k=1)[0].source_id.endswith("lease.md")
+        assert service.status().files == 3
+    finally:
+        db.close()
+
+
+def test_cli_index_add_shows_a_progress_bar_on_a_terminal(tmp_path):
+    docs = _tree(tmp_path)
+    leader, follower = pty.openpty()
+    env = dict(os.environ, JARVIS_DESKTOP_HOME=str(tmp_path / "home"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "jarvis_desktop", "index", "add", str(docs)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+        timeout=300,
+    )
+    os.close(follower)
+    shown = b""
+    while select.select([leader], [], [], 0.5)[0]:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        shown += data
+    os.close(leader)
+    assert proc.returncode == 0
+    assert b"indexing" in shown and b"3/3" in shown, shown[-500:]
+    assert b"indexed" in proc.stdout

@@ -497,7 +497,11 @@ class KnowledgeService:
             else:
                 return True
         if sync:
-            self.sync_records()
+            with self._work_lock:  # yields to a voice turn between records; the rest at the next step
+                report = sync_records(self.db, index, should_stop=lambda: self._stop.is_set() or self._yielding())
+            if not report.complete:
+                with self._lock:
+                    self._sync_wanted = True
         if rescan:
             self._queue_scans()
         batch = self._take_batch()

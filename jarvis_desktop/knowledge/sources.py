@@ -81,13 +81,15 @@ class RecordText:
 @dataclass
 class SyncReport:
     """What :func:`sync_records` did: records ``added``, ``updated`` (changed since indexed), ``removed`` (gone from
-    the database), ``chunks`` written, and ``problems`` (a record that could not be indexed, with why)."""
+    the database), ``chunks`` written, ``problems`` (a record that could not be indexed, with why), and
+    ``complete`` (False: ended early by ``should_stop``; the next pass goes on)."""
 
     added: int = 0
     updated: int = 0
     removed: int = 0
     chunks: int = 0
     problems: list[FileProblem] = field(default_factory=list)
+    complete: bool = True
 
     @property
     def changed(self) -> bool:
@@ -266,6 +268,7 @@ def sync_records(
         todo = [sid for sid, stamp in current.items() if sid not in known or not _same(known[sid], stamp)]
         for rec in record_texts(db, kind, todo):
             if should_stop is not None and should_stop():
+                report.complete = False
                 return report
             try:
                 report.chunks += index.upsert(rec.document())
