@@ -8,6 +8,7 @@ method may be called from a worker thread; the chat model and STT serialise thei
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,8 +27,18 @@ from jarvis_desktop.actions.schedule import cancel_by_id
 from jarvis_desktop.actions.scheduler import Firing, Scheduler
 from jarvis_desktop.actions.undo import is_undo_command, undo_last
 from jarvis_desktop.config import Settings, database_path, load_settings
-from jarvis_desktop.errors import BadInputError, Cancelled, NoSpeechError
+from jarvis_desktop.errors import BadInputError, Cancelled, JarvisError, NoSpeechError
 from jarvis_desktop.jobs.adapters import Activation, activate_adapter
+from jarvis_desktop.knowledge.answer import (
+    CitationStream,
+    check_citations,
+    citation_to_dict,
+    grounded_messages,
+    select_citations,
+    spoken_sources,
+)
+from jarvis_desktop.knowledge.indexer import KnowledgeService
+from jarvis_desktop.knowledge.types import Citation
 from jarvis_desktop.llm.backends import LocalChatBackend, make_local_backend
 from jarvis_desktop.llm.context import ContextFit, estimate_tokens, fit_context, token_counter
 from jarvis_desktop.llm.router import ChatRouter
@@ -42,6 +53,7 @@ from jarvis_desktop.stt.transcript import SpeechRecognizer, Transcript
 from jarvis_desktop.stt.whisper import SpeechToText
 
 TokenCallback = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,6 +71,8 @@ class Reply:
     ``cancelled``: the user stopped the stream; ``text`` holds what had arrived.
     ``cut_off``: a chat answer ended at the length cap (``[chat] max_tokens``) mid-thought: it can be continued
     (:meth:`Assistant.continue_reply`). ``message_id``: the stored assistant message (None when not recorded).
+    ``citations``: the passages of the user's notes and documents a grounded chat answer was given from, numbered
+    as its "[n]" (empty for an ordinary answer; :mod:`jarvis_desktop.knowledge.answer`).
     """
 
     text: str
@@ -72,6 +86,7 @@ class Reply:
     runtime: str = ""
     cut_off: bool = False
     message_id: int | None = None
+    citations: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of a reply (``ask --json``'s ``reply``); ``stats`` unrounded figures or None."""
@@ -87,6 +102,7 @@ class Reply:
             "notice": self.notice,
             "runtime": self.runtime,
             "cut_off": self.cut_off,
+            "citations": [citation_to_dict(c) for c in self.citations],
         }
 
 
@@ -134,6 +150,8 @@ class Assistant:
         self._db: Database | None = None
         self._scheduler: Scheduler | None = None
         self._conversations: Conversations | None = None
+        self._knowledge: KnowledgeService | None = None
+        self._turns = 0  # turns running now (the knowledge indexer yields while > 0)
         #: The conversation new messages go to (None: the latest, or a new one, at the next message).
         self.conversation_id: int | None = None
         #: An unsure action waiting for the user's yes (see :mod:`jarvis_desktop.actions.confirm`).
@@ -179,6 +197,50 @@ class Assistant:
             if self._db is None:
                 self._db = Database(database_path())
             return self._db
+
+    @property
+    def knowledge(self) -> KnowledgeService:
+        """The :class:`~jarvis_desktop.knowledge.indexer.KnowledgeService` on the app's database (built on first
+        use; cheap: its index and embedder load when first searched). Its background indexer, when started (the
+        window), yields while a turn runs."""
+        db = self.database()
+        with self._lock:
+            if self._knowledge is None:
+                self._knowledge = KnowledgeService(db, self.settings, busy=lambda: self._turns > 0)
+            return self._knowledge
+
+    def knowledge_citations(self, text: str) -> list[Citation]:
+        """The passages of the user's notes, conversations, schedule and folders that ``text`` can be answered
+        from (:func:`~jarvis_desktop.knowledge.answer.select_citations` on a search, k=5); empty when the index
+        holds nothing or nothing is relevant enough, and for a long paste (over ``[chat] paste_limit_tokens``:
+        the user gave the material). The app's records are synced first (new notes count). The message being
+        answered, and earlier messages that only repeat it, are never cited.
+
+        Raises:
+            JarvisError: the index cannot be read or written.
+        """
+        if estimate_tokens(text) > self.settings.chat.paste_limit_tokens:
+            return []
+        service = self.knowledge
+        service.sync_records()
+        if service.index.counts()[2] == 0:
+            return []
+        asked = " ".join(text.lower().split())
+        hits = [
+            h for h in service.search(text, k=5) if h.kind != "chat" or " ".join(h.text.lower().split()) not in asked
+        ]
+        return select_citations(hits, question=text)
+
+    def _sync_knowledge(self) -> None:
+        """After a turn or an action: bring the index's records up to date (in the background indexer when it
+        runs, else now); a failure is logged, never raised into the turn."""
+        service = self._knowledge
+        if service is None:
+            return
+        try:
+            service.request_sync()
+        except Exception:  # the answer is given; the index catches up at the next search
+            log.warning("knowledge sync failed", exc_info=True)
 
     @property
     def history(self) -> ChatHistory:
@@ -254,7 +316,9 @@ class Assistant:
         Raises:
             BadInputError: the recorded step cannot be applied (e.g. no mixer to restore the volume).
         """
-        return undo_last(self.action_context(now))
+        result = undo_last(self.action_context(now))
+        self._sync_knowledge()
+        return result
 
     def delete_note(self, note_id: int) -> ActionResult:
         """Delete one note (soft delete) and record its undo in the action log ("done" result; ``data``:
@@ -263,7 +327,9 @@ class Assistant:
         Raises:
             BadInputError: no note with that id.
         """
-        return delete_note(note_id, self.action_context())
+        result = delete_note(note_id, self.action_context())
+        self._sync_knowledge()
+        return result
 
     def cancel_schedule_item(self, item_id: int) -> ActionResult:
         """Cancel one reminder, timer, alarm or event by id and record its undo ("done" result; ``data``:
@@ -272,7 +338,9 @@ class Assistant:
         Raises:
             BadInputError: no active item with that id.
         """
-        return cancel_by_id(item_id, self.action_context())
+        result = cancel_by_id(item_id, self.action_context())
+        self._sync_knowledge()
+        return result
 
     def export_notes(self, path: str | Path) -> int:
         """Write every note to ``path`` as Markdown (in the user's zone); returns how many.
@@ -431,30 +499,54 @@ class Assistant:
         notice: str = "",
     ) -> Reply:
         """Stream the chat model's answer to ``text`` in the current conversation (see :meth:`respond`);
-        ``notice`` is put before any notice of the route. A long ``text`` is cut and the reply's notice says so."""
-        fit = self.chat_context(text)
+        ``notice`` is put before any notice of the route. A long ``text`` is cut and the reply's notice says so.
+
+        When the user's notes and documents hold relevant passages (:meth:`knowledge_citations`), the model answers
+        from them (:func:`~jarvis_desktop.knowledge.answer.grounded_messages`, earlier exchanges left out), any
+        "[n]" it invents is removed, a short line names the sources ("From your note of March 3.") and the reply's
+        ``citations`` lists them."""
         notices = [notice] if notice else []
-        if fit.cut_chars:
-            notices.append(
-                f"Your message was long: the middle {fit.cut_chars:,} characters were left out so the answer "
-                "starts fast."
-            )
+        try:
+            citations = self.knowledge_citations(text)
+        except JarvisError as exc:  # answer without the notes rather than not at all
+            citations = []
+            notices.append(f"Your notes and documents could not be searched: {exc.user_message()}")
+        if citations:
+            count = token_counter(self._chat) if self._chat is not None else estimate_tokens
+            messages = grounded_messages(text, citations, count, self.settings.chat.paste_limit_tokens)
+        else:
+            fit = self.chat_context(text)
+            messages = fit.messages
+            if fit.cut_chars:
+                notices.append(
+                    f"Your message was long: the middle {fit.cut_chars:,} characters were left out so the answer "
+                    "starts fast."
+                )
         start = time.perf_counter()
         chunks: list[str] = []
         router = self.chat_router
-        for delta in router.stream(fit.messages, cancel=cancel):
+        shown = CitationStream(citations)
+        for delta in router.stream(messages, cancel=cancel):
             if not chunks and timings is not None:
                 timings["first_token"] = (time.perf_counter() - start) * 1000
             chunks.append(delta)
-            if on_token:
-                on_token(delta)
+            piece = shown.feed(delta)
+            if on_token and piece:
+                on_token(piece)
         cancelled = bool(cancel and cancel.is_set())
+        answer = check_citations("".join(chunks).strip(), citations)
+        rest = shown.flush()
+        if citations and not cancelled:
+            rest += f"\n\n{spoken_sources(citations)}"
+            answer = f"{answer}\n\n{spoken_sources(citations)}".strip()
+        if on_token and rest:
+            on_token(rest)
         route = router.last
         assert route is not None  # set by router.stream()
         if route.notice:
             notices.append(route.notice)
         return Reply(
-            text="".join(chunks).strip(),
+            text=answer,
             kind="chat",
             backend=route.backend,
             stats=route.stats,
@@ -463,6 +555,7 @@ class Assistant:
             notice=" ".join(notices),
             runtime=route.runtime,
             cut_off=not cancelled and _hit_length_cap(route.stats, self.settings.chat.max_tokens),
+            citations=citations,
         )
 
     def ask_text(
@@ -490,6 +583,26 @@ class Assistant:
         """
         if not text or not text.strip():
             raise BadInputError("empty text: say or type a command")
+        self._turns += 1  # the knowledge indexer yields while a turn runs
+        try:
+            return self._ask_text(text, now, on_token, cancel, _transcript, _timings, dry_run, on_parse)
+        finally:
+            self._turns -= 1
+            if self.record_history and not dry_run:
+                self._sync_knowledge()
+
+    def _ask_text(
+        self,
+        text: str,
+        now: datetime | None,
+        on_token: TokenCallback | None,
+        cancel: threading.Event | None,
+        _transcript: Transcript | None,
+        _timings: dict[str, float] | None,
+        dry_run: bool,
+        on_parse: Callable[[ParseResult], None] | None,
+    ) -> Turn:
+        """:meth:`ask_text` after its checks (the turn counted as running)."""
         timings = dict(_timings or {})
         t0 = time.perf_counter()
         now = now or self.now()
@@ -763,8 +876,12 @@ class Assistant:
         )
 
     def close(self) -> None:
-        """Stop the scheduler and release the database connection (models are freed with the object)."""
+        """Stop the scheduler and the knowledge indexer, release the database connection (models are freed with
+        the object)."""
         self.stop_scheduler()
+        knowledge, self._knowledge = self._knowledge, None
+        if knowledge is not None:
+            knowledge.stop()
         with self._lock:
             if self._db is not None:
                 self._db.close()

@@ -33,7 +33,16 @@ from jarvis_desktop.cli_training import add_parsers as add_training_parsers
 from jarvis_desktop.cli_voice import add_parser as add_listen_parser
 from jarvis_desktop.doctor import run_checks
 from jarvis_desktop.errors import BadInputError, JarvisError, NoSpeechError
+from jarvis_desktop.knowledge.answer import (
+    CitationStream,
+    check_citations,
+    citation_to_dict,
+    grounded_messages,
+    source_lines,
+)
+from jarvis_desktop.llm.context import estimate_tokens
 from jarvis_desktop.llm.router import RouteInfo
+from jarvis_desktop.llm.types import ChatMessage
 from jarvis_desktop.models import NLU_MODEL_DIR
 from jarvis_desktop.nlu.engine import NluEngine
 from jarvis_desktop.nlu.evaluate import run_nlu_eval
@@ -171,6 +180,8 @@ def _print_turn(turn: Turn, streamed: bool) -> None:
     print(f"when:       {p.when or '-'}")
     if not streamed:
         print(f"reply:      {turn.reply.text}")
+    for line in source_lines(turn.reply.citations):  # a grounded answer's numbered sources
+        print(line)
     timing = ", ".join(f"{k} {v:.0f} ms" for k, v in t.items())
     print(f"timings:    {timing}")
 
@@ -249,18 +260,28 @@ def cmd_chat(args: argparse.Namespace) -> int:
     first_ms = None
     router = assistant.chat_router  # local or remote per the placement policy (docs/offload.md)
     notice = _notice_to_stderr if not args.json else None
-    for delta in router.stream([{"role": "user", "content": prompt}], placement=args.placement, on_notice=notice):
+    citations = assistant.knowledge_citations(prompt)  # answered from the user's notes when relevant
+    messages: list[ChatMessage] = [{"role": "user", "content": prompt}]
+    if citations:
+        messages = grounded_messages(prompt, citations, estimate_tokens, assistant.settings.chat.paste_limit_tokens)
+    shown = CitationStream(citations)
+    for delta in router.stream(messages, placement=args.placement, on_notice=notice):
         first_ms = first_ms if first_ms is not None else (time.perf_counter() - t0) * 1000
         chunks.append(delta)
         if not args.json:
-            sys.stdout.write(delta)
+            sys.stdout.write(shown.feed(delta))  # an invented "[n]" never reaches the terminal
             sys.stdout.flush()
     route = router.last
     assert route is not None  # set by stream()
+    reply = check_citations("".join(chunks).strip(), citations)
     if args.json:
-        print_json(_chat_json(prompt, "".join(chunks).strip(), route, first_ms, t0))
+        print_json(
+            {**_chat_json(prompt, reply, route, first_ms, t0), "citations": [citation_to_dict(c) for c in citations]}
+        )
     else:
-        sys.stdout.write("\n")
+        sys.stdout.write(shown.flush() + "\n")
+        for line in source_lines(citations):
+            print(line)
         sys.stderr.write(f"[{route.backend}: {route.reason}]\n")
     return 0
 

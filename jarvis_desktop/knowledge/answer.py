@@ -112,7 +112,8 @@ def select_citations(
 
     Returns:
         :class:`Citation` objects numbered from 1, labelled by :func:`citation_label`; empty when nothing is
-        relevant (the caller then answers normally). A chunk appearing twice is cited once.
+        relevant (the caller then answers normally). A chunk appearing twice is cited once; a chat message that
+        only repeats a cited note, file or item (:func:`repeats`) is not cited.
 
     Raises:
         ValueError: ``limit`` < 1.
@@ -121,22 +122,26 @@ def select_citations(
         raise ValueError(f"limit must be at least 1, got {limit}")
     vector_min = SIMILARITY_THRESHOLD if threshold is None else threshold
     lexical_min = LEXICAL_THRESHOLD if lexical_threshold is None else lexical_threshold
-    chosen: list[Citation] = []
-    seen: set[int] = set()
+    relevant: list[SearchHit] = []
     for hit in hits:
-        if hit.chunk_id in seen:
+        if any(hit.chunk_id == other.chunk_id for other in relevant):
             continue
         if hit.similarity is not None:
             keep = hit.similarity >= vector_min
         else:
             keep = bool(question.strip()) and lexical_coverage(question, f"{hit.title}\n{hit.text}") >= lexical_min
-        if not keep:
-            continue
-        seen.add(hit.chunk_id)
-        chosen.append(Citation(number=len(chosen) + 1, hit=hit, label=citation_label(hit)))
-        if len(chosen) >= limit:
-            break
-    return chosen
+        if keep:
+            relevant.append(hit)
+    records = [h for h in relevant if h.kind != "chat"]
+    kept = [h for h in relevant if h.kind != "chat" or not any(repeats(h.text, r.text) for r in records)]
+    return [Citation(number=n, hit=hit, label=citation_label(hit)) for n, hit in enumerate(kept[:limit], 1)]
+
+
+def repeats(message: str, source: str, share: float = 0.8) -> bool:
+    """True when at least ``share`` of a chat ``message``'s content words are in ``source``: the command that
+    saved a note ("take a note: ...") or its reply ("Noted: ..."), which is not cited beside the note itself."""
+    words = content_words(message)
+    return bool(words) and lexical_coverage(" ".join(words), source) >= share
 
 
 # ---- labels ------------------------------------------------------------------------------------------------

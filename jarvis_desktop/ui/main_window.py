@@ -8,7 +8,8 @@ the user asked for.
 
 Tabs: Chat (conversation + understanding strip), Schedule (:mod:`.schedule_view`), Notes
 (:mod:`.notes_view`), Training (:mod:`.training_tab`: background LoRA jobs; a finished adapter is swapped
-into the engine by :meth:`MainWindow.activate_adapter`) and Monitor (:mod:`.monitor_panel`); the input row
+into the engine by :meth:`MainWindow.activate_adapter`), Knowledge (:mod:`.knowledge_tab`: indexed folders, status,
+search; the numbered sources under a grounded reply) and Monitor (:mod:`.monitor_panel`); the input row
 stays below them. The engine's scheduler starts with the window; each fired reminder/timer/alarm/event
 arrives through :class:`~jarvis_desktop.ui.action_workers.SchedulerBridge` and is shown in the chat and as a
 tray notification. The Undo button (or "undo" typed or said) reverses the last action.
@@ -90,6 +91,7 @@ from jarvis_desktop.ui.control_server import ControlServer
 from jarvis_desktop.ui.conversation_controller import ConversationController
 from jarvis_desktop.ui.conversation_sidebar import ConversationSidebar
 from jarvis_desktop.ui.hotkey_bridge import HotkeyBridge
+from jarvis_desktop.ui.knowledge_tab import KnowledgeTab
 from jarvis_desktop.ui.mic_button import LevelMeter, MicButton
 from jarvis_desktop.ui.monitor_panel import MonitorPanel
 from jarvis_desktop.ui.notes_view import NotesView
@@ -236,6 +238,7 @@ class MainWindow(QMainWindow):
         warm.ready.connect(self._on_ready)
         warm.failed.connect(self._on_warm_failed)
         self.engine.submit(warm)
+        self.knowledge_tab.attach(self)  # after the warm-up: the embedding model loads on the engine thread next
 
     # ---- layout ----------------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -277,6 +280,8 @@ class MainWindow(QMainWindow):
         self.training_tab.activate_requested.connect(self.activate_adapter)
         self.training_tab.job_finished.connect(self._on_training_finished)
         self.tabs.addTab(self.training_tab, "Training")
+        self.knowledge_tab = KnowledgeTab()  # folders, index status, search (ui/knowledge_tab; docs/knowledge.md)
+        self.tabs.addTab(self.knowledge_tab, "Knowledge")
         outer.addWidget(self.tabs, 1)
 
         row = QHBoxLayout()
@@ -586,6 +591,7 @@ class MainWindow(QMainWindow):
         bubble = self.chat.finish_reply(self._reply_text(reply), self._reply_badge(turn))
         if bubble is not None:
             bubble.set_record(reply.message_id, reply.kind, reply.cut_off)
+            self.knowledge_tab.show_sources(bubble, reply.citations)  # a grounded answer's numbered sources
         if self._turn_user_bubble is not None and turn.message_id is not None:
             self._turn_user_bubble.set_record(turn.message_id, "")
         if bubble is not None and reply.reason:
@@ -1147,6 +1153,7 @@ class MainWindow(QMainWindow):
         if self.voice_worker is not None:
             self.voice_worker.stop()
             self.voice_worker.wait(2000)
+        self.knowledge_tab.controller.close()
         self.training_tab.controller.close()  # running jobs checkpoint and show as interrupted (resumable)
         self.monitor_panel.stop()
         self.engine.shutdown()

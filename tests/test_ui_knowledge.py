@@ -1,0 +1,106 @@
+"""The Knowledge tab and the sources under a grounded reply (issue 15), offscreen Qt (pytest-qt), a real index on a
+real database (all-MiniLM-L6-v2 + FTS5), real files; the window test runs the real models."""
+
+from __future__ import annotations
+
+import pytest
+from helpers_window import make_home, shown_window
+
+from jarvis_desktop.config import Settings
+from jarvis_desktop.knowledge.indexer import KnowledgeService
+from jarvis_desktop.store.db import Database
+from jarvis_desktop.ui.knowledge_tab import KnowledgeController, KnowledgeTab, SourcesList
+
+pytestmark = pytest.mark.slow
+
+WAIT_MS = 120_000
+
+
+@pytest.fixture
+def service(tmp_path):
+    db = Database(tmp_path / "knowledge.sqlite3", backups=None)
+    svc = KnowledgeService(db, Settings())
+    yield svc
+    svc.stop()
+    db.close()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lease.md").write_text(
+        "# Lease\n\n## Term\nThe lease ends on 31 August 2027; notice is three months.\n", encoding="utf-8"
+    )
+    (docs / "boiler.txt").write_text("The boiler is serviced every October by Northwind Heating.\n", encoding="utf-8")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    return docs
+
+
+def test_the_tab_lists_a_folder_its_status_and_skipped_files(qtbot, service, folder):
+    tab = KnowledgeTab(KnowledgeController(background=True))
+    qtbot.addWidget(tab)
+    tab.controller.set_service(service)
+    tab.add_folder(str(folder))
+    qtbot.waitUntil(
+        lambda: tab.last_status is not None and tab.last_status.files == 2 and tab.last_status.pending == 0,
+        timeout=WAIT_MS,
+    )
+    assert tab.folders() == [str(folder)]
+    assert tab.status_text().startswith("2 files · ") and " chunks" in tab.status_text()
+    assert len(tab.problem_texts()) == 1 and tab.problem_texts()[0].startswith(f"{folder / 'broken.pdf'} — ")
+
+    tab.pause_button.click()
+    qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.paused, timeout=WAIT_MS)
+    assert "paused" in tab.status_text() and tab.pause_button.text() == "Resume indexing"
+    tab.pause_button.click()
+    qtbot.waitUntil(lambda: tab.last_status is not None and not tab.last_status.paused, timeout=WAIT_MS)
+
+    tab.remove_folder(str(folder))
+    qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.files == 0, timeout=WAIT_MS)
+    assert tab.folders() == []
+    tab.controller.close()
+
+
+def test_search_shows_snippets_and_a_bad_folder_says_why(qtbot, service, folder):
+    tab = KnowledgeTab(KnowledgeController(background=False))
+    qtbot.addWidget(tab)
+    tab.controller.set_service(service)
+    with qtbot.waitSignal(tab.status_shown, timeout=WAIT_MS):
+        tab.controller.refresh()
+    with qtbot.waitSignal(tab.status_shown, timeout=WAIT_MS, check_params_cb=lambda s: s.files == 2):
+        tab.add_folder(str(folder))
+    with qtbot.waitSignal(tab.results_shown, timeout=WAIT_MS):
+        tab.search("who services the boiler?")
+    first = tab.result_texts()[0]
+    assert first.startswith("boiler.txt") and "Northwind Heating" in first.split("\n", 1)[1]
+    assert tab.last_results[0].source_id == str(folder / "boiler.txt")
+
+    tab.add_folder(str(folder / "missing"))
+    qtbot.waitUntil(lambda: "no such folder" in tab.error_label.text(), timeout=WAIT_MS)
+    assert not tab.error_label.isHidden()
+    tab.controller.close()
+
+
+def test_a_grounded_reply_shows_its_numbered_sources(qtbot, tmp_path, monkeypatch):
+    make_home(tmp_path, monkeypatch, "[chat]\nmax_tokens = 32\n[nlu]\nconfirm_below = 0.0\n")
+    window = shown_window(qtbot)
+    try:
+        with qtbot.waitSignal(window.turn_finished, timeout=WAIT_MS):
+            assert window.submit_text("take a note: the plumber Marco comes on Thursday at 8 am to fix the kitchen tap")
+        qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)
+        with qtbot.waitSignal(window.turn_finished, timeout=WAIT_MS) as blocker:
+            assert window.submit_text("what did I note about the plumber?")
+        turn = blocker.args[0]
+        assert turn.parse.intent == "general_chat" and turn.reply.citations, turn.reply.text
+        bubble = window.chat.bubbles[-1]
+        shown = bubble.findChildren(SourcesList)
+        assert len(shown) == 1 and shown[0].labels()[0].startswith("[1] your note of ")
+        sources = shown[0]
+        qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)
+        sources.buttons[0].click()  # a note source switches to the Notes tab with the note selected
+        assert window.tabs.currentWidget() is window.notes_view
+        qtbot.waitUntil(lambda: window.notes_view.list.currentItem() is not None, timeout=WAIT_MS)
+        assert "plumber" in window.notes_view.list.currentItem().text()
+    finally:
+        window.shutdown()
