@@ -66,17 +66,29 @@ def heading_path(headings: Iterable[str]) -> str:
     return HEADING_SEPARATOR.join(h for h in headings if h)
 
 
-def _line_at(text: str, start_line: int | None, offset: int) -> int | None:
-    return None if start_line is None else start_line + text.count("\n", 0, offset)
+class _Lines:
+    """The line of each offset into a text, for offsets met in increasing order (linear in the text's length)."""
+
+    def __init__(self, text: str, first_line: int | None) -> None:
+        self.text = text
+        self.line = first_line
+        self.offset = 0
+
+    def at(self, offset: int) -> int | None:
+        if self.line is not None and offset > self.offset:
+            self.line += self.text.count("\n", self.offset, offset)
+            self.offset = offset
+        return self.line
 
 
-def _split_long(text: str, line: int | None, paragraph: int, max_words: int) -> Iterator[_Unit]:
-    """Cut a sentence of more than ``max_words`` words into pieces of ``max_words`` words (each with its line)."""
+def _split_long(text: str, lines: _Lines, base: int, paragraph: int, max_words: int) -> Iterator[_Unit]:
+    """Cut a sentence (at ``base`` in the paragraph) of more than ``max_words`` words into pieces of ``max_words``
+    words, each with its line."""
     matches = list(re.finditer(r"\S+", text))
     for i in range(0, len(matches), max_words):
         part = matches[i : i + max_words]
         start, end = part[0].start(), part[-1].end()
-        yield _Unit(text[start:end], len(part), _line_at(text, line, start), paragraph)
+        yield _Unit(text[start:end], len(part), lines.at(base + start), paragraph)
 
 
 def _units(paragraphs: list[Paragraph], max_words: int) -> Iterator[_Unit]:
@@ -86,23 +98,22 @@ def _units(paragraphs: list[Paragraph], max_words: int) -> Iterator[_Unit]:
         if not text:
             continue
         lead = len(para.text) - len(para.text.lstrip())
-        line = _line_at(para.text, para.line, lead)
+        lines = _Lines(para.text, para.line)
         words = len(text.split())
         if words <= max_words:
-            yield _Unit(text, words, line, index)
+            yield _Unit(text, words, lines.at(lead), index)
             continue
         start = 0
         for match in [*_SENTENCE_END.finditer(text), None]:
             end = match.start() if match else len(text)
             sentence = text[start:end].strip()
             if sentence:
-                offset = start + (len(text[start:end]) - len(text[start:end].lstrip()))
-                sentence_line = _line_at(text, line, offset)
+                offset = lead + start + (len(text[start:end]) - len(text[start:end].lstrip()))
                 count = len(sentence.split())
                 if count <= max_words:
-                    yield _Unit(sentence, count, sentence_line, index)
+                    yield _Unit(sentence, count, lines.at(offset), index)
                 else:
-                    yield from _split_long(sentence, sentence_line, index, max_words)
+                    yield from _split_long(sentence, lines, offset, index, max_words)
             if match:
                 start = match.end()
 

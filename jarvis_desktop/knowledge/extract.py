@@ -129,6 +129,9 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_CP1252_MARGIN = 0.1  # chaos (charset-normalizer's mess ratio, 0..1) that Windows-1252 may have above the best
+
+
 def _decode_8bit(data: bytes, declared: str | None) -> str:
     try:
         return data.decode("utf-8")
@@ -141,9 +144,15 @@ def _decode_8bit(data: bytes, declared: str | None) -> str:
             pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise BadInputError("binary file (no text encoding fits)")
+    # Western European text is often guessed as a Baltic or Central European code page that decodes it about as
+    # cleanly; Windows-1252, by far the most common legacy encoding, wins when it is nearly as clean.
+    for match in matches:
+        if "cp1252" in match.could_be_from_charset and match.chaos <= best.chaos + _CP1252_MARGIN:
+            return data.decode("cp1252")
     return str(best)
 
 
@@ -152,6 +161,7 @@ _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:._<>])\1{2,}[ \t]*$")
 _MD_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_RULE = re.compile(r"^ {0,3}([=\-~^\"'`#*+:._<>])([ \t]*\1){2,}[ \t]*$")  # a ruler (Markdown thematic break)
 _MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _FRONT_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$", re.IGNORECASE)
@@ -256,20 +266,13 @@ class _MarkupReader:
                 self.heading(level, text)
                 index += used
                 continue
-            if not line.strip() or (not self.markdown and self._is_overline(index)):
+            if not line.strip() or _RULE.match(line):  # a blank line, a reST overline, a ruler: paragraph break
                 self.flush()
             else:
                 self.add_line(index + 1, line)
             index += 1
         self.flush()
         return self.title, self.sections
-
-    def _is_overline(self, index: int) -> bool:
-        """reST: a punctuation run whose title (next line) has the same run below it."""
-        lines = self.lines
-        if index + 2 >= len(lines) or not _UNDERLINE.match(lines[index]):
-            return False
-        return lines[index + 2].rstrip() == lines[index].rstrip() and bool(lines[index + 1].strip())
 
     def _front_matter(self) -> int:
         """Skip YAML front matter (``---`` ... ``---``) at the top; its ``title:`` becomes the title."""
@@ -298,11 +301,12 @@ def _plain(data: bytes) -> tuple[str, list[Section]]:
 
 
 # ---- HTML -------------------------------------------------------------------------------------------------------
-_HTML_DROP = (
-    "//script|//style|//noscript|//template|//nav|//svg|//iframe|//object|//form|//button|//select|//aside"
-    "|//footer|//*[@role='navigation']|//*[@role='search']|//*[@hidden]|//*[@aria-hidden='true']"
-    "|//a[contains(concat(' ', normalize-space(@class), ' '), ' headerlink ')]"
+# dropped with everything inside them (their tail text stays): code, styling, navigation, forms, page furniture
+_HTML_DROP = frozenset(
+    {"script", "style", "noscript", "template", "nav", "svg", "iframe", "object", "form", "button", "select", "aside"}
+    | {"footer", "head", "title", "math"}
 )
+_HTML_DROP_ROLES = frozenset({"navigation", "search"})
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _BLOCKS = frozenset(
     {
@@ -364,16 +368,23 @@ class _HtmlWalker:
     def walk(self, root: Any) -> None:
         from lxml import etree  # type: ignore[import-untyped]
 
-        for event, element in etree.iterwalk(root, events=("start", "end")):
+        events = etree.iterwalk(root, events=("start", "end"))
+        skipped = False  # the last start was dropped with its subtree: the next event is its end
+        for event, element in events:
             tag = element.tag
-            if not isinstance(tag, str):  # a comment or a processing instruction: only its tail is text
+            if skipped or not isinstance(tag, str):  # dropped, a comment, a processing instruction: only the tail
+                skipped = False
                 if event == "end":
                     self.text(element.tail)
                 continue
             if event == "start":
-                self.start(tag.lower(), element.text)
+                if tag in _HTML_DROP or _dropped(element):
+                    events.skip_subtree()
+                    skipped = True
+                    continue
+                self.start(tag, element.text)
             else:
-                self.end(tag.lower(), element.tail)
+                self.end(tag, element.tail)
         self.flush()
 
     def start(self, tag: str, text: str | None) -> None:
@@ -401,9 +412,17 @@ class _HtmlWalker:
         self.text(tail)
 
 
+def _dropped(element: Any) -> bool:
+    """Navigation, hidden parts and Sphinx/MkDocs header links ("¶"), by their attributes."""
+    if element.get("role") in _HTML_DROP_ROLES or element.get("hidden") is not None:
+        return True
+    if element.get("aria-hidden") == "true":
+        return True
+    return element.tag == "a" and "headerlink" in (element.get("class") or "").split()
+
+
 def _html(data: bytes) -> tuple[str, list[Section]]:
     from lxml import etree
-    from lxml import html as lxml_html
 
     head = data[:4096]
     match = _META_CHARSET.search(head)
@@ -411,13 +430,13 @@ def _html(data: bytes) -> tuple[str, list[Section]]:
     if not text.strip():
         raise BadInputError("empty file")
     try:
-        root = lxml_html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(text, etree.HTMLParser(remove_comments=True, remove_pis=True))
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise BadInputError(f"malformed HTML: {exc}") from None
+    if root is None:
+        raise BadInputError("no text to index")
     title_element = root.find(".//title")
-    title = " ".join(title_element.text_content().split()) if title_element is not None else ""
-    for element in root.xpath(_HTML_DROP):
-        element.drop_tree()
+    title = " ".join("".join(title_element.itertext()).split()) if title_element is not None else ""
     mains = root.xpath("//main|//*[@role='main']")
     body = root.find("body")
     walker = _HtmlWalker()
