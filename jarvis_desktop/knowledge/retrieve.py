@@ -33,7 +33,7 @@ RRF_K = 60
 #: How many candidates each retriever contributes to the fusion
 CANDIDATES = 50
 #: bm25() column weights: title, heading path, text
-BM25_WEIGHTS = (2.0, 2.0, 1.0)
+BM25_WEIGHTS = (5.0, 3.0, 1.0)
 #: RRF weight of each retriever (bm25, vector)
 FUSION_WEIGHTS = (1.0, 1.0)
 SNIPPET_CHARS = 240
