@@ -113,7 +113,9 @@ class KnowledgeService:
         self._index = index
         self._vectors_note = ""
         self._lock = threading.RLock()
-        self._work_lock = threading.Lock()  # one indexing pass at a time (CLI call or background batch)
+        self._work_lock = threading.Lock()  # one pass over files at a time (CLI call or background batch)
+        # one records sync at a time; apart from the files' lock, so a turn's sync never waits for a file in progress
+        self._records_lock = threading.Lock()
         self._skipped: dict[str, _Skipped] = self._load_problems()
         self._pending: dict[str, float] = {}  # path -> not before (monotonic s): the debounced work list
         self._sync_wanted = False
@@ -220,7 +222,7 @@ class KnowledgeService:
         index = self.index
         if not self.running:
             self.repair()
-        with self._work_lock:
+        with self._records_lock:
             return sync_records(self.db, index, kinds)
 
     def request_sync(self) -> None:
@@ -302,7 +304,7 @@ class KnowledgeService:
 
     def _rebuild_from_scratch(self, index: KnowledgeIndex, progress: Progress | None) -> None:
         folders = index.folders()
-        with self._work_lock:
+        with self._work_lock, self._records_lock:
             index.clear()  # keeps the folder list
             with self._lock:
                 self._skipped.clear()
@@ -486,7 +488,7 @@ class KnowledgeService:
             sync, self._sync_wanted = self._sync_wanted, False
             rescan, self._rescan_wanted = self._rescan_wanted, False
         if reread:
-            with self._work_lock:
+            with self._work_lock, self._records_lock:
                 index.clear()
             sync = rescan = True
         if self._fill_wanted and not reread:
@@ -497,7 +499,7 @@ class KnowledgeService:
             else:
                 return True
         if sync:
-            with self._work_lock:  # yields to a voice turn between records; the rest at the next step
+            with self._records_lock:  # yields to a voice turn between records; the rest at the next step
                 report = sync_records(self.db, index, should_stop=lambda: self._stop.is_set() or self._yielding())
             if not report.complete:
                 with self._lock:
