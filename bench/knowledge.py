@@ -288,6 +288,7 @@ def build_synthetic(db_path: Path, n_chunks: int, words: list[str], weights: lis
 
 
 def bench_latency(db_path: Path, embedder: Embedder, queries: list[str]) -> dict[str, Any]:
+    embedder.load()  # the model's own cost is in "startup"
     rss0 = rss_mb()
     t0 = time.perf_counter()
     index = KnowledgeIndex(Database(db_path, backups=None), embedder)

@@ -185,6 +185,7 @@ class KnowledgeIndex:
         self._vectors: _Vectors | None = None
         self._generation = -1
         self._check_schema()
+        self._stemmer: sqlite3.Connection | None = None
         if embedder is not None:
             self._check_model(embedder)
 
@@ -550,6 +551,29 @@ class KnowledgeIndex:
             )
             params = [expression, *kinds, n]
         return [int(r[0]) for r in self.db.query(sql, params)]
+
+    def document_frequencies(self, words: Sequence[str]) -> dict[str, int]:
+        """``{word: chunks containing it}`` as the full-text index counts it (porter stems: "functions" counts
+        the chunks with "function", "functional" ...). Words the tokenizer drops are absent."""
+        if not words:
+            return {}
+        with self._lock:
+            if self._stemmer is None:  # the same tokenizer in a private in-memory database: stems the words
+                self._stemmer = sqlite3.connect(":memory:", check_same_thread=False)
+                self._stemmer.execute("CREATE VIRTUAL TABLE words USING fts5 (w, tokenize = 'porter unicode61')")
+                self._stemmer.execute("CREATE VIRTUAL TABLE v USING fts5vocab (words, 'instance')")
+            self._stemmer.execute("DELETE FROM words")
+            self._stemmer.executemany("INSERT INTO words (rowid, w) VALUES (?, ?)", list(enumerate(words)))
+            stems = {int(r[0]): str(r[1]) for r in self._stemmer.execute("SELECT doc, term FROM v")}
+        # fts5vocab on the app's connection, in its temp schema (per connection, nothing written to the file)
+        self.db.query(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.knowledge_vocab USING fts5vocab (main, knowledge_fts, row)"
+        )
+        out: dict[str, int] = {}
+        for i, stem in stems.items():
+            rows = self.db.query("SELECT doc FROM temp.knowledge_vocab WHERE term = ?", (stem,))
+            out[words[i]] = int(rows[0][0]) if rows else 0
+        return out
 
     def vector_ids(self, query: np.ndarray, n: int, kinds: Collection[str] | None) -> list[tuple[int, float]]:
         """``(chunk id, cosine)`` of the ``n`` chunks nearest to the unit vector ``query`` (shape (dim,))."""
