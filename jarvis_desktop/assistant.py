@@ -37,6 +37,8 @@ from jarvis_desktop.knowledge.answer import (
     select_citations,
     spoken_sources,
 )
+from jarvis_desktop.knowledge.embedder import load_embedder
+from jarvis_desktop.knowledge.index import KnowledgeIndex
 from jarvis_desktop.knowledge.indexer import KnowledgeService
 from jarvis_desktop.knowledge.types import Citation
 from jarvis_desktop.llm.backends import LocalChatBackend, make_local_backend
@@ -151,6 +153,8 @@ class Assistant:
         self._scheduler: Scheduler | None = None
         self._conversations: Conversations | None = None
         self._knowledge: KnowledgeService | None = None
+        #: embed in a child process (the window sets it: torch never enters the GUI process); False: here (CLI)
+        self.embed_in_child = False
         self._turns = 0  # turns running now (the knowledge indexer yields while > 0)
         #: The conversation new messages go to (None: the latest, or a new one, at the next message).
         self.conversation_id: int | None = None
@@ -206,7 +210,8 @@ class Assistant:
         db = self.database()
         with self._lock:
             if self._knowledge is None:
-                self._knowledge = KnowledgeService(db, self.settings, busy=lambda: self._turns > 0)
+                index = _child_process_index(db, self.settings) if self.embed_in_child else None
+                self._knowledge = KnowledgeService(db, self.settings, index=index, busy=lambda: self._turns > 0)
             return self._knowledge
 
     def knowledge_citations(self, text: str) -> list[Citation]:
@@ -882,11 +887,26 @@ class Assistant:
         knowledge, self._knowledge = self._knowledge, None
         if knowledge is not None:
             knowledge.stop()
+            close = getattr(knowledge.index.embedder, "close", None)
+            if close is not None:  # the embedding child process
+                close()
         with self._lock:
             if self._db is not None:
                 self._db.close()
                 self._db = None
                 self._history = None
+
+
+def _child_process_index(db: Database, settings: Settings) -> KnowledgeIndex:
+    """A knowledge index whose embedding model runs in a child process
+    (:class:`~jarvis_desktop.knowledge.embedder.WorkerEmbedder`); BM25 only when sentence-transformers or the
+    model is missing (logged)."""
+    try:
+        embedder = load_embedder(settings.embeddings, process=True)
+    except JarvisError as exc:
+        log.warning("knowledge index without vectors: %s", exc.user_message())
+        return KnowledgeIndex(db, None)
+    return KnowledgeIndex(db, embedder)
 
 
 def _hit_length_cap(stats: ChatStats | None, max_tokens: int) -> bool:

@@ -242,7 +242,10 @@ def _worker_main(conn: Any, path: str, name: str, threads: int, nice: int) -> No
         embedder.load()
         conn.send(("ready", embedder.dim, embedder.load_seconds))
     except JarvisError as exc:
-        conn.send(("error", type(exc).__name__, str(exc), exc.hint))
+        with contextlib.suppress(OSError):
+            conn.send(("error", type(exc).__name__, str(exc), exc.hint))
+        return
+    except OSError:  # the parent quit while the model loaded: nothing to tell
         return
     while True:
         try:
@@ -253,8 +256,11 @@ def _worker_main(conn: Any, path: str, name: str, threads: int, nice: int) -> No
             return
         try:
             conn.send(("ok", embedder.embed(request[0], request[1])))
+        except OSError:  # the parent quit
+            return
         except Exception as exc:  # the parent raises it as a JarvisError
-            conn.send(("error", "JarvisError", f"embedding failed: {exc}", None))
+            with contextlib.suppress(OSError):
+                conn.send(("error", "JarvisError", f"embedding failed: {exc}", None))
 
 
 class WorkerEmbedder(Embedder):

@@ -123,8 +123,11 @@ AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)"
 
 
 def _default_assistant(settings: Settings | None = None) -> Assistant:
-    """The real Assistant (built on the engine thread: its database and models live there)."""
-    return Assistant(settings)
+    """The real Assistant (built on the engine thread: its database and models live there); its embedding model
+    runs in a child process, so torch never enters the GUI process."""
+    assistant = Assistant(settings)
+    assistant.embed_in_child = True
+    return assistant
 
 
 class MainWindow(QMainWindow):
