@@ -12,7 +12,7 @@ Three parts, one run:
    mode (50 chunks), the chunks' pages ranked by first appearance; recall@1 / recall@5 = share of questions
    with an answering page first / in the first five. The retriever was tuned on dev only; test is reported.
 3. **Latency** at 10k and 100k chunks: synthetic chunk texts (150 words drawn from the corpus' vocabulary with
-   its word frequencies) and *random unit vectors* (embedding 100k texts would take ~1.5 h here); the queries
+   its word frequencies) and *random unit vectors* (embedding 100k texts would take about 2 h here); the queries
    are the question set, embedded for real by the model, so "hybrid"/"vector" include the query's embedding.
    Reports p50/p95 per mode, the first search (loading the vector matrix), the open time and the RSS.
 
