@@ -8,7 +8,9 @@ being held (by rendering, or by the indexer's threads holding the GIL). Reported
 50 / 100 ms, for an idle baseline (3 s before anything starts), while the embedding model loads (torch import) and
 while the files are indexed; files/s; chunks.
 
-    flock /tmp/jarvis-bench.lock .venv/bin/python bench/gui_stall_indexing.py [--files 1000] [--json]
+    flock /tmp/jarvis-bench.lock .venv/bin/python bench/gui_stall_indexing.py [--files 1000] [--process] [--json]
+
+``--process``: the embedding model in a child process (WorkerEmbedder), as the window runs it.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds to wait for the indexing")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--process", action="store_true", help="embed in a child process, as the window does")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,7 +111,13 @@ def main() -> int:
         folder.mkdir()
         make_files(folder, args.files)
         db = Database(Path(tmp) / "bench.sqlite3", backups=None)
-        service = KnowledgeService(db, Settings())
+        index = None
+        if args.process:
+            from jarvis_desktop.knowledge.embedder import load_embedder
+            from jarvis_desktop.knowledge.index import KnowledgeIndex
+
+            index = KnowledgeIndex(db, load_embedder(Settings().embeddings, process=True))
+        service = KnowledgeService(db, Settings(), index=index)
         tab = KnowledgeTab(KnowledgeController(background=True))
         tab.resize(800, 600)
         tab.show()
@@ -142,6 +151,8 @@ def main() -> int:
         meter.phase = "after"
         status = state["status"]
         service.stop()
+        if index is not None and index.embedder is not None:
+            index.embedder.close()
         tab.controller.close()
         db.close()
     index_s = marks["done"] - marks.get("first_file", marks["start"])
@@ -156,6 +167,7 @@ def main() -> int:
         "idle": summary(meter.gaps.get("idle", [])),
         "loading": summary(meter.gaps.get("loading", [])),
         "indexing": summary(meter.gaps.get("indexing", [])),
+        "embedding": "child process" if args.process else "in process",
         "cpus": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
