@@ -9,9 +9,10 @@ from jarvis_desktop.ui.workers import AssistantGetter, Worker
 
 
 class KnowledgeServiceWorker(Worker):
-    """``Assistant.knowledge`` with its embedding model loaded and used once (torch and sentence-transformers are
-    imported here, on the engine thread, after the other models loaded: two threads importing heavy libraries at
-    once can crash the process, and the background indexer would otherwise be the second), then ``ready(object)``
+    """``Assistant.knowledge`` with its embedding model loaded and used once, on the engine thread after the other
+    models loaded (the window's Assistant runs the model in a child process; in process, torch would be imported
+    here rather than by the background indexer while another thread imports: two threads importing heavy
+    libraries at once can crash the process), then ``ready(object)``
     with the :class:`~jarvis_desktop.knowledge.indexer.KnowledgeService`, which the tab's controller uses from its
     own threads (the database connection is thread-safe). Without sentence-transformers the index is BM25 only."""
 
