@@ -237,11 +237,12 @@ class Assistant:
         return select_citations(hits, question=text)
 
     def _sync_knowledge(self) -> None:
-        """After a turn or an action: bring the index's records up to date (in the background indexer when it
-        runs, else now); a failure is logged, never raised into the turn."""
+        """After a turn or an action: ask the background indexer (when it runs) to bring the index's records up to
+        date; it returns at once (an embedding model still loading never delays the user's next command). A
+        failure is logged, never raised into the turn."""
         service = self._knowledge
-        if service is None:
-            return
+        if service is None or not service.running:
+            return  # the next search syncs first, and the background indexer syncs when it starts: never wait here
         try:
             service.request_sync()
         except Exception:  # the answer is given; the index catches up at the next search

@@ -122,10 +122,11 @@ VOICE_BADGE = "voice · hands-free"
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)"
 
 
-def _default_assistant(settings: Settings | None = None) -> Assistant:
-    """The real Assistant (built on the engine thread: its database and models live there); its embedding model
-    runs in a child process, so torch never enters the GUI process."""
-    assistant = Assistant(settings)
+def _window_assistant(factory: Callable[[], Assistant]) -> Assistant:
+    """The Assistant ``factory`` builds (on the engine thread: its database and models live there), with its
+    embedding model in a child process, so torch never enters the GUI process and loading the model never holds
+    the engine thread (whatever the factory, so tests run the window as users do)."""
+    assistant = factory()
     assistant.embed_in_child = True
     return assistant
 
@@ -188,7 +189,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_actions()
 
-        self.engine = EngineThread(assistant_factory or partial(_default_assistant, settings), self)
+        self.engine = EngineThread(partial(_window_assistant, assistant_factory or partial(Assistant, settings)), self)
         self.conversations = ConversationController(self.sidebar, self.chat, self.engine.submit, self.show_error, self)
         self.conversations.exported.connect(lambda path: self._set_status(None, f"Chat exported to {path}"))
         self.conversations.switched.connect(self._on_conversation_switched)

@@ -15,13 +15,15 @@ GUI thread and the engine stops streaming at the next token.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from jarvis_desktop.assistant import Assistant, Turn
 from jarvis_desktop.audio.capture import MicCapture
@@ -246,6 +248,13 @@ class _Runner(QObject):
         worker.run()
 
 
+log = logging.getLogger(__name__)
+
+_LINGERING: list[QThread] = []
+"""Engine threads still running when their window shut down (a model load cannot be interrupted): kept referenced
+so that no running QThread is ever destroyed (Qt aborts the whole process when one is)."""
+
+
 class EngineThread(QObject):
     """Owns the engine ``QThread`` and the Assistant living on it.
 
@@ -288,8 +297,13 @@ class EngineThread(QObject):
     def _job_done(self) -> None:
         self._jobs.discard(self.sender())
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel asks, close the Assistant and stop the thread (waits at most ``timeout_ms``)."""
+    def shutdown(self, timeout_ms: int = 20_000) -> None:
+        """Cancel asks, close the Assistant and stop the thread, waiting at most ``timeout_ms``.
+
+        The wait runs in 50 ms slices that deliver pending events, so a thread blocked handing the window a
+        reminder (the scheduler's blocking signal) can finish instead of dead-locking the close. A job that cannot
+        be interrupted (models still loading) may outlast the wait: the thread is then kept referenced until it
+        ends, never destroyed while it runs."""
         if self._closed:
             return
         for job in list(self._jobs):
@@ -298,7 +312,13 @@ class EngineThread(QObject):
         self.submit(CloseWorker())
         self._closed = True
         self._thread.quit()
-        self._thread.wait(timeout_ms)
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not self._thread.wait(50):
+            if time.monotonic() >= deadline:
+                log.warning("the engine thread is still busy after %d ms; it is left to finish", timeout_ms)
+                _LINGERING.append(self._thread)
+                break
+            QCoreApplication.processEvents()
 
 
 class MicController(QObject):

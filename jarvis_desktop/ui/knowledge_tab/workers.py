@@ -3,8 +3,12 @@ of a cited chat message. They run between two turns on the window's engine threa
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from PySide6.QtCore import Signal
 
+from jarvis_desktop.knowledge.embedder import Embedder
 from jarvis_desktop.ui.workers import AssistantGetter, Worker
 
 
@@ -19,11 +23,24 @@ class KnowledgeServiceWorker(Worker):
     ready = Signal(object)
 
     def execute(self, get: AssistantGetter) -> None:
-        service = get().knowledge
+        assistant = get()
+        service = assistant.knowledge
         embedder = service.index.embedder
-        if embedder is not None:
-            embedder.embed(["warm up"])
+        if embedder is not None and assistant.embed_in_child:
+            # the child process loads torch and the model (seconds): wait for it on a thread of its own, so the
+            # engine thread is free for the user's next command at once
+            threading.Thread(target=_warm, args=(embedder,), name="jarvis-embedder-warm", daemon=True).start()
+        elif embedder is not None:
+            embedder.embed(["warm up"])  # in process: torch is imported here, not beside another import
         self.ready.emit(service)
+
+
+def _warm(embedder: Embedder) -> None:
+    """Load the embedding model by embedding one text; a failure is logged (a search reports it clearly)."""
+    try:
+        embedder.embed(["warm up"])
+    except Exception as exc:  # a thread's last resort: the search path raises the clear error
+        logging.getLogger(__name__).warning("the embedding model did not load: %s", exc)
 
 
 class ChatSourceWorker(Worker):
