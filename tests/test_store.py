@@ -219,3 +219,27 @@ def test_closed_database_raises_jarvis_error(tmp_path):
     db.close()  # twice is fine
     with pytest.raises(JarvisError, match="closed"):
         ChatHistory(db).recent()
+
+
+def test_several_connections_opening_a_new_database_at_once_all_succeed(tmp_path):
+    """The window's engine, its scheduler and the Training tab open the app database at start-up together; on a
+    new file, switching to WAL or migrating can be refused at once as "locked" (2 of 40 rounds here before the
+    retry): every open must succeed."""
+    import threading
+
+    for round_ in range(20):
+        path = tmp_path / f"round{round_}" / "jarvis.sqlite3"
+        errors: list[str] = []
+
+        def open_close(path=path, errors=errors) -> None:
+            try:
+                Database(path, backups=None).close()
+            except Exception as exc:  # the assertion below shows it
+                errors.append(str(exc))
+
+        threads = [threading.Thread(target=open_close) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [], errors

@@ -280,6 +280,7 @@ class WorkerEmbedder(Embedder):
         self.nice = nice
         self._process: Any = None
         self._conn: Any = None
+        self._pending: tuple[Any, Any, float] | None = None  # a child started by start_loading, not yet heard from
 
     @property
     def loaded(self) -> bool:
@@ -291,9 +292,15 @@ class WorkerEmbedder(Embedder):
         with self._lock:
             self._load_locked()
 
-    def _load_locked(self) -> None:
-        if self.loaded:
-            return
+    def start_loading(self) -> None:
+        """Start the child process and return at once (the model then loads there); the next :meth:`embed` or
+        :meth:`load` waits for it. Starting a process imports multiprocessing's modules: call this on the thread
+        that may import (the window's engine thread), then wait on any other."""
+        with self._lock:
+            if not self.loaded and self._pending is None:
+                self._pending = self._spawn()
+
+    def _spawn(self) -> tuple[Any, Any, float]:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
@@ -307,6 +314,13 @@ class WorkerEmbedder(Embedder):
         started = time.perf_counter()
         process.start()
         child.close()
+        return parent, process, started
+
+    def _load_locked(self) -> None:
+        if self.loaded:
+            return
+        pending, self._pending = self._pending, None
+        parent, process, started = pending if pending is not None else self._spawn()
         reply = self._receive(parent, process)
         if reply[0] == "error":
             process.join(5)
@@ -342,6 +356,11 @@ class WorkerEmbedder(Embedder):
     def close(self) -> None:
         """Stop the child process (frees its memory); safe to call twice."""
         with self._lock:
+            pending, self._pending = self._pending, None
+            if pending is not None:  # started by start_loading and never waited for
+                pending[1].terminate()
+                pending[1].join(5)
+                pending[0].close()
             process, conn = self._process, self._conn
             self._process = self._conn = None
             if process is None:

@@ -35,6 +35,7 @@ import logging
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -285,6 +286,24 @@ def map_sqlite_error(exc: sqlite3.Error, path: Path | str, action: str) -> Jarvi
     return JarvisError(f"cannot {action} the database {path}: {exc}")
 
 
+OPEN_ATTEMPTS = 5
+"""Opens tried when the file was refused as locked at once (0.1 + 0.2 + 0.3 + 0.4 s apart) before "locked by another
+process" is reported; a lock that outlasted the busy timeout is reported at once."""
+
+
+class _OpenBusy(Exception):
+    """The file was locked while opening (internal: :class:`Database` retries)."""
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith("SQLITE_BUSY") or "locked" in str(exc).lower()
+
+
 class Database:
     """An open SQLite database file with the app schema applied.
 
@@ -334,6 +353,28 @@ class Database:
         policy = self._backup_policy(backups)
         # Check files up to CHECK_EVERY_OPEN_BYTES at every open; bigger ones when a backup is due (once a day).
         check = size > 0 and (size <= CHECK_EVERY_OPEN_BYTES or (policy is not None and backup_due(policy)))
+        for attempt in range(OPEN_ATTEMPTS):
+            started = time.monotonic()
+            try:
+                conn = self._open_connection(check)
+                break
+            except _OpenBusy as busy:
+                waited_out = time.monotonic() - started >= BUSY_TIMEOUT_MS / 1000 / 2  # a real, long-held lock
+                # Two connections opening a new file at once: switching it to WAL or migrating it needs a lock the
+                # other may hold, and SQLite can refuse such a lock at once instead of waiting (busy_timeout does not
+                # apply to every lock upgrade). The other open finishes within milliseconds: try again.
+                if waited_out or attempt == OPEN_ATTEMPTS - 1:
+                    raise map_sqlite_error(busy.error, self.path, "open") from busy.error
+                time.sleep(0.1 * (attempt + 1))
+        if conn is None:  # opened read-only (damaged): nothing to migrate or back up
+            return
+        if check and policy is not None:  # only a file that just passed the check is backed up
+            self.last_backup = maybe_backup(conn, policy)
+
+    def _open_connection(self, check: bool) -> sqlite3.Connection | None:
+        """Connect, set WAL and the pragmas, quick-check (``check``) and migrate; returns the connection, or None
+        when the file is damaged (then opened read-only). Raises _OpenBusy when the file is locked, else the mapped
+        JarvisError."""
         try:
             conn = sqlite3.connect(
                 str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -348,7 +389,7 @@ class Database:
             problem = quick_check(conn) if check else ""
             if problem:
                 self._open_read_only(problem, conn)
-                return
+                return None
             if mode != "wal" and self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -358,13 +399,16 @@ class Database:
         except sqlite3.Error as exc:
             conn.close()
             self._conn = None
+            if _is_busy(exc):
+                raise _OpenBusy(exc) from exc
             raise map_sqlite_error(exc, self.path, "open") from exc
-        except JarvisError:
+        except JarvisError as exc:
             conn.close()
             self._conn = None
+            if isinstance(exc.__cause__, sqlite3.Error) and _is_busy(exc.__cause__):
+                raise _OpenBusy(exc.__cause__) from exc
             raise
-        if check and policy is not None:  # only a file that just passed the check is backed up
-            self.last_backup = maybe_backup(conn, policy)
+        return conn
 
     def _backup_policy(self, backups: BackupPolicy | str | None) -> BackupPolicy | None:
         if isinstance(backups, BackupPolicy) or backups is None or not isinstance(self.path, Path):

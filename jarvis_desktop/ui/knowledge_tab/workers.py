@@ -8,7 +8,7 @@ import threading
 
 from PySide6.QtCore import Signal
 
-from jarvis_desktop.knowledge.embedder import Embedder
+from jarvis_desktop.knowledge.embedder import Embedder, WorkerEmbedder
 from jarvis_desktop.ui.workers import AssistantGetter, Worker
 
 
@@ -26,9 +26,11 @@ class KnowledgeServiceWorker(Worker):
         assistant = get()
         service = assistant.knowledge
         embedder = service.index.embedder
-        if embedder is not None and assistant.embed_in_child:
-            # the child process loads torch and the model (seconds): wait for it on a thread of its own, so the
-            # engine thread is free for the user's next command at once
+        if isinstance(embedder, WorkerEmbedder):
+            # the child process loads torch and the model (seconds): it is started here (starting imports
+            # multiprocessing's modules, which only this thread may do) and waited for on a thread of its own, so
+            # the engine thread is free for the user's next command at once
+            embedder.start_loading()
             threading.Thread(target=_warm, args=(embedder,), name="jarvis-embedder-warm", daemon=True).start()
         elif embedder is not None:
             embedder.embed(["warm up"])  # in process: torch is imported here, not beside another import
