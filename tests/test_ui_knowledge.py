@@ -1,5 +1,6 @@
 """The Knowledge tab and the sources under a grounded reply (issue 15), offscreen Qt (pytest-qt), a real index on a
-real database (all-MiniLM-L6-v2 + FTS5), real files; the window test runs the real models."""
+real database (FTS5 keyword search: the tab's own behaviour does not depend on vectors, and loading torch here would
+cost seconds), real files; the window test runs the real models (all-MiniLM-L6-v2 included)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from helpers_window import make_home, shown_window
 
 from jarvis_desktop.config import Settings
+from jarvis_desktop.knowledge.index import KnowledgeIndex
 from jarvis_desktop.knowledge.indexer import KnowledgeService
 from jarvis_desktop.store.db import Database
 from jarvis_desktop.ui.knowledge_tab import KnowledgeController, KnowledgeTab, SourcesList
@@ -19,7 +21,7 @@ WAIT_MS = 120_000
 @pytest.fixture
 def service(tmp_path):
     db = Database(tmp_path / "knowledge.sqlite3", backups=None)
-    svc = KnowledgeService(db, Settings())
+    svc = KnowledgeService(db, Settings(), index=KnowledgeIndex(db, None))
     yield svc
     svc.stop()
     db.close()
@@ -37,7 +39,7 @@ def folder(tmp_path):
     return docs
 
 
-def test_the_tab_lists_a_folder_its_status_and_skipped_files(qtbot, service, folder):
+def test_the_tab_lists_a_folder_its_status_and_skipped_files(qtbot, service, folder, tmp_path):
     tab = KnowledgeTab(KnowledgeController(background=True))
     qtbot.addWidget(tab)
     tab.controller.set_service(service)
@@ -48,17 +50,35 @@ def test_the_tab_lists_a_folder_its_status_and_skipped_files(qtbot, service, fol
     )
     assert tab.folders() == [str(folder)]
     assert tab.status_text().startswith("2 files · ") and " chunks" in tab.status_text()
+    assert "updated " in tab.status_text()
     assert len(tab.problem_texts()) == 1 and tab.problem_texts()[0].startswith(f"{folder / 'broken.pdf'} — ")
+    assert not tab.problem_list.isHidden()
 
     tab.pause_button.click()
     qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.paused, timeout=WAIT_MS)
     assert "paused" in tab.status_text() and tab.pause_button.text() == "Resume indexing"
+
+    # a folder added while the indexer runs (paused): queued for the same indexer, which stays paused
+    indexer = service._thread
+    more = tmp_path / "more"
+    more.mkdir()
+    for n in range(3):
+        (more / f"recipe{n}.md").write_text(f"# Recipe {n}\n\nKnead the dough {n} times.\n", encoding="utf-8")
+    tab.add_folder(str(more))
+    qtbot.waitUntil(lambda: tab.last_status is not None and len(tab.last_status.folders) == 2, timeout=WAIT_MS)
+    assert tab.last_status.pending == 3 and tab.last_status.paused and tab.last_status.files == 2
+    assert "3 waiting" in tab.status_text() and "paused" in tab.status_text()
+    assert not tab.progress.isHidden() and tab.pause_button.text() == "Resume indexing"
+    assert service._thread is indexer and indexer.is_alive()  # not restarted
+
     tab.pause_button.click()
-    qtbot.waitUntil(lambda: tab.last_status is not None and not tab.last_status.paused, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.files == 5, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.pending == 0, timeout=WAIT_MS)
+    assert not tab.last_status.paused and service._thread is indexer
 
     tab.remove_folder(str(folder))
-    qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.files == 0, timeout=WAIT_MS)
-    assert tab.folders() == []
+    qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.files == 3, timeout=WAIT_MS)
+    assert tab.folders() == [str(more)] and tab.problem_texts() == [] and service._thread is indexer
     tab.controller.close()
 
 

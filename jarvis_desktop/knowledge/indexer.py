@@ -250,6 +250,32 @@ class KnowledgeService:
         self._watch(folder)
         return self.status()
 
+    def queue_folder(self, path: str | Path) -> IndexStatus:
+        """Add a folder for the running background indexer and return at once after a walk of it: its new and
+        changed files are queued (``status().pending``; indexed in batches by the indexer's thread, paused or not
+        as before) and the watcher follows it too (re-armed on every folder); the indexer itself is neither stopped
+        nor restarted. Without a running background indexer the folder is only registered (``start_background``
+        scans it).
+
+        Raises:
+            BadInputError: it does not exist or is not a directory.
+        """
+        folder = self._existing_folder(path)
+        index = self.index
+        index.add_folder(folder)
+        if not self.running:
+            return self.status()
+        scan = scan_folder(folder, index.known("file"), self._skipped_keys(), self.max_bytes)
+        with self._lock:
+            for problem in scan.problems:
+                found = stat_file(problem.path)
+                self._skipped[problem.path] = _Skipped(problem.reason, *(found.key if found else (0.0, 0)))
+            for todo in [*(f.path for f in scan.todo), *scan.removed]:  # a gone file leaves the index when taken
+                self._pending.setdefault(todo, 0.0)
+        self._restart_watch()
+        self._wake.set()
+        return self.status()
+
     def remove_folder(self, path: str | Path) -> int:
         """Forget a folder: its files leave the index (files also under another indexed folder stay). Returns
         the files removed.

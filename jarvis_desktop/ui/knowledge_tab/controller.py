@@ -7,7 +7,8 @@ calls made before are queued) and starts its background indexer, whose progress 
 ``status_changed``, which Qt queues to the GUI thread. Folder changes, pause/resume and status run on one worker
 thread; searches on another, so a search never waits behind a folder change. Adding a folder only registers it:
 the background indexer indexes it in small batches and yields while a turn runs. Nothing here blocks the GUI
-thread (:meth:`close` returns at once).
+thread (:meth:`close` returns at once). Adding or removing a folder never stops or restarts the background
+indexer: its queue, progress and pause state carry on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from PySide6.QtCore import QObject, Signal
 
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.knowledge.indexer import KnowledgeService
-from jarvis_desktop.knowledge.sources import folder_key
 from jarvis_desktop.knowledge.types import IndexStatus
 from jarvis_desktop.ui.workers import describe_error
 
@@ -106,8 +106,9 @@ class KnowledgeController(QObject):
         self._run(lambda: self._need().status(), self.status_changed.emit)
 
     def add_folder(self, path: str | Path) -> None:
-        """Add a folder: registered at once, indexed by the background indexer (progress on ``status_changed``);
-        without a running background indexer it is indexed on the worker thread before the status is sent.
+        """Add a folder. With the background indexer running it is walked and its files queued for that indexer
+        (which goes on with its work, paused or not: nothing restarts; progress on ``status_changed``); without
+        one it is indexed on the worker thread before the status is sent.
 
         ``failed`` gets a folder that does not exist or is not a directory."""
 
@@ -116,18 +117,22 @@ class KnowledgeController(QObject):
             folder = Path(path).expanduser()
             if not folder.is_dir():
                 raise BadInputError(f"not a folder: {folder}" if folder.exists() else f"no such folder: {folder}")
-            if not service.running:
-                return service.add_folder(folder)
-            service.index.add_folder(folder_key(folder))
-            service.stop()  # restarting scans every folder (the new one included) and watches them all
-            service.start_background(self._on_progress)
-            return service.status()
+            if service.running:
+                return service.queue_folder(folder)
+            return service.add_folder(folder)
 
         self._run(add, self.status_changed.emit)
 
     def remove_folder(self, path: str) -> None:
-        """Forget a folder: its files leave the index."""
-        self._run(lambda: (self._need().remove_folder(path), self._need().status())[1], self.status_changed.emit)
+        """Forget a folder: its files leave the index (the background indexer, if running, goes on with the
+        other folders' work)."""
+
+        def remove() -> IndexStatus:
+            service = self._need()
+            service.remove_folder(path)
+            return service.status()
+
+        self._run(remove, self.status_changed.emit)
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume the background indexer."""
