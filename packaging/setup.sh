@@ -93,7 +93,7 @@ case "$MODE" in
     log "running the checks: ruff, mypy, import contracts (packaging/lint.sh)"
     bash "$ROOT/packaging/lint.sh"
     log "running the test suite"
-    exec "$VPY" -m pytest -q -ra
+    exec "$VPY" -m pytest -q -ra --durations=15
     ;;
   install)
     log "done: start the app with .venv/bin/jarvis-desktop"

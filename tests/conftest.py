@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 
 import pytest
@@ -15,6 +16,33 @@ os.environ["JARVIS_DESKTOP_NO_WELCOME"] = "1"  # no first-run tour over GUI test
 # ``shared_trained_adapter``, ``virtual_mic`` (PulseAudio null sink + remapped source), ``speaker_sink`` (a null
 # sink for speech output, recorded from its monitor).
 pytest_plugins = ["jobs_support", "helpers_pulse", "helpers_speaker"]
+
+
+HANG_TIMEOUT_S = float(os.environ.get("JARVIS_TEST_HANG_S", "420"))
+"""A test still running after this long (setup, call and teardown) is taken as hung: every thread's stack is written
+to the terminal and the run stops (exit code 1), rather than CI waiting out its 90 minutes with nothing to show.
+Longer than pytest-timeout's 300 s (pyproject.toml), which fails a test stuck in Python code and lets the run go
+on; this catches a test stuck in C code (a Qt or PortAudio call, a nested event loop) where that cannot.
+``JARVIS_TEST_HANG_S`` overrides it."""
+
+_terminal_fd: int | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep a descriptor of the real stderr (during a test, fd 2 is pytest's capture file)."""
+    global _terminal_fd
+    _terminal_fd = os.dup(2)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Arm the hang watchdog (:data:`HANG_TIMEOUT_S`) around one test's setup, call and teardown."""
+    if _terminal_fd is not None:
+        faulthandler.dump_traceback_later(HANG_TIMEOUT_S, exit=True, file=_terminal_fd)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True, scope="session")

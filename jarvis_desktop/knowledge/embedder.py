@@ -231,6 +231,12 @@ class Embedder:
 WORKER_PIECE = 8
 #: niceness added to the worker process (it yields the CPU to the voice path and the GUI)
 WORKER_NICE = 10
+#: longest wait for the worker's model to load (torch import + model; ~5-10 s here, more on a loaded machine), s
+LOAD_TIMEOUT_S = 180.0
+#: longest wait for one piece of :data:`WORKER_PIECE` texts (~0.1-1 s here), s
+PIECE_TIMEOUT_S = 120.0
+#: how long :meth:`WorkerEmbedder.close` waits for a running call before it kills the child, s
+CLOSE_WAIT_S = 10.0
 
 
 def _worker_main(conn: Any, path: str, name: str, threads: int, nice: int) -> None:  # pragma: no cover - child
@@ -281,6 +287,7 @@ class WorkerEmbedder(Embedder):
         self._process: Any = None
         self._conn: Any = None
         self._pending: tuple[Any, Any, float] | None = None  # a child started by start_loading, not yet heard from
+        self._loading: Any = None  # the child being waited for in load()
 
     @property
     def loaded(self) -> bool:
@@ -321,7 +328,11 @@ class WorkerEmbedder(Embedder):
             return
         pending, self._pending = self._pending, None
         parent, process, started = pending if pending is not None else self._spawn()
-        reply = self._receive(parent, process)
+        self._loading = process  # close() on another thread can kill it
+        try:
+            reply = self._receive(parent, process, LOAD_TIMEOUT_S)
+        finally:
+            self._loading = None
         if reply[0] == "error":
             process.join(5)
             raise _rebuild_error(reply)
@@ -329,8 +340,16 @@ class WorkerEmbedder(Embedder):
         self._process, self._conn = process, parent
         self.load_seconds = time.perf_counter() - started
 
-    def _receive(self, conn: Any, process: Any) -> tuple[Any, ...]:
+    def _receive(self, conn: Any, process: Any, timeout: float) -> tuple[Any, ...]:
+        """The child's next reply; never waits more than ``timeout`` s: a child that hangs is stopped (the next
+        call starts a new one) and JarvisError raised, as when it died."""
         try:
+            if not conn.poll(timeout):
+                process.terminate()
+                process.join(5)
+                self._process = self._conn = None
+                conn.close()
+                raise JarvisError(f"the embedding process did not answer within {timeout:.0f} s; it was stopped")
             return tuple(conn.recv())
         except (EOFError, OSError) as exc:
             code = process.exitcode if process is not None else None
@@ -347,31 +366,44 @@ class WorkerEmbedder(Embedder):
                 if not items:
                     return np.zeros((0, self.dim), dtype=np.float32)
                 self._conn.send((items[start : start + WORKER_PIECE], batch_size))
-                reply = self._receive(self._conn, self._process)
+                reply = self._receive(self._conn, self._process, PIECE_TIMEOUT_S)
             if reply[0] == "error":
                 raise _rebuild_error(reply)
             parts.append(reply[1])
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
     def close(self) -> None:
-        """Stop the child process (frees its memory); safe to call twice."""
-        with self._lock:
-            pending, self._pending = self._pending, None
-            if pending is not None:  # started by start_loading and never waited for
-                pending[1].terminate()
-                pending[1].join(5)
-                pending[0].close()
-            process, conn = self._process, self._conn
-            self._process = self._conn = None
-            if process is None:
+        """Stop the child process (frees its memory); safe to call twice. Waits at most ~10 s for a call that is
+        using the child; past that the child is killed (that call raises JarvisError) so closing never hangs."""
+        if not self._lock.acquire(timeout=CLOSE_WAIT_S):
+            for process in (self._process, self._loading, self._pending[1] if self._pending else None):
+                if process is not None:
+                    process.kill()
+            if not self._lock.acquire(timeout=CLOSE_WAIT_S):  # the call holding it returns at once: its pipe closed
+                log.warning("the embedding process's user did not return; it is left to finish")
                 return
-            with contextlib.suppress(OSError, ValueError):
-                conn.send(None)
+        try:
+            self._close_locked()
+        finally:
+            self._lock.release()
+
+    def _close_locked(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:  # started by start_loading and never waited for
+            pending[1].terminate()
+            pending[1].join(5)
+            pending[0].close()
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if process is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(None)
+        process.join(5)
+        if process.is_alive():
+            process.terminate()
             process.join(5)
-            if process.is_alive():
-                process.terminate()
-                process.join(5)
-            conn.close()
+        conn.close()
 
 
 def _rebuild_error(reply: tuple[Any, ...]) -> JarvisError:

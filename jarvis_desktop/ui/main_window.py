@@ -121,6 +121,10 @@ VOICE_BADGE = "voice · hands-free"
 
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)"
 
+KNOWLEDGE_START_DELAY_MS = 20_000
+"""How long after the window opens the knowledge service starts (its indexer, and the embedding model loading in a
+child process) unless the Knowledge tab is opened first; the voice path's models load before it (docs/knowledge.md)."""
+
 
 def _window_assistant(factory: Callable[[], Assistant]) -> Assistant:
     """The Assistant ``factory`` builds (on the engine thread: its database and models live there), with its
@@ -242,7 +246,26 @@ class MainWindow(QMainWindow):
         warm.ready.connect(self._on_ready)
         warm.failed.connect(self._on_warm_failed)
         self.engine.submit(warm)
-        self.knowledge_tab.attach(self)  # after the warm-up: the embedding model loads on the engine thread next
+        # the knowledge service (background indexer, embedding model in its child process) starts a while after
+        # the voice path's models, or at once when the Knowledge tab is opened: on 2 cores loading torch beside
+        # Whisper and the chat model would slow the first command by seconds
+        self._knowledge_attached = False
+        self._knowledge_timer = QTimer(self)
+        self._knowledge_timer.setSingleShot(True)
+        self._knowledge_timer.timeout.connect(self._attach_knowledge)
+        self._knowledge_timer.start(KNOWLEDGE_START_DELAY_MS)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+    def _attach_knowledge(self) -> None:
+        """Start the knowledge service once (the timer, or the Knowledge tab opened first); not after shutdown."""
+        if self._knowledge_attached or self.voice.closed:
+            return
+        self._knowledge_attached = True
+        self.knowledge_tab.attach(self)
+
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.knowledge_tab:
+            self._attach_knowledge()
 
     # ---- layout ----------------------------------------------------------------------------------
     def _build_ui(self) -> None:
