@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         # the knowledge service (background indexer, embedding model in its child process) starts a while after
         # the voice path's models, or at once when the Knowledge tab is opened: on 2 cores loading torch beside
         # Whisper and the chat model would slow the first command by seconds
+        self.knowledge_tab.attach(self, start=False)  # a cited source opens in the window at once
         self._knowledge_attached = False
         self._knowledge_timer = QTimer(self)
         self._knowledge_timer.setSingleShot(True)
@@ -261,7 +262,7 @@ class MainWindow(QMainWindow):
         if self._knowledge_attached or self.voice.closed:
             return
         self._knowledge_attached = True
-        self.knowledge_tab.attach(self)
+        self.knowledge_tab.start_service()
 
     def _on_tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.knowledge_tab:

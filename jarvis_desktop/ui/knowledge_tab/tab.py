@@ -226,10 +226,17 @@ class KnowledgeTab(QWidget):
         return [self.result_list.item(i).text() for i in range(self.result_list.count())]
 
     # ---- the window --------------------------------------------------------------------------------------------
-    def attach(self, window: Any) -> None:
-        """Wire the tab to the main window: its engine thread hands over the Assistant's knowledge service (the
-        background indexer then starts), and opened sources switch the window's tabs. Call once."""
+    def attach(self, window: Any, *, start: bool = True) -> None:
+        """Wire the tab to the main window: opened sources switch the window's tabs; with ``start``, also
+        :meth:`start_service` now (the window calls that later itself). Call once."""
         self._window = window
+        if start:
+            self.start_service()
+
+    def start_service(self) -> None:
+        """The window's engine thread hands over the Assistant's knowledge service (the background indexer then
+        starts and the embedding model loads in its child process). Call once, after :meth:`attach`."""
+        window = self._window
         worker = KnowledgeServiceWorker()
         worker.ready.connect(self.controller.set_service)
         worker.failed.connect(self.show_error)
