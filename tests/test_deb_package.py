@@ -4,7 +4,7 @@ The package is unpacked with ``dpkg-deb -x`` into a temporary folder (not instal
 there, offline, with its own bundled Python and models: the CLI (parse, doctor, do + notes, chat, say + ask) and
 the GUI (offscreen, and on X11 under Xvfb). With ``JARVIS_BUILD_DEB=1`` the package is built once for the session
 (about 1.5 minutes on 2 cores); otherwise the newest ``dist/jarvis-desktop_*_amd64.deb`` is tested, and without one
-the tests skip. CI builds it (``.ci/run`` sets ``JARVIS_BUILD_DEB=1``).
+the tests skip. CI builds and tests it in a step of its own after the suite (``.ci/run``).
 """
 
 from __future__ import annotations
