@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -355,6 +357,24 @@ def test_fifo_never_blocks(tmp_path: Path) -> None:
     worker.join(timeout=5)
     assert not worker.is_alive(), "extracting a FIFO blocked"
     assert reasons == ["not a regular file (a FIFO)"]
+
+
+def test_long_lines_of_markdown_markup_extract_in_linear_time(tmp_path: Path) -> None:
+    """A line of a megabyte of ``[``, ``**a `` or ``[a](`` once took quadratic time in the inline-markup regexes
+    (4 s for 20 kB of ``[``, with the GIL held: the whole app froze while indexing it). Run in a child process so
+    a regression fails here instead of hanging the suite; linear extraction of the 3 MB takes about a second."""
+    page = tmp_path / "markup.md"
+    page.write_text("# Markup\n\n" + "[" * 1_000_000 + "\n\n" + "**a " * 250_000 + "\n\n" + "[a](" * 250_000 + "\n")
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from jarvis_desktop.knowledge.extract import extract_document\n"
+        "doc = extract_document(Path(sys.argv[1]))\n"
+        "print(len(doc.chunks), sum(len(c.text) for c in doc.chunks))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(page)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    chunks, chars = map(int, proc.stdout.split())
+    assert chunks > 0 and chars > 1_000_000  # the text is kept (markup not matched stays as text)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")

@@ -162,14 +162,17 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:._<>])\1{2,}[ \t]*$")
 _MD_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _RULE = re.compile(r"^ {0,3}([=\-~^\"'`#*+:._<>])([ \t]*\1){2,}[ \t]*$")  # a ruler (Markdown thematic break)
-_MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# Inline markup: each match attempt is bounded (link text 300, target 1,000, emphasis 300 characters, emphasis
+# without its own delimiter inside), so a long line of brackets or asterisks costs linear time; unbounded, a 20 kB
+# line of "[" took 4 s (the GIL held).
+_MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\((?:[^()\n]|\([^()\n]{0,200}\)){0,1000}\)")
+_MD_EMPHASIS = re.compile(r"\*\*(?=[^\s*])([^*\n]{1,300}?)(?<=[^\s*])\*\*|__(?=[^\s_])([^_\n]{1,300}?)(?<=[^\s_])__")
 _FRONT_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$", re.IGNORECASE)
 
 
 def _md_inline(text: str) -> str:
     """Markdown inline markup to plain words: links and images keep their text, ** and __ go."""
-    return _MD_EMPHASIS.sub(r"\2", _MD_IMAGE_OR_LINK.sub(r"\1", text))
+    return _MD_EMPHASIS.sub(lambda m: m.group(1) or m.group(2), _MD_IMAGE_OR_LINK.sub(r"\1", text))
 
 
 class _MarkupReader:
