@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -40,7 +40,7 @@ from jarvis_desktop.knowledge.answer import (
 from jarvis_desktop.knowledge.embedder import load_embedder
 from jarvis_desktop.knowledge.index import KnowledgeIndex
 from jarvis_desktop.knowledge.indexer import KnowledgeService
-from jarvis_desktop.knowledge.types import Citation
+from jarvis_desktop.knowledge.types import Citation, Location, SearchHit
 from jarvis_desktop.llm.backends import LocalChatBackend, make_local_backend
 from jarvis_desktop.llm.context import ContextFit, estimate_tokens, fit_context, token_counter
 from jarvis_desktop.llm.router import ChatRouter
@@ -49,7 +49,7 @@ from jarvis_desktop.nlu.engine import NluEngine, ParseResult
 from jarvis_desktop.store.conversation_export import export_conversation
 from jarvis_desktop.store.conversations import ConversationRecord, Conversations
 from jarvis_desktop.store.db import Database
-from jarvis_desktop.store.history import ChatHistory, ChatMessageRecord
+from jarvis_desktop.store.history import ChatHistory, ChatMessageRecord, CitationRecord
 from jarvis_desktop.store.schedule import FiredNote, ScheduleStore
 from jarvis_desktop.stt.transcript import SpeechRecognizer, Transcript
 from jarvis_desktop.stt.whisper import SpeechToText
@@ -74,7 +74,9 @@ class Reply:
     ``cut_off``: a chat answer ended at the length cap (``[chat] max_tokens``) mid-thought: it can be continued
     (:meth:`Assistant.continue_reply`). ``message_id``: the stored assistant message (None when not recorded).
     ``citations``: the passages of the user's notes and documents a grounded chat answer was given from, numbered
-    as its "[n]" (empty for an ordinary answer; :mod:`jarvis_desktop.knowledge.answer`).
+    as its "[n]" (empty for an ordinary answer; :mod:`jarvis_desktop.knowledge.answer`); stored with the message.
+    ``grounded_question``: the question put under the passages when it is not the message itself (a follow-up
+    searched with the previous question before it, :meth:`Assistant.grounding`), else "".
     """
 
     text: str
@@ -89,6 +91,7 @@ class Reply:
     cut_off: bool = False
     message_id: int | None = None
     citations: list[Citation] = field(default_factory=list)
+    grounded_question: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of a reply (``ask --json``'s ``reply``); ``stats`` unrounded figures or None."""
@@ -235,6 +238,48 @@ class Assistant:
             h for h in service.search(text, k=5) if h.kind != "chat" or " ".join(h.text.lower().split()) not in asked
         ]
         return select_citations(hits, question=text)
+
+    def grounding(self, text: str) -> tuple[list[Citation], str]:
+        """The citations a chat answer to ``text`` is grounded on, and the question put under them.
+
+        ``text`` is searched as is (:meth:`knowledge_citations`). When that finds nothing and ``text`` reads as a
+        short follow-up (:func:`is_follow_up`: "and when does it end?") of a grounded answer in the current
+        conversation, it is searched again with that answer's question before it; what that finds is kept when its
+        first passage comes from a source the previous answer cited (else nothing: a follow-up is about the same
+        thing), and the question becomes "<previous question> <text>". Returns ``([], text)`` when nothing is
+        relevant. (``bench/followup_grounding.py`` measured the rule; docs/knowledge.md.)
+
+        Raises:
+            JarvisError: the index cannot be read or written.
+        """
+        citations = self.knowledge_citations(text)
+        if citations or not is_follow_up(text):
+            return citations, text
+        previous = self._previous_grounded_question(text)
+        if previous is None:
+            return [], text
+        question, sources = previous
+        joined = f"{question.rstrip()} {text.strip()}"
+        citations = self.knowledge_citations(joined)
+        if not citations or citations[0].hit.source_id not in sources:
+            return [], text
+        return citations, joined
+
+    def _previous_grounded_question(self, text: str) -> tuple[str, set[str]] | None:
+        """The question of the current conversation's last chat answer before ``text`` (the message being
+        answered, already stored) and the sources that answer cited, when it was grounded; else None."""
+        if not self.record_history:
+            return None
+        records = [r for r in self.conversation_messages(12) if r.role != "system"]
+        if records and records[-1].role == "user" and records[-1].content.strip() == text.strip():
+            records = records[:-1]  # the follow-up itself
+        if len(records) < 2 or records[-1].role != "assistant" or records[-2].role != "user":
+            return None
+        answer, question = records[-1], records[-2]
+        if not answer.citations or answer.meta.get("kind", "chat") != "chat":
+            return None
+        asked = str(answer.meta.get("grounded_question") or question.meta.get("question") or question.content)
+        return asked, {c.source_id for c in answer.citations}
 
     def _sync_knowledge(self) -> None:
         """After a turn or an action: ask the background indexer (when it runs) to bring the index's records up to
@@ -503,23 +548,29 @@ class Assistant:
         cancel: threading.Event | None = None,
         timings: dict[str, float] | None = None,
         notice: str = "",
+        citations: Sequence[Citation] | None = None,
+        grounded_question: str = "",
     ) -> Reply:
         """Stream the chat model's answer to ``text`` in the current conversation (see :meth:`respond`);
         ``notice`` is put before any notice of the route. A long ``text`` is cut and the reply's notice says so.
 
-        When the user's notes and documents hold relevant passages (:meth:`knowledge_citations`), the model answers
+        When the user's notes and documents hold relevant passages (:meth:`grounding`), the model answers
         from them (:func:`~jarvis_desktop.knowledge.answer.grounded_messages`, earlier exchanges left out), any
         "[n]" it invents is removed, a short line names the sources ("From your note of March 3.") and the reply's
-        ``citations`` lists them."""
+        ``citations`` lists them. ``citations`` (given: no search; Regenerate passes the replaced answer's) and
+        ``grounded_question`` (the question put under the passages; default ``text``) fix the grounding."""
         notices = [notice] if notice else []
-        try:
-            citations = self.knowledge_citations(text)
-        except JarvisError as exc:  # answer without the notes rather than not at all
-            citations = []
-            notices.append(f"Your notes and documents could not be searched: {exc.user_message()}")
+        if citations is None:
+            try:
+                citations, grounded_question = self.grounding(text)
+            except JarvisError as exc:  # answer without the notes rather than not at all
+                citations = []
+                notices.append(f"Your notes and documents could not be searched: {exc.user_message()}")
+        citations = list(citations)
+        grounded_question = grounded_question or text
         if citations:
             count = token_counter(self._chat) if self._chat is not None else estimate_tokens
-            messages = grounded_messages(text, citations, count, self.settings.chat.paste_limit_tokens)
+            messages = grounded_messages(grounded_question, citations, count, self.settings.chat.paste_limit_tokens)
         else:
             fit = self.chat_context(text)
             messages = fit.messages
@@ -562,6 +613,7 @@ class Assistant:
             runtime=route.runtime,
             cut_off=not cancelled and _hit_length_cap(route.stats, self.settings.chat.max_tokens),
             citations=citations,
+            grounded_question=grounded_question if citations and grounded_question != text else "",
         )
 
     def ask_text(
@@ -641,10 +693,18 @@ class Assistant:
             reply = self._respond_or_ask(parse, now, on_token, cancel, timings, dry_run)
         timings["total"] = (time.perf_counter() - t0) * 1000 + timings.get("stt", 0.0)
         if record:
-            reply.message_id = self.history.add(
-                "assistant", reply.text, _reply_meta(parse, reply, timings), conversation_id=self.current_conversation()
-            )
+            reply.message_id = self._store_reply(parse, reply, timings)
         return Turn(transcript=_transcript, parse=parse, reply=reply, timings_ms=timings, message_id=user_id)
+
+    def _store_reply(self, parse: ParseResult, reply: Reply, timings: dict[str, float]) -> int:
+        """Add ``reply`` to the current conversation, with its sources; returns the message id."""
+        return self.history.add(
+            "assistant",
+            reply.text,
+            _reply_meta(parse, reply, timings),
+            conversation_id=self.current_conversation(),
+            citations=[citation_record(c) for c in reply.citations],
+        )
 
     def _respond_or_ask(
         self,
@@ -771,21 +831,29 @@ class Assistant:
 
     def regenerate(self, on_token: TokenCallback | None = None, cancel: threading.Event | None = None) -> Turn:
         """Answer the current conversation's last question again: the old answer is deleted and a new one
-        streamed and stored in its place.
+        streamed and stored in its place. A grounded answer is answered again from the same passages, numbered
+        the same (its stored sources; no new search); an ordinary one searches the notes and documents anew.
 
         Raises:
             BadInputError: the conversation does not end with a chat answer.
         """
         question, answer = self._last_exchange()
         self.history.delete_from(answer.id)
-        parse = ParseResult(question.content, "general_chat", source=str(answer.meta.get("source", "fasttext")))
+        asked = str(question.meta.get("question") or question.content)
+        parse = ParseResult(asked, "general_chat", source=str(answer.meta.get("source", "fasttext")))
+        stored = [citation_from_record(r) for r in answer.citations]
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        reply = self.chat_reply(question.content, on_token, cancel, timings)
-        timings["total"] = (time.perf_counter() - t0) * 1000
-        reply.message_id = self.history.add(
-            "assistant", reply.text, _reply_meta(parse, reply, timings), conversation_id=self.current_conversation()
+        reply = self.chat_reply(
+            asked,
+            on_token,
+            cancel,
+            timings,
+            citations=stored or None,
+            grounded_question=str(answer.meta.get("grounded_question") or ""),
         )
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        reply.message_id = self._store_reply(parse, reply, timings)
         return Turn(transcript=None, parse=parse, reply=reply, timings_ms=timings)
 
     def edit_and_resend(
@@ -811,36 +879,61 @@ class Assistant:
         """Continue the current conversation's last chat answer where the length cap cut it: the local model
         goes on from its text, and the stored message grows. ``on_token`` gets only the continuation.
 
+        A grounded answer goes on from the same passages, numbered the same (its stored sources, no new search):
+        the prompt is the one it was answered with, the sentence naming the sources moves to the end, and an
+        "[n]" that is not one of them is removed from the continuation as it streams.
+
         Raises:
             BadInputError: the conversation does not end with a chat answer.
         """
         question, answer = self._last_exchange()
-        fit = self.chat_context(question.content)
-        messages = fit.messages
-        if len(messages) >= 3 and messages[-2]["content"] == answer.content:
-            messages = messages[:-3] + messages[-1:]  # the answer being continued is not earlier context
+        asked = str(question.meta.get("question") or question.content)
+        citations = [citation_from_record(r) for r in answer.citations]
+        sentence = str(answer.meta.get("sources_sentence") or "")
+        prefix = answer.content.removesuffix(sentence).rstrip() if sentence else answer.content
+        if citations:
+            count = token_counter(self._chat) if self._chat is not None else estimate_tokens
+            grounded = str(answer.meta.get("grounded_question") or asked)
+            messages = grounded_messages(grounded, citations, count, self.settings.chat.paste_limit_tokens)
+        else:
+            messages = self.chat_context(asked).messages
+            if len(messages) >= 3 and messages[-2]["content"] == answer.content:
+                messages = messages[:-3] + messages[-1:]  # the answer being continued is not earlier context
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         chunks: list[str] = []
         chat = self.chat
-        for delta in chat.stream(messages, cancel=cancel, assistant_prefix=answer.content):
+        shown = CitationStream(citations) if citations else None
+        for delta in chat.stream(messages, cancel=cancel, assistant_prefix=prefix):
             if not chunks:
                 timings["first_token"] = (time.perf_counter() - t0) * 1000
             chunks.append(delta)
-            if on_token:
-                on_token(delta)
+            piece = shown.feed(delta) if shown is not None else delta
+            if on_token and piece:
+                on_token(piece)
         timings["total"] = (time.perf_counter() - t0) * 1000
         stats = chat.last_stats
         cancelled = bool(cancel and cancel.is_set())
-        parse = ParseResult(question.content, "general_chat", source=str(answer.meta.get("source", "fasttext")))
+        text = (prefix + "".join(chunks)).rstrip()
+        rest = shown.flush() if shown is not None else ""
+        if citations:
+            text = check_citations(text, citations)
+            if sentence:
+                text = f"{text}\n\n{sentence}"
+                rest += f"\n\n{sentence}"
+        if on_token and rest:
+            on_token(rest)
+        parse = ParseResult(asked, "general_chat", source=str(answer.meta.get("source", "fasttext")))
         reply = Reply(
-            text=(answer.content + "".join(chunks)).rstrip(),
+            text=text,
             kind="chat",
             stats=stats,
             cancelled=cancelled,
             runtime=chat.kind,
             cut_off=not cancelled and _hit_length_cap(stats, self.settings.chat.max_tokens),
             message_id=answer.id,
+            citations=citations,
+            grounded_question=str(answer.meta.get("grounded_question") or ""),
         )
         self.history.update(answer.id, reply.text, {"cut_off": reply.cut_off, "continued": True})
         return Turn(transcript=None, parse=parse, reply=reply, timings_ms=timings)
@@ -916,8 +1009,16 @@ def _hit_length_cap(stats: ChatStats | None, max_tokens: int) -> bool:
 
 
 def _reply_meta(parse: ParseResult, reply: Reply, timings: dict[str, float]) -> dict[str, Any]:
-    """The chat-history ``meta`` of an assistant message (what the GUI's badge is rebuilt from)."""
-    return {
+    """The chat-history ``meta`` of an assistant message (what the GUI's badge is rebuilt from); a grounded
+    answer's adds ``sources_sentence`` (the sentence naming its sources at its end, which Continue moves to the
+    new end) and ``grounded_question`` (when it is not the message itself)."""
+    meta: dict[str, Any] = {}
+    sentence = spoken_sources(reply.citations)
+    if sentence and reply.text.endswith(sentence):
+        meta["sources_sentence"] = sentence
+    if reply.grounded_question:
+        meta["grounded_question"] = reply.grounded_question
+    return meta | {
         "intent": parse.intent,
         "date_keys": list(parse.date_keys),
         "when": parse.when,
@@ -931,3 +1032,59 @@ def _reply_meta(parse: ParseResult, reply: Reply, timings: dict[str, float]) -> 
         "cut_off": reply.cut_off,
         "timings_ms": {k: round(v, 1) for k, v in timings.items()},
     }
+
+
+#: words that make a short message read as depending on the one before ("and when does it end?")
+_FOLLOW_UP_OPENERS = ("and ", "but ", "also ", "what about ", "how about ", "so ", "then ")
+_BACK_REFERENCES = frozenset(
+    ["it", "its", "it's", "that", "this", "those", "these", "they", "them", "their", "there", "he", "she", "him", "her"]
+)
+#: a follow-up longer than this many words is taken as a question of its own
+FOLLOW_UP_MAX_WORDS = 8
+
+
+def is_follow_up(text: str) -> bool:
+    """True when ``text`` is short (at most :data:`FOLLOW_UP_MAX_WORDS` words) and opens like a follow-up ("and
+    ...", "what about ...") or refers back ("it", "that", "they", "there" ...): "and when does it end?", "what
+    about the rent?"; False for "how do I make pancakes?"."""
+    words = [w.strip("?!.,;:\"'") for w in text.lower().split()]
+    if not words or len(words) > FOLLOW_UP_MAX_WORDS:
+        return False
+    lowered = " ".join(words) + " "
+    return lowered.startswith(_FOLLOW_UP_OPENERS) or any(w in _BACK_REFERENCES for w in words)
+
+
+def citation_record(citation: Citation) -> CitationRecord:
+    """The stored form of a citation (:class:`~jarvis_desktop.store.history.CitationRecord`)."""
+    hit = citation.hit
+    return CitationRecord(
+        number=citation.number,
+        label=citation.label,
+        kind=hit.kind,
+        source_id=hit.source_id,
+        title=hit.title,
+        text=hit.text,
+        page=hit.location.page,
+        heading=hit.location.heading,
+        line=hit.location.line,
+        created=hit.created,
+    )
+
+
+def citation_from_record(record: CitationRecord) -> Citation:
+    """A stored citation as a :class:`~jarvis_desktop.knowledge.types.Citation` (number, label, passage, place),
+    for the source list under a reloaded answer and for answering again from it. Its hit has ``chunk_id`` 0 and
+    ``score`` 0.0 (it was not searched again); ``snippet`` is the passage's head."""
+    text = " ".join(record.text.split())
+    hit = SearchHit(
+        chunk_id=0,
+        source_id=record.source_id,
+        kind=record.kind,
+        title=record.title,
+        text=record.text,
+        snippet=text if len(text) <= 160 else text[:159].rstrip() + "…",
+        location=Location(page=record.page, heading=record.heading, line=record.line),
+        score=0.0,
+        created=record.created,
+    )
+    return Citation(number=record.number, hit=hit, label=record.label)

@@ -1,8 +1,11 @@
 """Exporting one conversation to Markdown or JSON (the format follows the file's suffix).
 
 Markdown: a ``#`` title, then each message as a ``**You**`` / ``**Jarvis**`` heading with its local time and its
-text (action replies keep their intent in brackets; notices are quoted). JSON: ``{"id", "title", "created_at",
-"updated_at", "messages": [{"role", "content", "created_at", "intent", "kind"}]}`` with UTC ISO 8601 times.
+text (action replies keep their intent in brackets; notices are quoted) and, under a grounded answer, its numbered
+sources ("Sources:", "[1] lease.pdf, page 3 — /home/me/lease.pdf"). JSON: ``{"id", "title", "created_at",
+"updated_at", "messages": [{"role", "content", "created_at", "intent", "kind", "citations"}]}`` with UTC ISO 8601
+times; ``citations`` as in ``ask --json`` (``{number, label, kind, source_id, path, location: {page, heading,
+line}}``, ``path`` null for notes, messages and schedule items), empty for other messages.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.safe_write import write_atomically
 from jarvis_desktop.store.conversations import ConversationRecord
-from jarvis_desktop.store.history import ChatMessageRecord
+from jarvis_desktop.store.history import ChatMessageRecord, CitationRecord
 
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
 SPEAKERS = {"user": "You", "assistant": "Jarvis", "system": "Jarvis (notice)"}
@@ -37,7 +40,24 @@ def to_markdown(conversation: ConversationRecord, messages: list[ChatMessageReco
         if message.role == "system":
             body = "\n".join("> " + line for line in body.splitlines())
         lines += [body, ""]
+        if message.citations:
+            lines.append("Sources:")
+            lines += [f"- [{c.number}] {c.label} — {c.source_id}" for c in message.citations]
+            lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def citation_json(citation: CitationRecord) -> dict[str, Any]:
+    """A stored citation in ``ask --json``'s shape: ``number``, ``label``, ``kind``, ``source_id``, ``path`` (files
+    only, else None), ``location`` {``page``, ``heading``, ``line``}."""
+    return {
+        "number": citation.number,
+        "label": citation.label,
+        "kind": citation.kind,
+        "source_id": citation.source_id,
+        "path": citation.source_id if citation.kind == "file" else None,
+        "location": {"page": citation.page, "heading": citation.heading, "line": citation.line},
+    }
 
 
 def to_json(conversation: ConversationRecord, messages: list[ChatMessageRecord]) -> str:
@@ -54,6 +74,7 @@ def to_json(conversation: ConversationRecord, messages: list[ChatMessageRecord])
                 "created_at": m.created_at.isoformat(),
                 "intent": m.meta.get("intent"),
                 "kind": m.meta.get("kind"),
+                "citations": [citation_json(c) for c in m.citations],
             }
             for m in messages
         ],

@@ -207,6 +207,27 @@ MIGRATIONS: list[str] = [
         value       TEXT    NOT NULL
     );
     """,
+    # 7: the sources of a grounded chat answer (store/history.py, docs/knowledge.md): one row per citation of an
+    #    assistant message, numbered as its "[n]"; the passage text as the chat model was given it (Continue and
+    #    Regenerate answer from the same passages), and where it sits (page, heading, line) so the reloaded source
+    #    list opens it there. Deleted with its message (regenerate, edit, a deleted conversation).
+    """
+    CREATE TABLE message_citations (
+        message_id  INTEGER NOT NULL REFERENCES chat_messages (id) ON DELETE CASCADE,
+        number      INTEGER NOT NULL,
+        label       TEXT    NOT NULL,
+        kind        TEXT    NOT NULL,               -- file, note, chat, schedule
+        source_id   TEXT    NOT NULL,               -- the absolute path, or note:<id>, chat:<id>, schedule:<id>
+        title       TEXT    NOT NULL DEFAULT '',
+        text        TEXT    NOT NULL DEFAULT '',    -- the passage
+        page        INTEGER,
+        heading     TEXT    NOT NULL DEFAULT '',
+        line        INTEGER,
+        source_created_at TEXT,                     -- when the cited note or message was written (UTC)
+        PRIMARY KEY (message_id, number)
+    );
+    CREATE INDEX message_citations_source ON message_citations (source_id);
+    """,
 ]
 
 

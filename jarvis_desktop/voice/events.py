@@ -20,6 +20,9 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+from jarvis_desktop.knowledge.answer import citation_to_dict
+from jarvis_desktop.knowledge.types import Citation
+
 __all__ = [
     "ActionEvent",
     "BargeInEvent",
@@ -193,11 +196,24 @@ class ActionEvent(_Event):
 @dataclass(frozen=True)
 class ReplyEvent(_Event):
     """The assistant's answer (an action's sentence or a chat reply). ``reply_kind``: the
-    :class:`~jarvis_desktop.assistant.Reply` kind ("chat", "done", ...)."""
+    :class:`~jarvis_desktop.assistant.Reply` kind ("chat", "done", ...). ``citations``: a grounded chat answer's
+    sources, numbered as in its text (the window lists them under the reply, as for a typed one); ``message_id``:
+    the stored assistant message (None when not recorded)."""
 
     kind: ClassVar[str] = "reply"
     text: str = ""
     reply_kind: str = ""
+    citations: tuple[Citation, ...] = ()
+    message_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As :meth:`_Event.to_dict`, ``citations`` in ``ask --json``'s shape
+        (:func:`~jarvis_desktop.knowledge.answer.citation_to_dict`)."""
+        out: dict[str, Any] = {"event": self.kind, "audio_s": round(self.audio_s, 3)}
+        out.update(text=self.text, reply_kind=self.reply_kind, message_id=self.message_id)
+        out["citations"] = [citation_to_dict(c) for c in self.citations]
+        out["latency_ms"] = round(self.latency_ms, 1)
+        return out
 
 
 @dataclass(frozen=True)

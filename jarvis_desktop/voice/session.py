@@ -856,7 +856,16 @@ class VoiceSession:
                     action_ms=action_ms,
                 )
             )
-        self._emit(ReplyEvent(ref / SAMPLE_RATE, self._latency_ms(ref), text=reply.text, reply_kind=reply.kind))
+        self._emit(
+            ReplyEvent(
+                ref / SAMPLE_RATE,
+                self._latency_ms(ref),
+                text=reply.text,
+                reply_kind=reply.kind,
+                citations=tuple(reply.citations),
+                message_id=reply.message_id,
+            )
+        )
         self._done(replied=True)
 
     def _speech_for(self, ref: int) -> SpeechStream | None:
