@@ -4,6 +4,8 @@ cost seconds), real files; the window test runs the real models (all-MiniLM-L6-v
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers_window import make_home, shown_window
 
@@ -48,15 +50,16 @@ def test_the_tab_lists_a_folder_its_status_and_skipped_files(qtbot, service, fol
         lambda: tab.last_status is not None and tab.last_status.files == 2 and tab.last_status.pending == 0,
         timeout=WAIT_MS,
     )
-    assert tab.folders() == [str(folder)]
-    assert tab.status_text().startswith("2 files · ") and " chunks" in tab.status_text()
-    assert "updated " in tab.status_text()
-    assert len(tab.problem_texts()) == 1 and tab.problem_texts()[0].startswith(f"{folder / 'broken.pdf'} — ")
-    assert not tab.problem_list.isHidden()
+    assert tab.folders() == [str(folder)] and tab.folders_hint.isHidden()
+    figures = {name: figure.value.text() for name, figure in tab.figures.items()}
+    assert figures["files"] == "2" and int(figures["chunks"]) >= 2 and figures["updated"].startswith("today ")
+    assert figures["search"] == "words only" and "Up to date" in tab.status_text()
+    assert tab.problem_texts() == [f"broken.pdf — {service.status().problems[0].reason} · {folder}"]
+    assert tab.problems_label.text().startswith("Skipped files (1)") and not tab.problem_list.isHidden()
 
     tab.pause_button.click()
     qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.paused, timeout=WAIT_MS)
-    assert "paused" in tab.status_text() and tab.pause_button.text() == "Resume indexing"
+    assert "Paused: new and changed files wait" in tab.status_text() and tab.pause_button.text() == "Resume indexing"
 
     # a folder added while the indexer runs (paused): queued for the same indexer, which stays paused
     indexer = service._thread
@@ -67,8 +70,8 @@ def test_the_tab_lists_a_folder_its_status_and_skipped_files(qtbot, service, fol
     tab.add_folder(str(more))
     qtbot.waitUntil(lambda: tab.last_status is not None and len(tab.last_status.folders) == 2, timeout=WAIT_MS)
     assert tab.last_status.pending == 3 and tab.last_status.paused and tab.last_status.files == 2
-    assert "3 waiting" in tab.status_text() and "paused" in tab.status_text()
-    assert not tab.progress.isHidden() and tab.pause_button.text() == "Resume indexing"
+    assert tab.status_text().endswith("Paused: 3 files waiting (0 of 3 files done)") and not tab.progress.isHidden()
+    assert tab.pause_button.text() == "Resume indexing"
     assert service._thread is indexer and indexer.is_alive()  # not restarted
 
     tab.pause_button.click()
@@ -79,22 +82,30 @@ def test_the_tab_lists_a_folder_its_status_and_skipped_files(qtbot, service, fol
     tab.remove_folder(str(folder))
     qtbot.waitUntil(lambda: tab.last_status is not None and tab.last_status.files == 3, timeout=WAIT_MS)
     assert tab.folders() == [str(more)] and tab.problem_texts() == [] and service._thread is indexer
+    assert tab.problems_label.text() == "Skipped files: none" and tab.progress.isHidden()
     tab.controller.close()
 
 
 def test_search_shows_snippets_and_a_bad_folder_says_why(qtbot, service, folder):
     tab = KnowledgeTab(KnowledgeController(background=False))
     qtbot.addWidget(tab)
+    assert tab.result_texts() == [] and "press Enter" in tab.result_view.toPlainText()  # what to do, before a search
     tab.controller.set_service(service)
     with qtbot.waitSignal(tab.status_shown, timeout=WAIT_MS):
         tab.controller.refresh()
+    assert not tab.folders_hint.isHidden() and "No folders yet" in tab.folders_hint.text()
+    assert tab.figures["updated"].value.text() == "—" and "Nothing indexed yet" in tab.status_text()
     with qtbot.waitSignal(tab.status_shown, timeout=WAIT_MS, check_params_cb=lambda s: s.files == 2):
         tab.add_folder(str(folder))
     with qtbot.waitSignal(tab.results_shown, timeout=WAIT_MS):
         tab.search("who services the boiler?")
     first = tab.result_texts()[0]
-    assert first.startswith("boiler.txt") and "Northwind Heating" in first.split("\n", 1)[1]
+    assert first.startswith("boiler.txt · line 1\n") and "Northwind Heating" in first.split("\n", 1)[1]
     assert tab.last_results[0].source_id == str(folder / "boiler.txt")
+    assert re.search(r'font-weight:\s*[6-9]00;">boiler</span>', tab.result_view.toHtml())  # the query's word, bold
+    with qtbot.waitSignal(tab.results_shown, timeout=WAIT_MS):
+        tab.search("zebra quokka")
+    assert tab.result_texts() == ["Nothing found for “zebra quokka”."]
 
     tab.add_folder(str(folder / "missing"))
     qtbot.waitUntil(lambda: "no such folder" in tab.error_label.text(), timeout=WAIT_MS)
