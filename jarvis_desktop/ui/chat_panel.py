@@ -5,6 +5,8 @@
 * ``begin_reply()`` opens an empty assistant bubble; ``append_token(piece)`` streams into it;
   ``finish_reply(text, badge)`` sets the final text and the badge (intent · where it ran · timings).
 * ``load_history(records)`` shows ``ChatMessageRecord`` objects (a conversation's messages); ``clear()`` empties it.
+  A reloaded grounded answer gets its numbered sources back through ``sources_hook(bubble, record)`` (the window
+  sets it: the list and its clicks belong to the Knowledge tab).
 * Per message: Copy (every message), Edit (your messages: ``edit_requested(id, text)``), and on the last reply
   Regenerate (``regenerate_requested``), Continue when it was cut at the length cap (``continue_requested``), or
   Yes / "No, just answer" when it asks to confirm an unsure action (``confirm_answered(bool)``).
@@ -15,7 +17,7 @@ The panel keeps the newest message in view while the user has not scrolled up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -138,6 +140,9 @@ class MessageBubble(QFrame):
         self.message_id: int | None = None
         self.kind = "chat" if role == "assistant" else ""
         self.cut_off = False
+        #: a grounded answer's closing sentence naming its sources ("From lease.pdf, page 3."; "" when none):
+        #: Continue takes it off while the answer goes on, and the engine puts it back at the new end
+        self.sources_sentence = ""
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
         actions.setSpacing(2)
@@ -238,6 +243,8 @@ class ChatPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.replay_enabled = False  # the window sets it when replies can be spoken
+        #: called with (bubble, record) for each reloaded assistant message that has stored sources
+        self.sources_hook: Callable[[MessageBubble, ChatMessageRecord], object] | None = None
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("chatScroll")
         self.scroll_area.setWidgetResizable(True)
@@ -346,10 +353,16 @@ class ChatPanel(QWidget):
             self._remove(self.bubbles[-1])
 
     def resume_reply(self) -> MessageBubble | None:
-        """Stream into the last reply again (Continue): ``append_token`` adds to its text."""
+        """Stream into the last reply again (Continue): ``append_token`` adds to its text. A grounded answer's
+        closing sources sentence is taken off first (the continuation ends with it again)."""
         if self.bubbles and self.bubbles[-1].role == "assistant":
-            self._streaming = self.bubbles[-1]
-            self._streaming.cut_off = False
+            bubble = self._streaming = self.bubbles[-1]
+            bubble.cut_off = False
+            sentence = bubble.sources_sentence
+            if sentence and bubble.text().endswith(sentence):
+                bubble.set_text(bubble.text().removesuffix(sentence).rstrip())
+            else:
+                bubble.set_text(bubble.text())
         return self._streaming
 
     def clear(self) -> None:
@@ -422,6 +435,11 @@ class ChatPanel(QWidget):
             bubble = self.add_message(role, record.content, badge)
             kind = str(record.meta.get("kind", "chat")) if role == "assistant" else ""
             bubble.set_record(getattr(record, "id", None), kind, bool(record.meta.get("cut_off", False)))
+            cited = getattr(record, "citations", None)
+            if role == "assistant" and cited:
+                bubble.sources_sentence = str(record.meta.get("sources_sentence") or "")
+                if self.sources_hook is not None:
+                    self.sources_hook(bubble, record)
             shown += 1
         self.refresh_actions()
         return shown

@@ -33,7 +33,7 @@ action (:mod:`.settings_dialog`) are built here too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
@@ -69,9 +69,12 @@ from PySide6.QtWidgets import (
 
 from jarvis_desktop.actions.result import ActionResult
 from jarvis_desktop.actions.scheduler import Firing
-from jarvis_desktop.assistant import Assistant, Reply, Turn
+from jarvis_desktop.assistant import Assistant, Reply, Turn, citation_from_record
 from jarvis_desktop.config import Settings, VoiceSettings
+from jarvis_desktop.knowledge.answer import spoken_sources
+from jarvis_desktop.knowledge.types import Citation
 from jarvis_desktop.monitor.resource_monitor import shared_monitor
+from jarvis_desktop.store.history import ChatMessageRecord
 from jarvis_desktop.store.notes import Note
 from jarvis_desktop.store.schedule import ScheduledItem
 from jarvis_desktop.stt.transcript import Transcript
@@ -200,6 +203,7 @@ class MainWindow(QMainWindow):
         self.chat.edit_requested.connect(self._on_edit_requested)
         self.chat.regenerate_requested.connect(self.regenerate)
         self.chat.continue_requested.connect(self.continue_reply)
+        self.chat.sources_hook = self._show_stored_sources  # a reloaded grounded answer lists its sources again
         self.chat.confirm_answered.connect(self.answer_confirmation)
         self.mic = MicController(settings.audio if settings is not None else None, self)
         self.mic.utterance.connect(self._on_utterance)
@@ -619,7 +623,7 @@ class MainWindow(QMainWindow):
         bubble = self.chat.finish_reply(self._reply_text(reply), self._reply_badge(turn))
         if bubble is not None:
             bubble.set_record(reply.message_id, reply.kind, reply.cut_off)
-            self.knowledge_tab.show_sources(bubble, reply.citations)  # a grounded answer's numbered sources
+            self.show_sources(bubble, reply.citations)  # a grounded answer's numbered sources
         if self._turn_user_bubble is not None and turn.message_id is not None:
             self._turn_user_bubble.set_record(turn.message_id, "")
         if bubble is not None and reply.reason:
@@ -632,6 +636,23 @@ class MainWindow(QMainWindow):
             self.refresh_schedule()
             self.refresh_notes()
         self.turn_finished.emit(turn)
+
+    def show_sources(self, bubble: MessageBubble, citations: Sequence[Citation]) -> QWidget | None:
+        """List a grounded reply's numbered sources under its bubble (the Knowledge tab's list: a click opens the
+        source), replacing a list it had (a continued answer); returns the list, None without citations."""
+        for old in bubble.findChildren(QWidget, "replySources", Qt.FindChildOption.FindDirectChildrenOnly):
+            old.hide()
+            old.setParent(None)
+            old.deleteLater()
+        sentence = spoken_sources(citations)
+        bubble.sources_sentence = sentence if sentence and bubble.text().endswith(sentence) else ""
+        return self.knowledge_tab.show_sources(bubble, citations)
+
+    def _show_stored_sources(self, bubble: MessageBubble, record: ChatMessageRecord) -> None:
+        """The stored sources of a reloaded answer (after a restart or a switch of conversation), listed again."""
+        sentence = bubble.sources_sentence  # as stored: the labels of a reloaded citation may read differently
+        self.show_sources(bubble, [citation_from_record(c) for c in record.citations])
+        bubble.sources_sentence = sentence or bubble.sources_sentence
 
     @staticmethod
     def _reply_text(reply: Reply) -> str:
@@ -986,7 +1007,9 @@ class MainWindow(QMainWindow):
         parse = self.last_voice_parse
         timings = {"nlu": parse.nlu_ms, "total": event.latency_ms} if parse is not None else {}
         badge = format_badge(parse.intent if parse is not None else None, None, timings, kind=event.reply_kind)
-        self.chat.add_message("assistant", event.text or "(no reply)", f"{badge} · voice" if badge else "voice")
+        badge = f"{badge} · voice" if badge else "voice"
+        bubble = self.chat.add_message("assistant", event.text or "(no reply)", badge)
+        self.show_sources(bubble, event.citations)  # a spoken grounded answer lists its sources like a typed one
         self.last_voice_reply = event
         self.voice_reply.emit(event)
 
