@@ -230,6 +230,7 @@ class KnowledgeTab(QWidget):
         left = QVBoxLayout()
         self.folder_list = QListWidget()
         self.folder_list.setObjectName("knowledgeFolders")
+        self.folder_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its last folder visible
         self.folder_list.currentItemChanged.connect(lambda cur, _prev: self.remove_button.setEnabled(cur is not None))
         left.addWidget(self.folder_list)
         self.folders_hint = QLabel(NO_FOLDERS_HINT)
@@ -392,6 +393,7 @@ class KnowledgeTab(QWidget):
             self.folder_list.clear()
             for folder in folders:
                 self.folder_list.addItem(folder)
+                self.folder_list.item(self.folder_list.count() - 1).setToolTip(folder)
                 if folder == selected:
                     self.folder_list.setCurrentRow(self.folder_list.count() - 1)
             self.remove_button.setEnabled(self.folder_list.currentItem() is not None)
