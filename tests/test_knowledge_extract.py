@@ -288,6 +288,16 @@ def test_pdf_without_outline_and_real_pdf(tmp_path: Path) -> None:
     assert any(c.location.heading.startswith("1. Introduction >") for c in doc.chunks)
 
 
+def test_pdf_words_hyphenated_across_lines_are_joined(tmp_path: Path) -> None:
+    """Typeset PDFs break words at line ends ("pat-" / "tern"; fontconfig's user guide has 44): the index and the
+    snippets get the whole word; a dash before a capital or a number is kept."""
+    lines = ["The heating engineer checks the boiler pres-", "sure every winter.", "Call the Smith-", "Jones office."]
+    doc = extract_document(_write_pdf(tmp_path / "hyphen.pdf", [lines], []))
+    text = " ".join(c.text for c in doc.chunks)
+    assert "boiler pressure every winter" in text
+    assert "Smith- Jones" in text or "Smith-\nJones" in text
+
+
 def test_docx_headings_and_tables(tmp_path: Path) -> None:
     import docx
 

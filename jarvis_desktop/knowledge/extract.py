@@ -492,6 +492,11 @@ def _page_sections(text: str, page: int, entries: list[tuple[int, str]], stack: 
     return sections
 
 
+#: a word hyphenated across a line end ("pat-" / "tern"; also a soft hyphen): joined again ("pattern"); only before a
+#: lower-case letter, so a line ending in a dash before a capital or a number is left alone
+_PDF_LINE_HYPHEN = re.compile(r"(\w)[-\u00ad][ \t]*\n[ \t]*([a-z])")
+
+
 def _pdf(data: bytes) -> tuple[str, list[Section]]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
@@ -512,7 +517,7 @@ def _pdf(data: bytes) -> tuple[str, list[Section]]:
         sections: list[Section] = []
         stack: list[tuple[int, str]] = []
         for number, page in enumerate(reader.pages):
-            text = (page.extract_text() or "").replace("\x00", "")
+            text = _PDF_LINE_HYPHEN.sub(r"\1\2", (page.extract_text() or "").replace("\x00", ""))
             sections.extend(_page_sections(text, number, starts.get(number, []), stack))
     except BadInputError:
         raise
