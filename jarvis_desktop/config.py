@@ -263,6 +263,17 @@ class RemoteSettings:
     not count); then the local model continues the answer. ``total_timeout_s``: longest time (s) one remote
     reply may take, connecting and retries included; ``max_reply_chars``: longest reply kept (characters,
     also capped at 32 x max_tokens); past either the reply ends there with a notice.
+
+    Cost (docs/offload.md): ``price_per_hour``: US dollars per hour the remote machine is up (a VM; 0 = not priced
+    by time); ``price_per_million_tokens``: US dollars per million tokens, input and output (an API; 0 = not
+    priced by tokens); ``monthly_budget_usd``: the most the remote may cost in a calendar month (0 = no budget);
+    the user is warned from ``budget_warn_fraction`` of it, and at it ``auto`` placement stays local.
+
+    Lifecycle (docs/offload.md): ``start_command``: an argument list (never a shell string) run before a remote
+    use when the endpoint does not answer, e.g. ``["gcloud", "compute", "instances", "start", "my-vm"]``; then
+    the endpoint is polled until it answers, at most ``start_timeout_s``; ``stop_command``: an argument list run
+    after ``idle_stop_minutes`` without remote use (default 15); each command may run at most ``hook_timeout_s``.
+    Empty lists: no hook.
     """
 
     base_url: str = ""
@@ -277,6 +288,15 @@ class RemoteSettings:
     chunk_timeout_s: float = 10.0
     total_timeout_s: float = 120.0
     max_reply_chars: int = 200_000
+    price_per_hour: float = 0.0
+    price_per_million_tokens: float = 0.0
+    monthly_budget_usd: float = 0.0
+    budget_warn_fraction: float = 0.8
+    start_command: list[str] = field(default_factory=list)
+    start_timeout_s: float = 300.0
+    stop_command: list[str] = field(default_factory=list)
+    idle_stop_minutes: float = 15.0
+    hook_timeout_s: float = 120.0
 
     @property
     def shown_url(self) -> str:
@@ -464,6 +484,13 @@ LIMITS: dict[str, dict[str, tuple[float, float] | tuple[str, ...]]] = {
         "chunk_timeout_s": (0.1, 3600.0),
         "total_timeout_s": (0.5, 86_400.0),
         "max_reply_chars": (1, 100_000_000),
+        "price_per_hour": (0.0, 10_000.0),
+        "price_per_million_tokens": (0.0, 100_000.0),
+        "monthly_budget_usd": (0.0, 1e9),
+        "budget_warn_fraction": (0.0, 1.0),
+        "start_timeout_s": (1.0, 86_400.0),
+        "idle_stop_minutes": (0.1, 525_600.0),
+        "hook_timeout_s": (1.0, 86_400.0),
     },
     "monitor": {
         "interval_s": (0.05, 3600.0),
@@ -519,6 +546,14 @@ def _check_special(where: str, section: Any) -> None:
                 f"{where}: setting 'timezone' = {section.timezone!r} is not a known time zone: "
                 "use an IANA name such as 'Europe/Lisbon', or '' for the system's zone"
             ) from exc
+    if isinstance(section, RemoteSettings):
+        for key in ("start_command", "stop_command"):
+            command = getattr(section, key)
+            if not all(isinstance(arg, str) and arg for arg in command):
+                raise BadInputError(
+                    f"{where}: setting '{key}' must be a list of non-empty strings (the program, then its "
+                    f'arguments), e.g. ["gcloud", "compute", "instances", "start", "my-vm"]; got {command!r}'
+                )
     if isinstance(section, SttSettings):
         lang = section.language.strip().lower()
         if lang != "auto" and not _LANGUAGE_CODE.fullmatch(lang):

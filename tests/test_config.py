@@ -194,3 +194,25 @@ def test_gui_opens_with_defaults_and_shows_the_error_when_the_settings_file_is_b
 )
 def test_the_remote_url_is_shown_without_its_secrets(url, shown):
     assert RemoteSettings(base_url=url).shown_url == shown
+
+
+def test_remote_cost_and_lifecycle_settings_round_trip_and_bad_commands_are_refused(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "[remote]\nprice_per_hour = 0.0638\nmonthly_budget_usd = 20\n"
+        'start_command = ["gcloud", "compute", "instances", "start", "my-vm"]\nidle_stop_minutes = 15\n'
+    )
+    remote = load_settings(path).remote
+    assert remote.price_per_hour == 0.0638 and remote.monthly_budget_usd == 20.0
+    assert remote.start_command == ["gcloud", "compute", "instances", "start", "my-vm"] and remote.stop_command == []
+    saved = save_settings(load_settings(path), tmp_path / "again.toml")
+    assert load_settings(saved).remote.start_command == remote.start_command
+    for line, needle in (
+        ('start_command = "gcloud compute instances start my-vm"', "must be list"),  # never a shell string
+        ('stop_command = ["gcloud", 3]', "list of non-empty strings"),
+        ("price_per_hour = -0.5", "out of range"),
+        ("budget_warn_fraction = 1.5", "out of range"),
+    ):
+        path.write_text(f"[remote]\n{line}\n")
+        with pytest.raises(BadInputError, match=needle):
+            load_settings(path)
