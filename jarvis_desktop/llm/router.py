@@ -25,9 +25,16 @@ from jarvis_desktop.catalog.entries import get_entry
 from jarvis_desktop.config import MonitorSettings, RemoteSettings, Settings
 from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.backends import ChatBackend, LocalChatBackend, make_local_backend
-from jarvis_desktop.llm.remote import RemoteChatModel, RemoteError, RemoteInterrupted, RemoteTruncated
+from jarvis_desktop.llm.remote import (
+    RemoteAuthError,
+    RemoteChatModel,
+    RemoteError,
+    RemoteInterrupted,
+    RemoteTruncated,
+)
 from jarvis_desktop.llm.types import ChatMessage, ChatStats
 from jarvis_desktop.monitor.policy import MemoryState, ModelState, Placement, PolicyConfig, place
+from jarvis_desktop.monitor.remote_lifecycle import RemoteLifecycle, RemoteStartError
 from jarvis_desktop.monitor.resource_monitor import ResourceMonitor, shared_monitor
 from jarvis_desktop.monitor.sample import Sample
 
@@ -109,6 +116,7 @@ class ChatRouter:
         self._local_factory = local_factory or (lambda: make_local_backend(settings))
         self._local = local
         self.remote: ChatBackend | None = RemoteChatModel.from_settings(settings) if remote == FROM_SETTINGS else remote
+        self.lifecycle = RemoteLifecycle(settings, self._probe_remote)  # start / idle-stop hooks (docs/offload.md)
         self._placement = "local"
         self._lock = threading.Lock()
         self._unloading = False
@@ -217,6 +225,18 @@ class ChatRouter:
             self.settings.remote = remote
             self.remote = RemoteChatModel.from_settings(self.settings)
 
+    def _probe_remote(self, timeout_s: float) -> None:
+        """Return when the remote endpoint answers (``GET /models``; a key it rejects still answers); raise if not."""
+        if isinstance(self.remote, RemoteChatModel):
+            try:
+                self.remote.models(timeout_s)
+            except RemoteAuthError:
+                return  # it answered; the request itself reports the key
+
+    def close(self) -> None:
+        """End the remote lifecycle's idle timer thread (app shutdown)."""
+        self.lifecycle.close()
+
     def _on_sample(self, sample: Sample) -> None:
         if self._local is None or self._unloading:
             return
@@ -269,12 +289,14 @@ class ChatRouter:
         if decision.where == "remote" and self.remote is not None:
             remote = self.remote
             try:
+                self.lifecycle.begin(cancel)
                 deltas = remote.stream(messages, **kwargs)
                 info.runtime = remote.kind
                 info.timings["connect_s"] = time.perf_counter() - t0
                 self.registry.used(self.model_name, "remote")
                 return self._remote_then_local(remote, deltas, messages, kwargs, info, on_notice)
-            except RemoteError as exc:
+            except (RemoteError, RemoteStartError) as exc:
+                self.lifecycle.lost(exc.user_message())
                 if not self.settings.remote.fallback_local:
                     raise
                 if cancel is not None and cancel.is_set():  # Stop was pressed: no local answer either
@@ -319,14 +341,17 @@ class ChatRouter:
         try:
             yield from deltas
             info.stats = remote.last_stats
+            self.lifecycle.used()
             return
         except RemoteTruncated as exc:  # too long or too slow overall: keep what arrived, say it was cut
+            self.lifecycle.used()
             info.stats = remote.last_stats
             info.notice = exc.user_message()
             if on_notice is not None:
                 on_notice(info.notice)
             return
         except RemoteInterrupted as exc:
+            self.lifecycle.lost(exc.user_message())
             if not self.settings.remote.fallback_local:
                 raise
             cancel = kwargs["cancel"]
