@@ -978,6 +978,8 @@ class Assistant:
         """Stop the scheduler and the knowledge indexer, release the database connection (models are freed with
         the object)."""
         self.stop_scheduler()
+        if self._router is not None:
+            self._router.close()  # the remote lifecycle's idle timer thread
         knowledge, self._knowledge = self._knowledge, None
         if knowledge is not None:
             knowledge.stop()
