@@ -15,6 +15,7 @@ the next request (the unload runs on its own short thread, so sampling never blo
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,10 +34,13 @@ from jarvis_desktop.llm.remote import (
     RemoteTruncated,
 )
 from jarvis_desktop.llm.types import ChatMessage, ChatStats
-from jarvis_desktop.monitor.policy import MemoryState, ModelState, Placement, PolicyConfig, place
+from jarvis_desktop.monitor.costs import CostSummary, Pricing, RemoteMeter, estimate_tokens, user_tz
+from jarvis_desktop.monitor.policy import MemoryState, ModelState, Placement, PolicyConfig, apply_budget, place
 from jarvis_desktop.monitor.remote_lifecycle import RemoteLifecycle, RemoteStartError
 from jarvis_desktop.monitor.resource_monitor import ResourceMonitor, shared_monitor
 from jarvis_desktop.monitor.sample import Sample
+
+log = logging.getLogger(__name__)
 
 NoticeCallback = Callable[[str], None]
 #: ``ChatRouter(remote=FROM_SETTINGS)``: build the remote backend from ``[remote]`` / the environment.
@@ -117,6 +121,9 @@ class ChatRouter:
         self._local = local
         self.remote: ChatBackend | None = RemoteChatModel.from_settings(settings) if remote == FROM_SETTINGS else remote
         self.lifecycle = RemoteLifecycle(settings, self._probe_remote)  # start / idle-stop hooks (docs/offload.md)
+        #: Records every remote use and its cost (None = the app database, opened on first use); see monitor/costs.py.
+        self.meter: RemoteMeter | None = None
+        self._meter_failed = False
         self._placement = "local"
         self._lock = threading.Lock()
         self._unloading = False
@@ -187,12 +194,90 @@ class ChatRouter:
 
     def apply(self, placement: str | None = None, memory: MemoryState | None = None) -> tuple[Placement, float]:
         """Decide, record the decision in the registry, unload if told to; returns (decision, seconds unloading)."""
-        decision = self.decide(placement, memory)
+        decision = self._with_budget(self.decide(placement, memory), placement)
         spent = self.unload_local() if decision.unload else 0.0
         if placement is None or placement == "auto":
             self._placement = decision.where  # forced one-off placements do not move the hysteresis state
         self.registry.update(self.model_name, placement=decision.where, reason=decision.reason)
         return decision, spent
+
+    # ---- cost and budget (monitor/costs.py, docs/offload.md "Cost and budget") -------------------------------------
+    def _get_meter(self) -> RemoteMeter | None:
+        """The usage meter (the app database on first use); None when it cannot be opened (metering never
+        fails a chat request; the reason is logged once)."""
+        if self.meter is None and not self._meter_failed:
+            try:
+                self.meter = RemoteMeter.open_default()
+            except JarvisError as exc:
+                self._meter_failed = True
+                log.warning("remote usage is not metered: %s", exc.user_message())
+        return self.meter
+
+    def cost_summary(self) -> CostSummary | None:
+        """Remote cost today and this month (the user's time zone) against the budget; None without a meter."""
+        meter = self._get_meter()
+        if meter is None:
+            return None
+        try:
+            return meter.summary(self.settings.remote, tz=user_tz(self.settings))
+        except JarvisError as exc:
+            log.warning("remote cost unknown: %s", exc.user_message())
+            return None
+
+    def _with_budget(self, decision: Placement, placement: str | None) -> Placement:
+        """``decision`` after the monthly budget (``policy.apply_budget``): only when the remote is priced or has
+        a budget (otherwise no database is read)."""
+        remote = self.settings.remote
+        pricing = Pricing.from_settings(remote)
+        if decision.where != "remote" or not (pricing.priced or remote.monthly_budget_usd > 0):
+            return decision
+        summary = self.cost_summary()
+        if summary is None:
+            return decision
+        return apply_budget(decision, summary.budget, pricing, placement or remote.placement)
+
+    def _record_use(
+        self, started: float, seconds: float, messages: Sequence[ChatMessage], stats: ChatStats | None, ok: bool
+    ) -> None:
+        """Meter one remote chat use (epoch ``started``, wall ``seconds``); tokens are estimated (the stream
+        carries no usage): input from the messages, output from the reply's stats."""
+        meter = self._get_meter()
+        if meter is None:
+            return
+        boots = [ev.at for ev in self.lifecycle.history() if ev.state == "starting" and ev.at >= started]
+        try:
+            meter.record(
+                self.settings.remote,
+                "chat",
+                started=started,
+                seconds=max(0.0, seconds),
+                input_tokens=sum(estimate_tokens(m["content"]) for m in messages) if stats is not None else 0,
+                output_tokens=stats.completion_tokens if stats is not None else 0,
+                tokens_estimated=True,
+                ok=ok,
+                machine_started_at=boots[-1] if boots else None,  # the start hook ran for this use
+            )
+        except JarvisError as exc:
+            log.warning("remote use not metered: %s", exc.user_message())
+
+    def _metered(
+        self,
+        deltas: Iterator[str],
+        remote: ChatBackend,
+        messages: Sequence[ChatMessage],
+        started: float,
+        info: RouteInfo,
+    ) -> Iterator[str]:
+        """``deltas`` (the remote stream and any local continuation), metering the remote part when it ends
+        (``started``: epoch of the request; a fallback mid-answer is a failed use)."""
+        failed = False
+        try:
+            yield from deltas
+        except RemoteError:
+            failed = True
+            raise
+        finally:
+            self._record_use(started, time.time() - started, messages, remote.last_stats, not (failed or info.fallback))
 
     def watch(self) -> None:
         """Re-run the policy on every monitor sample (unloading under pressure without waiting for a request).
@@ -282,10 +367,15 @@ class ChatRouter:
             RemoteError: the remote failed and ``[remote] fallback_local`` is false.
         """
         t0 = time.perf_counter()
+        started = time.time()  # epoch, for the usage meter
         decision, spent = self.apply(placement)
         kwargs: _StreamOptions = {"max_tokens": max_tokens, "temperature": temperature, "cancel": cancel}
         info = RouteInfo(decision.where, decision.reason, switch_s=spent)
         self.last = info
+        if decision.notice:  # the budget: nearly used (going remote) or reached (staying local)
+            info.notice = decision.notice
+            if on_notice is not None:
+                on_notice(decision.notice)
         if decision.where == "remote" and self.remote is not None:
             remote = self.remote
             try:
@@ -294,9 +384,11 @@ class ChatRouter:
                 info.runtime = remote.kind
                 info.timings["connect_s"] = time.perf_counter() - t0
                 self.registry.used(self.model_name, "remote")
-                return self._remote_then_local(remote, deltas, messages, kwargs, info, on_notice)
+                routed = self._remote_then_local(remote, deltas, messages, kwargs, info, on_notice)
+                return self._metered(routed, remote, messages, started, info)
             except (RemoteError, RemoteStartError) as exc:
                 self.lifecycle.lost(exc.user_message())
+                self._record_use(started, time.time() - started, messages, None, ok=False)
                 if not self.settings.remote.fallback_local:
                     raise
                 if cancel is not None and cancel.is_set():  # Stop was pressed: no local answer either

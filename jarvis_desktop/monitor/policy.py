@@ -18,6 +18,10 @@ Rule (memory in MiB, shown to the user in GiB):
   hysteresis_gib``; since unloading frees about ``need``, a model unloaded under pressure does not reload
   until the pressure has eased by more than the hysteresis band, so decisions do not flap.
 * ``mode`` "local"/"remote" forces the placement; a model without a remote endpoint is always local.
+* **Budget** (:func:`apply_budget`, after :func:`place`): with ``[remote] monthly_budget_usd`` reached, a model
+  placed remote stays local, also when ``placement = "remote"`` forces it (a budget is never exceeded
+  silently; raise the budget to go on); near it (``budget_warn_fraction``) it goes remote with a notice. When
+  the remote is priced, its reason ends with the price figures.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from jarvis_desktop.monitor.costs import BudgetStatus, Pricing
 
 MODES = ("auto", "local", "remote")
 
@@ -94,12 +100,14 @@ class ModelState:
 
 @dataclass(frozen=True)
 class Placement:
-    """The decision for one model: ``where`` "local"/"remote", why, and whether to ``unload`` it now."""
+    """The decision for one model: ``where`` "local"/"remote", why, whether to ``unload`` it now, and a
+    ``notice`` for the user ("" if none: the budget's warning, see :func:`apply_budget`)."""
 
     name: str
     where: str
     reason: str
     unload: bool = False
+    notice: str = ""
 
 
 def place(
@@ -149,3 +157,45 @@ def place(
         else:
             out[m.name] = Placement(m.name, "remote", f"not enough RAM: {math} < {wanted}")
     return out
+
+
+def cost_phrase(pricing: Pricing, budget: BudgetStatus) -> str:
+    """The price figures a remote placement's reason ends with ("" when the remote is not priced and has no
+    budget), e.g. "VM $0.0638/h, stops after 15 idle min (a start bills 1 + 15 min = $0.017 beyond the work);
+    this month $0.40 of $20.00"."""
+    parts = []
+    if pricing.per_hour > 0:
+        overhead = pricing.start_minutes + pricing.idle_stop_minutes
+        parts.append(
+            f"VM ${pricing.per_hour:g}/h, stops after {pricing.idle_stop_minutes:g} idle min (a start bills "
+            f"{pricing.start_minutes:g} + {pricing.idle_stop_minutes:g} min = ${overhead / 60 * pricing.per_hour:.3f}"
+            " beyond the work)"
+        )
+    if pricing.per_million_tokens > 0:
+        parts.append(f"${pricing.per_million_tokens:g} per million tokens")
+    if budget.budget_usd > 0:
+        parts.append(f"this month ${budget.month_usd:.2f} of ${budget.budget_usd:.2f}")
+    elif pricing.priced:
+        parts.append(f"this month ${budget.month_usd:.2f}")
+    return "; ".join(parts)
+
+
+def apply_budget(decision: Placement, budget: BudgetStatus, pricing: Pricing, mode: str = "auto") -> Placement:
+    """The decision after the monthly budget (pure). ``mode``: the placement asked ("auto"/"remote"/"local").
+
+    * budget "over" and the decision is remote: local, reason and notice "remote budget reached: $20.00 of $20.00
+      this month; answering locally" (+ that forcing "remote" does not override it, when it was forced);
+    * budget "near" and remote: remote, with the warning as its ``notice``;
+    * otherwise unchanged; a remote decision's reason gets :func:`cost_phrase` appended when priced.
+    """
+    if decision.where != "remote":
+        return decision
+    if budget.state == "over":
+        text = f"{budget.message}; answering locally"
+        if mode == "remote":
+            text += " (placement 'remote' does not override the budget: raise [remote] monthly_budget_usd)"
+        return Placement(decision.name, "local", text, unload=False, notice=text)
+    figures = cost_phrase(pricing, budget)
+    reason = f"{decision.reason}; {figures}" if figures else decision.reason
+    notice = budget.message if budget.state == "near" else decision.notice
+    return Placement(decision.name, "remote", reason, unload=decision.unload, notice=notice)

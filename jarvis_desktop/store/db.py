@@ -228,6 +228,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX message_citations_source ON message_citations (source_id);
     """,
+    # 8: every use of a remote endpoint (store/remote_usage.py, docs/offload.md "Cost and budget"): chat now, the
+    #    NLU and speech offloads later (``kind``); tokens from the server's usage when it gave them, else estimated
+    #    (``tokens_estimated`` 1); ``uptime_s``: VM time this use added (per-hour pricing); ``cost_usd`` estimated.
+    """
+    CREATE TABLE remote_usage (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        at               TEXT    NOT NULL,          -- when the use started (UTC ISO 8601)
+        kind             TEXT    NOT NULL,          -- chat, nlu, stt
+        model            TEXT    NOT NULL DEFAULT '',
+        endpoint         TEXT    NOT NULL DEFAULT '',  -- the shown (redacted) base URL
+        requests         INTEGER NOT NULL DEFAULT 1,
+        input_tokens     INTEGER NOT NULL DEFAULT 0,
+        output_tokens    INTEGER NOT NULL DEFAULT 0,
+        tokens_estimated INTEGER NOT NULL DEFAULT 1 CHECK (tokens_estimated IN (0, 1)),
+        seconds          REAL    NOT NULL DEFAULT 0,  -- wall time of the use
+        uptime_s         REAL    NOT NULL DEFAULT 0,  -- VM uptime billed for this use
+        cost_usd         REAL    NOT NULL DEFAULT 0,
+        ok               INTEGER NOT NULL DEFAULT 1 CHECK (ok IN (0, 1))
+    );
+    CREATE INDEX remote_usage_at ON remote_usage (at);
+    """,
 ]
 
 
