@@ -1,6 +1,8 @@
 """``jarvis-desktop monitor [--json] [--once] [--interval S] [--count N]``: print resource samples and the
 model table (no Qt, no model loaded). Text mode prints one line per sample; ``--json`` one JSON object per
-sample (the shape of :meth:`MonitorSnapshot.to_dict`)."""
+sample (the shape of :meth:`MonitorSnapshot.to_dict`, plus ``"cost"``: the remote's cost today and this month
+against the budget, :meth:`jarvis_desktop.monitor.costs.CostSummary.to_dict`; ``null`` when the database cannot
+be read)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import time
 from typing import Any
 
 from jarvis_desktop.config import Settings, load_settings
-from jarvis_desktop.errors import BadInputError
+from jarvis_desktop.errors import BadInputError, JarvisError
 from jarvis_desktop.llm.router import ChatRouter
+from jarvis_desktop.monitor.costs import CostSummary, RemoteMeter, user_tz
 from jarvis_desktop.monitor.resource_monitor import MonitorSnapshot, ResourceMonitor
 
 
@@ -27,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     s.set_defaults(func=cmd_monitor)
 
 
-def format_line(snap: MonitorSnapshot) -> str:
-    """One human line: CPU %, RAM available/total, swap, process RSS, GPU, remote idle ("" before a sample)."""
+def format_line(snap: MonitorSnapshot, cost: CostSummary | None = None) -> str:
+    """One human line: CPU %, RAM available/total, swap, process RSS, GPU, remote idle, the remote's cost when
+    it was used or is priced ("" before a sample)."""
     s = snap.latest
     if s is None:
         return ""
@@ -42,7 +46,19 @@ def format_line(snap: MonitorSnapshot) -> str:
         parts.append(f"gpu {s.gpu_name} {s.gpu_used_mib / 1024:.1f}/{s.gpu_total_mib / 1024:.1f} GiB")
     if snap.remote_idle_min is not None:
         parts.append(f"remote idle {snap.remote_idle_min:.0f} min")
+    if cost is not None and (cost.month.requests or cost.pricing.priced or cost.budget.budget_usd > 0):
+        parts.append(cost.line())
     return " | ".join(parts)
+
+
+def cost_summary(settings: Settings, meter: RemoteMeter | None) -> CostSummary | None:
+    """The remote's cost today / this month (``[nlu] timezone`` or the system's zone); None when unreadable."""
+    if meter is None:
+        return None
+    try:
+        return meter.summary(settings.remote, tz=user_tz(settings))
+    except JarvisError:
+        return None
 
 
 def _add_chat_row(settings: Settings, monitor: ResourceMonitor) -> None:
@@ -54,11 +70,11 @@ def _add_chat_row(settings: Settings, monitor: ResourceMonitor) -> None:
         monitor.registry.update(router.model_name, placement=decision.where, reason=decision.reason)
 
 
-def _print_snapshot(snap: MonitorSnapshot, as_json: bool, with_models: bool) -> None:
+def _print_snapshot(snap: MonitorSnapshot, as_json: bool, with_models: bool, cost: CostSummary | None) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(snap.to_dict()) + "\n")
+        sys.stdout.write(json.dumps(snap.to_dict() | {"cost": cost.to_dict() if cost else None}) + "\n")
     else:
-        print(format_line(snap))
+        print(format_line(snap, cost))
         if with_models:
             for m in snap.models:
                 size = m.footprint_mib if m.footprint_mib is not None else m.estimate_mib
@@ -78,13 +94,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         raise BadInputError(f"--interval must be > 0 s, got {interval}")
     monitor = ResourceMonitor(interval, settings.monitor.history_len)
     _add_chat_row(settings, monitor)
+    meter: RemoteMeter | None = None
+    with contextlib.suppress(JarvisError):  # a damaged or locked database: the monitor runs without the cost
+        meter = RemoteMeter.open_default()
     monitor.sample_now()  # primes psutil's CPU counter (its first reading is 0.0)
     time.sleep(min(interval, 0.5))
     n = 0
     try:
         while True:
             monitor.sample_now()
-            _print_snapshot(monitor.snapshot(), args.json, with_models=n == 0 or args.once)
+            cost = cost_summary(settings, meter)
+            _print_snapshot(monitor.snapshot(), args.json, with_models=n == 0 or args.once, cost=cost)
             n += 1
             if args.once or (args.count and n >= args.count):
                 return 0
