@@ -154,6 +154,7 @@ class RemoteLifecycle:
         self._last_use: float | None = None  # monotonic time of the last remote use (None: nothing to stop)
         self._closed = False
         self._thread: threading.Thread | None = None
+        self.last_hook: HookResult | None = None  # the last start or stop command's result
 
     # ---- what the cost meter reads -----------------------------------------------------------------
     @property
@@ -234,7 +235,7 @@ class RemoteLifecycle:
                         self._set("up", "endpoint answers")
                 return
             self._start(command, cancel)
-        self._touch()
+            self._touch()  # before the lock is released: an idle stop waiting for it sees the use and skips
 
     def used(self) -> None:
         """A remote request was answered: the state is ``up`` and the idle clock restarts."""
@@ -247,11 +248,13 @@ class RemoteLifecycle:
     def lost(self, reason: str) -> None:
         """The remote failed during a request (connection dropped, preempted): the state is ``down``, so the next
         :meth:`begin` probes it and runs the start command again. The idle stop stays armed (a machine still
-        running after a misleading error is still stopped when idle; stopping a stopped VM is harmless)."""
+        running after a misleading error is still stopped when idle; stopping a stopped VM is harmless); the idle
+        clock restarts."""
         self._last_ok = 0.0
         with self._cond:
             if self._state == "up":
                 self._set("down", f"lost: {reason}")
+        self._touch()
 
     def _touch(self) -> None:
         """Restart the idle clock; start the timer thread when there is a stop command."""
@@ -278,7 +281,7 @@ class RemoteLifecycle:
         with self._cond:
             self._set("starting", f"running {command[0]}")
         try:
-            result = run_hook(command, min(remote.hook_timeout_s, remote.start_timeout_s), "start")
+            result = self.last_hook = run_hook(command, min(remote.hook_timeout_s, remote.start_timeout_s), "start")
             if result.returncode is None:
                 raise RemoteStartError(
                     f"the remote start command {command[0]!r} did not finish within {result.seconds:.0f} s"
@@ -326,7 +329,7 @@ class RemoteLifecycle:
                 if self._closed:
                     return
                 self._last_use = None  # once: armed again by the next use
-            self._stop(f"idle {self.remote.idle_stop_minutes:g} min")
+            self._stop(f"idle {self.remote.idle_stop_minutes:g} min", only_if_idle=True)
 
     def stop_now(self, reason: str = "asked") -> HookResult | None:
         """Run the stop command now (the idle timer's action); returns its result (None without a command)."""
@@ -335,15 +338,17 @@ class RemoteLifecycle:
             return None
         return self._stop(reason)
 
-    def _stop(self, reason: str) -> HookResult | None:
+    def _stop(self, reason: str, *, only_if_idle: bool = False) -> HookResult | None:
         command = list(self.remote.stop_command)
         if not command:
             return None
         with self._hook_lock:
+            if only_if_idle and self._last_use is not None:  # used while this waited for a start to finish
+                return None
             with self._cond:
                 self._set("stopping", reason)
             try:
-                result = run_hook(command, self.remote.hook_timeout_s, "stop")
+                result = self.last_hook = run_hook(command, self.remote.hook_timeout_s, "stop")
             except RemoteStartError as exc:  # the command cannot run: said in the log, nothing else to do
                 log.warning("%s", exc)
                 with self._cond:
