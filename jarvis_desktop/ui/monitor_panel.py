@@ -1,5 +1,6 @@
 """The Monitor tab: live CPU and RAM sparklines, swap / process RSS / GPU / remote-idle figures, and the
-model table (name, where it runs, kind, size, footprint, state, last used, why).
+model table (name, where it runs, kind, size, footprint, state, last used, why), and the remote's cost today
+and this month against the budget (a warning when it is nearly used or reached; docs/offload.md).
 
 The GUI thread never samples: a QTimer polls :meth:`ResourceMonitor.snapshot` (a copy taken under a lock;
 the sampling runs on the monitor's own thread), every ``[monitor] interval_s``. No QtCharts (not in
@@ -13,7 +14,7 @@ timer and the monitor thread (the window's shutdown).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
@@ -29,8 +30,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from jarvis_desktop.config import load_settings
+from jarvis_desktop.errors import JarvisError
+from jarvis_desktop.monitor.costs import CostSummary, RemoteMeter, user_tz
 from jarvis_desktop.monitor.registry import ModelRecord
 from jarvis_desktop.monitor.resource_monitor import ResourceMonitor
+
+CostSource = Callable[[], "CostSummary | None"]
+#: Seconds between two reads of the cost (two small SQL sums).
+COST_REFRESH_S = 5.0
 
 COLUMNS = ("Model", "Runs", "Kind", "Size", "Footprint", "State", "Last used", "Why")
 
@@ -96,6 +104,34 @@ def _ago(t: float | None) -> str:
     return f"{s:.0f} s ago" if s < 90 else f"{s / 60:.0f} min ago" if s < 5400 else f"{s / 3600:.1f} h ago"
 
 
+def cost_text(cost: CostSummary) -> str:
+    """The Monitor tab's cost line: "Remote cost: today $0.02 · this month $1.40 of $20.00 budget (7 %)" and the
+    budget's warning when nearly used or reached."""
+    text = f"Remote cost: today ${cost.today.cost_usd:.2f} · this month ${cost.month.cost_usd:.2f}"
+    if cost.budget.budget_usd > 0:
+        text += f" of ${cost.budget.budget_usd:.2f} budget ({cost.budget.fraction:.0%})"
+    elif not cost.pricing.priced:
+        text += " (no price set: Settings → [remote] price_per_hour / price_per_million_tokens)"
+    if cost.budget.state == "over":
+        text += f" — {cost.budget.message}: chat stays local"
+    elif cost.budget.state == "near":
+        text += f" — {cost.budget.message}"
+    return text
+
+
+def _default_cost_source() -> CostSource:
+    """Reads the app database (opened on first use) with the saved settings."""
+    meters: list[RemoteMeter] = []
+
+    def read() -> CostSummary | None:
+        if not meters:
+            meters.append(RemoteMeter.open_default())
+        settings = load_settings()
+        return meters[0].summary(settings.remote, tz=user_tz(settings))
+
+    return read
+
+
 class MonitorPanel(QWidget):
     """Shows a :class:`~jarvis_desktop.monitor.ResourceMonitor`'s snapshot, refreshed every ``interval_ms``.
 
@@ -103,13 +139,23 @@ class MonitorPanel(QWidget):
         monitor: the monitor to show; the panel never samples (the monitor's own thread does, once started).
         interval_ms: refresh period of the QTimer in milliseconds (at least 100).
         parent: the Qt parent.
+        cost_source: returns the remote's :class:`CostSummary` (None = unknown); default: the app database and the
+            saved ``[remote]`` settings (re-read each time, so Settings changes show).
     """
 
     HISTORY_SHOWN = 120  # samples drawn in the sparklines
 
-    def __init__(self, monitor: ResourceMonitor, interval_ms: int = 1000, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        monitor: ResourceMonitor,
+        interval_ms: int = 1000,
+        parent: QWidget | None = None,
+        cost_source: CostSource | None = None,
+    ) -> None:
         super().__init__(parent)
         self.monitor = monitor
+        self.cost_source: CostSource = cost_source or _default_cost_source()
+        self._cost_read = 0.0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 8, 4, 4)
         graphs = QGridLayout()
@@ -122,6 +168,10 @@ class MonitorPanel(QWidget):
         self.figures.setObjectName("monitorFigures")
         self.figures.setWordWrap(True)
         layout.addWidget(self.figures)
+        self.cost_label = QLabel("Remote cost: not read yet")
+        self.cost_label.setObjectName("remoteCost")
+        self.cost_label.setWordWrap(True)
+        layout.addWidget(self.cost_label)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("modelTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -135,8 +185,31 @@ class MonitorPanel(QWidget):
         self.timer.timeout.connect(self.refresh)
         self.timer.start(max(100, int(interval_ms)))
 
+    def refresh_cost(self) -> None:
+        """Read the remote's cost now and show it ("near": amber, "over": red, with the budget's message)."""
+        self._cost_read = time.monotonic()
+        try:
+            cost = self.cost_source()
+        except JarvisError as exc:
+            self.cost_label.setText(f"Remote cost unknown: {exc.user_message()}")
+            return
+        if cost is None:
+            self.cost_label.setText("Remote cost unknown (the database cannot be read)")
+            return
+        self.cost_label.setText(cost_text(cost))
+        color = {"near": "#b8860b", "over": "#c9302c"}.get(cost.budget.state, "")
+        self.cost_label.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")
+        self.cost_label.setToolTip(
+            f"today: {cost.today.requests} requests, {cost.today.input_tokens + cost.today.output_tokens} tokens"
+            f" (estimated when the server gives none), {cost.today.uptime_s / 60:.0f} VM min\n"
+            f"this month: {cost.month.requests} requests ({cost.month.failed} failed), "
+            f"{cost.month.input_tokens + cost.month.output_tokens} tokens, {cost.month.uptime_s / 3600:.1f} VM h"
+        )
+
     def refresh(self) -> None:
-        """Read the snapshot (no sampling here) and redraw."""
+        """Read the snapshot (no sampling here) and redraw; the cost every :data:`COST_REFRESH_S`."""
+        if not self._cost_read or time.monotonic() - self._cost_read >= COST_REFRESH_S:
+            self.refresh_cost()
         snap = self.monitor.snapshot()
         s = snap.latest
         if s is None:
