@@ -159,6 +159,7 @@ class Assistant:
         #: embed in a child process (the window sets it: torch never enters the GUI process); False: here (CLI)
         self.embed_in_child = False
         self._turns = 0  # turns running now (the knowledge indexer yields while > 0)
+        self._busy_checks: list[Callable[[], bool]] = []  # voice sessions (add_busy_check): the indexer yields too
         #: The conversation new messages go to (None: the latest, or a new one, at the next message).
         self.conversation_id: int | None = None
         #: An unsure action waiting for the user's yes (see :mod:`jarvis_desktop.actions.confirm`).
@@ -214,8 +215,24 @@ class Assistant:
         with self._lock:
             if self._knowledge is None:
                 index = _child_process_index(db, self.settings) if self.embed_in_child else None
-                self._knowledge = KnowledgeService(db, self.settings, index=index, busy=lambda: self._turns > 0)
+                self._knowledge = KnowledgeService(db, self.settings, index=index, busy=self.voice_path_busy)
             return self._knowledge
+
+    def voice_path_busy(self) -> bool:
+        """The knowledge indexer's busy hook: True while a turn runs or a check added by :meth:`add_busy_check`
+        (a voice session hearing, transcribing or answering) returns True."""
+        return self._turns > 0 or any(check() for check in tuple(self._busy_checks))
+
+    def add_busy_check(self, check: Callable[[], bool]) -> Callable[[], None]:
+        """Make the knowledge indexer yield while ``check()`` returns True (called from the indexer's thread, every
+        50 ms while it yields); returns the function that removes the check again."""
+        self._busy_checks.append(check)
+
+        def remove() -> None:
+            if check in self._busy_checks:
+                self._busy_checks.remove(check)
+
+        return remove
 
     def knowledge_citations(self, text: str) -> list[Citation]:
         """The passages of the user's notes, conversations, schedule and folders that ``text`` can be answered

@@ -8,6 +8,11 @@ Lazy: :func:`load_embedder` only resolves the model directory and checks that th
 (``importlib.util.find_spec``, no import); torch and sentence-transformers are imported on the first
 :meth:`Embedder.embed` (or :meth:`Embedder.load`), so they stay out of the GUI's start-up (docs/knowledge.md,
 "Index and retrieval", has the measured import/load time and memory).
+
+Yielding: inside ``with yielding(wait):`` every embedding made *on that thread* goes in pieces of
+:data:`WORKER_PIECE` texts and calls ``wait()`` before each piece; the background indexer's ``wait`` blocks while
+the voice path is busy, so a long document stops within one piece and goes on where it stopped. Embeddings on
+other threads (a query) are not held.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +47,30 @@ DEFAULT_THREADS = 1
 NO_VECTORS_NOTE = (
     "vector search is not in this build (torch / sentence-transformers not installed): keyword search only"
 )
+#: texts per piece: a request to the worker process, or a step of an embedding under :func:`yielding` (a query
+#: waits for at most one such piece of an indexing batch; the indexer stops within one piece for the voice path)
+WORKER_PIECE = 8
+
+_gates = threading.local()
+
+
+@contextlib.contextmanager
+def yielding(wait: Callable[[], None]) -> Iterator[None]:
+    """Within the block, every :meth:`Embedder.embed` on the calling thread is cut into pieces of
+    :data:`WORKER_PIECE` texts and calls ``wait()`` before each one (``wait`` blocks as long as it must; an exception
+    it raises ends the embedding, nothing is returned). Blocks nest (the innermost ``wait`` counts); other threads
+    are not affected."""
+    previous = getattr(_gates, "wait", None)
+    _gates.wait = wait
+    try:
+        yield
+    finally:
+        _gates.wait = previous
+
+
+def _current_gate() -> Callable[[], None] | None:
+    gate: Callable[[], None] | None = getattr(_gates, "wait", None)
+    return gate
 
 
 def embedded_model_path() -> Path:
@@ -114,7 +143,7 @@ class Embedder:
     """A sentence-transformers model that turns texts into unit vectors (cosine similarity = dot product).
 
     The model loads on the first :meth:`embed` (about 5 s here, most of it importing torch), not in the
-    constructor. Thread-safe: one lock serialises loading and embedding.
+    constructor. Thread-safe: one lock serialises loading and embedding (held per piece under :func:`yielding`).
 
     Attributes:
         name: the model's name as recorded in the index (a change of model re-embeds every chunk).
@@ -187,15 +216,31 @@ class Embedder:
         self.load_seconds = time.perf_counter() - started
         log.info("loaded %s (%d dimensions) in %.1f s", self.name, self._dim, self.load_seconds)
 
+    #: always embed in pieces of :data:`WORKER_PIECE` (the worker process), not only under :func:`yielding`
+    _pieces = False
+
     def embed(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """Embed ``texts``: float32 array of shape (len(texts), dim), each row L2-normalised.
+        """Embed ``texts``: float32 array of shape (len(texts), dim), each row L2-normalised. Under
+        :func:`yielding` in pieces of :data:`WORKER_PIECE` texts, with its ``wait()`` before each.
 
         Texts longer than the model's window (256 word pieces for MiniLM) are truncated by the model.
 
         Raises:
-            JarvisError / ModelNotFoundError: as :meth:`load`.
+            JarvisError / ModelNotFoundError: as :meth:`load`; whatever the ``wait`` of :func:`yielding` raises.
         """
         items = [str(t) for t in texts]
+        wait = _current_gate()
+        if not items or (wait is None and not self._pieces):
+            return self._embed_piece(items, batch_size)
+        parts: list[np.ndarray] = []
+        for start in range(0, len(items), WORKER_PIECE):
+            if wait is not None:
+                wait()
+            parts.append(self._embed_piece(items[start : start + WORKER_PIECE], batch_size))
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def _embed_piece(self, items: list[str], batch_size: int) -> np.ndarray:
+        """Embed ``items`` in one go under the lock: (len(items), dim) float32."""
         with self._lock:
             self._load_locked()
             if not items:
@@ -227,8 +272,6 @@ class Embedder:
         return f"Embedder({self.name!r}, threads={self.threads}, loaded={self.loaded})"
 
 
-#: texts per request to the worker process: a query waits for at most one such piece of an indexing batch
-WORKER_PIECE = 8
 #: niceness added to the worker process (it yields the CPU to the voice path and the GUI)
 WORKER_NICE = 10
 #: longest wait for the worker's model to load (torch import + model; ~5-10 s here, more on a loaded machine), s
@@ -275,7 +318,8 @@ class WorkerEmbedder(Embedder):
     docs/knowledge.md), and the child runs at a lower priority (``nice`` +10) than the voice path.
 
     Same interface; :meth:`close` stops the child (it is restarted by the next call). Requests are cut into
-    pieces of :data:`WORKER_PIECE` texts, so a query embeds after at most one piece of a running indexing batch.
+    pieces of :data:`WORKER_PIECE` texts, so a query embeds after at most one piece of a running indexing batch
+    (and under :func:`yielding` the indexer's ``wait`` runs before each piece).
 
     Raises (from :meth:`load` / :meth:`embed`): the child's JarvisError / ModelNotFoundError, or JarvisError when
     the child died.
@@ -356,21 +400,19 @@ class WorkerEmbedder(Embedder):
             self._process = self._conn = None
             raise JarvisError(f"the embedding process stopped (exit code {code})") from exc
 
-    def embed(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """As :meth:`Embedder.embed`, computed in the child process."""
-        items = [str(t) for t in texts]
-        parts: list[np.ndarray] = []
-        for start in range(0, max(len(items), 1), WORKER_PIECE):
-            with self._lock:
-                self._load_locked()
-                if not items:
-                    return np.zeros((0, self.dim), dtype=np.float32)
-                self._conn.send((items[start : start + WORKER_PIECE], batch_size))
-                reply = self._receive(self._conn, self._process, PIECE_TIMEOUT_S)
-            if reply[0] == "error":
-                raise _rebuild_error(reply)
-            parts.append(reply[1])
-        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+    _pieces = True
+
+    def _embed_piece(self, items: list[str], batch_size: int) -> np.ndarray:
+        """One request to the child process (at most :data:`WORKER_PIECE` texts): (len(items), dim) float32."""
+        with self._lock:
+            self._load_locked()
+            if not items:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            self._conn.send((items, batch_size))
+            reply = self._receive(self._conn, self._process, PIECE_TIMEOUT_S)
+        if reply[0] == "error":
+            raise _rebuild_error(reply)
+        return np.asarray(reply[1], dtype=np.float32)
 
     def close(self) -> None:
         """Stop the child process (frees its memory); safe to call twice. Waits at most ~10 s for a call that is

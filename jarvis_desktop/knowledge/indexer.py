@@ -8,9 +8,12 @@ background indexer").
 * ``start_background(on_progress)`` starts one daemon thread (the window): it syncs the records and scans the
   folders at start, then follows them with watchdog (a changed file is re-indexed after :data:`DEBOUNCE_S`, a
   deleted one leaves the index), and works in small batches (:data:`BATCH_FILES` files) with a pause between
-  them. It yields to the voice path: while ``busy()`` returns True (the Assistant sets the hook during a turn) or
-  after ``pause()``, no new file is started. ``request_sync()`` (after an action or a turn) asks it to sync the
-  records at its next step without blocking the caller. Progress goes to ``on_progress`` as an
+  them. It yields to the voice path: while ``busy()`` returns True (the Assistant's hook: a turn runs, or a voice
+  session hears, transcribes or answers) no new file is started and a file being embedded stops before its next
+  piece of :data:`~jarvis_desktop.knowledge.embedder.WORKER_PIECE` texts, going on where it stopped afterwards
+  (still one write per document, after its embedding); after ``pause()`` no new file is started.
+  ``request_sync()`` (after an action or a turn) asks it to sync the records at its next step without blocking
+  the caller. Progress goes to ``on_progress`` as an
   :class:`~jarvis_desktop.knowledge.types.IndexStatus` (at most every :data:`PROGRESS_EVERY_S` and when it
   goes idle).
 
@@ -35,6 +38,7 @@ from watchdog.observers import Observer
 
 from jarvis_desktop.config import Settings
 from jarvis_desktop.errors import BadInputError, JarvisError
+from jarvis_desktop.knowledge.embedder import yielding
 from jarvis_desktop.knowledge.extract import MAX_FILE_BYTES
 from jarvis_desktop.knowledge.index import KnowledgeIndex
 from jarvis_desktop.knowledge.sources import (
@@ -91,7 +95,8 @@ class KnowledgeService:
         index: an index to use (tests, benchmarks); None builds one on first use with the embedder of
             ``settings`` (BM25 only, with ``status().vectors_note`` saying why, when it cannot load). Building it
             is what loads torch: nothing here does so at construction.
-        busy: the voice path's hook: while it returns True the background indexer starts no new file.
+        busy: the voice path's hook: while it returns True the background indexer starts no new file and embeds no
+            new piece of the file in progress (it is called every :data:`POLL_S` meanwhile, and before each piece).
 
     Raises (from the methods):
         BadInputError: a folder that does not exist or is not a directory (CLI exit 2), an empty query.
@@ -438,7 +443,8 @@ class KnowledgeService:
         self._report(force=True)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the watcher and the background thread (waits up to ``timeout`` s for the file in progress)."""
+        """Stop the watcher and the background thread (waits up to ``timeout`` s for the piece being embedded; a
+        file not written yet is left for the next start's walk)."""
         self._stop.set()
         self._wake.set()
         self._stop_watch()
@@ -467,13 +473,28 @@ class KnowledgeService:
         folder = next((f for f in self._watched if under(path, f)), None)
         return folder is not None and not any(is_hidden(p) for p in Path(path).relative_to(folder).parts)
 
-    def _yielding(self) -> bool:
-        if self._paused:
-            return True
+    def _voice_busy(self) -> bool:
         try:
             return bool(self.busy())
         except Exception:  # a broken hook must not stop the indexer; take it as "not busy"
             return False
+
+    def _yielding(self) -> bool:
+        return self._paused or self._voice_busy()
+
+    def _wait_for_voice(self) -> None:
+        """The gate before each piece a background file or vector fill embeds (:func:`~.embedder.yielding`):
+        returns at once when the voice path is free, else waits until it is (``pause()`` does not hold a file
+        midway: it waits for the next file). Raises :class:`_Stopped` after :meth:`stop`."""
+        while not self._stop.is_set() and self._voice_busy():
+            self._stop.wait(POLL_S)
+        if self._stop.is_set():
+            raise _Stopped
+
+    def _requeue(self, paths: list[str]) -> None:
+        with self._lock:  # due at once
+            for path in paths:
+                self._pending.setdefault(path, 0.0)
 
     def _run(self) -> None:
         last = 0.0
@@ -518,8 +539,11 @@ class KnowledgeService:
                 index.clear()
             sync = rescan = True
         if self._fill_wanted and not reread:
-            with self._work_lock:
-                filled = _fill_one_batch(index)
+            try:
+                with self._work_lock, yielding(self._wait_for_voice):
+                    filled = _fill_one_batch(index)
+            except _Stopped:
+                return False
             if filled == 0:
                 self._fill_wanted = False
             else:
@@ -533,14 +557,16 @@ class KnowledgeService:
         if rescan:
             self._queue_scans()
         batch = self._take_batch()
-        for path in batch:
+        for n, path in enumerate(batch):
             if self._stop.is_set() or self._yielding():
-                with self._lock:  # put the rest back, due at once
-                    for rest in batch[batch.index(path) :]:
-                        self._pending.setdefault(rest, 0.0)
+                self._requeue(batch[n:])
                 break
-            with self._work_lock:
-                self._index_one(index, path)
+            try:  # the voice path holds the file's embedding between pieces; the document is written once, after it
+                with self._work_lock, yielding(self._wait_for_voice):
+                    self._index_one(index, path)
+            except _Stopped:  # nothing of this file was written
+                self._requeue(batch[n:])
+                break
         if batch:
             self._save_problems()
         return bool(sync or rescan or batch)
@@ -609,6 +635,10 @@ class KnowledgeService:
         if observer is not None:
             observer.stop()
             observer.join(5.0)
+
+
+class _Stopped(Exception):
+    """Ends a background embedding at its next piece after :meth:`KnowledgeService.stop` (nothing is written)."""
 
 
 class _OneBatch(Exception):

@@ -94,6 +94,9 @@ _STOP = object()
 _FLUSH = object()
 _LISTEN_NOW = object()
 
+_ACTIVE_STATES = frozenset({ListeningState.HEARING, ListeningState.TRANSCRIBING, ListeningState.RESPONDING})
+"""States in which the session is :attr:`VoiceSession.active` (the knowledge indexer yields)."""
+
 PARTIAL_MAX_S = 10.0
 """A partial decodes at most the last this many seconds of the utterance (beyond it every word is unstable)."""
 
@@ -260,6 +263,7 @@ class VoiceSession:
         self._deadline: int | None = None
         self._busy = 0
         self._t0 = time.perf_counter()
+        self._unhook: Callable[[], None] | None = None  # removes the knowledge indexer's busy check (start/close)
         self._reset_stream()
 
     # ---- public API ---------------------------------------------------------------------------------
@@ -267,6 +271,13 @@ class VoiceSession:
     def state(self) -> ListeningState:
         """The current :class:`ListeningState`."""
         return self._state
+
+    @property
+    def active(self) -> bool:
+        """True while the session hears a command, transcribes or answers it (``HEARING``, ``TRANSCRIBING``,
+        ``RESPONDING``) or a worker job (wake verification, speculative STT, an utterance) is queued or running.
+        From :meth:`start` to :meth:`close` the assistant's knowledge indexer yields while it is True."""
+        return self._busy > 0 or self._state in _ACTIVE_STATES
 
     @property
     def position_s(self) -> float:
@@ -284,6 +295,8 @@ class VoiceSession:
         if self._verifier is not None:
             self._verifier.verify(np.zeros(SAMPLE_RATE // 2, dtype=np.float32))
         self._t0 = time.perf_counter()
+        if self._unhook is None:
+            self._unhook = self.assistant.add_busy_check(lambda: self.active)
         loops = [("voice-audio", self._audio_loop), ("voice-worker", self._work_loop)]
         if self.settings.partials:
             loops.append(("voice-partials", self._partial_loop))
@@ -327,6 +340,9 @@ class VoiceSession:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
+        unhook, self._unhook = self._unhook, None
+        if unhook is not None:
+            unhook()
         with self._emit_lock:
             for sub in self._subscribers:
                 sub.put(None)
