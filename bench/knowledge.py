@@ -46,8 +46,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jarvis_desktop.config import EmbeddingSettings  # noqa: E402
+from jarvis_desktop.knowledge import retrieve  # noqa: E402
 from jarvis_desktop.knowledge.embedder import Embedder, load_embedder  # noqa: E402
 from jarvis_desktop.knowledge.index import KnowledgeIndex  # noqa: E402
+from jarvis_desktop.knowledge.retrieve import Fusion  # noqa: E402
 from jarvis_desktop.knowledge.types import Chunk, Document, Location  # noqa: E402
 from jarvis_desktop.store.db import Database  # noqa: E402
 
@@ -222,15 +224,67 @@ def page_ranking(index: KnowledgeIndex, question: str, mode: str, root: Path) ->
     return pages
 
 
+def chunk_pages(index: KnowledgeIndex, root: Path) -> dict[int, str]:
+    """``{chunk id: page path relative to root}`` for the whole index."""
+    rows = index.db.query(
+        "SELECT c.id, d.source_id FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
+    )
+    return {int(r[0]): os.path.relpath(str(r[1]), root) for r in rows}
+
+
+def fused_page_ranking(index: KnowledgeIndex, question: str, fusion: Fusion, pages_of: dict[int, str]) -> list[str]:
+    """Like :func:`page_ranking` in "hybrid" mode, with an explicit fusion (for the dev grid and the RRF row)."""
+    pages: list[str] = []
+    for ranked in retrieve.rank(index, question, k=50, mode="hybrid", fusion=fusion):
+        page = pages_of[ranked.chunk_id]
+        if page not in pages:
+            pages.append(page)
+    return pages
+
+
+def recall_at(rankings: list[list[str]], chosen: list[dict[str, Any]]) -> tuple[float, float]:
+    """(recall@1, recall@5) of page rankings against the questions' answering pages."""
+    r1 = sum(bool(set(q["pages"]) & set(r[:1])) for q, r in zip(chosen, rankings, strict=True))
+    r5 = sum(bool(set(q["pages"]) & set(r[:5])) for q, r in zip(chosen, rankings, strict=True))
+    return round(r1 / len(chosen), 3), round(r5 / len(chosen), 3)
+
+
+#: The fusions tried on dev: convex combination (TM2C2) over alpha, and reciprocal rank fusion over k and weight
+DEV_GRID: list[tuple[str, Fusion]] = [
+    *[(f"convex alpha={a / 20:.2f}", Fusion("convex", alpha=a / 20)) for a in range(21)],
+    *[
+        (f"rrf k={k} w_vec={w}", Fusion("rrf", rrf_k=k, weights=(1.0, w)))
+        for k in (10, 30, 60)
+        for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+    ],
+]
+
+
+def dev_grid(index: KnowledgeIndex, root: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Recall@1 / @5 of every fusion in :data:`DEV_GRID` on the dev half only (the test half is never searched)."""
+    dev = [q for q in questions if q["split"] == "dev"]
+    pages_of = chunk_pages(index, root)
+    out: dict[str, Any] = {}
+    for name, fusion in DEV_GRID:
+        rankings = [fused_page_ranking(index, q["question"], fusion, pages_of) for q in dev]
+        out[name] = dict(zip(("recall@1", "recall@5"), recall_at(rankings, dev), strict=True))
+    return out
+
+
 def bench_quality(index: KnowledgeIndex, root: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     misses: dict[str, list[str]] = {}
-    for mode in MODES:
+    pages_of = chunk_pages(index, root)
+    old = Fusion("rrf")  # the fusion before issue 15, side by side
+    for mode in (*MODES, "hybrid_rrf"):
         for split in ("dev", "test"):
             chosen = [q for q in questions if q["split"] == split]
             r1 = r5 = 0
             for q in chosen:
-                ranking = page_ranking(index, q["question"], mode, root)
+                if mode == "hybrid_rrf":
+                    ranking = fused_page_ranking(index, q["question"], old, pages_of)
+                else:
+                    ranking = page_ranking(index, q["question"], mode, root)
                 wanted = set(q["pages"])
                 r1 += bool(wanted & set(ranking[:1]))
                 hit5 = bool(wanted & set(ranking[:5]))
@@ -400,7 +454,7 @@ def run_latency(
 
 def show(args: argparse.Namespace, name: str, value: Any) -> None:
     if not args.json:
-        print(name, json.dumps(value, indent=1 if name == "quality" else None), flush=True)
+        print(name, json.dumps(value, indent=1 if name in ("quality", "dev_grid") else None), flush=True)
 
 
 def main() -> int:
@@ -413,6 +467,9 @@ def main() -> int:
     parser.add_argument("--skip-startup", action="store_true", help="do not time the model's loading")
     parser.add_argument("--compare-stores", action="store_true", help="also time sqlite-vec and usearch")
     parser.add_argument("--db", type=Path, help="keep the python3-doc index in this file; re-use it if it exists")
+    parser.add_argument(
+        "--dev-grid", action="store_true", help="also print recall on the dev half for every fusion in DEV_GRID"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if not args.docs.is_dir():
@@ -432,6 +489,9 @@ def main() -> int:
         else:
             index, report["indexing"] = bench_indexing(args.db or tmp / "docs.sqlite3", files, embedder)
             show(args, "indexing", report["indexing"])
+        if args.dev_grid:
+            report["dev_grid"] = dev_grid(index, args.docs, questions)
+            show(args, "dev_grid", report["dev_grid"])
         if not args.skip_quality:
             report["quality"] = bench_quality(index, args.docs, questions)
             show(args, "quality", report["quality"])

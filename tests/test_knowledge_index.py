@@ -14,8 +14,10 @@ import pytest
 
 from jarvis_desktop.config import EmbeddingSettings
 from jarvis_desktop.errors import BadInputError, JarvisError, ModelNotFoundError
+from jarvis_desktop.knowledge import retrieve
 from jarvis_desktop.knowledge.embedder import NO_VECTORS_NOTE, Embedder, embedded_model_path, load_embedder
 from jarvis_desktop.knowledge.index import KnowledgeIndex
+from jarvis_desktop.knowledge.retrieve import Fusion
 from jarvis_desktop.knowledge.types import Chunk, Document, Location
 from jarvis_desktop.store.db import Database
 
@@ -98,6 +100,31 @@ def test_a_note_is_found_by_meaning_without_shared_words(tmp_path, embedder):
         assert best.kind == "note" and best.created == datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
     assert {h.kind for h in index.search(query, k=5, kinds=["file"])} == {"file"}
     assert index.counts() == (1, 4, 5)
+
+
+def test_hybrid_fuses_word_and_meaning_scores(tmp_path, embedder):
+    index = open_index(tmp_path, embedder)
+    for i, text in enumerate(NOTES, start=1):
+        index.upsert(note(i, text))
+    index.upsert(doc_file("/d/taps.txt", "Catalogue: forty brass tap models, leaking tested, for the trade fair."))
+    query = "ask the plumber to fix the leaking kitchen tap"
+    hits = index.search(query, k=5)
+    assert hits[0].source_id == "note:1"  # found by its words and by its meaning
+    assert all(0.0 <= h.score <= 1.0 for h in hits) and hits[0].score == max(h.score for h in hits)
+    assert all(h.similarity is not None for h in hits)  # every candidate carries its exact cosine
+    # the fusion before issue 15 (reciprocal rank fusion) stays selectable and agrees on this clear case
+    assert retrieve.rank(index, query, k=1, fusion=Fusion("rrf"))[0].chunk_id == hits[0].chunk_id
+    # alpha 0 is BM25's order (its two matches), alpha 1 the cosine's
+    bm25_order = [h.chunk_id for h in index.search(query, k=5, mode="bm25")]
+    assert len(bm25_order) == 2
+    assert [r.chunk_id for r in retrieve.rank(index, query, k=2, fusion=Fusion(alpha=0.0))] == bm25_order
+    assert [r.chunk_id for r in retrieve.rank(index, query, k=3, fusion=Fusion(alpha=1.0))] == [
+        h.chunk_id for h in index.search(query, k=3, mode="vector")
+    ]
+    with pytest.raises(BadInputError, match="alpha"):
+        Fusion(alpha=1.5)
+    with pytest.raises(BadInputError, match="unknown fusion"):
+        Fusion("borda")
 
 
 @pytest.mark.parametrize("query", ["C++", 'a"b', "NOT", "*", "AND OR NEAR(", "title:x", "-", "^", '"', "(", "'; DROP"])

@@ -536,21 +536,30 @@ class KnowledgeIndex:
 
     def bm25_ids(self, expression: str, n: int, kinds: Collection[str] | None, weights: Sequence[float]) -> list[int]:
         """Chunk ids matching the FTS5 ``expression``, best BM25 first (at most ``n``)."""
+        return [cid for cid, _ in self.bm25_scored(expression, n, kinds, weights)]
+
+    def bm25_scored(
+        self, expression: str, n: int, kinds: Collection[str] | None, weights: Sequence[float]
+    ) -> list[tuple[int, float]]:
+        """``(chunk id, BM25 score)`` matching the FTS5 ``expression``, best first (at most ``n``); the score is
+        FTS5's ``-bm25()``, so higher is better and >= 0."""
         w = ", ".join(f"{float(x):.3f}" for x in weights)
         if kinds is None:
             sql = (
-                f"SELECT rowid FROM knowledge_fts WHERE knowledge_fts MATCH ? ORDER BY bm25(knowledge_fts, {w}) LIMIT ?"
+                f"SELECT rowid, bm25(knowledge_fts, {w}) AS s FROM knowledge_fts WHERE knowledge_fts MATCH ?"
+                " ORDER BY s LIMIT ?"
             )
             params: list[object] = [expression, n]
         else:
             marks = ",".join("?" * len(kinds)) or "NULL"
             sql = (
-                "SELECT f.rowid FROM knowledge_fts f JOIN knowledge_chunks c ON c.id = f.rowid"
+                f"SELECT f.rowid, bm25(knowledge_fts, {w}) AS s FROM knowledge_fts f"
+                " JOIN knowledge_chunks c ON c.id = f.rowid"
                 " JOIN knowledge_documents d ON d.id = c.document_id"
-                f" WHERE knowledge_fts MATCH ? AND d.kind IN ({marks}) ORDER BY bm25(knowledge_fts, {w}) LIMIT ?"
+                f" WHERE knowledge_fts MATCH ? AND d.kind IN ({marks}) ORDER BY s LIMIT ?"
             )
             params = [expression, *kinds, n]
-        return [int(r[0]) for r in self.db.query(sql, params)]
+        return [(int(r[0]), -float(r[1])) for r in self.db.query(sql, params)]
 
     def document_frequencies(self, words: Sequence[str]) -> dict[str, int]:
         """``{word: chunks containing it}`` as the full-text index counts it (porter stems: "functions" counts

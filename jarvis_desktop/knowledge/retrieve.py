@@ -1,15 +1,19 @@
-"""Hybrid retrieval over the knowledge index: BM25 (SQLite FTS5) + vector cosine, fused by reciprocal rank.
+"""Hybrid retrieval over the knowledge index: BM25 (SQLite FTS5) + vector cosine, fused by a convex combination.
 
 * BM25: the user's words become quoted FTS5 terms joined with OR (:func:`fts_query`), so no FTS5 syntax in the
   text ("C++", ``a"b``, NOT, ``*``, ``:``, parentheses) can raise; common English function words are dropped
   unless nothing else is left. Columns are weighted (title, heading path, text) by :data:`BM25_WEIGHTS`.
 * Vectors: the query's embedding against every chunk's (dot product of unit vectors = cosine).
-* Fusion: reciprocal rank fusion, score(d) = sum over retrievers of w / (k + rank(d)) with k = 60
-  (G. V. Cormack, C. L. A. Clarke, S. Buettcher, "Reciprocal rank fusion outperforms Condorcet and individual
-  rank learning methods", SIGIR 2009). Each retriever contributes its top :data:`CANDIDATES`.
+* Fusion (:func:`convex`): each retriever contributes its top :data:`CANDIDATES`; a candidate's score is
+  alpha * cos' + (1 - alpha) * bm25' with alpha = :data:`CONVEX_ALPHA`, each score min-max normalised between
+  the scoring function's theoretical minimum (cosine -1, BM25 0) and the best score of that query's candidates
+  ("TM2C2": S. Bruch, S. Gai, A. Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval", ACM TOIS 42(1),
+  2023, where a tuned convex combination beats reciprocal rank fusion and needs few queries to tune). Every
+  candidate has its exact cosine; a chunk outside BM25's list gets BM25 0. Reciprocal rank fusion
+  (:func:`rrf`, Cormack, Clarke, Buettcher, SIGIR 2009) stays selectable (:class:`Fusion`) for the bench.
 * Snippets: the window of the chunk holding most query words (:func:`make_snippet`).
 
-The weights were tuned on the dev half of bench/data/knowledge_questions.jsonl only (docs/knowledge.md).
+Alpha was chosen on the dev half of bench/data/knowledge_questions.jsonl only (docs/knowledge.md, "Retrieval").
 """
 
 from __future__ import annotations
@@ -28,14 +32,20 @@ if TYPE_CHECKING:
     from jarvis_desktop.knowledge.types import SearchHit
 
 MODES = ("hybrid", "bm25", "vector")
+FUSIONS = ("convex", "rrf")
 #: RRF constant (Cormack et al. 2009)
 RRF_K = 60
 #: How many candidates each retriever contributes to the fusion
 CANDIDATES = 50
 #: bm25() column weights: title, heading path, text
 BM25_WEIGHTS = (5.0, 3.0, 1.0)
-#: RRF weight of each retriever (bm25, vector)
+#: RRF weight of each retriever (bm25, vector), when RRF is chosen
 FUSION_WEIGHTS = (1.0, 1.0)
+#: Weight of the normalised cosine in the convex combination (BM25 gets 1 - alpha); chosen on dev
+CONVEX_ALPHA = 0.85
+#: Theoretical minimum of each score, the lower end of its normalisation: cosine of unit vectors, FTS5 BM25
+COSINE_MIN = -1.0
+BM25_MIN = 0.0
 SNIPPET_CHARS = 240
 #: BM25's work limit per query, in postings (chunk-term matches) scored: ~0.5 us each here, so ~10 ms
 POSTINGS_BUDGET = 20_000
@@ -91,6 +101,57 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = Non
     return scores
 
 
+def convex(
+    bm25: Sequence[tuple[int, float]], cosine: dict[int, float], alpha: float = CONVEX_ALPHA
+) -> dict[int, float]:
+    """Convex combination of theoretically min-max normalised scores (Bruch, Gai, Ingber 2023, "TM2C2").
+
+    Args:
+        bm25: BM25's candidates ``(chunk id, score)``, score higher = better (FTS5's ``-bm25()``, >= 0).
+        cosine: ``{chunk id: cosine}`` for the candidates of both retrievers that have a vector (a chunk without
+            one, not embedded yet, counts as the minimum).
+        alpha: weight of the cosine side, 0 (BM25 only) to 1 (cosine only).
+
+    Returns:
+        ``{chunk id: alpha * (cos + 1) / (max cos + 1) + (1 - alpha) * bm25 / max bm25}``, each part in [0, 1]
+        (maxima over the candidates; a chunk outside BM25's list counts as BM25 0).
+
+    Raises:
+        BadInputError: alpha outside [0, 1].
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise BadInputError(f"alpha must be between 0 and 1, not {alpha}")
+    lexical = dict(bm25)
+    top_bm25 = max(lexical.values(), default=BM25_MIN) - BM25_MIN
+    top_cos = max(cosine.values(), default=COSINE_MIN) - COSINE_MIN
+    out: dict[int, float] = {}
+    for cid in dict.fromkeys([*lexical, *cosine]):
+        b = (lexical.get(cid, BM25_MIN) - BM25_MIN) / top_bm25 if top_bm25 > 0 else 0.0
+        c = (cosine[cid] - COSINE_MIN) / top_cos if cid in cosine and top_cos > 0 else 0.0
+        out[cid] = alpha * c + (1.0 - alpha) * max(0.0, b)
+    return out
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How "hybrid" fuses the two lists: ``method`` "convex" (default, weight ``alpha`` on the cosine) or "rrf"
+    (reciprocal rank fusion with constant ``rrf_k`` and per-retriever ``weights`` (bm25, vector))."""
+
+    method: str = "convex"
+    alpha: float = CONVEX_ALPHA
+    rrf_k: int = RRF_K
+    weights: tuple[float, float] = FUSION_WEIGHTS
+
+    def __post_init__(self) -> None:
+        """Raises BadInputError for an unknown method, alpha outside [0, 1] or a negative RRF constant."""
+        if self.method not in FUSIONS:
+            raise BadInputError(f"unknown fusion {self.method!r}; use one of {', '.join(FUSIONS)}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise BadInputError(f"alpha must be between 0 and 1, not {self.alpha}")
+        if self.rrf_k < 0:
+            raise BadInputError(f"the RRF constant must be >= 0, not {self.rrf_k}")
+
+
 def make_snippet(text: str, terms: Sequence[str], width: int = SNIPPET_CHARS) -> str:
     """About ``width`` characters of ``text`` around the densest group of query words (prefix match, so
     "index" finds "indexing"), with "…" where it was cut; the start of the text when no word occurs."""
@@ -133,6 +194,20 @@ class Ranked:
     similarity: float | None
 
 
+def _fuse(
+    mode: str, bm25: list[tuple[int, float]], vec_ids: list[int], similarity: dict[int, float], fusion: Fusion
+) -> dict[int, float]:
+    """``{chunk id: score}`` of one mode: one retriever's list as 1 / (60 + rank), or both fused."""
+    bm25_ids = [cid for cid, _ in bm25]
+    if mode == "bm25" or not vec_ids:
+        return {cid: 1.0 / (RRF_K + r) for r, cid in enumerate(bm25_ids, start=1)}
+    if mode == "vector" or not bm25_ids:
+        return {cid: 1.0 / (RRF_K + r) for r, cid in enumerate(vec_ids, start=1)}
+    if fusion.method == "rrf":
+        return rrf([bm25_ids, vec_ids], fusion.weights, fusion.rrf_k)
+    return convex(bm25, similarity, fusion.alpha)
+
+
 def rank(
     index: KnowledgeIndex,
     query: str,
@@ -140,9 +215,10 @@ def rank(
     kinds: Collection[str] | None = None,
     mode: str = "hybrid",
     candidates: int = CANDIDATES,
+    fusion: Fusion | None = None,
 ) -> list[Ranked]:
     """The best ``k`` chunks for ``query`` (see the module doc); vectors are skipped when the index has no
-    embedder (then "hybrid" is BM25 alone).
+    embedder (then "hybrid" is BM25 alone). ``fusion`` (default ``Fusion()``) is for the bench.
 
     Raises:
         BadInputError: an unknown mode, k < 1, or "vector" mode on an index without vectors.
@@ -151,10 +227,11 @@ def rank(
         raise BadInputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
     if k < 1:
         raise BadInputError("k must be at least 1")
+    fusion = fusion or Fusion()
     if not query.strip():
         return []
     depth = max(candidates, k)
-    bm25_ids: list[int] = []
+    bm25: list[tuple[int, float]] = []
     vec: list[tuple[int, float]] = []
     query_vector: np.ndarray | None = None
     if mode == "vector" or (mode == "hybrid" and index.embedder is not None):
@@ -170,22 +247,18 @@ def rank(
         except JarvisError:  # e.g. a read-only (damaged) database cannot make the temp vocabulary table
             frequencies = dict.fromkeys(terms, 1)
         expression = fts_query(affordable_terms(terms, frequencies))
-        bm25_ids = index.bm25_ids(expression, depth, kinds, BM25_WEIGHTS) if expression else []
+        bm25 = index.bm25_scored(expression, depth, kinds, BM25_WEIGHTS) if expression else []
     if query_vector is not None:
         vec = index.vector_ids(query_vector, depth, kinds)
+    bm25_ids = [cid for cid, _ in bm25]
     vec_ids = [cid for cid, _ in vec]
     similarity = dict(vec)
-    if mode == "bm25" or not vec_ids:
-        fused = {cid: 1.0 / (RRF_K + r) for r, cid in enumerate(bm25_ids, start=1)}
-    elif mode == "vector" or not bm25_ids:
-        fused = {cid: 1.0 / (RRF_K + r) for r, cid in enumerate(vec_ids, start=1)}
-    else:
-        fused = rrf([bm25_ids, vec_ids], FUSION_WEIGHTS)
+    if query_vector is not None and bm25_ids:  # BM25 hits outside the vector top list get their cosine too
+        similarity.update(index.similarities(query_vector, [cid for cid in bm25_ids if cid not in similarity]))
+    fused = _fuse(mode, bm25, vec_ids, similarity, fusion)
     bm25_rank = {cid: r for r, cid in enumerate(bm25_ids, start=1)}
     vec_rank = {cid: r for r, cid in enumerate(vec_ids, start=1)}
     best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-    if query_vector is not None:  # BM25 hits outside the vector top list get their cosine too
-        similarity.update(index.similarities(query_vector, [cid for cid, _ in best if cid not in similarity]))
     return [Ranked(cid, score, bm25_rank.get(cid), vec_rank.get(cid), similarity.get(cid)) for cid, score in best]
 
 

@@ -62,7 +62,7 @@ class Document:
 class SearchHit:
     """One search result, best first.
 
-    ``score``: the fused score (reciprocal rank fusion, higher is better; comparable only within one search).
+    ``score``: the fused score (hybrid: in [0, 1], retrieve.py; higher is better; comparable only within one search).
     ``bm25_rank`` / ``vector_rank``: 1-based rank in each retriever (None: not in that retriever's top list).
     ``similarity``: cosine similarity of query and chunk embeddings in [-1, 1] (None without vectors); the
     relevance threshold for grounded answers is set on it. ``snippet``: a short extract around the query words.
