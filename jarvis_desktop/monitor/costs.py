@@ -383,8 +383,8 @@ class RemoteMeter:
         pricing = Pricing.from_settings(remote)
         end = started + seconds
         with self._lock:
-            if machine_started_at is not None and machine_started_at <= started:
-                uptime = (end - machine_started_at) + pricing.idle_stop_minutes * 60.0
+            if machine_started_at is not None:
+                uptime = (end - min(machine_started_at, started)) + pricing.idle_stop_minutes * 60.0
             elif not ok and output_tokens == 0:
                 uptime = 0.0
             else:
