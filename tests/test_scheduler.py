@@ -104,7 +104,8 @@ def test_a_reminder_survives_tearing_down_and_rebuilding_the_engine(make_assista
 @pytest.mark.slow
 def test_a_missed_reminder_fires_once_at_start_marked_missed(make_assistant):
     a = make_assistant()
-    due = datetime.now(timezone.utc) - timedelta(minutes=10)
+    # a whole second: the store rounds a due time up to the whole second (16:01:59.6 is due at 16:02:00)
+    due = (datetime.now(timezone.utc) - timedelta(minutes=10)).replace(microsecond=0)
     item = a.action_context().schedule.add("reminder", "call mom", due)  # due while the app was closed
     fired: queue.Queue = queue.Queue()
     a.start_scheduler(on_fire=fired.put)
