@@ -274,6 +274,12 @@ class RemoteSettings:
     the endpoint is polled until it answers, at most ``start_timeout_s``; ``stop_command``: an argument list run
     after ``idle_stop_minutes`` without remote use (default 15); each command may run at most ``hook_timeout_s``.
     Empty lists: no hook.
+
+    Other offloaded models (docs/offload.md), placed by the same policy with a local fallback:
+    ``nlu_base_url`` / ``nlu_model``: an OpenAI-compatible server serving the NLU fallback with its LoRA adapter
+    (e.g. llama-cpp-python's server started with ``--lora_path``); empty = not offloaded; ``nlu_timeout_s``:
+    longest wait (s) for one parse there. ``stt_url``: a Wyoming speech-to-text server (``tcp://HOST:PORT``, e.g.
+    wyoming-faster-whisper); empty = not offloaded; ``stt_timeout_s``: longest wait (s) for one transcript.
     """
 
     base_url: str = ""
@@ -297,6 +303,11 @@ class RemoteSettings:
     stop_command: list[str] = field(default_factory=list)
     idle_stop_minutes: float = 15.0
     hook_timeout_s: float = 120.0
+    nlu_base_url: str = ""
+    nlu_model: str = ""
+    nlu_timeout_s: float = 5.0
+    stt_url: str = ""
+    stt_timeout_s: float = 15.0
 
     @property
     def shown_url(self) -> str:
@@ -491,6 +502,8 @@ LIMITS: dict[str, dict[str, tuple[float, float] | tuple[str, ...]]] = {
         "start_timeout_s": (1.0, 86_400.0),
         "idle_stop_minutes": (0.1, 525_600.0),
         "hook_timeout_s": (1.0, 86_400.0),
+        "nlu_timeout_s": (0.1, 600.0),
+        "stt_timeout_s": (0.1, 3600.0),
     },
     "monitor": {
         "interval_s": (0.05, 3600.0),
