@@ -51,8 +51,8 @@ from jarvis_desktop.store.conversations import ConversationRecord, Conversations
 from jarvis_desktop.store.db import Database
 from jarvis_desktop.store.history import ChatHistory, ChatMessageRecord, CitationRecord
 from jarvis_desktop.store.schedule import FiredNote, ScheduleStore
+from jarvis_desktop.stt.remote import speech_to_text_from_settings
 from jarvis_desktop.stt.transcript import SpeechRecognizer, Transcript
-from jarvis_desktop.stt.whisper import SpeechToText
 
 TokenCallback = Callable[[str], None]
 log = logging.getLogger(__name__)
@@ -168,10 +168,12 @@ class Assistant:
     # ---- lazily built components -------------------------------------------------------------
     @property
     def stt(self) -> SpeechRecognizer:
-        """The speech-to-text model (:class:`~jarvis_desktop.stt.whisper.SpeechToText`, built on first use)."""
+        """The speech-to-text model (:class:`~jarvis_desktop.stt.whisper.SpeechToText`, built on first use; with
+        ``[remote] stt_url``, a :class:`~jarvis_desktop.stt.remote.PlacedSpeechToText`: local or remote per
+        utterance)."""
         with self._lock:
             if self._stt is None:
-                self._stt = SpeechToText.from_settings(self.settings)
+                self._stt = speech_to_text_from_settings(lambda: self.settings)
             return self._stt
 
     @property
