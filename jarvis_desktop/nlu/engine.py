@@ -116,10 +116,15 @@ class NluEngine:
         mode = (nlu.fallback or "auto").strip().lower()
         if mode not in ("auto", "llama", "torch", "off"):
             raise BadInputError(f"[nlu] fallback must be auto, llama, torch or off, got {nlu.fallback!r}")
-        fallback = None
+        fallback: IntentFallback | None = None
         if mode != "off":
             adapter = Path(nlu.adapter_dir).expanduser() if nlu.adapter_dir else None
-            fallback = LoraFallback(adapter_dir=adapter, backend=mode)
+            lora = LoraFallback(adapter_dir=adapter, backend=mode)
+            fallback = lora
+            if settings.remote.nlu_base_url:  # offloaded, placed per call like chat (docs/offload.md)
+                from jarvis_desktop.nlu.remote_fallback import PlacedLoraFallback
+
+                fallback = PlacedLoraFallback.from_settings(lora, settings)
         threshold = nlu.fallback_threshold if nlu.fallback_threshold >= 0 else None
         return cls(model_dir=nlu_model_dir(settings), tz=tz, fallback=fallback, fallback_threshold=threshold)
 
