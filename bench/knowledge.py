@@ -11,6 +11,8 @@ Three parts, one run:
    the page(s) that answer it, split dev / test). Each question is searched in "hybrid", "bm25" and "vector"
    mode (50 chunks), the chunks' pages ranked by first appearance; recall@1 / recall@5 = share of questions
    with an answering page first / in the first five. The retriever was tuned on dev only; test is reported.
+   "hybrid_rrf" is the hybrid with reciprocal rank fusion (the fusion before issue 15), side by side.
+   ``--dev-grid`` first prints dev recall for every fusion in :data:`DEV_GRID` (the test half is not searched).
 3. **Latency** at 10k and 100k chunks: synthetic chunk texts (150 words drawn from the corpus' vocabulary with
    its word frequencies) and *random unit vectors* (embedding 100k texts would take about 2 h here); the queries
    are the question set, embedded for real by the model, so "hybrid"/"vector" include the query's embedding.
