@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 
@@ -17,9 +17,12 @@ import pytest
 
 from jarvis_desktop.config import NluSettings, RemoteSettings, Settings
 from jarvis_desktop.models import embedded_chat_gguf
+from jarvis_desktop.monitor.costs import RemoteMeter
 from jarvis_desktop.nlu.engine import NluEngine
 from jarvis_desktop.nlu.lora_fallback import DEFAULT_ADAPTER_DIR, LoraFallback
 from jarvis_desktop.nlu.remote_fallback import PlacedLoraFallback, RemoteLoraFallback
+from jarvis_desktop.store.db import Database
+from jarvis_desktop.store.remote_usage import RemoteUsageStore
 from tests.remote_helpers import API_KEY, FailingServer, LlamaServer, free_port
 
 NOW = datetime(2026, 11, 22, 19, 30)
@@ -183,3 +186,31 @@ def test_a_failing_remote_gives_the_local_parse_with_a_notice_in_bounded_time(fa
     finally:
         if srv is not None:
             srv.stop()
+
+
+def test_a_remote_parse_is_metered_and_a_reached_budget_keeps_it_local(server, local, tmp_path):
+    meter = RemoteMeter(RemoteUsageStore(Database(tmp_path / "usage.sqlite3", backups=None)))
+    settings = settings_for(server.base_url)
+    settings.remote.price_per_million_tokens = 0.2
+    settings.remote.monthly_budget_usd = 20.0
+    remote = RemoteLoraFallback(server.base_url, timeout_s=10.0, api_key=API_KEY)
+    placed = PlacedLoraFallback(local, remote, settings, meter=meter)
+    assert placed.decide(UTTERANCES[0], "general_chat") is not None
+    assert placed.last is not None and placed.last.backend == "remote"
+    assert placed.last.reason == "always remote (setting); $0.2 per million tokens; this month $0.00 of $20.00"
+    [row] = meter.store.rows(datetime(2000, 1, 1, tzinfo=timezone.utc))
+    assert (row.kind, row.endpoint, row.ok, row.output_tokens) == ("nlu", server.base_url, True, 1)
+    assert row.input_tokens > 0
+    meter.store.add("chat", cost_usd=20.0)  # the month's budget is spent
+    srv = FailingServer("500")
+    try:
+        settings.remote.nlu_base_url = srv.base_url
+        placed.remote = RemoteLoraFallback(srv.base_url, timeout_s=TIMEOUT_S, api_key=API_KEY)
+        decision = placed.decide(UTTERANCES[0], "general_chat")
+        assert decision is not None and decision.intent == local.decide(UTTERANCES[0], "general_chat").intent
+        want = "remote budget reached: $20.00 of $20.00 this month; answering locally"
+        assert placed.last is not None and placed.last.backend == "local" and not placed.last.fallback
+        assert placed.last.notice.startswith(want) and placed.last.reason.startswith(want)
+        assert srv.requests == 0
+    finally:
+        srv.stop()

@@ -26,13 +26,16 @@
   set: per call it asks the placement policy (:func:`~jarvis_desktop.monitor.policy.place`, ``[remote]
   placement``, the local fallback's footprint: the base GGUF + adapter file sizes), asks the remote when placed
   there, and on any remote failure answers with the local fallback and a notice (``[remote] fallback_local``;
-  when false, no decision: FastText's guess stands, with the notice). Where it ran and why is in ``last``
+  when false, no decision: FastText's guess stands, with the notice). The monthly budget applies as for chat
+  (:func:`~jarvis_desktop.monitor.policy.apply_budget`: reached -> local with the budget's notice), and every remote
+  use is metered (kind ``"nlu"``, tokens estimated) in the app database. Where it ran and why is in ``last``
   (:class:`NluRouteInfo`, like chat's ``RouteInfo``) and in the decision (:class:`RoutedDecision`).
   Failover bound: ``nlu_timeout_s`` + one local parse (+ the local model's load, ~0.3 s, on its first use).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -45,8 +48,9 @@ from jarvis_desktop.config import Settings
 from jarvis_desktop.errors import JarvisError
 from jarvis_desktop.llm.keys import get_api_key
 from jarvis_desktop.models import embedded_chat_gguf
+from jarvis_desktop.monitor.costs import Pricing, RemoteMeter, estimate_tokens, user_tz
 from jarvis_desktop.monitor.idle import record_remote_activity
-from jarvis_desktop.monitor.policy import MemoryState, ModelState, PolicyConfig, place
+from jarvis_desktop.monitor.policy import MemoryState, ModelState, Placement, PolicyConfig, apply_budget, place
 from jarvis_desktop.nlu.fallback import FallbackDecision
 from jarvis_desktop.nlu.lora_fallback import MAX_ANSWER_TOKENS, LoraFallback
 from jarvis_desktop.nlu.lora_format import ANSWER_STOP, LoraAnswer, build_prompt, parse_answer
@@ -297,6 +301,8 @@ class PlacedLoraFallback:
         remote: the :class:`RemoteLoraFallback`.
         settings: ``[remote] placement`` and ``fallback_local``, ``track_idle``; ``[monitor]`` thresholds.
         memory: ``() -> MemoryState`` (MiB) for the policy; None = psutil now.
+        meter: the remote usage meter; None = the app database's, opened on first need (a meter that cannot
+            be opened is logged once and skipped: metering never fails a parse).
     """
 
     def __init__(
@@ -305,6 +311,7 @@ class PlacedLoraFallback:
         remote: RemoteLoraFallback,
         settings: Settings,
         memory: Callable[[], MemoryState] | None = None,
+        meter: RemoteMeter | None = None,
     ) -> None:
         self.local = local
         self.remote = remote
@@ -314,6 +321,8 @@ class PlacedLoraFallback:
         self.last: NluRouteInfo | None = None
         self._placement = "local"
         self._last_used = 0.0
+        self.meter = meter
+        self._meter_failed = False
 
     @classmethod
     def from_settings(cls, local: LoraFallback, settings: Settings) -> PlacedLoraFallback:
@@ -337,9 +346,57 @@ class PlacedLoraFallback:
         files = [base, self.local.adapter_dir / "adapter.gguf"]
         return sum(f.stat().st_size for f in files if f.is_file()) / 2**20
 
+    def _get_meter(self) -> RemoteMeter | None:
+        if self.meter is None and not self._meter_failed:
+            try:
+                self.meter = RemoteMeter.open_default()
+            except JarvisError as exc:
+                self._meter_failed = True
+                log.warning("remote NLU use is not metered: %s", exc.user_message())
+        return self.meter
+
+    def _with_budget(self, decision: Placement, placement: str | None) -> Placement:
+        """``decision`` after the monthly budget, as chat's (read only when the remote is priced or budgeted)."""
+        remote = self.settings.remote
+        pricing = Pricing.from_settings(remote)
+        if decision.where != "remote" or not (pricing.priced or remote.monthly_budget_usd > 0):
+            return decision
+        meter = self._get_meter()
+        if meter is None:
+            return decision
+        try:
+            summary = meter.summary(remote, tz=user_tz(self.settings))
+        except JarvisError as exc:
+            log.warning("remote cost unknown: %s", exc.user_message())
+            return decision
+        return apply_budget(decision, summary.budget, pricing, placement or remote.placement)
+
+    def _record_use(self, started: float, seconds: float, prompt_tokens: int, ok: bool) -> None:
+        meter = self._get_meter()
+        if meter is None:
+            return
+        remote = self.settings.remote
+        shown = dataclasses.replace(remote, base_url=remote.nlu_base_url, model=remote.nlu_model)
+        try:
+            meter.record(
+                shown,
+                "nlu",
+                started=started,
+                seconds=max(0.0, seconds),
+                input_tokens=prompt_tokens,
+                output_tokens=1 if ok else 0,
+                ok=ok,
+            )
+        except JarvisError as exc:
+            log.warning("remote NLU use not metered: %s", exc.user_message())
+
     def place(self, placement: str | None = None) -> tuple[str, str]:
-        """The policy's ``(where, reason)`` for the next call ("local"/"remote"); ``placement`` overrides
-        ``[remote] placement``."""
+        """The policy's ``(where, reason)`` for the next call ("local"/"remote"), after the monthly budget;
+        ``placement`` overrides ``[remote] placement``."""
+        where, reason, _ = self._decide_placement(placement)
+        return where, reason
+
+    def _decide_placement(self, placement: str | None = None) -> tuple[str, str, str]:
         loaded = self.local.backend_name is not None
         state = ModelState(
             MODEL_NAME,
@@ -350,34 +407,41 @@ class PlacedLoraFallback:
             remote_ok=True,
         )
         decision = place([state], self.memory(), PolicyConfig.from_settings(self.settings, mode=placement))[MODEL_NAME]
+        decision = self._with_budget(decision, placement)
         if placement is None or placement == "auto":
             self._placement = decision.where
-        return decision.where, decision.reason
+        return decision.where, decision.reason, decision.notice
 
     def decide(self, text: str, hint: str) -> FallbackDecision | None:
         """The intent of ``text``, remote or local per the policy; see :attr:`last`. Raises ModelNotFoundError
         only when it runs locally and the local adapter cannot load (as the local fallback)."""
         t0 = time.perf_counter()
         self._last_used = time.time()
-        where, reason = self.place()
+        where, reason, budget_notice = self._decide_placement()
         if where == "remote":
+            started = time.time()
+            tokens = estimate_tokens(build_prompt(text, hint if self.remote.use_hint else None))
             try:
                 intent = self.remote.intent(text, hint)
             except RemoteNluError as exc:
+                self._record_use(started, time.time() - started, tokens, ok=False)
                 notice = f"{exc.user_message()} — parsed locally"
                 log.warning("%s", notice)
                 if not self.settings.remote.fallback_local:
                     notice = f"{exc.user_message()} — the FastText intent stands ([remote] fallback_local = false)"
                     self.last = NluRouteInfo("local", reason, notice, True, time.perf_counter() - t0)
                     return None
-                return self._local(text, hint, reason, t0, notice)
+                return self._local(text, hint, reason, t0, notice, fallback=True)
+            self._record_use(started, time.time() - started, tokens, ok=True)
             if self.settings.remote.track_idle:
                 record_remote_activity(self.remote.base_url, self.remote.model)
-            self.last = NluRouteInfo("remote", reason, "", False, time.perf_counter() - t0)
+            self.last = NluRouteInfo("remote", reason, budget_notice, False, time.perf_counter() - t0)
             return RoutedDecision(intent, "lora", self.last)
-        return self._local(text, hint, reason, t0, "")
+        return self._local(text, hint, reason, t0, budget_notice, fallback=False)
 
-    def _local(self, text: str, hint: str, reason: str, t0: float, notice: str) -> FallbackDecision | None:
+    def _local(
+        self, text: str, hint: str, reason: str, t0: float, notice: str, *, fallback: bool
+    ) -> FallbackDecision | None:
         decision = self.local.decide(text, hint)
-        self.last = NluRouteInfo("local", reason, notice, bool(notice), time.perf_counter() - t0)
+        self.last = NluRouteInfo("local", reason, notice, fallback, time.perf_counter() - t0)
         return RoutedDecision(decision.intent, decision.source, self.last) if decision is not None else None
