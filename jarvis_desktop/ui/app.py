@@ -20,6 +20,7 @@ from jarvis_desktop.config import Settings, load_settings
 from jarvis_desktop.errors import BadInputError
 from jarvis_desktop.ui.main_window import MainWindow
 from jarvis_desktop.ui.style import apply_style
+from jarvis_desktop.ui.workers import exit_code_safely
 from jarvis_desktop.voice.control import hand_over_to_running_window
 
 NO_TRAY_NOTE = "Started with --minimized, but this desktop has no system tray: the window stays open."
@@ -105,4 +106,4 @@ def run_gui(argv: Sequence[str] | None = None, settings: Settings | None = None,
     elif window.tray is None:
         window.show()
         window.chat.add_system(NO_TRAY_NOTE)
-    return int(app.exec())
+    return exit_code_safely(int(app.exec()))

@@ -16,6 +16,8 @@ GUI thread and the engine stops streaming at the next token.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 import traceback
@@ -253,6 +255,26 @@ log = logging.getLogger(__name__)
 _LINGERING: list[QThread] = []
 """Engine threads still running when their window shut down (a model load cannot be interrupted): kept referenced
 so that no running QThread is ever destroyed (Qt aborts the whole process when one is)."""
+
+
+def threads_still_running() -> int:
+    """How many engine threads left to finish at a window's shutdown still run (see :func:`exit_code_safely`)."""
+    return sum(1 for thread in _LINGERING if thread.isRunning())
+
+
+def exit_code_safely(code: int) -> int:
+    """Return ``code`` for the process to exit with; if an engine thread is still busy (inside a call that cannot
+    be interrupted, such as a model loading), end the process here with ``code`` instead: destroying that running
+    QThread at interpreter exit would abort the process ("QThread: Destroyed while thread is still running",
+    SIGABRT). The database is in WAL mode and each write is one transaction, so nothing acknowledged is lost."""
+    busy = threads_still_running()
+    if not busy:
+        return code
+    log.warning("%d engine thread(s) still busy at exit; the process ends without waiting for them", busy)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 class EngineThread(QObject):
