@@ -112,6 +112,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for key in ("transcript", "action", "stt_ms"):
         vals = [float(r[key]) for r in rows if r.get(key)]
         out[key] = {"p50": round(pct(vals, 50)), "p95": round(pct(vals, 95)), "n": len(vals)}
+    out["slowest_actions_ms"] = sorted((round(float(r["action"])) for r in rows if r.get("action")), reverse=True)[:4]
     return out
 
 
