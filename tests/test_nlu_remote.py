@@ -42,8 +42,9 @@ UTTERANCES = [
     "can you play chess",
 ]
 TIMEOUT_S = 1.0
-#: Failover bound asserted: nlu_timeout_s + one local parse (warm) with room for a busy 2-core machine.
-BOUND_S = TIMEOUT_S + 1.5
+#: Failover bound asserted: nlu_timeout_s + one local parse (warm, ~0.15 s; up to ~1 s when other work shares the
+#: two cores) with room to spare.
+BOUND_S = TIMEOUT_S + 2.0
 
 
 class LoraServer(LlamaServer):
@@ -104,7 +105,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def local():
-    return LoraFallback(backend="llama").load()
+    return LoraFallback(backend="llama", n_threads=1).load()  # 2 threads stall when another process holds a core
 
 
 @pytest.fixture(scope="module")
