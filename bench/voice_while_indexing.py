@@ -19,7 +19,7 @@ Printed: end of speech -> action and -> transcript p50 / p95 (the session's own 
 both passes; files and chunks indexed during the indexing pass; the share of that pass the busy hook said "busy".
 
     flock /tmp/jarvis-bench.lock .venv/bin/python bench/voice_while_indexing.py [--files 1000] [--commands 31]
-        [--corpus python-docs|generated] [--in-process] [--skip-idle] [--json]
+        [--repeat R] [--corpus python-docs|generated] [--in-process] [--skip-idle] [--json]
 
 About 6 minutes for the default (two passes of 31 commands, 150 s each, plus loading). No PulseAudio is used.
 """
@@ -143,6 +143,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1000, help="files in the indexed folder (default 1000)")
     parser.add_argument("--commands", type=int, default=len(voice_latency.COMMANDS), help="spoken commands per pass")
     parser.add_argument("--corpus", choices=("python-docs", "generated"), default=None)
+    parser.add_argument("--repeat", type=int, default=1, help="play the commands this many times per pass")
     parser.add_argument("--warm", type=int, default=10, help="files indexed before the indexing pass starts")
     parser.add_argument("--in-process", action="store_true", help="the embedding model in this process (the CLI's)")
     parser.add_argument("--skip-idle", action="store_true", help="only the pass while indexing")
@@ -152,6 +153,8 @@ def main() -> int:
 
     voice_latency.CACHE.mkdir(parents=True, exist_ok=True)
     clips = voice_latency.make_clips(False, args.commands)
+    warm_up = clips[:3]
+    clips = clips * max(1, args.repeat)
     corpus = Path(os.environ["JARVIS_DESKTOP_HOME"]) / "corpus"
     n, size = make_corpus(corpus, args.files, kind)
     print(
@@ -164,7 +167,7 @@ def main() -> int:
     assistant.embed_in_child = not args.in_process
     voice = VoiceSettings(wake_word=False, follow_up_s=0.0, partials=True, speculative_stt=True)
     result: dict[str, Any] = {"corpus": kind, "files": n, "bytes": size, "in_process": args.in_process}
-    voice_latency.run_pass(assistant, clips[:3], voice)  # warm-up, not counted: the first actions load their modules
+    voice_latency.run_pass(assistant, warm_up, voice)  # warm-up, not counted: the first actions load their modules
 
     if not args.skip_idle:
         t0 = time.perf_counter()
