@@ -9,8 +9,8 @@ Three parts, one run:
    and the process RSS.
 2. **Quality**: ``bench/data/knowledge_questions.jsonl`` (80 questions written by reading the pages, each with
    the page(s) that answer it, split dev / test). Each question is searched in "hybrid", "bm25" and "vector"
-   mode (50 chunks), the chunks' pages ranked by first appearance; recall@1 / recall@5 = share of questions
-   with an answering page first / in the first five. The retriever was tuned on dev only; test is reported.
+   mode (50 chunks), the chunks' pages ranked by first appearance; recall@1 / @3 / @5 = share of questions
+   with an answering page first / in the first three / five. The retriever was tuned on dev only; test is reported.
    "hybrid_rrf" is the hybrid with reciprocal rank fusion (the fusion before issue 15), side by side.
    ``--dev-grid`` first prints dev recall for every fusion in :data:`DEV_GRID` (the test half is not searched).
 3. **Latency** at 10k and 100k chunks: synthetic chunk texts (150 words drawn from the corpus' vocabulary with
@@ -281,7 +281,7 @@ def bench_quality(index: KnowledgeIndex, root: Path, questions: list[dict[str, A
     for mode in (*MODES, "hybrid_rrf"):
         for split in ("dev", "test"):
             chosen = [q for q in questions if q["split"] == split]
-            r1 = r5 = 0
+            r1 = r3 = r5 = 0
             for q in chosen:
                 if mode == "hybrid_rrf":
                     ranking = fused_page_ranking(index, q["question"], old, pages_of)
@@ -289,6 +289,7 @@ def bench_quality(index: KnowledgeIndex, root: Path, questions: list[dict[str, A
                     ranking = page_ranking(index, q["question"], mode, root)
                 wanted = set(q["pages"])
                 r1 += bool(wanted & set(ranking[:1]))
+                r3 += bool(wanted & set(ranking[:3]))  # a grounded answer cites at most 3 passages
                 hit5 = bool(wanted & set(ranking[:5]))
                 r5 += hit5
                 if not hit5 and split == "dev":
@@ -296,6 +297,7 @@ def bench_quality(index: KnowledgeIndex, root: Path, questions: list[dict[str, A
             out[f"{mode}/{split}"] = {
                 "n": len(chosen),
                 "recall@1": round(r1 / len(chosen), 3),
+                "recall@3": round(r3 / len(chosen), 3),
                 "recall@5": round(r5 / len(chosen), 3),
             }
     out["dev_misses@5"] = misses
