@@ -4,7 +4,8 @@ The set: ``bench/data/grounding_corpus.jsonl`` (8 notes and 4 documents, written
 ``bench/data/grounding_questions.jsonl`` (40 questions those answer, each naming its source, and 40 everyday chat
 questions that must get no citation), each marked ``dev`` or ``heldout``. The corpus is indexed for real (E1's
 extraction and chunking, E2's index with all-MiniLM-L6-v2, in a temporary database); every question is searched
-(k=5) in hybrid mode (the similarity threshold) and in BM25-only mode (the lexical-coverage fallback).
+(k = ``assistant.SEARCH_K``, as the app does) in hybrid mode (the similarity threshold) and in BM25-only mode
+(the lexical-coverage fallback).
 
 A question is handled right when a relevant one gets a citation of its source and an irrelevant one gets none.
 The threshold is the middle of the widest run of grid values with the best balanced accuracy on **dev**; the
@@ -30,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from jarvis_desktop.assistant import SEARCH_K  # noqa: E402
 from jarvis_desktop.knowledge.answer import (  # noqa: E402
     check_citations,
     cited_numbers,
@@ -75,8 +77,10 @@ def searched(index: Any, questions: list[dict[str, Any]]) -> tuple[list[list[Sea
     """Hybrid hits and BM25-only hits (similarity removed) of every question."""
     hybrid, bm25 = [], []
     for q in questions:
-        hybrid.append(index.search(q["question"], k=5))
-        bm25.append([dataclasses.replace(h, similarity=None) for h in index.search(q["question"], k=5, mode="bm25")])
+        hybrid.append(index.search(q["question"], k=SEARCH_K))
+        bm25.append(
+            [dataclasses.replace(h, similarity=None) for h in index.search(q["question"], k=SEARCH_K, mode="bm25")]
+        )
     return hybrid, bm25
 
 

@@ -238,10 +238,11 @@ class Assistant:
 
     def knowledge_citations(self, text: str) -> list[Citation]:
         """The passages of the user's notes, conversations, schedule and folders that ``text`` can be answered
-        from (:func:`~jarvis_desktop.knowledge.answer.select_citations` on a search, k=5); empty when the index
-        holds nothing or nothing is relevant enough, and for a long paste (over ``[chat] paste_limit_tokens``:
-        the user gave the material). The app's records are synced first (new notes count). The message being
-        answered, and earlier messages that only repeat it, are never cited.
+        from (:func:`~jarvis_desktop.knowledge.answer.select_citations` on a search of :data:`SEARCH_K` hits);
+        empty when the index holds nothing or nothing is relevant enough, and for a long paste (over ``[chat]
+        paste_limit_tokens``: the user gave the material). The app's records are synced first (new notes count).
+        The message being answered, earlier messages that only repeat it, and earlier grounded answers (their own
+        sources are cited instead) are never cited.
 
         Raises:
             JarvisError: the index cannot be read or written.
@@ -253,9 +254,12 @@ class Assistant:
         if service.index.counts()[2] == 0:
             return []
         asked = " ".join(text.lower().split())
-        hits = [
-            h for h in service.search(text, k=5) if h.kind != "chat" or " ".join(h.text.lower().split()) not in asked
-        ]
+        found = service.search(text, k=SEARCH_K)
+        hits = [h for h in found if h.kind != "chat" or " ".join(h.text.lower().split()) not in asked]
+        # an earlier grounded answer is not a source: its own sources are (it would be cited in their place)
+        message_ids = {h.chunk_id: _chat_message_id(h.source_id) for h in hits if h.kind == "chat"}
+        grounded = self.history.citations([i for i in message_ids.values() if i is not None])
+        hits = [h for h in hits if message_ids.get(h.chunk_id) not in grounded]
         return select_citations(hits, question=text)
 
     def grounding(self, text: str) -> tuple[list[Citation], str]:
@@ -1109,3 +1113,15 @@ def citation_from_record(record: CitationRecord) -> Citation:
         created=record.created,
     )
     return Citation(number=record.number, hit=hit, label=record.label)
+
+
+SEARCH_K = 10
+"""Hits searched for a grounded answer (at most 3 are cited, knowledge/answer.py): room for the note or file itself
+when the conversation already holds the question, the command that saved the note and earlier answers, which are
+filtered out before the cut (k=5 left a note sixth behind four chat messages)."""
+
+
+def _chat_message_id(source_id: str) -> int | None:
+    """The message id of a chat source (``chat:<id>``, knowledge/sources.py); None for another kind of source."""
+    kind, _, number = source_id.partition(":")
+    return int(number) if kind == "chat" and number.isdigit() else None

@@ -102,3 +102,12 @@ def test_the_grounded_prompt_stays_within_the_token_limit(assistant):
     message = grounded_user_message(question, citations, estimate_tokens, limit=120)
     assert estimate_tokens(message) <= 120
     assert message.startswith("Passages:\n[1] (") and message.endswith(f"Question: {question}")
+
+
+def test_an_earlier_grounded_answer_is_never_cited_in_place_of_its_source(assistant):
+    first = assistant.ask_text("what did I note about the plumber?").reply
+    assert first.citations, first.text
+    again = assistant.ask_text("what did I note about the plumber?").reply  # the first answer is now indexed too
+    assert again.citations and again.citations[0].hit.kind == "note", [c.hit.source_id for c in again.citations]
+    chat_ids = [int(c.hit.source_id.split(":")[1]) for c in again.citations if c.hit.kind == "chat"]
+    assert assistant.history.citations(chat_ids) == {}  # no cited message is itself a grounded answer
