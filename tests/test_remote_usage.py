@@ -157,24 +157,3 @@ def test_the_monitor_tab_shows_the_cost_and_the_warning(qtbot, meter):
     assert "remote budget reached: $20.00 of $20.00 this month: chat stays local" in text
     assert "#c9302c" in panel.cost_label.styleSheet() and "1 requests" not in panel.cost_label.toolTip()
     panel.stop()
-
-
-def test_the_monitor_tabs_timer_reads_the_cost_off_the_gui_thread(qtbot, meter):
-    pytest.importorskip("PySide6")
-    import threading
-
-    from jarvis_desktop.ui.monitor_panel import MonitorPanel
-
-    remote = RemoteSettings(price_per_hour=0.0638, monthly_budget_usd=20.0)
-    meter.store.add("chat", model="m", cost_usd=2.5)
-    readers: list[threading.Thread] = []
-
-    def source():
-        readers.append(threading.current_thread())
-        return meter.summary(remote)
-
-    panel = MonitorPanel(ResourceMonitor(interval_s=10), interval_ms=100, cost_source=source)
-    qtbot.addWidget(panel)
-    qtbot.waitUntil(lambda: "today $2.50" in panel.cost_label.text(), timeout=10_000)
-    assert readers and all(t is not threading.main_thread() for t in readers)  # the GUI thread never reads it
-    panel.stop()

@@ -13,12 +13,10 @@ timer and the monitor thread (the window's shutdown).
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -146,7 +144,6 @@ class MonitorPanel(QWidget):
     """
 
     HISTORY_SHOWN = 120  # samples drawn in the sparklines
-    _cost_ready = Signal(object)  # CostSummary | str, from the cost-reading thread
 
     def __init__(
         self,
@@ -159,8 +156,6 @@ class MonitorPanel(QWidget):
         self.monitor = monitor
         self.cost_source: CostSource = cost_source or _default_cost_source()
         self._cost_read = 0.0
-        self._cost_reading = False
-        self._cost_ready.connect(self.show_cost)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 8, 4, 4)
         graphs = QGridLayout()
@@ -190,40 +185,16 @@ class MonitorPanel(QWidget):
         self.timer.timeout.connect(self.refresh)
         self.timer.start(max(100, int(interval_ms)))
 
-    def _read_cost(self) -> CostSummary | str:
-        """The cost, or the line saying why it is unknown (reads the database and the settings file)."""
+    def refresh_cost(self) -> None:
+        """Read the remote's cost now and show it ("near": amber, "over": red, with the budget's message)."""
+        self._cost_read = time.monotonic()
         try:
             cost = self.cost_source()
         except JarvisError as exc:
-            return f"Remote cost unknown: {exc.user_message()}"
-        return "Remote cost unknown (the database cannot be read)" if cost is None else cost
-
-    def refresh_cost(self) -> None:
-        """Read the remote's cost now, on the calling thread, and show it (the timer reads it on a thread)."""
-        self._cost_read = time.monotonic()
-        self.show_cost(self._read_cost())
-
-    def _start_cost_read(self) -> None:
-        """Read the cost on a short thread (the GUI thread never waits on the database or the settings file);
-        :meth:`show_cost` gets it through a queued signal. One read at a time."""
-        if self._cost_reading:
+            self.cost_label.setText(f"Remote cost unknown: {exc.user_message()}")
             return
-        self._cost_reading = True
-        self._cost_read = time.monotonic()
-
-        def read() -> None:
-            result = self._read_cost()
-            with contextlib.suppress(RuntimeError):  # the panel was deleted meanwhile
-                self._cost_ready.emit(result)
-
-        threading.Thread(target=read, name="jarvis-cost-read", daemon=True).start()
-
-    @Slot(object)
-    def show_cost(self, cost: CostSummary | str) -> None:
-        """Show the cost ("near": amber, "over": red, with the budget's message) or why it is unknown."""
-        self._cost_reading = False
-        if isinstance(cost, str):
-            self.cost_label.setText(cost)
+        if cost is None:
+            self.cost_label.setText("Remote cost unknown (the database cannot be read)")
             return
         self.cost_label.setText(cost_text(cost))
         color = {"near": "#b8860b", "over": "#c9302c"}.get(cost.budget.state, "")
@@ -238,7 +209,7 @@ class MonitorPanel(QWidget):
     def refresh(self) -> None:
         """Read the snapshot (no sampling here) and redraw; the cost every :data:`COST_REFRESH_S`."""
         if not self._cost_read or time.monotonic() - self._cost_read >= COST_REFRESH_S:
-            self._start_cost_read()
+            self.refresh_cost()
         snap = self.monitor.snapshot()
         s = snap.latest
         if s is None:
